@@ -1,0 +1,41 @@
+"""Accounts: who trades, in which role, under which limits."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from enum import StrEnum
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from core.risk_limits import RiskLimits
+
+
+class Role(StrEnum):
+    TRADER = "trader"
+    ADMIN = "admin"
+
+
+class Account(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$")
+    name: str = ""
+    role: Role = Role.TRADER
+    currency: str = "USD"
+    starting_cash: Decimal = Decimal("1000000")
+    limits: RiskLimits = Field(default_factory=lambda: RiskLimits())
+    created_at: AwareDatetime
+    version: int = 0
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN
+
+
+class SystemSettings(BaseModel):
+    """Platform-wide switches, one record per deployment."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    global_kill_switch: bool = False
+    version: int = 0

@@ -1,0 +1,29 @@
+"""The audit trail: every order state change and every risk decision, append-only."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+
+class AuditKind(StrEnum):
+    ORDER_STATE = "order.state"
+    RISK_DECISION = "risk.decision"
+    FILL = "trade.fill"
+    LIMITS_CHANGED = "limits.changed"
+    KILL_SWITCH = "kill_switch"
+    ACCOUNT = "account"
+
+
+class AuditRecord(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    time: AwareDatetime
+    account_id: str
+    kind: AuditKind
+    actor: str
+    order_id: str | None = None
+    data: dict[str, Any] = Field(default_factory=dict)

@@ -1,0 +1,54 @@
+"""The broker port: where accepted orders go to be worked and filled.
+
+A broker does not write to the store. It answers with events and the trading service applies them
+(order state, fills, positions, audit), so every broker is booked the same way.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+
+from core.market import Quote
+from core.orders import Fill, Order
+
+
+class EventKind(StrEnum):
+    ACCEPTED = "accepted"  # the broker is now working the order
+    FILL = "fill"  # an execution; ``fill`` is set
+    CANCELLED = "cancelled"  # cancelled by request, or the unfilled rest of an ioc/fok order
+    REJECTED = "rejected"  # the broker refused the order; ``reason`` says why
+    EXPIRED = "expired"
+    TRIGGERED = "triggered"  # a stop_limit's stop was touched: it now works as a limit order
+    TRAIL_MOVED = "trail_moved"  # a trailing stop's reference price moved; ``trail_reference`` is set
+
+
+class BrokerEvent(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: EventKind
+    order_id: str
+    time: AwareDatetime
+    fill: Fill | None = None
+    reason: str | None = None
+    trail_reference: Decimal | None = None
+
+
+class Broker(ABC):
+    name: str = "broker"
+
+    @abstractmethod
+    def submit(self, order: Order, quote: Quote | None, now: datetime) -> list[BrokerEvent]:
+        """Start working an accepted-by-risk order (status new); the first event is ACCEPTED or REJECTED."""
+
+    @abstractmethod
+    def cancel(self, order: Order, now: datetime) -> list[BrokerEvent]:
+        """Stop working an open order."""
+
+    @abstractmethod
+    def on_quote(self, orders: list[Order], quote: Quote, now: datetime) -> list[BrokerEvent]:
+        """Evaluate working orders on ``quote.symbol`` against a new quote, oldest order first."""

@@ -1,0 +1,51 @@
+"""Market data: the latest quote per instrument."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from core.orders import Side
+
+
+class Quote(BaseModel):
+    """Top of book for one symbol. Sizes are optional: without them liquidity is taken as unlimited."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    symbol: str
+    bid: Decimal = Field(gt=0)
+    ask: Decimal = Field(gt=0)
+    last: Decimal | None = Field(default=None, gt=0)
+    bid_size: Decimal | None = Field(default=None, ge=0)
+    ask_size: Decimal | None = Field(default=None, ge=0)
+    time: AwareDatetime
+    source: str = "feed"
+
+    @model_validator(mode="after")
+    def _not_crossed(self) -> Quote:
+        if self.bid > self.ask:
+            raise ValueError(f"crossed quote for {self.symbol}: bid {self.bid} > ask {self.ask}")
+        self.symbol = self.symbol.upper()
+        return self
+
+    @property
+    def mid(self) -> Decimal:
+        return (self.bid + self.ask) / 2
+
+    @property
+    def mark(self) -> Decimal:
+        """The price positions are valued at: last trade if known, else mid."""
+        return self.last if self.last is not None else self.mid
+
+    def price_to(self, side: Side) -> Decimal:
+        """The price a market order on ``side`` would trade at: the ask to buy, the bid to sell."""
+        return self.ask if side is Side.BUY else self.bid
+
+    def size_to(self, side: Side) -> Decimal | None:
+        return self.ask_size if side is Side.BUY else self.bid_size
+
+    def is_fresh(self, now: datetime, max_age: timedelta) -> bool:
+        return now - self.time <= max_age

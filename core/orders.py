@@ -1,0 +1,246 @@
+"""Orders: the request a trader sends, the order Parley keeps, and its state machine."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from core.errors import IllegalTransition, InvalidRequest
+from core.instruments import Instrument
+
+
+class Side(StrEnum):
+    BUY = "buy"
+    SELL = "sell"
+
+    @property
+    def sign(self) -> int:
+        return 1 if self is Side.BUY else -1
+
+    @property
+    def opposite(self) -> Side:
+        return Side.SELL if self is Side.BUY else Side.BUY
+
+
+class OrderType(StrEnum):
+    MARKET = "market"
+    LIMIT = "limit"
+    STOP = "stop"
+    STOP_LIMIT = "stop_limit"
+    TRAILING_STOP = "trailing_stop"
+    TAKE_PROFIT = "take_profit"
+    BRACKET = "bracket"
+
+
+class TimeInForce(StrEnum):
+    DAY = "day"
+    GTC = "gtc"
+    IOC = "ioc"
+    FOK = "fok"
+
+
+class OrderStatus(StrEnum):
+    NEW = "new"
+    PENDING_CONFIRMATION = "pending_confirmation"
+    ACCEPTED = "accepted"
+    PARTIALLY_FILLED = "partially_filled"
+    FILLED = "filled"
+    CANCELLED = "cancelled"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+
+    @property
+    def is_final(self) -> bool:
+        return self in FINAL_STATUSES
+
+    @property
+    def is_open(self) -> bool:
+        return self in (OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED)
+
+
+FINAL_STATUSES = frozenset(
+    {OrderStatus.FILLED, OrderStatus.CANCELLED, OrderStatus.REJECTED, OrderStatus.EXPIRED}
+)
+
+TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
+    OrderStatus.NEW: frozenset(
+        {OrderStatus.PENDING_CONFIRMATION, OrderStatus.ACCEPTED, OrderStatus.REJECTED, OrderStatus.CANCELLED}
+    ),
+    OrderStatus.PENDING_CONFIRMATION: frozenset(
+        {OrderStatus.ACCEPTED, OrderStatus.REJECTED, OrderStatus.CANCELLED, OrderStatus.EXPIRED}
+    ),
+    OrderStatus.ACCEPTED: frozenset(
+        {
+            OrderStatus.PARTIALLY_FILLED,
+            OrderStatus.FILLED,
+            OrderStatus.CANCELLED,
+            OrderStatus.EXPIRED,
+            OrderStatus.REJECTED,
+        }
+    ),
+    OrderStatus.PARTIALLY_FILLED: frozenset(
+        {OrderStatus.PARTIALLY_FILLED, OrderStatus.FILLED, OrderStatus.CANCELLED, OrderStatus.EXPIRED}
+    ),
+    OrderStatus.FILLED: frozenset(),
+    OrderStatus.CANCELLED: frozenset(),
+    OrderStatus.REJECTED: frozenset(),
+    OrderStatus.EXPIRED: frozenset(),
+}
+
+PRICE_FIELDS = ("limit_price", "stop_price", "trail_amount", "trail_percent", "take_profit_price", "stop_loss_price")
+
+# Which optional price fields each order type needs (all of), may take, and must not carry.
+_REQUIRED: dict[OrderType, tuple[str, ...]] = {
+    OrderType.MARKET: (),
+    OrderType.LIMIT: ("limit_price",),
+    OrderType.STOP: ("stop_price",),
+    OrderType.STOP_LIMIT: ("stop_price", "limit_price"),
+    OrderType.TRAILING_STOP: (),
+    OrderType.TAKE_PROFIT: ("take_profit_price",),
+    OrderType.BRACKET: ("take_profit_price", "stop_loss_price"),
+}
+_ALLOWED: dict[OrderType, frozenset[str]] = {
+    OrderType.MARKET: frozenset(),
+    OrderType.LIMIT: frozenset({"limit_price"}),
+    OrderType.STOP: frozenset({"stop_price"}),
+    OrderType.STOP_LIMIT: frozenset({"stop_price", "limit_price"}),
+    OrderType.TRAILING_STOP: frozenset({"trail_amount", "trail_percent"}),
+    OrderType.TAKE_PROFIT: frozenset({"take_profit_price"}),
+    OrderType.BRACKET: frozenset({"limit_price", "take_profit_price", "stop_loss_price"}),
+}
+_IMMEDIATE_TIFS = frozenset({TimeInForce.IOC, TimeInForce.FOK})
+
+
+class OrderRequest(BaseModel):
+    """What a trader asks for. Field names are a public contract (API JSON, grammar, agent tools)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    symbol: str = Field(min_length=1, max_length=32)
+    side: Side
+    quantity: Decimal = Field(gt=0)
+    order_type: OrderType = OrderType.MARKET
+    limit_price: Decimal | None = Field(default=None, gt=0)
+    stop_price: Decimal | None = Field(default=None, gt=0)
+    trail_amount: Decimal | None = Field(default=None, gt=0)
+    trail_percent: Decimal | None = Field(default=None, gt=0, lt=100)
+    take_profit_price: Decimal | None = Field(default=None, gt=0)
+    stop_loss_price: Decimal | None = Field(default=None, gt=0)
+    time_in_force: TimeInForce = TimeInForce.DAY
+
+    @model_validator(mode="after")
+    def _fields_fit_the_order_type(self) -> OrderRequest:
+        self.symbol = self.symbol.upper()
+        kind = self.order_type
+        missing = [f for f in _REQUIRED[kind] if getattr(self, f) is None]
+        if missing:
+            raise ValueError(f"{kind.value} orders need {', '.join(missing)}")
+        extra = [f for f in PRICE_FIELDS if getattr(self, f) is not None and f not in _ALLOWED[kind]]
+        if extra:
+            raise ValueError(f"{kind.value} orders do not take {', '.join(extra)}")
+        if kind is OrderType.TRAILING_STOP and (self.trail_amount is None) == (self.trail_percent is None):
+            raise ValueError("trailing_stop orders need exactly one of trail_amount or trail_percent")
+        if self.time_in_force in _IMMEDIATE_TIFS and kind not in (OrderType.MARKET, OrderType.LIMIT):
+            raise ValueError(f"time_in_force {self.time_in_force.value} applies only to market and limit orders")
+        if kind is OrderType.BRACKET:
+            self._check_bracket_prices()
+        return self
+
+    def _check_bracket_prices(self) -> None:
+        tp, sl, entry = self.take_profit_price, self.stop_loss_price, self.limit_price
+        assert tp is not None and sl is not None
+        low, high = (sl, tp) if self.side is Side.BUY else (tp, sl)
+        if not low < high:
+            what = "above" if self.side is Side.BUY else "below"
+            raise ValueError(f"a {self.side.value} bracket needs take_profit_price {what} stop_loss_price")
+        if entry is not None and not low < entry < high:
+            raise ValueError("a bracket's limit_price must lie between its stop_loss_price and take_profit_price")
+
+    def check_against(self, instrument: Instrument) -> None:
+        """Raise InvalidRequest unless quantity and prices respect the instrument's lot and tick."""
+        instrument.check_quantity(self.quantity)
+        for name in ("limit_price", "stop_price", "take_profit_price", "stop_loss_price", "trail_amount"):
+            value = getattr(self, name)
+            if value is not None:
+                instrument.check_price(value, field=name)
+
+    def fingerprint(self) -> str:
+        """A stable hash of the request, to tell a retry from a different request under one key."""
+        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class Order(OrderRequest):
+    """An order as Parley keeps it. ``version`` guards concurrent updates in every store."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=False)
+
+    id: str
+    account_id: str
+    status: OrderStatus = OrderStatus.NEW
+    filled_quantity: Decimal = Decimal(0)
+    average_price: Decimal | None = None
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+    version: int = 0
+    source: str = "api"
+    reason: str | None = None
+    parent_id: str | None = None
+    oco_group: str | None = None
+    trail_reference: Decimal | None = None
+    triggered: bool = False
+    request_fingerprint: str | None = None
+
+    @property
+    def remaining_quantity(self) -> Decimal:
+        return self.quantity - self.filled_quantity
+
+    def request(self) -> OrderRequest:
+        return OrderRequest.model_validate(self.model_dump(include=set(OrderRequest.model_fields)))
+
+    def transition(self, target: OrderStatus, now: datetime, reason: str | None = None) -> None:
+        """Move to ``target`` or raise IllegalTransition; the state machine of DESIGN.md section 3."""
+        if target not in TRANSITIONS[self.status]:
+            raise IllegalTransition(self.id, self.status.value, target.value)
+        self.status = target
+        self.updated_at = now
+        if reason is not None:
+            self.reason = reason
+
+    def record_fill(self, quantity: Decimal, price: Decimal, now: datetime) -> None:
+        """Add a fill: update the average price and move to partially_filled or filled."""
+        if quantity <= 0 or quantity > self.remaining_quantity:
+            raise InvalidRequest(
+                f"Fill of {quantity} does not fit order {self.id} with {self.remaining_quantity} remaining."
+            )
+        filled_before = self.filled_quantity
+        self.filled_quantity = filled_before + quantity
+        cost = (self.average_price or Decimal(0)) * filled_before + price * quantity
+        self.average_price = cost / self.filled_quantity
+        done = self.filled_quantity == self.quantity
+        self.transition(OrderStatus.FILLED if done else OrderStatus.PARTIALLY_FILLED, now)
+
+
+class Fill(BaseModel):
+    """One execution against an order. ``realised_pnl`` is set when the fill is booked to a position."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    order_id: str
+    account_id: str
+    symbol: str
+    side: Side
+    quantity: Decimal = Field(gt=0)
+    price: Decimal = Field(gt=0)
+    time: AwareDatetime
+    realised_pnl: Decimal = Decimal(0)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)

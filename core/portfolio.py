@@ -1,0 +1,142 @@
+"""Positions from fills (average price, realised P&L, multiplier-aware) and the portfolio built on them."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+
+from core.instruments import Instrument
+from core.market import Quote
+from core.orders import Fill
+
+ZERO = Decimal(0)
+
+
+class Position(BaseModel):
+    """A signed net position. ``cash_flow`` is the cash this symbol has moved in or out of the account."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    account_id: str
+    symbol: str
+    quantity: Decimal = ZERO
+    average_price: Decimal = ZERO
+    realised_pnl: Decimal = ZERO
+    cash_flow: Decimal = ZERO
+    updated_at: AwareDatetime
+    version: int = 0
+
+    @property
+    def is_flat(self) -> bool:
+        return self.quantity == 0
+
+    def unrealised_pnl(self, mark: Decimal, instrument: Instrument) -> Decimal:
+        return (mark - self.average_price) * self.quantity * instrument.multiplier
+
+
+def apply_fill(position: Position, fill: Fill, instrument: Instrument) -> Decimal:
+    """Book ``fill`` into ``position`` in place and return the P&L it realised."""
+    signed = fill.quantity * fill.side.sign
+    held = position.quantity
+    realised = ZERO
+    if held == 0 or (held > 0) == (signed > 0):
+        total = abs(held) + abs(signed)
+        position.average_price = (position.average_price * abs(held) + fill.price * abs(signed)) / total
+    else:
+        closing = min(abs(signed), abs(held))
+        direction = 1 if held > 0 else -1
+        realised = (fill.price - position.average_price) * closing * direction * instrument.multiplier
+        if abs(signed) > abs(held):
+            position.average_price = fill.price
+        elif abs(signed) == abs(held):
+            position.average_price = ZERO
+    position.quantity = held + signed
+    position.realised_pnl += realised
+    if instrument.cash_settled_notional:
+        position.cash_flow -= signed * fill.price * instrument.multiplier
+    else:
+        position.cash_flow += realised
+    position.updated_at = fill.time
+    return realised
+
+
+class PositionView(BaseModel):
+    symbol: str
+    quantity: Decimal
+    average_price: Decimal
+    mark_price: Decimal | None
+    market_value: Decimal | None
+    unrealised_pnl: Decimal | None
+    realised_pnl: Decimal
+    multiplier: Decimal
+    currency: str
+
+
+class PortfolioView(BaseModel):
+    account_id: str
+    currency: str
+    cash: Decimal
+    equity: Decimal
+    gross_exposure: Decimal
+    realised_pnl: Decimal
+    unrealised_pnl: Decimal
+    positions: list[PositionView]
+
+
+def value_position(position: Position, instrument: Instrument, quote: Quote | None) -> PositionView:
+    mark = quote.mark if quote else None
+    unrealised = position.unrealised_pnl(mark, instrument) if mark is not None else None
+    market_value = position.quantity * mark * instrument.multiplier if mark is not None else None
+    return PositionView(
+        symbol=position.symbol,
+        quantity=position.quantity,
+        average_price=position.average_price,
+        mark_price=mark,
+        market_value=market_value,
+        unrealised_pnl=unrealised,
+        realised_pnl=position.realised_pnl,
+        multiplier=instrument.multiplier,
+        currency=instrument.currency,
+    )
+
+
+def gross_exposure(positions: list[PositionView]) -> Decimal:
+    """Sum of absolute market values; a position with no mark counts at its average price."""
+    total = ZERO
+    for p in positions:
+        price = p.mark_price if p.mark_price is not None else p.average_price
+        total += abs(p.quantity) * price * p.multiplier
+    return total
+
+
+def build_portfolio(
+    account_id: str,
+    currency: str,
+    starting_cash: Decimal,
+    positions: list[Position],
+    instruments: dict[str, Instrument],
+    quotes: dict[str, Quote],
+) -> PortfolioView:
+    views = [value_position(p, instruments[p.symbol], quotes.get(p.symbol)) for p in positions]
+    cash = starting_cash + sum((p.cash_flow for p in positions), ZERO)
+    unrealised = sum((v.unrealised_pnl or ZERO for v in views), ZERO)
+    holdings = ZERO
+    for position, view in zip(positions, views, strict=True):
+        instrument = instruments[position.symbol]
+        if instrument.cash_settled_notional:
+            holdings += view.market_value if view.market_value is not None else (
+                position.quantity * position.average_price * instrument.multiplier
+            )
+        else:
+            holdings += view.unrealised_pnl or ZERO
+    return PortfolioView(
+        account_id=account_id,
+        currency=currency,
+        cash=cash,
+        equity=cash + holdings,
+        gross_exposure=gross_exposure(views),
+        realised_pnl=sum((p.realised_pnl for p in positions), ZERO),
+        unrealised_pnl=unrealised,
+        positions=[v for v in views if v.quantity != 0 or v.realised_pnl != 0],
+    )

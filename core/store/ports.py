@@ -1,0 +1,167 @@
+"""Storage ports: small repositories every adapter (SQLite, DynamoDB) implements with one contract.
+
+Conventions every adapter keeps (tests/integration/test_store_contract.py checks them):
+- Records are pydantic models; adapters return fresh copies, never the caller's object.
+- Versioned records (Account, Order, Position, SystemSettings) use optimistic concurrency: ``add`` stores
+  version 1; ``update``/``save`` succeed only if the stored version equals the given one, store
+  version + 1 and return the stored copy; otherwise they raise ConcurrentUpdate.
+- ``add`` of an existing key raises AlreadyExists; ``get`` of a missing key raises NotFound unless the
+  method says it returns None.
+- Backend failures are translated into core.errors (StoreError) at the adapter, ``from`` the cause.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+
+from core.accounts import Account, SystemSettings
+from core.audit import AuditRecord
+from core.market import Quote
+from core.orders import Fill, Order
+from core.portfolio import Position
+
+
+class AccountRepository(ABC):
+    @abstractmethod
+    def add(self, account: Account) -> Account: ...
+
+    @abstractmethod
+    def get(self, account_id: str) -> Account: ...
+
+    @abstractmethod
+    def update(self, account: Account) -> Account: ...
+
+    @abstractmethod
+    def list(self) -> list[Account]: ...
+
+
+class OrderRepository(ABC):
+    @abstractmethod
+    def add(self, order: Order) -> Order: ...
+
+    @abstractmethod
+    def get(self, order_id: str) -> Order: ...
+
+    @abstractmethod
+    def update(self, order: Order) -> Order: ...
+
+    @abstractmethod
+    def list_for_account(
+        self, account_id: str, *, since: datetime | None = None, open_only: bool = False, limit: int | None = None
+    ) -> list[Order]:
+        """Newest first. ``since`` keeps orders created at or after it; ``open_only`` keeps working ones."""
+
+    @abstractmethod
+    def list_open_for_symbol(self, symbol: str) -> list[Order]:
+        """Working orders (accepted, partially_filled) on ``symbol`` across accounts, oldest first."""
+
+
+class FillRepository(ABC):
+    @abstractmethod
+    def add(self, fill: Fill) -> bool:
+        """Record a fill once: False (and nothing written) if its id is already recorded."""
+
+    @abstractmethod
+    def list_for_account(self, account_id: str, *, since: datetime | None = None) -> list[Fill]:
+        """Oldest first; ``since`` keeps fills at or after it."""
+
+
+class PositionRepository(ABC):
+    @abstractmethod
+    def get(self, account_id: str, symbol: str) -> Position | None: ...
+
+    @abstractmethod
+    def save(self, position: Position) -> Position:
+        """Insert when ``version`` is 0, else update if the stored version matches; ConcurrentUpdate otherwise."""
+
+    @abstractmethod
+    def list_for_account(self, account_id: str) -> list[Position]: ...
+
+
+class QuoteRepository(ABC):
+    @abstractmethod
+    def put(self, quote: Quote) -> bool:
+        """Keep ``quote`` unless a quote with a later or equal time is stored; True if it was kept."""
+
+    @abstractmethod
+    def get(self, symbol: str) -> Quote | None: ...
+
+    @abstractmethod
+    def get_many(self, symbols: list[str]) -> dict[str, Quote]: ...
+
+
+class AuditLog(ABC):
+    """Append-only: there is no update and no delete."""
+
+    @abstractmethod
+    def append(self, record: AuditRecord) -> None: ...
+
+    @abstractmethod
+    def list_for_account(self, account_id: str, *, limit: int | None = None) -> list[AuditRecord]:
+        """Oldest first."""
+
+
+class IdempotencyStatus(StrEnum):
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+
+
+class IdempotencyRecord(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    key: str
+    fingerprint: str
+    status: IdempotencyStatus = IdempotencyStatus.IN_PROGRESS
+    result: dict[str, Any] | None = None
+    expires_at: AwareDatetime
+
+
+class IdempotencyStore(ABC):
+    """Dedup records with an expiry (DynamoDB TTL in AWS): webhook update ids, stream record ids, keys."""
+
+    @abstractmethod
+    def claim(self, key: str, fingerprint: str, *, now: datetime, ttl_seconds: int) -> IdempotencyRecord | None:
+        """Atomically create an in-progress record. None if claimed now; the live record if one exists.
+
+        A record whose ``expires_at`` is at or before ``now`` counts as absent and is replaced.
+        """
+
+    @abstractmethod
+    def complete(self, key: str, result: dict[str, Any]) -> None:
+        """Mark a claimed record completed with ``result``; NotFound if there is no record."""
+
+    @abstractmethod
+    def release(self, key: str) -> None:
+        """Drop a claim (the work failed and may be retried). Missing keys are ignored."""
+
+
+class SettingsRepository(ABC):
+    @abstractmethod
+    def get(self) -> SystemSettings:
+        """The stored settings, or defaults (version 0) if none were saved yet."""
+
+    @abstractmethod
+    def save(self, settings: SystemSettings) -> SystemSettings: ...
+
+
+@dataclass
+class Store:
+    """Every repository of one backend, handed around as one object."""
+
+    accounts: AccountRepository
+    orders: OrderRepository
+    fills: FillRepository
+    positions: PositionRepository
+    quotes: QuoteRepository
+    audit: AuditLog
+    idempotency: IdempotencyStore
+    settings: SettingsRepository
+
+    def close(self) -> None:  # adapters that hold connections override via their own Store subclass
+        return None
