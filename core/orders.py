@@ -195,6 +195,7 @@ class Order(OrderRequest):
     trail_reference: Decimal | None = None
     triggered: bool = False
     request_fingerprint: str | None = None
+    reject_codes: list[str] = Field(default_factory=list)
 
     @property
     def remaining_quantity(self) -> Decimal:

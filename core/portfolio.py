@@ -11,6 +11,7 @@ from core.market import Quote
 from core.orders import Fill
 
 ZERO = Decimal(0)
+RECENT_FILLS = 64
 
 
 class Position(BaseModel):
@@ -26,6 +27,9 @@ class Position(BaseModel):
     cash_flow: Decimal = ZERO
     updated_at: AwareDatetime
     version: int = 0
+    # fill id -> P&L it realised, for the last RECENT_FILLS fills: lets a retried booking see that the
+    # position already holds a fill, since position and fill records are written separately.
+    recent_fills: dict[str, Decimal] = {}
 
     @property
     def is_flat(self) -> bool:
@@ -36,7 +40,9 @@ class Position(BaseModel):
 
 
 def apply_fill(position: Position, fill: Fill, instrument: Instrument) -> Decimal:
-    """Book ``fill`` into ``position`` in place and return the P&L it realised."""
+    """Book ``fill`` into ``position`` in place and return the P&L it realised; a fill already held is a no-op."""
+    if fill.id in position.recent_fills:
+        return position.recent_fills[fill.id]
     signed = fill.quantity * fill.side.sign
     held = position.quantity
     realised = ZERO
@@ -58,6 +64,8 @@ def apply_fill(position: Position, fill: Fill, instrument: Instrument) -> Decima
     else:
         position.cash_flow += realised
     position.updated_at = fill.time
+    position.recent_fills = dict(list(position.recent_fills.items())[-(RECENT_FILLS - 1):])
+    position.recent_fills[fill.id] = realised
     return realised
 
 
