@@ -1,0 +1,1 @@
+"""The REST API: a FastAPI app (app.py) that Mangum serves on Lambda (handler.py) and uvicorn serves locally."""

@@ -1,0 +1,45 @@
+"""The composition root: real adapters from settings, or fakes from tests; every door gets its parts here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from core.brokers.base import Broker
+from core.brokers.paper import PaperBroker
+from core.instruments import InstrumentCatalog
+from core.orders import utcnow
+from core.service import TradingService
+from core.store import open_store
+from core.store.ports import Store
+from infra.secrets import jwt_secret
+from infra.settings import Settings, get_settings
+
+
+@dataclass
+class Platform:
+    settings: Settings
+    store: Store
+    service: TradingService
+    secret_source: Callable[[], str] = field(repr=False, default=lambda: "")
+
+    def jwt_secret(self) -> str:
+        return self.secret_source()
+
+
+def build_platform(
+    settings: Settings | None = None,
+    *,
+    store: Store | None = None,
+    broker: Broker | None = None,
+    clock: Callable[[], datetime] = utcnow,
+    secret: str | None = None,
+) -> Platform:
+    settings = settings or get_settings()
+    catalog = InstrumentCatalog.default()
+    store = store or open_store(settings.store_url)
+    broker = broker or PaperBroker(slippage_bps=settings.slippage_bps, instruments=catalog)
+    service = TradingService(store, broker, catalog, clock)
+    source = (lambda: secret) if secret is not None else (lambda: jwt_secret(settings))
+    return Platform(settings=settings, store=store, service=service, secret_source=source)

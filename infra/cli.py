@@ -1,0 +1,83 @@
+"""The `parley` command: run the local platform and manage accounts and tokens."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from datetime import timedelta
+from decimal import Decimal
+
+from core.accounts import Role
+from core.errors import ParleyError
+
+
+def _platform():
+    from infra.bootstrap import build_platform
+
+    return build_platform()
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from infra.local.server import serve
+
+    serve(_platform(), args.host, args.port)
+    return 0
+
+
+def cmd_account_create(args: argparse.Namespace) -> int:
+    platform = _platform()
+    account = platform.service.create_account(
+        args.id, role=Role.ADMIN if args.admin else Role.TRADER, name=args.name or "", starting_cash=args.cash
+    )
+    print(f"created account {account.id} ({account.role.value})")
+    return 0
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    from infra.tokens import issue_token
+
+    platform = _platform()
+    if args.account == platform.settings.demo_account:
+        platform.service.ensure_account(args.account)
+    account = platform.service.account(args.account)
+    ttl = timedelta(seconds=args.ttl or platform.settings.jwt_ttl_seconds)
+    print(issue_token(account, platform.jwt_secret(), ttl))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="parley", description="Parley, the conversational trading platform.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the local platform (API, paper broker, replayed feed)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(run=cmd_serve)
+
+    account = commands.add_parser("account", help="manage accounts").add_subparsers(dest="action", required=True)
+    create = account.add_parser("create", help="create an account")
+    create.add_argument("id")
+    create.add_argument("--admin", action="store_true", help="give the account the admin role")
+    create.add_argument("--name", default="")
+    create.add_argument("--cash", type=Decimal, default=None, help="starting cash (default 1,000,000)")
+    create.set_defaults(run=cmd_account_create)
+
+    token = commands.add_parser("token", help="print a JWT for an account, signed with PARLEY_JWT_SECRET")
+    token.add_argument("--account", required=True)
+    token.add_argument("--ttl", type=int, default=None, help="lifetime in seconds")
+    token.set_defaults(run=cmd_token)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except ParleyError as exc:
+        print(f"parley: {exc.message}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

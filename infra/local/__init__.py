@@ -1,0 +1,1 @@
+"""The local platform: one process, SQLite, the paper broker and a replayed market feed."""

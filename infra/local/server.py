@@ -1,0 +1,63 @@
+"""`parley serve`: the API on uvicorn, SQLite, the paper broker, a seeded demo account and a replayed feed."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from core.accounts import Role
+from infra.bootstrap import Platform
+from infra.local.feed import FeedReplayer
+from infra.tokens import issue_token
+
+log = logging.getLogger("parley.serve")
+
+
+def banner(platform: Platform, host: str, port: int, feed: FeedReplayer | None) -> str:
+    account = platform.service.account(platform.settings.demo_account)
+    token = issue_token(account, platform.jwt_secret(), timedelta(seconds=platform.settings.jwt_ttl_seconds))
+    base = f"http://{host}:{port}"
+    feed_line = (
+        f"replaying {platform.settings.feed_path} ({len(feed.quotes)} quotes, x{platform.settings.feed_speed})"
+        if feed
+        else "off (PARLEY_FEED=off): quotes only arrive through the service"
+    )
+    return f"""
+Parley is running.
+  API       {base}
+  Docs      {base}/docs
+  OpenAPI   {base}/openapi.json
+  Health    {base}/health
+  Store     {platform.settings.store_url}
+  Feed      {feed_line}
+  Account   {account.id} ({account.role.value})
+
+A token for {account.id} (also: parley token --account {account.id}):
+  export PARLEY_TOKEN={token}
+
+Place an order:
+  curl -s -X POST {base}/v1/orders \\
+    -H "Authorization: Bearer $PARLEY_TOKEN" -H "Idempotency-Key: $(date +%s%N)" \\
+    -H "Content-Type: application/json" \\
+    -d '{{"symbol": "AAPL", "side": "buy", "quantity": "10", "order_type": "market"}}'
+"""
+
+
+def serve(platform: Platform, host: str, port: int) -> None:
+    import uvicorn
+
+    from functions.api.app import create_app
+
+    platform.service.ensure_account(platform.settings.demo_account, role=Role.TRADER)
+    feed_path = platform.settings.feed_path
+    feed = None
+    if feed_path is not None:
+        feed = FeedReplayer(feed_path, platform.service.on_quote, speed=platform.settings.feed_speed)
+        feed.start()
+    print(banner(platform, host, port, feed), flush=True)
+    try:
+        uvicorn.run(create_app(platform), host=host, port=port, log_level="info")
+    finally:
+        if feed is not None:
+            feed.stop()
+        platform.store.close()
