@@ -1,0 +1,41 @@
+# Parley: `make run` starts the whole platform locally; `make test` runs everything CI runs.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export AWS_DEFAULT_REGION ?= us-east-1
+export SAM_CLI_TELEMETRY := 0
+
+.PHONY: run test lint bench package install clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.runtime: pyproject.toml | $(VENV)/bin/python
+	$(BIN)/pip install --quiet --editable .
+	touch $@
+
+$(VENV)/.test: pyproject.toml | $(VENV)/bin/python
+	$(BIN)/pip install --quiet --editable '.[test]'
+	touch $@ $(VENV)/.runtime
+
+install: $(VENV)/.runtime
+
+run: $(VENV)/.runtime
+	$(BIN)/parley serve
+
+lint: $(VENV)/.test
+	$(BIN)/ruff check .
+	$(BIN)/cfn-lint template.yaml
+	$(BIN)/sam validate --lint --template template.yaml --region $(AWS_DEFAULT_REGION)
+
+test: lint
+	$(BIN)/pytest
+
+bench: $(VENV)/.test
+	$(BIN)/pytest tests/benchmarks -o python_files='bench_*.py' -p no:randomly --benchmark-columns=min,median,mean,ops,rounds -s
+
+package: $(VENV)/.test
+	PYTHON=$(BIN)/python bash infra/scripts/package.sh
+
+clean:
+	rm -rf build .parley
