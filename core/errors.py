@@ -32,6 +32,12 @@ class InvalidRequest(ParleyError):
     code = "invalid_request"
 
 
+class BadRequest(ParleyError):
+    """The request itself is incomplete (a missing or malformed header), before any domain rule applies."""
+
+    code = "bad_request"
+
+
 class UnknownSymbol(InvalidRequest):
     code = "unknown_symbol"
 

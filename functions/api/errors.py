@@ -25,6 +25,7 @@ STATUS_BY_ERROR: list[tuple[type[errors.ParleyError], int]] = [
     (errors.Conflict, 409),
     (errors.InvalidRequest, 422),
     (errors.StoreError, 503),
+    (errors.BadRequest, 400),
 ]
 
 

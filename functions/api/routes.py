@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query
 
-from core.errors import InvalidRequest, NotFound, UnknownSymbol
+from core.errors import BadRequest, NotFound, UnknownSymbol
 from core.orders import OrderRequest, utcnow
 from core.portfolio import PortfolioView
 from core.risk_limits import RiskLimits
@@ -42,9 +42,9 @@ def place_order(
     """Place an order. The same Idempotency-Key with the same body returns the same order."""
     key = (idempotency_key or "").strip()
     if not key:
-        raise InvalidRequest("POST /v1/orders needs an Idempotency-Key header.", code="idempotency_key_required")
+        raise BadRequest("POST /v1/orders needs an Idempotency-Key header.", code="idempotency_key_required")
     if len(key) > MAX_KEY_LENGTH or not key.isprintable():
-        raise InvalidRequest("Idempotency-Key must be 1-255 printable characters.", code="idempotency_key_invalid")
+        raise BadRequest("Idempotency-Key must be 1-255 printable characters.", code="idempotency_key_invalid")
     return OrderOut.of(parley.service.place_order(account.id, order, idempotency_key=key, source="api"))
 
 

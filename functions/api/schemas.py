@@ -39,8 +39,16 @@ class PositionList(BaseModel):
     positions: list[PositionView]
 
 
-class QuoteOut(Quote):
+class QuoteOut(BaseModel):
+    symbol: str
+    bid: Decimal
+    ask: Decimal
     mid: Decimal
+    last: Decimal | None
+    bid_size: Decimal | None
+    ask_size: Decimal | None
+    time: datetime
+    source: str
 
     @classmethod
     def of(cls, quote: Quote) -> QuoteOut:

@@ -14,7 +14,7 @@ LAMBDA_PLATFORM="manylinux2014_aarch64"
 REQUIREMENTS="layers/dependencies/requirements.txt"
 LAYER_DIR="build/layer"
 APP_DIR="build/app"
-APP_PACKAGES=(core agent channels functions)
+APP_PACKAGES=(core agent channels functions infra)
 # The Lambda Python runtime ships these; a copy in the layer would shadow the runtime's own.
 # (aws-xray-sdk, behind Powertools' tracer extra, depends on botocore.)
 RUNTIME_PROVIDED=(boto3 botocore s3transfer)
@@ -53,6 +53,8 @@ if [[ ${#copied[@]} -eq 0 ]]; then
     echo "error: none of ${APP_PACKAGES[*]} exists; run from a Parley checkout" >&2
     exit 1
 fi
+# The functions need infra's settings and composition root, not its local server, feeds or scripts.
+rm -rf "$APP_DIR/infra/feeds" "$APP_DIR/infra/scripts" "$APP_DIR/infra/local" "$APP_DIR/infra/samconfig.toml"
 find "$APP_DIR" -type d -name __pycache__ -prune -exec rm -rf {} +
 find "$APP_DIR" -type f -name '*.py[co]' -delete
 
