@@ -1,0 +1,281 @@
+"""The pre-trade risk gate: every order, whatever door it came in by, passes ``check_order`` first.
+
+Every check runs and every failure is reported, so a trader sees all that is wrong at once. Checks are
+plain functions over a ``RiskContext`` the caller assembles; pydantic objects are built once, at the end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+
+from core.accounts import Account
+from core.errors import RiskRejected
+from core.instruments import Instrument
+from core.market import Quote
+from core.orders import Order, OrderRequest, OrderStatus, OrderType, Side
+from core.portfolio import Position
+
+ZERO = Decimal(0)
+ONE = Decimal(1)
+HUNDRED = Decimal(100)
+CENTS = Decimal("0.01")
+RATE_WINDOW = timedelta(seconds=60)
+_COLLARED = (
+    ("limit_price", "Limit price"),
+    ("stop_price", "Stop price"),
+    ("take_profit_price", "Take-profit price"),
+    ("stop_loss_price", "Stop-loss price"),
+)
+
+# (code, message, limit, value): cheap to build per check, turned into RiskReason once at the end.
+_Found = tuple[str, str, str | None, str | None]
+
+
+@dataclass(frozen=True)
+class RiskContext:
+    """Everything the gate needs, gathered by the caller; the gate itself does no I/O."""
+
+    account: Account
+    instrument: Instrument
+    quote: Quote | None
+    now: datetime
+    positions: list[Position]
+    instruments: Mapping[str, Instrument]
+    quotes: Mapping[str, Quote]
+    recent_orders: list[Order]
+    realised_pnl_today: Decimal
+    global_kill_switch: bool
+
+
+class RiskReason(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str
+    message: str
+    limit: str | None = None
+    value: str | None = None
+
+
+class RiskDecision(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    approved: bool
+    reasons: list[RiskReason]
+    message: str
+    checked_at: AwareDatetime
+
+    def as_error(self) -> RiskRejected:
+        return RiskRejected(self.message, reasons=[r.model_dump() for r in self.reasons])
+
+
+def check_order(request: OrderRequest, ctx: RiskContext) -> RiskDecision:
+    """Run every pre-trade check on ``request`` and say whether it may go to the broker, and why not."""
+    limits = ctx.account.limits
+    symbol = request.symbol.upper()
+    quote = ctx.quote
+    fresh = quote is not None and quote.is_fresh(ctx.now, timedelta(seconds=limits.quote_max_age_seconds))
+    held = sum((p.quantity for p in ctx.positions if p.symbol.upper() == symbol), ZERO)
+    reducing = held != 0 and (held > 0) != (request.side is Side.BUY) and request.quantity <= abs(held)
+    price = _reference_price(request, quote)
+    notional = ctx.instrument.notional(request.quantity, price) if price is not None else None
+
+    found: list[_Found] = []
+    found += _kill_switches(ctx)
+    if symbol in {s.strip().upper() for s in limits.restricted_symbols}:
+        found.append(("restricted_instrument", f"Trading {symbol} is restricted on your account.", None, symbol))
+    found += _order_size(request, ctx, notional)
+    if fresh and quote is not None:
+        found += _price_collar(request, quote, limits.price_collar_percent)
+    if not reducing:
+        found += _position(request, symbol, held, limits.max_position_quantity)
+        found += _account_exposure(ctx, symbol, notional)
+    found += _recent_orders(request, symbol, ctx)
+    found += _quote_needed(request, symbol, ctx, fresh)
+    return _decide(found, ctx.now)
+
+
+def _reference_price(request: OrderRequest, quote: Quote | None) -> Decimal | None:
+    """The price the order's notional is judged at; None when nothing prices it."""
+    if request.limit_price is not None:
+        return request.limit_price
+    if request.stop_price is not None:
+        return request.stop_price
+    if request.order_type is OrderType.TAKE_PROFIT and request.take_profit_price is not None:
+        return request.take_profit_price
+    return quote.price_to(request.side) if quote is not None else None
+
+
+def _kill_switches(ctx: RiskContext) -> Iterator[_Found]:
+    if ctx.global_kill_switch:
+        yield ("kill_switch_global", "Trading is halted platform-wide by the global kill switch.", None, None)
+    if ctx.account.limits.kill_switch:
+        yield ("kill_switch_account", "Trading is halted on your account by its kill switch.", None, None)
+
+
+def _order_size(request: OrderRequest, ctx: RiskContext, notional: Decimal | None) -> Iterator[_Found]:
+    limits = ctx.account.limits
+    cap = limits.max_order_quantity
+    if cap is not None and request.quantity > cap:
+        message = f"Order quantity {_qty(request.quantity)} exceeds your limit of {_qty(cap)}."
+        yield ("max_order_quantity", message, _plain(cap), _plain(request.quantity))
+    cap = limits.max_order_notional
+    if cap is not None and notional is not None and notional > cap:
+        ccy = ctx.instrument.currency
+        message = f"Order notional {_money(notional, ccy)} exceeds your limit of {_money(cap, ccy)}."
+        yield ("max_order_notional", message, _cents(cap), _cents(notional))
+
+
+def _price_collar(request: OrderRequest, quote: Quote, collar: Decimal | None) -> Iterator[_Found]:
+    if collar is None:
+        return
+    mid = quote.mid
+    for field, label in _COLLARED:
+        price = getattr(request, field)
+        if price is None:
+            continue
+        away = abs(price - mid) / mid * HUNDRED
+        if away > collar:
+            message = (
+                f"{label} {price:,f} is {away:,.2f}% from the market mid {mid:,f}, "
+                f"beyond your price collar of {collar:,.2f}%."
+            )
+            yield ("price_collar", message, _cents(collar), _cents(away))
+
+
+def _position(request: OrderRequest, symbol: str, held: Decimal, cap: Decimal | None) -> Iterator[_Found]:
+    if cap is None:
+        return
+    resulting = abs(held + request.quantity * request.side.sign)
+    if resulting > cap:
+        message = (
+            f"This order would take your {symbol} position to {_qty(resulting)}, beyond your limit of {_qty(cap)}."
+        )
+        yield ("max_position", message, _plain(cap), _plain(resulting))
+
+
+def _account_exposure(ctx: RiskContext, symbol: str, notional: Decimal | None) -> Iterator[_Found]:
+    """Gross exposure and today's loss, valued over every open position in one pass."""
+    limits = ctx.account.limits
+    exposure_cap, loss_cap = limits.max_gross_exposure, limits.daily_loss_limit
+    check_exposure = exposure_cap is not None and notional is not None
+    if not check_exposure and loss_cap is None:
+        return
+    gross, unrealised = ZERO, ZERO
+    for position in ctx.positions:
+        quantity = position.quantity
+        if quantity == 0:
+            continue
+        instrument = ctx.instruments.get(position.symbol)
+        multiplier = instrument.multiplier if instrument is not None else ONE
+        quote = ctx.quotes.get(position.symbol)
+        if quote is None and position.symbol.upper() == symbol:
+            quote = ctx.quote
+        if quote is None:
+            gross += abs(quantity) * position.average_price * multiplier
+            continue
+        mark = quote.mark
+        gross += abs(quantity) * mark * multiplier
+        unrealised += (mark - position.average_price) * quantity * multiplier
+    ccy = ctx.account.currency
+    if check_exposure and exposure_cap is not None and notional is not None:
+        total = gross + notional
+        if total > exposure_cap:
+            message = (
+                f"Gross exposure would reach {_money(total, ccy)}, above your limit of {_money(exposure_cap, ccy)}."
+            )
+            yield ("max_gross_exposure", message, _cents(exposure_cap), _cents(total))
+    if loss_cap is not None:
+        pnl = ctx.realised_pnl_today + unrealised
+        if pnl < -loss_cap:
+            message = f"Today's loss of {_money(-pnl, ccy)} is beyond your daily loss limit of {_money(loss_cap, ccy)}."
+            yield ("daily_loss_limit", message, _cents(loss_cap), _cents(pnl))
+
+
+def _recent_orders(request: OrderRequest, symbol: str, ctx: RiskContext) -> Iterator[_Found]:
+    limits = ctx.account.limits
+    now = ctx.now
+    window = timedelta(seconds=limits.duplicate_window_seconds)
+    newest_twin: timedelta | None = None
+    count = 0
+    for order in ctx.recent_orders:
+        age = now - order.created_at
+        if age <= RATE_WINDOW:
+            count += 1
+        if (
+            window
+            and age <= window
+            and order.status is not OrderStatus.REJECTED
+            and order.side is request.side
+            and order.quantity == request.quantity
+            and order.symbol.upper() == symbol
+            and (newest_twin is None or age < newest_twin)
+        ):
+            newest_twin = age
+    if newest_twin is not None:
+        what = f"{request.side.value} {_qty(request.quantity)} {symbol}"
+        message = (
+            f"The same order ({what}) was placed {_seconds(newest_twin)} s ago, "
+            f"and repeats within {limits.duplicate_window_seconds} s are blocked as duplicates."
+        )
+        yield ("duplicate_order", message, str(limits.duplicate_window_seconds), _seconds(newest_twin))
+    cap = limits.max_orders_per_minute
+    if cap is not None and count >= cap:
+        message = f"You have reached your limit of {cap} orders a minute ({count} in the last minute)."
+        yield ("order_rate", message, str(cap), str(count))
+
+
+def _quote_needed(request: OrderRequest, symbol: str, ctx: RiskContext, fresh: bool) -> Iterator[_Found]:
+    """Orders that trade at market need a price to trade at."""
+    at_market = request.order_type is OrderType.MARKET or (
+        request.order_type is OrderType.BRACKET and request.limit_price is None
+    )
+    if not at_market or fresh:
+        return
+    max_age = ctx.account.limits.quote_max_age_seconds
+    if ctx.quote is None:
+        message = f"There is no quote for {symbol}, and an order at market needs one no older than {max_age} s."
+        yield ("no_fresh_quote", message, str(max_age), None)
+    else:
+        age = _seconds(ctx.now - ctx.quote.time)
+        message = (
+            f"The latest {symbol} quote is {age} s old, and an order at market needs one no older than {max_age} s."
+        )
+        yield ("no_fresh_quote", message, str(max_age), age)
+
+
+def _decide(found: list[_Found], now: datetime) -> RiskDecision:
+    if not found:
+        return RiskDecision(approved=True, reasons=[], message="Risk OK.", checked_at=now)
+    reasons = [RiskReason.model_construct(code=c, message=m, limit=lim, value=v) for c, m, lim, v in found]
+    message = "Rejected: " + "; ".join(_lower_first(r.message.rstrip(".")) for r in reasons) + "."
+    return RiskDecision(approved=False, reasons=reasons, message=message, checked_at=now)
+
+
+def _lower_first(text: str) -> str:
+    """Lower-case the opening word unless it is a symbol or acronym (AAPL stays AAPL)."""
+    return text[0].lower() + text[1:] if len(text) > 1 and text[1].islower() else text
+
+
+def _money(amount: Decimal, currency: str) -> str:
+    return f"{amount:,.2f} {currency}"
+
+
+def _qty(quantity: Decimal) -> str:
+    return f"{quantity.normalize():,f}"
+
+
+def _plain(value: Decimal) -> str:
+    return f"{value.normalize():f}"
+
+
+def _cents(value: Decimal) -> str:
+    return f"{value.quantize(CENTS):f}"
+
+
+def _seconds(age: timedelta) -> str:
+    return _plain(Decimal(age // timedelta(milliseconds=1)) / 1000)
