@@ -11,11 +11,11 @@ $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(VENV)/.runtime: pyproject.toml | $(VENV)/bin/python
-	$(BIN)/pip install --quiet --editable .
+	$(BIN)/pip install --quiet --config-settings editable_mode=compat --editable .
 	touch $@
 
 $(VENV)/.test: pyproject.toml | $(VENV)/bin/python
-	$(BIN)/pip install --quiet --editable '.[test]'
+	$(BIN)/pip install --quiet --config-settings editable_mode=compat --editable '.[test]'
 	touch $@ $(VENV)/.runtime
 
 install: $(VENV)/.runtime

@@ -196,6 +196,15 @@ def _account_exposure(ctx: RiskContext, symbol: str, notional: Decimal | None) -
             yield ("daily_loss_limit", message, _cents(loss_cap), _cents(pnl))
 
 
+def _counts_as_twin(order: Order) -> bool:
+    """A rejected order never traded, and one cancelled or expired unfilled was withdrawn on purpose:
+    sending it again is a new decision, not a double send."""
+    if order.status is OrderStatus.REJECTED:
+        return False
+    withdrawn = order.status in (OrderStatus.CANCELLED, OrderStatus.EXPIRED)
+    return not (withdrawn and order.filled_quantity == 0)
+
+
 def _recent_orders(request: OrderRequest, symbol: str, ctx: RiskContext) -> Iterator[_Found]:
     limits = ctx.account.limits
     now = ctx.now
@@ -209,7 +218,7 @@ def _recent_orders(request: OrderRequest, symbol: str, ctx: RiskContext) -> Iter
         if (
             window
             and age <= window
-            and order.status is not OrderStatus.REJECTED
+            and _counts_as_twin(order)
             and order.side is request.side
             and order.quantity == request.quantity
             and order.symbol.upper() == symbol

@@ -123,7 +123,8 @@ class TradingService:
         if existing.status is OrderStatus.REJECTED:
             raise RiskRejected(existing.reason or "Rejected.", order_id=existing.id, reasons=existing.reject_codes)
         if existing.status is OrderStatus.NEW:  # an earlier attempt stopped before routing: finish it
-            decision = self._check(self.store.accounts.get(existing.account_id), existing.request())
+            account = self.store.accounts.get(existing.account_id)
+            decision = self._check(account, existing.request(), exclude_order_id=existing.id)
             return self._route(existing, decision)
         return existing
 
@@ -251,7 +252,7 @@ class TradingService:
 
     # -- internals -------------------------------------------------------------------------------
 
-    def _check(self, account: Account, request: OrderRequest) -> RiskDecision:
+    def _check(self, account: Account, request: OrderRequest, exclude_order_id: str | None = None) -> RiskDecision:
         now = self.clock()
         positions = self.store.positions.list_for_account(account.id)
         symbols = sorted({p.symbol for p in positions} | {request.symbol})
@@ -270,7 +271,10 @@ class TradingService:
                 positions=positions,
                 instruments={s: self.catalog.get(s) for s in symbols},
                 quotes=quotes,
-                recent_orders=self.store.orders.list_for_account(account.id, since=now - RECENT_ORDER_WINDOW),
+                recent_orders=[
+                    o for o in self.store.orders.list_for_account(account.id, since=now - RECENT_ORDER_WINDOW)
+                    if o.id != exclude_order_id  # an order being resumed is not its own duplicate
+                ],
                 realised_pnl_today=realised_today,
                 global_kill_switch=self.store.settings.get().global_kill_switch,
             ),

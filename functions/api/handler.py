@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from mangum import Mangum
 
 from functions.api.app import create_app
+from functions.observability import capture_lambda_handler
 from infra.bootstrap import build_platform
 
 logger = Logger()
 metrics = Metrics()
-tracer = Tracer()
 
 platform = build_platform()
 asgi = Mangum(create_app(platform), lifespan="off")
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
-@tracer.capture_lambda_handler
+@capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
 def handler(event: dict, context: object) -> dict:
     response = asgi(event, context)

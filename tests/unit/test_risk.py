@@ -263,6 +263,14 @@ def test_only_the_same_symbol_side_and_quantity_is_a_duplicate_and_rejected_orde
     assert codes(check(buy(), acct, orders=(recent(status=OrderStatus.FILLED),))) == ["duplicate_order"]
 
 
+def test_an_order_withdrawn_unfilled_is_no_duplicate_but_a_partly_filled_one_is() -> None:
+    acct = account(duplicate_window_seconds=5)
+    assert check(buy(), acct, orders=(recent(status=OrderStatus.CANCELLED),)).approved
+    assert check(buy(), acct, orders=(recent(status=OrderStatus.EXPIRED),)).approved
+    partly = recent(status=OrderStatus.CANCELLED).model_copy(update={"filled_quantity": D("40")})
+    assert codes(check(buy(), acct, orders=(partly,))) == ["duplicate_order"]
+
+
 def test_the_order_rate_rejects_once_the_minute_holds_as_many_orders_as_the_limit() -> None:
     acct = account(max_orders_per_minute=3)
     two = tuple(recent(symbol="MSFT", age=a) for a in (1, 30))
