@@ -1,0 +1,66 @@
+"""In-process latency of POST /v1/orders through the Lambda handler, on SQLite and on DynamoDB (moto)."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from core.risk_limits import RiskLimits
+from core.store.dynamodb import create_table
+from tests.functional.conftest import Api, LambdaContext, http_event, load_handler, seed
+
+UNBOUNDED = RiskLimits(
+    max_order_quantity=None, max_order_notional=None, max_position_quantity=None, max_gross_exposure=None,
+    daily_loss_limit=None, duplicate_window_seconds=0, max_orders_per_minute=None, quote_max_age_seconds=3600,
+)
+
+
+def prepare(api: Api) -> Api:
+    seed(api)
+    api.service.set_limits(api.service.account("ops"), "alice", UNBOUNDED)
+    api.quote("AAPL", "189.98", "190.02")
+    return api
+
+
+@pytest.fixture
+def sqlite_api(tmp_path, monkeypatch) -> Api:
+    return prepare(Api(load_handler(monkeypatch, f"sqlite:///{tmp_path / 'bench.db'}")))
+
+
+@pytest.fixture
+def dynamodb_api(monkeypatch) -> Iterator[Api]:
+    for name, value in {"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x", "AWS_DEFAULT_REGION": "us-east-1"}.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        create_table(boto3.client("dynamodb"), "bench")
+        yield prepare(Api(load_handler(monkeypatch, "dynamodb://bench")))
+
+
+def post_orders(benchmark, api: Api, say, label: str) -> None:
+    token = api.token("alice")
+    keys = itertools.count()
+    body = {"symbol": "AAPL", "side": "buy", "quantity": "1", "order_type": "market"}
+    context = LambdaContext()
+
+    def once() -> dict:
+        event = http_event("POST", "/v1/orders", body=body, token=token, headers={"Idempotency-Key": f"b{next(keys)}"})
+        return api.module.handler(event, context)
+
+    response = benchmark.pedantic(once, rounds=200, warmup_rounds=5, iterations=1)
+    assert response["statusCode"] == 201, response["body"]
+    say(f"POST /v1/orders via handler on {label}: median {benchmark.stats.stats.median * 1e3:.2f} ms "
+        f"(p-max {benchmark.stats.stats.max * 1e3:.2f} ms, {benchmark.stats.stats.rounds} orders, each a filled market order)")
+
+
+def test_post_order_latency_on_sqlite(benchmark, sqlite_api, say, capsys) -> None:
+    with capsys.disabled():
+        pass
+    post_orders(benchmark, sqlite_api, say, "SQLite")
+
+
+def test_post_order_latency_on_dynamodb_under_moto(benchmark, dynamodb_api, say) -> None:
+    post_orders(benchmark, dynamodb_api, say, "DynamoDB (moto)")

@@ -1,0 +1,65 @@
+"""Cold start: the import cost of the API handler against `import fastapi, mangum`, in the same run.
+
+Measured twice: in the development virtualenv (which also holds the test tools, e.g. `cryptography`, that
+PyJWT picks up when present), and in a virtualenv holding only the Lambda layer's requirements
+(layers/dependencies/requirements.txt), which is what the function imports in AWS. Goal: <= 1.5x.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+RUNTIME_VENV = ROOT / "build" / "bench-runtime-venv"
+GOAL = 1.5
+RUNS = 7
+
+
+def import_ms(python: str, statement: str, cwd: Path, env: dict[str, str]) -> float:
+    """Median over RUNS of the summed top-level cumulative import times (microseconds -> ms)."""
+    samples = []
+    for _ in range(RUNS):
+        result = subprocess.run(
+            [python, "-X", "importtime", "-c", statement], capture_output=True, text=True, cwd=cwd, env=env, check=True
+        )
+        total = 0
+        for line in result.stderr.splitlines():
+            match = re.match(r"import time:\s+\d+ \|\s+(\d+) \| (\S.*)$", line)
+            if match and not match.group(2).startswith(" "):  # top-level entries only: no double counting
+                total += int(match.group(1))
+        samples.append(total / 1000)
+    return sorted(samples)[len(samples) // 2]
+
+
+def runtime_python() -> str:
+    python = RUNTIME_VENV / "bin" / "python"
+    if not python.exists():
+        venv.create(RUNTIME_VENV, with_pip=True)
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "--quiet", "-r", str(ROOT / "layers/dependencies/requirements.txt")],
+            check=True,
+        )
+    return str(python)
+
+
+def measure(python: str, tmp_path: Path) -> tuple[float, float]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PARLEY_", "AWS_LAMBDA", "LAMBDA_"))}
+    env.update(PYTHONPATH=str(ROOT), PARLEY_FEED="off", PARLEY_JWT_SECRET="bench",
+               PARLEY_STORE_URL=f"sqlite:///{tmp_path / 'cold.db'}")
+    baseline = import_ms(python, "import fastapi, mangum", tmp_path, env)
+    handler = import_ms(python, "import functions.api.handler", tmp_path, env)
+    return baseline, handler
+
+
+def test_handler_import_cost_against_fastapi_and_mangum(tmp_path, say) -> None:
+    for label, python in (("dev venv", sys.executable), ("Lambda layer deps", runtime_python())):
+        baseline, handler = measure(python, tmp_path)
+        ratio = handler / baseline
+        verdict = "within" if ratio <= GOAL else "OVER"
+        say(f"cold start ({label}): handler {handler:.0f} ms vs fastapi+mangum {baseline:.0f} ms = {ratio:.2f}x "
+            f"({verdict} the {GOAL}x goal; median of {RUNS})")

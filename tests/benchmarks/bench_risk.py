@@ -1,0 +1,53 @@
+"""Risk gate throughput: one order checked against an account holding 50 open positions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal as D
+
+from core.accounts import Account
+from core.instruments import AssetClass, Instrument
+from core.market import Quote
+from core.orders import Order, OrderRequest, Side
+from core.portfolio import Position
+from core.risk import RiskContext, check_order
+
+NOW = datetime(2026, 11, 27, 15, 0, tzinfo=UTC)
+
+
+def context() -> RiskContext:
+    symbols = [f"S{i:02d}" for i in range(50)] + ["AAPL"]
+    instruments = {
+        s: Instrument(symbol=s, asset_class=AssetClass.EQUITY, tick_size=D("0.01"), lot_size=D(1)) for s in symbols
+    }
+    quotes = {s: Quote(symbol=s, bid=D("99.99"), ask=D("100.01"), time=NOW) for s in symbols}
+    positions = [
+        Position(account_id="bench", symbol=s, quantity=D(100), average_price=D("95.00"), updated_at=NOW)
+        for s in symbols[:50]
+    ]
+    recent = [
+        Order(id=f"R{i}", account_id="bench", symbol="MSFT", side=Side.BUY, quantity=D(1),
+              created_at=NOW - timedelta(seconds=i), updated_at=NOW)
+        for i in range(20)
+    ]  # fmt: skip
+    return RiskContext(
+        account=Account(id="bench", created_at=NOW),
+        instrument=instruments["AAPL"],
+        quote=quotes["AAPL"],
+        now=NOW,
+        positions=positions,
+        instruments=instruments,
+        quotes=quotes,
+        recent_orders=recent,
+        realised_pnl_today=D("-1250.00"),
+        global_kill_switch=False,
+    )
+
+
+def test_risk_gate_checks_per_second_with_50_open_positions(benchmark, say) -> None:
+    ctx = context()
+    request = OrderRequest(symbol="AAPL", side=Side.BUY, quantity=D(10), order_type="limit", limit_price=D("100.00"))
+    decision = benchmark(check_order, request, ctx)
+    assert decision.approved, decision.message
+    say(f"risk gate: {1 / benchmark.stats.stats.median:,.0f} checks/s (median {benchmark.stats.stats.median * 1e6:.1f} us)"
+        " for one order against 50 open positions")
