@@ -46,6 +46,23 @@ def cmd_token(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_parse(args: argparse.Namespace) -> int:
+    import json
+
+    from agent.grammar import intent_json, parse
+
+    print(json.dumps(intent_json(parse(args.text))))
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from agent.evaluation import format_table, load_utterances, score_grammar
+
+    scores = score_grammar(load_utterances(args.file))
+    print(format_table(scores))
+    return 1 if scores["misses"] else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="parley", description="Parley, the conversational trading platform.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -67,6 +84,14 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--account", required=True)
     token.add_argument("--ttl", type=int, default=None, help="lifetime in seconds")
     token.set_defaults(run=cmd_token)
+
+    parse = commands.add_parser("parse", help="print the intent the command grammar reads in TEXT, as JSON")
+    parse.add_argument("text")
+    parse.set_defaults(run=cmd_parse)
+
+    evaluate = commands.add_parser("eval", help="score the command grammar on a labelled utterance file")
+    evaluate.add_argument("--file", default="tests/agent/utterances.jsonl")
+    evaluate.set_defaults(run=cmd_eval)
     return parser
 
 
