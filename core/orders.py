@@ -219,12 +219,14 @@ class Order(OrderRequest):
             raise InvalidRequest(
                 f"Fill of {quantity} does not fit order {self.id} with {self.remaining_quantity} remaining."
             )
-        filled_before = self.filled_quantity
-        self.filled_quantity = filled_before + quantity
-        cost = (self.average_price or Decimal(0)) * filled_before + price * quantity
-        self.average_price = cost / self.filled_quantity
-        done = self.filled_quantity == self.quantity
-        self.transition(OrderStatus.FILLED if done else OrderStatus.PARTIALLY_FILLED, now)
+        filled_after = self.filled_quantity + quantity
+        target = OrderStatus.FILLED if filled_after == self.quantity else OrderStatus.PARTIALLY_FILLED
+        if target not in TRANSITIONS[self.status]:  # check first: a refused fill leaves the order untouched
+            raise IllegalTransition(self.id, self.status.value, target.value)
+        cost = (self.average_price or Decimal(0)) * self.filled_quantity + price * quantity
+        self.filled_quantity = filled_after
+        self.average_price = cost / filled_after
+        self.transition(target, now)
 
 
 class Fill(BaseModel):
