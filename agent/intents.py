@@ -1,0 +1,192 @@
+"""Intents: what a trader asked for, typed. The grammar and the LLM agent both produce these.
+
+One pydantic model per intent, discriminated on ``intent``. A PlaceOrder is always a valid OrderRequest:
+its validator builds one, so whoever holds a PlaceOrder can hand its fields to the service as they are.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
+
+from core.orders import OrderRequest, OrderType, Side, TimeInForce
+
+
+def _plain(value: Decimal) -> str:
+    """Positional notation with the digits as typed: "0.00000001" and "78.50", never "1E-8"."""
+    exponent = value.as_tuple().exponent
+    return format(value, "f") if isinstance(exponent, int) and abs(exponent) <= 64 else str(value)
+
+
+Upper = Annotated[str, Field(min_length=1, max_length=32), AfterValidator(str.upper)]
+Code = Annotated[str, Field(min_length=1, max_length=32)]
+Dec = Annotated[Decimal, PlainSerializer(_plain, return_type=str, when_used="json")]
+Positive = Annotated[Dec, Field(gt=0)]
+
+
+class _Intent(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class PlaceOrder(_Intent):
+    """A new order. A tp+sl pair is order_type "bracket", with an optional limit_price entry."""
+
+    intent: Literal["place_order"] = "place_order"
+    side: Side
+    symbol: Upper
+    quantity: Positive
+    order_type: OrderType = OrderType.MARKET
+    limit_price: Dec | None = None
+    stop_price: Dec | None = None
+    trail_amount: Dec | None = None
+    trail_percent: Dec | None = None
+    take_profit_price: Dec | None = None
+    stop_loss_price: Dec | None = None
+    time_in_force: TimeInForce = TimeInForce.DAY
+
+    @model_validator(mode="after")
+    def _is_a_valid_order_request(self) -> PlaceOrder:
+        try:
+            self.to_order_request()
+        except ValidationError as exc:
+            raise ValueError("; ".join(error["msg"] for error in exc.errors())) from None
+        return self
+
+    def to_order_request(self) -> OrderRequest:
+        return OrderRequest(**self.model_dump(exclude={"intent"}))
+
+
+class ClosePosition(_Intent):
+    """Close a position: all of it (no quantity, no fraction), a quantity, or a fraction in (0, 1)."""
+
+    intent: Literal["close_position"] = "close_position"
+    symbol: Upper
+    quantity: Positive | None = None
+    fraction: Annotated[Dec, Field(gt=0, lt=1)] | None = None
+
+    @model_validator(mode="after")
+    def _one_amount_at_most(self) -> ClosePosition:
+        if self.quantity is not None and self.fraction is not None:
+            raise ValueError("give a quantity or a fraction, not both")
+        return self
+
+
+class CancelOrder(_Intent):
+    intent: Literal["cancel_order"] = "cancel_order"
+    order_id: Upper
+
+
+class CancelAll(_Intent):
+    intent: Literal["cancel_all"] = "cancel_all"
+
+
+class ListOrders(_Intent):
+    intent: Literal["list_orders"] = "list_orders"
+
+
+class Positions(_Intent):
+    intent: Literal["positions"] = "positions"
+
+
+class Portfolio(_Intent):
+    intent: Literal["portfolio"] = "portfolio"
+
+
+class RiskStatus(_Intent):
+    intent: Literal["risk_status"] = "risk_status"
+
+
+class Help(_Intent):
+    intent: Literal["help"] = "help"
+
+
+class KillSwitch(_Intent):
+    intent: Literal["kill_switch"] = "kill_switch"
+
+
+class Reject(_Intent):
+    """Decline the pending confirmation; ``code`` names the ticket when the trader gave one."""
+
+    intent: Literal["reject"] = "reject"
+    code: Code | None = None
+
+
+class ListAlerts(_Intent):
+    intent: Literal["list_alerts"] = "list_alerts"
+
+
+class Quote(_Intent):
+    intent: Literal["quote"] = "quote"
+    symbol: Upper
+
+
+class SetAlert(_Intent):
+    """Notify when the price crosses above/below ``threshold``, or moves ``threshold`` percent."""
+
+    intent: Literal["set_alert"] = "set_alert"
+    symbol: Upper
+    condition: Literal["above", "below", "pct_move"]
+    threshold: Positive
+
+
+class DeleteAlert(_Intent):
+    intent: Literal["delete_alert"] = "delete_alert"
+    alert_id: Upper
+
+
+class Confirm(_Intent):
+    intent: Literal["confirm"] = "confirm"
+    code: Code
+
+
+class Link(_Intent):
+    intent: Literal["link"] = "link"
+    code: Code
+
+
+class Unknown(_Intent):
+    """Nothing the grammar could claim; ``text`` is the message exactly as it came in."""
+
+    intent: Literal["unknown"] = "unknown"
+    text: str
+
+
+Intent = Annotated[
+    PlaceOrder
+    | ClosePosition
+    | CancelOrder
+    | CancelAll
+    | ListOrders
+    | Positions
+    | Portfolio
+    | RiskStatus
+    | Help
+    | KillSwitch
+    | Reject
+    | ListAlerts
+    | Quote
+    | SetAlert
+    | DeleteAlert
+    | Confirm
+    | Link
+    | Unknown,
+    Field(discriminator="intent"),
+]
+
+INTENTS: TypeAdapter[Intent] = TypeAdapter(Intent)
+
+
+def intent_json(intent: Intent) -> dict[str, Any]:
+    """One flat JSON object: ``intent`` first, then every field in model order, decimals as strings."""
+    return intent.model_dump(mode="json")
