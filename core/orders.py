@@ -196,6 +196,10 @@ class Order(OrderRequest):
     triggered: bool = False
     request_fingerprint: str | None = None
     reject_codes: list[str] = Field(default_factory=list)
+    # Set while an order from a chat waits for the trader's confirmation (status pending_confirmation).
+    confirmation_code: str | None = None
+    confirm_by: AwareDatetime | None = None
+    staged_price: Decimal | None = None
 
     @property
     def remaining_quantity(self) -> Decimal:

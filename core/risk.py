@@ -81,7 +81,7 @@ def check_order(request: OrderRequest, ctx: RiskContext) -> RiskDecision:
     fresh = quote is not None and quote.is_fresh(ctx.now, timedelta(seconds=limits.quote_max_age_seconds))
     held = sum((p.quantity for p in ctx.positions if p.symbol.upper() == symbol), ZERO)
     reducing = held != 0 and (held > 0) != (request.side is Side.BUY) and request.quantity <= abs(held)
-    price = _reference_price(request, quote)
+    price = reference_price(request, quote)
     notional = ctx.instrument.notional(request.quantity, price) if price is not None else None
 
     found: list[_Found] = []
@@ -99,7 +99,7 @@ def check_order(request: OrderRequest, ctx: RiskContext) -> RiskDecision:
     return _decide(found, ctx.now)
 
 
-def _reference_price(request: OrderRequest, quote: Quote | None) -> Decimal | None:
+def reference_price(request: OrderRequest, quote: Quote | None) -> Decimal | None:
     """The price the order's notional is judged at; None when nothing prices it."""
     if request.limit_price is not None:
         return request.limit_price

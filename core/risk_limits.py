@@ -21,5 +21,7 @@ class RiskLimits(BaseModel):
     duplicate_window_seconds: int = Field(default=5, ge=0)
     max_orders_per_minute: int | None = Field(default=60, gt=0)
     quote_max_age_seconds: int = Field(default=60, gt=0)
+    # A confirmation is refused and asked again when the price moved more than this since the ticket.
+    confirmation_drift_percent: Decimal = Field(default=Decimal("1"), gt=0)
     restricted_symbols: list[str] = Field(default_factory=list)
     kill_switch: bool = False

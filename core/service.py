@@ -11,6 +11,7 @@ from decimal import Decimal
 from core.accounts import Account, Role
 from core.audit import AuditKind, AuditRecord
 from core.brokers.base import Broker
+from core.confirmations import ConfirmationDesk, Ticket
 from core.errors import (
     AlreadyExists,
     Conflict,
@@ -45,6 +46,7 @@ class TradingService:
         self.catalog = catalog or InstrumentCatalog.default()
         self.clock = clock
         self.desk = ExecutionDesk(store, broker, self.catalog, clock)
+        self.confirmations = ConfirmationDesk(self)
         # Serialises read-check-write use cases inside one process (the local server's threads, a warm
         # Lambda). Across processes the stores' conditional writes are the guard.
         self._lock = threading.RLock()
@@ -137,6 +139,20 @@ class TradingService:
                 decision.message, order_id=order.id, reasons=[r.model_dump() for r in decision.reasons]
             )
         return self.desk.submit(order, actor=order.source)
+
+    def stage_order(self, account_id: str, request: OrderRequest, *, source: str = "chat") -> Ticket:
+        """An order from a chat: risk-checked and held as a ticket until ``confirm_order``. Raises RiskRejected."""
+        return self.confirmations.stage(account_id, request, source)
+
+    def confirm_order(self, account_id: str, code: str) -> Order:
+        """Execute a ticket once, after a second risk check and a price-drift check (PriceMoved re-asks)."""
+        return self.confirmations.confirm(account_id, code)
+
+    def decline_order(self, account_id: str, code: str | None = None) -> Order:
+        return self.confirmations.reject(account_id, code)
+
+    def pending_confirmations(self, account_id: str) -> list[Order]:
+        return self.confirmations.pending(account_id)
 
     def check_risk(self, account_id: str, request: OrderRequest) -> RiskDecision:
         """A what-if: the decision the gate would take now, with nothing stored."""

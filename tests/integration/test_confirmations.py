@@ -1,0 +1,92 @@
+"""Confirmation tickets on a real SQLite store: one-time codes, deadlines, second risk check, price drift."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal as D
+
+import pytest
+
+from core.confirmations import PriceMoved
+from core.errors import Conflict, NotFound, RiskRejected
+from core.orders import OrderStatus
+from tests.integration.test_service import clock, order, service, tick  # noqa: F401  (fixtures)
+
+
+def test_a_ticket_reads_as_the_trader_expects_and_executes_once(service, clock) -> None:  # noqa: F811
+    tick(service, clock, "AAPL", "189.98", "190.02")
+    ticket = service.stage_order("alice", order("AAPL", "buy", "10", order_type="limit", limit_price="190"))
+    assert ticket.summary == "BUY 10 AAPL LMT 190.00 DAY, est. 1,900.00 USD, risk OK"
+    assert len(ticket.code) == 4 and ticket.code.isdigit()
+    assert ticket.expires_at == clock.now + timedelta(minutes=2)
+    assert service.get_order("alice", ticket.order_id).status is OrderStatus.PENDING_CONFIRMATION
+    assert service.positions("alice") == []
+    working = service.confirm_order("alice", ticket.code)
+    assert working.status is OrderStatus.ACCEPTED  # a buy limit at 190 under a 190.02 ask rests
+    with pytest.raises(Conflict) as reused:
+        service.confirm_order("alice", ticket.code)
+    assert reused.value.code == "ticket_used"
+    tick(service, clock, "AAPL", "189.96", "190.00")
+    assert service.get_order("alice", ticket.order_id).status is OrderStatus.FILLED
+    assert service.positions("alice")[0].quantity == D(10)
+
+
+def test_a_code_from_another_account_or_a_made_up_one_is_refused(service, clock) -> None:  # noqa: F811
+    tick(service, clock, "AAPL", "189.98", "190.02")
+    service.create_account("bob")
+    ticket = service.stage_order("alice", order("AAPL", "buy", "1"))
+    for account, code in (("bob", ticket.code), ("alice", "0000" if ticket.code != "0000" else "0001")):
+        with pytest.raises(NotFound) as refused:
+            service.confirm_order(account, code)
+        assert refused.value.code == "ticket_not_found"
+    assert service.get_order("alice", ticket.order_id).status is OrderStatus.PENDING_CONFIRMATION
+
+
+def test_a_ticket_past_its_deadline_expires_instead_of_executing(service, clock) -> None:  # noqa: F811
+    tick(service, clock, "AAPL", "189.98", "190.02")
+    ticket = service.stage_order("alice", order("AAPL", "buy", "1"))
+    clock.advance(minutes=2, seconds=1)
+    with pytest.raises(Conflict) as late:
+        service.confirm_order("alice", ticket.code)
+    assert late.value.code == "ticket_expired" and "send the order again" in late.value.message
+    assert service.get_order("alice", ticket.order_id).status is OrderStatus.EXPIRED
+
+
+def test_a_market_that_moved_past_the_band_asks_again_with_a_new_code(service, clock) -> None:  # noqa: F811
+    tick(service, clock, "CL", "70.00", "70.02")
+    first = service.stage_order("alice", order("CL", "buy", "1"))
+    tick(service, clock, "CL", "71.00", "71.02")  # +1.43%, over the default 1% band
+    with pytest.raises(PriceMoved) as moved:
+        service.confirm_order("alice", first.code)
+    second = moved.value.details["ticket"]
+    assert second["code"] != first.code and "yes " + second["code"] in moved.value.message
+    assert service.get_order("alice", first.order_id).status is OrderStatus.CANCELLED
+    assert service.confirm_order("alice", second["code"]).average_price == D("71.02")
+
+
+def test_the_second_risk_check_refuses_a_ticket_once_the_kill_switch_is_on(service, clock) -> None:  # noqa: F811
+    tick(service, clock, "AAPL", "189.98", "190.02")
+    ticket = service.stage_order("alice", order("AAPL", "buy", "1"))
+    service.set_kill_switch(service.account("ops"), engaged=True, account_id="alice")
+    with pytest.raises(RiskRejected):
+        service.confirm_order("alice", ticket.code)
+    assert service.get_order("alice", ticket.order_id).status is OrderStatus.REJECTED
+
+
+def test_an_order_the_gate_refuses_never_becomes_a_ticket(service, clock) -> None:  # noqa: F811
+    tick(service, clock, "AAPL", "189.98", "190.02")
+    with pytest.raises(RiskRejected) as refused:
+        service.stage_order("alice", order("AAPL", "buy", "20000"))
+    assert "max_order_quantity" in [r["code"] for r in refused.value.details["reasons"]]
+    assert service.pending_confirmations("alice") == []
+
+
+def test_declining_drops_the_newest_waiting_ticket(service, clock) -> None:  # noqa: F811
+    tick(service, clock, "AAPL", "189.98", "190.02")
+    older = service.stage_order("alice", order("AAPL", "buy", "1"))
+    clock.advance(seconds=10)
+    newer = service.stage_order("alice", order("AAPL", "buy", "2"))
+    assert service.decline_order("alice").id == newer.order_id
+    assert [o.id for o in service.pending_confirmations("alice")] == [older.order_id]
+    with pytest.raises(Conflict):
+        service.decline_order("alice", newer.code)
