@@ -1,0 +1,349 @@
+"""SQLite adapter for the storage ports: the local and test stand-in for DynamoDB.
+
+Each record is one JSON text column plus the indexed columns its queries need. The database runs in WAL
+mode with a busy timeout; each thread gets its own connection, and every read-modify-write runs inside
+``BEGIN IMMEDIATE`` so several threads and processes can write one file safely.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from core.accounts import Account, SystemSettings
+from core.audit import AuditRecord
+from core.errors import AlreadyExists, ConcurrentUpdate, NotFound, StoreError
+from core.market import Quote
+from core.orders import Fill, Order
+from core.portfolio import Position
+from core.store import ports
+from core.store.codec import M, dump, key_time, load, versioned
+
+BUSY_TIMEOUT_MS = 10_000
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS accounts (id TEXT PRIMARY KEY, version INTEGER NOT NULL, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS orders (id TEXT PRIMARY KEY, account_id TEXT NOT NULL, symbol TEXT NOT NULL,
+    is_open INTEGER NOT NULL, created_at TEXT NOT NULL, version INTEGER NOT NULL, data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS orders_by_account ON orders (account_id, created_at, id);
+CREATE INDEX IF NOT EXISTS orders_open_by_symbol ON orders (symbol, created_at, id) WHERE is_open = 1;
+CREATE TABLE IF NOT EXISTS fills (id TEXT PRIMARY KEY, account_id TEXT NOT NULL, time TEXT NOT NULL,
+    data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS fills_by_account ON fills (account_id, time, id);
+CREATE TABLE IF NOT EXISTS positions (account_id TEXT NOT NULL, symbol TEXT NOT NULL,
+    version INTEGER NOT NULL, data TEXT NOT NULL, PRIMARY KEY (account_id, symbol));
+CREATE TABLE IF NOT EXISTS quotes (symbol TEXT PRIMARY KEY, time TEXT NOT NULL, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS audit (id TEXT PRIMARY KEY, account_id TEXT NOT NULL, time TEXT NOT NULL,
+    data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS audit_by_account ON audit (account_id, time, id);
+CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
+    BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
+    BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
+CREATE TABLE IF NOT EXISTS idempotency (key TEXT PRIMARY KEY, expires_at TEXT NOT NULL, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS settings (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL,
+    data TEXT NOT NULL);
+"""
+
+
+class _Db:
+    """One connection per thread to one file; every connection is remembered so close() can close it."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+
+    def conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            try:
+                conn = sqlite3.connect(
+                    self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+                )
+                conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute("PRAGMA synchronous = NORMAL")
+            except sqlite3.Error as exc:
+                raise StoreError(f"Cannot open the database: {exc}") from exc
+            self._local.conn = conn
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction that takes the write lock up front, so its reads cannot go stale."""
+        conn = self.conn()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise StoreError(f"Database is unavailable for writing: {exc}") from exc
+        try:
+            yield conn
+            conn.execute("COMMIT")
+        except BaseException as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):
+                raise StoreError(f"Database write failed: {exc}") from exc
+            raise
+
+    def many(self, model: type[M], sql: str, params: tuple[Any, ...] = ()) -> list[M]:
+        """Run a query whose only column is the record JSON."""
+        try:
+            rows = self.conn().execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise StoreError(f"Database read failed: {exc}") from exc
+        return [load(model, data) for (data,) in rows]
+
+    def one(self, model: type[M], sql: str, params: tuple[Any, ...] = ()) -> M | None:
+        found = self.many(model, sql, params)
+        return found[0] if found else None
+
+    def insert(self, table: str, row: dict[str, Any]) -> bool:
+        """INSERT ``row`` unless its key is taken; True if it was written."""
+        with self.write() as conn:
+            return _insert(conn, table, row)
+
+    def put_versioned(
+        self, table: str, key: dict[str, Any], row: dict[str, Any], expected: int, what: str, *, create: bool = False
+    ) -> None:
+        """Update the row only if its stored version is ``expected``; with ``create``, insert it instead."""
+        with self.write() as conn:
+            if create:
+                if not _insert(conn, table, key | row):
+                    raise ConcurrentUpdate(f"{what} was created by someone else; reload and retry.")
+                return
+            where = " AND ".join(f"{column} = ?" for column in key)
+            sets = ", ".join(f"{column} = ?" for column in row)
+            sql = f"UPDATE {table} SET {sets} WHERE {where} AND version = ?"
+            if conn.execute(sql, (*row.values(), *key.values(), expected)).rowcount == 1:
+                return
+            # The port folds "missing" into ConcurrentUpdate: there is no stored version to match.
+            missing = conn.execute(f"SELECT 1 FROM {table} WHERE {where}", tuple(key.values())).fetchone() is None
+            change = "does not exist" if missing else "was changed by someone else"
+            raise ConcurrentUpdate(f"{what} {change}; reload and retry.", expected=expected, missing=missing)
+
+    def close(self) -> None:
+        with self._lock:
+            conns, self._all = self._all, []
+        for conn in conns:
+            conn.close()
+        self._local = threading.local()
+
+
+def _insert(conn: sqlite3.Connection, table: str, row: dict[str, Any]) -> bool:
+    marks = ", ".join("?" * len(row))
+    sql = f"INSERT INTO {table} ({', '.join(row)}) VALUES ({marks}) ON CONFLICT DO NOTHING"
+    return conn.execute(sql, tuple(row.values())).rowcount == 1
+
+
+class _Repo:
+    def __init__(self, db: _Db) -> None:
+        self.db = db
+
+
+class SqliteAccounts(_Repo, ports.AccountRepository):
+    def add(self, account: Account) -> Account:
+        stored, text = versioned(account, 1)
+        if not self.db.insert("accounts", {"id": account.id, "version": 1, "data": text}):
+            raise AlreadyExists(f"Account {account.id} already exists.", account_id=account.id)
+        return stored
+
+    def get(self, account_id: str) -> Account:
+        found = self.db.one(Account, "SELECT data FROM accounts WHERE id = ?", (account_id,))
+        if found is None:
+            raise NotFound(f"Account {account_id} not found.", account_id=account_id)
+        return found
+
+    def update(self, account: Account) -> Account:
+        stored, text = versioned(account, account.version + 1)
+        row = {"version": stored.version, "data": text}
+        self.db.put_versioned("accounts", {"id": account.id}, row, account.version, f"Account {account.id}")
+        return stored
+
+    def list(self) -> list[Account]:
+        return self.db.many(Account, "SELECT data FROM accounts ORDER BY id")
+
+
+def _order_row(order: Order, version: int, text: str) -> dict[str, Any]:
+    return {
+        "account_id": order.account_id,
+        "symbol": order.symbol,
+        "is_open": int(order.status.is_open),
+        "created_at": key_time(order.created_at),
+        "version": version,
+        "data": text,
+    }
+
+
+class SqliteOrders(_Repo, ports.OrderRepository):
+    def add(self, order: Order) -> Order:
+        stored, text = versioned(order, 1)
+        if not self.db.insert("orders", {"id": order.id} | _order_row(order, 1, text)):
+            raise AlreadyExists(f"Order {order.id} already exists.", order_id=order.id)
+        return stored
+
+    def get(self, order_id: str) -> Order:
+        found = self.db.one(Order, "SELECT data FROM orders WHERE id = ?", (order_id,))
+        if found is None:
+            raise NotFound(f"Order {order_id} not found.", order_id=order_id)
+        return found
+
+    def update(self, order: Order) -> Order:
+        stored, text = versioned(order, order.version + 1)
+        row = _order_row(order, stored.version, text)
+        self.db.put_versioned("orders", {"id": order.id}, row, order.version, f"Order {order.id}")
+        return stored
+
+    def list_for_account(
+        self, account_id: str, *, since: datetime | None = None, open_only: bool = False, limit: int | None = None
+    ) -> list[Order]:
+        sql = "SELECT data FROM orders WHERE account_id = ? AND created_at >= ?"
+        if open_only:
+            sql += " AND is_open = 1"
+        sql += " ORDER BY created_at DESC, id DESC LIMIT ?"
+        floor = key_time(since) if since is not None else ""
+        return self.db.many(Order, sql, (account_id, floor, -1 if limit is None else limit))
+
+    def list_open_for_symbol(self, symbol: str) -> list[Order]:
+        sql = "SELECT data FROM orders WHERE symbol = ? AND is_open = 1 ORDER BY created_at, id"
+        return self.db.many(Order, sql, (symbol,))
+
+
+class SqliteFills(_Repo, ports.FillRepository):
+    def add(self, fill: Fill) -> bool:
+        row = {"id": fill.id, "account_id": fill.account_id, "time": key_time(fill.time), "data": dump(fill)}
+        return self.db.insert("fills", row)
+
+    def list_for_account(self, account_id: str, *, since: datetime | None = None) -> list[Fill]:
+        sql = "SELECT data FROM fills WHERE account_id = ? AND time >= ? ORDER BY time, id"
+        return self.db.many(Fill, sql, (account_id, key_time(since) if since is not None else ""))
+
+
+class SqlitePositions(_Repo, ports.PositionRepository):
+    def get(self, account_id: str, symbol: str) -> Position | None:
+        sql = "SELECT data FROM positions WHERE account_id = ? AND symbol = ?"
+        return self.db.one(Position, sql, (account_id, symbol))
+
+    def save(self, position: Position) -> Position:
+        stored, text = versioned(position, position.version + 1)
+        key = {"account_id": position.account_id, "symbol": position.symbol}
+        what = f"Position {position.account_id}/{position.symbol}"
+        row = {"version": stored.version, "data": text}
+        self.db.put_versioned("positions", key, row, position.version, what, create=position.version == 0)
+        return stored
+
+    def list_for_account(self, account_id: str) -> list[Position]:
+        return self.db.many(Position, "SELECT data FROM positions WHERE account_id = ? ORDER BY symbol", (account_id,))
+
+
+class SqliteQuotes(_Repo, ports.QuoteRepository):
+    def put(self, quote: Quote) -> bool:
+        sql = (
+            "INSERT INTO quotes (symbol, time, data) VALUES (?, ?, ?) ON CONFLICT (symbol) DO UPDATE"
+            " SET time = excluded.time, data = excluded.data WHERE excluded.time > quotes.time"
+        )
+        with self.db.write() as conn:
+            return conn.execute(sql, (quote.symbol, key_time(quote.time), dump(quote))).rowcount == 1
+
+    def get(self, symbol: str) -> Quote | None:
+        return self.db.one(Quote, "SELECT data FROM quotes WHERE symbol = ?", (symbol,))
+
+    def get_many(self, symbols: list[str]) -> dict[str, Quote]:
+        found: dict[str, Quote] = {}
+        wanted = sorted(set(symbols))
+        for start in range(0, len(wanted), 500):  # stay under SQLite's bound-parameter limit
+            chunk = tuple(wanted[start : start + 500])
+            sql = f"SELECT data FROM quotes WHERE symbol IN ({', '.join('?' * len(chunk))})"
+            found.update((quote.symbol, quote) for quote in self.db.many(Quote, sql, chunk))
+        return found
+
+
+class SqliteAudit(_Repo, ports.AuditLog):
+    def append(self, record: AuditRecord) -> None:
+        row = {"id": record.id, "account_id": record.account_id, "time": key_time(record.time), "data": dump(record)}
+        if not self.db.insert("audit", row):
+            raise AlreadyExists(f"Audit record {record.id} already exists.", record_id=record.id)
+
+    def list_for_account(self, account_id: str, *, limit: int | None = None) -> list[AuditRecord]:
+        sql = "SELECT data FROM audit WHERE account_id = ? ORDER BY time, id LIMIT ?"
+        return self.db.many(AuditRecord, sql, (account_id, -1 if limit is None else limit))
+
+
+class SqliteIdempotency(_Repo, ports.IdempotencyStore):
+    def claim(self, key: str, fingerprint: str, *, now: datetime, ttl_seconds: int) -> ports.IdempotencyRecord | None:
+        expires_at = now + timedelta(seconds=ttl_seconds)
+        record = ports.IdempotencyRecord(key=key, fingerprint=fingerprint, expires_at=expires_at)
+        with self.db.write() as conn:
+            row = conn.execute("SELECT expires_at, data FROM idempotency WHERE key = ?", (key,)).fetchone()
+            if row is not None and row[0] > key_time(now):
+                return load(ports.IdempotencyRecord, row[1])
+            sql = "INSERT OR REPLACE INTO idempotency (key, expires_at, data) VALUES (?, ?, ?)"
+            conn.execute(sql, (key, key_time(expires_at), dump(record)))
+        return None
+
+    def complete(self, key: str, result: dict[str, Any]) -> None:
+        with self.db.write() as conn:
+            row = conn.execute("SELECT data FROM idempotency WHERE key = ?", (key,)).fetchone()
+            if row is None:
+                raise NotFound(f"No idempotency record for key {key!r}.", key=key)
+            record = load(ports.IdempotencyRecord, row[0])
+            done = record.model_copy(update={"status": ports.IdempotencyStatus.COMPLETED, "result": result})
+            conn.execute("UPDATE idempotency SET data = ? WHERE key = ?", (dump(done), key))
+
+    def release(self, key: str) -> None:
+        with self.db.write() as conn:
+            conn.execute("DELETE FROM idempotency WHERE key = ?", (key,))
+
+
+class SqliteSettings(_Repo, ports.SettingsRepository):
+    def get(self) -> SystemSettings:
+        return self.db.one(SystemSettings, "SELECT data FROM settings WHERE id = 1") or SystemSettings()
+
+    def save(self, settings: SystemSettings) -> SystemSettings:
+        stored, text = versioned(settings, settings.version + 1)
+        row = {"version": stored.version, "data": text}
+        self.db.put_versioned("settings", {"id": 1}, row, settings.version, "Settings", create=settings.version == 0)
+        return stored
+
+
+@dataclass
+class SqliteStore(ports.Store):
+    """The SQLite repositories over one database file; close() closes every thread's connection."""
+
+    db: _Db = field(repr=False, kw_only=True)
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def open_sqlite_store(path: str) -> SqliteStore:
+    """Open (creating if needed) the database at ``path``, with its parent folders and schema."""
+    file = Path(path).expanduser()
+    file.parent.mkdir(parents=True, exist_ok=True)
+    db = _Db(str(file))
+    try:
+        db.conn().executescript(f"BEGIN IMMEDIATE;\n{SCHEMA}\nCOMMIT;")
+    except (sqlite3.Error, StoreError) as exc:
+        db.close()
+        raise StoreError(f"Cannot create the database schema at {file}: {exc}") from exc
+    return SqliteStore(
+        accounts=SqliteAccounts(db),
+        orders=SqliteOrders(db),
+        fills=SqliteFills(db),
+        positions=SqlitePositions(db),
+        quotes=SqliteQuotes(db),
+        audit=SqliteAudit(db),
+        idempotency=SqliteIdempotency(db),
+        settings=SqliteSettings(db),
+        db=db,
+    )
