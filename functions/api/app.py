@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
 from functions.api.errors import install_error_handlers
@@ -14,8 +17,16 @@ DESCRIPTION = (
 )
 
 
-def create_app(platform: Platform) -> FastAPI:
-    app = FastAPI(title="Parley", version="0.1.0", description=DESCRIPTION)
+def create_app(platform: Platform, on_shutdown: Callable[[], None] | None = None) -> FastAPI:
+    """``on_shutdown`` runs when the server stops (the local server closes its feed and store there)."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        if on_shutdown is not None:
+            on_shutdown()
+
+    app = FastAPI(title="Parley", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.platform = platform
     install_error_handlers(app)
     app.include_router(router)

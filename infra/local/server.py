@@ -55,9 +55,12 @@ def serve(platform: Platform, host: str, port: int) -> None:
         feed = FeedReplayer(feed_path, platform.service.on_quote, speed=platform.settings.feed_speed)
         feed.start()
     print(banner(platform, host, port, feed), flush=True)
-    try:
-        uvicorn.run(create_app(platform), host=host, port=port, log_level="info")
-    finally:
+
+    def close() -> None:
         if feed is not None:
             feed.stop()
         platform.store.close()
+
+    # Cleanup runs in the app's shutdown: uvicorn re-raises SIGTERM after a graceful stop, so code after
+    # uvicorn.run() would not run when the server is terminated.
+    uvicorn.run(create_app(platform, on_shutdown=close), host=host, port=port, log_level="info")
