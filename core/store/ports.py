@@ -21,8 +21,10 @@ from typing import Any
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from core.accounts import Account, SystemSettings
+from core.alerts import Alert
 from core.audit import AuditRecord
 from core.market import Quote
+from core.memory import ChatTurn
 from core.orders import Fill, Order
 from core.portfolio import Position
 
@@ -150,6 +152,43 @@ class SettingsRepository(ABC):
     def save(self, settings: SystemSettings) -> SystemSettings: ...
 
 
+class AlertRepository(ABC):
+    """Versioned like orders. Active alerts are indexed by symbol for evaluation on each quote."""
+
+    @abstractmethod
+    def add(self, alert: Alert) -> Alert: ...
+
+    @abstractmethod
+    def get(self, alert_id: str) -> Alert: ...
+
+    @abstractmethod
+    def update(self, alert: Alert) -> Alert: ...
+
+    @abstractmethod
+    def delete(self, alert_id: str) -> None:
+        """Remove an alert; NotFound if there is none."""
+
+    @abstractmethod
+    def list_for_account(self, account_id: str) -> list[Alert]:
+        """Newest first, active and triggered alike."""
+
+    @abstractmethod
+    def list_active_for_symbol(self, symbol: str) -> list[Alert]:
+        """Active alerts on ``symbol`` across accounts, oldest first."""
+
+
+class ConversationRepository(ABC):
+    """Chat turns per (account, thread). Expired turns are never returned (DynamoDB TTL removes them)."""
+
+    @abstractmethod
+    def append(self, turn: ChatTurn) -> None:
+        """Store a turn; a turn id already stored is ignored."""
+
+    @abstractmethod
+    def recent(self, account_id: str, thread: str, *, limit: int, now: datetime) -> list[ChatTurn]:
+        """The last ``limit`` unexpired turns of the thread, oldest first."""
+
+
 @dataclass
 class Store:
     """Every repository of one backend, handed around as one object."""
@@ -162,6 +201,8 @@ class Store:
     audit: AuditLog
     idempotency: IdempotencyStore
     settings: SettingsRepository
+    alerts: AlertRepository
+    conversations: ConversationRepository
 
     def close(self) -> None:  # adapters that hold connections override via their own Store subclass
         return None
