@@ -15,6 +15,7 @@ class AuditKind(StrEnum):
     LIMITS_CHANGED = "limits.changed"
     KILL_SWITCH = "kill_switch"
     ACCOUNT = "account"
+    ALERT = "alert"
 
 
 class AuditRecord(BaseModel):

@@ -141,7 +141,7 @@ class ConfirmationDesk:
                 raise PriceMoved(
                     f"{order.symbol} moved {drift:.2f}% since you were asked (from {order.staged_price} to "
                     f"{quote.price_to(order.side)}). New ticket: {ticket.summary}. Reply yes {ticket.code} to confirm.",
-                    ticket=ticket.model_dump(mode="json"), drift_percent=f"{drift:.2f}",
+                    ticket=ticket.model_dump(mode="json"), drift_percent=f"{drift:.2f}", symbol=order.symbol,
                 )
             return svc.desk.submit(order, actor=account_id)
 

@@ -9,11 +9,13 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from core.accounts import Account, Role
+from core.alerts import Alert, AlertCondition, AlertStatus
 from core.audit import AuditKind, AuditRecord
 from core.brokers.base import Broker
 from core.confirmations import ConfirmationDesk, Ticket
 from core.errors import (
     AlreadyExists,
+    ConcurrentUpdate,
     Conflict,
     Forbidden,
     IdempotencyKeyReused,
@@ -208,12 +210,60 @@ class TradingService:
         return quote
 
     def on_quote(self, quote: Quote) -> list[Order]:
-        """A new market quote: cache it, then let the broker work the resting orders on its symbol."""
+        """A new market quote: cache it, let the broker work the resting orders on its symbol, then mark
+        the alerts it meets as triggered. Returns the orders it changed."""
         self.catalog.get(quote.symbol)
         with self._lock:
             if not self.store.quotes.put(quote):
                 return []  # stale or replayed: orders were already evaluated against a newer quote
-            return self.desk.on_quote(quote)
+            changed = self.desk.on_quote(quote)
+            self._trigger_alerts(quote)
+            return changed
+
+    # -- alerts ----------------------------------------------------------------------------------
+
+    def set_alert(self, account_id: str, symbol: str, condition: AlertCondition, threshold: Decimal) -> Alert:
+        instrument = self.catalog.get(symbol)
+        quote = self.store.quotes.get(instrument.symbol)
+        if condition is AlertCondition.PCT_MOVE and quote is None:
+            raise QuoteUnavailable(f"No price for {instrument.symbol} yet to measure a move from.")
+        alert = Alert(
+            id=new_id(), account_id=account_id, symbol=instrument.symbol, condition=condition,
+            threshold=threshold, reference_price=quote.mark if quote else None, created_at=self.clock(),
+        )
+        stored = self.store.alerts.add(alert)
+        self.desk.audit(account_id, AuditKind.ALERT, account_id, alert_id=stored.id, set=stored.describe())
+        return stored
+
+    def list_alerts(self, account_id: str) -> list[Alert]:
+        return self.store.alerts.list_for_account(account_id)
+
+    def delete_alert(self, account_id: str, alert_id: str) -> Alert:
+        try:
+            alert = self.store.alerts.get(alert_id.strip().upper())
+        except NotFound:
+            alert = None
+        if alert is None or alert.account_id != account_id:
+            raise NotFound(f"No alert {alert_id} on account {account_id}.", alert_id=alert_id)
+        self.store.alerts.delete(alert.id)
+        self.desk.audit(account_id, AuditKind.ALERT, account_id, alert_id=alert.id, deleted=True)
+        return alert
+
+    def _trigger_alerts(self, quote: Quote) -> None:
+        for alert in self.store.alerts.list_active_for_symbol(quote.symbol):
+            if not alert.is_met_by(quote):
+                continue
+            alert.status = AlertStatus.TRIGGERED
+            alert.triggered_at = quote.time
+            alert.triggered_price = quote.mark
+            try:
+                self.store.alerts.update(alert)
+            except ConcurrentUpdate:
+                continue  # triggered or deleted elsewhere meanwhile
+            self.desk.audit(
+                alert.account_id, AuditKind.ALERT, "market", alert_id=alert.id,
+                triggered=alert.describe(), price=str(quote.mark),
+            )
 
     # -- limits and kill switches ----------------------------------------------------------------
 
@@ -260,6 +310,11 @@ class TradingService:
                     cancelled.append(self.desk.cancel(order, actor.id, reason="kill switch engaged"))
             return cancelled
 
+    def realised_pnl_today(self, account_id: str) -> Decimal:
+        """P&L realised by fills since 00:00 UTC: the figure the daily loss limit watches."""
+        midnight = self.clock().replace(hour=0, minute=0, second=0, microsecond=0)
+        return sum((f.realised_pnl for f in self.store.fills.list_for_account(account_id, since=midnight)), Decimal(0))
+
     def kill_switch_state(self) -> bool:
         return self.store.settings.get().global_kill_switch
 
@@ -273,10 +328,7 @@ class TradingService:
         positions = self.store.positions.list_for_account(account.id)
         symbols = sorted({p.symbol for p in positions} | {request.symbol})
         quotes = self.store.quotes.get_many(symbols)
-        midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
-        realised_today = sum(
-            (f.realised_pnl for f in self.store.fills.list_for_account(account.id, since=midnight)), Decimal(0)
-        )
+        realised_today = self.realised_pnl_today(account.id)
         return check_order(
             request,
             RiskContext(

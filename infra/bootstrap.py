@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 from core.brokers.base import Broker
 from core.brokers.paper import PaperBroker
@@ -16,6 +18,9 @@ from core.store.ports import Store
 from infra.secrets import jwt_secret
 from infra.settings import Settings, get_settings
 
+if TYPE_CHECKING:
+    from agent.conversation import Conversation
+
 
 @dataclass
 class Platform:
@@ -26,6 +31,12 @@ class Platform:
 
     def jwt_secret(self) -> str:
         return self.secret_source()
+
+    @cached_property
+    def conversation(self) -> Conversation:
+        from agent.conversation import Conversation  # built on the first chat, not on every cold start
+
+        return Conversation(self.service)
 
 
 def build_platform(

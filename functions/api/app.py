@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from functions.api.chat import router as chat_router
 from functions.api.errors import install_error_handlers
 from functions.api.routes import router
 from infra.bootstrap import Platform
@@ -30,4 +31,5 @@ def create_app(platform: Platform, on_shutdown: Callable[[], None] | None = None
     app.state.platform = platform
     install_error_handlers(app)
     app.include_router(router)
+    app.include_router(chat_router)
     return app

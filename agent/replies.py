@@ -1,0 +1,136 @@
+"""What Parley says: replies with optional buttons, and the sentences for each kind of answer.
+
+Channels render a Reply their own way (Telegram inline keyboard, web buttons, plain text for SMS); an
+Action's ``command`` is the exact text the button sends back, so a button and a typed reply are one path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+
+from pydantic import BaseModel, Field
+
+from core.alerts import Alert, AlertStatus
+from core.confirmations import Ticket
+from core.market import Quote
+from core.orders import Order, OrderStatus
+from core.portfolio import PortfolioView, PositionView
+from core.risk_limits import RiskLimits
+
+
+class Action(BaseModel):
+    label: str
+    command: str = Field(description="The text to send back when the button is pressed.")
+
+
+class Reply(BaseModel):
+    text: str
+    actions: list[Action] = Field(default_factory=list)
+
+
+HELP = """Commands I understand (no AI needed):
+  buy 10 AAPL                       market order
+  sell 2 CL @ 78.50 gtc             limit (also "at", "limit")
+  buy 1 BTC-USD stop 65000 limit 65100
+  sell 100 TSLA trail 2%            trailing stop
+  buy 10 AAPL @ 190 tp 200 sl 185   bracket
+  close NG | close half CL          flatten a position
+  cancel 7F3K2 | cancel all         cancel working orders
+  orders | positions | pnl | quote AAPL | risk
+  alert NG above 3.5 | alerts       price alerts
+  yes 4821 | no                     confirm or decline an order
+Every order is risk-checked and waits for your "yes <code>"."""
+
+
+def num(value: Decimal | None) -> str:
+    return "-" if value is None else f"{value:,}"
+
+
+def money(value: Decimal | None, currency: str = "USD") -> str:
+    return "-" if value is None else f"{value:,.2f} {currency}"
+
+
+def ticket_reply(ticket: Ticket, lead: str = "") -> Reply:
+    text = (f"{lead}{ticket.summary}.\nReply yes {ticket.code} to confirm "
+            f"(until {ticket.expires_at:%H:%M:%S} UTC), or no to cancel.")
+    confirm = Action(label="Confirm", command=f"yes {ticket.code}")
+    return Reply(text=text, actions=[confirm, Action(label="Cancel", command=f"no {ticket.code}")])
+
+
+def describe_order(order: Order) -> str:
+    price = ""
+    if order.limit_price is not None:
+        price = f" @ {order.limit_price}"
+    elif order.stop_price is not None:
+        price = f" stop {order.stop_price}"
+    head = f"{order.id} {order.side.value.upper()} {num(order.quantity)} {order.symbol} {order.order_type.value}{price}"
+    state = order.status.value.replace("_", " ")
+    if order.filled_quantity:
+        state += f", {num(order.filled_quantity)} filled @ {order.average_price:.2f}"
+    return f"{head}: {state}"
+
+
+def order_done(order: Order) -> str:
+    if order.status is OrderStatus.FILLED:
+        return (f"Done: {order.side.value.upper()} {num(order.quantity)} {order.symbol} filled at "
+                f"{order.average_price:.2f} (order {order.id}).")
+    if order.status is OrderStatus.CANCELLED:
+        return f"Order {order.id} was cancelled: {order.reason or 'no liquidity'}."
+    return f"Working: {describe_order(order)}."
+
+
+def orders_text(orders: Iterable[Order]) -> str:
+    lines = [describe_order(o) for o in orders]
+    return "Working orders:\n" + "\n".join(lines) if lines else "No working orders."
+
+
+def positions_text(positions: list[PositionView]) -> str:
+    if not positions:
+        return "You have no open positions."
+    lines = [
+        f"{p.symbol} {num(p.quantity)} @ {p.average_price:.2f}, mark {num(p.mark_price)}, "
+        f"unrealised {money(p.unrealised_pnl, p.currency)}"
+        for p in positions
+    ]
+    return "Positions:\n" + "\n".join(lines)
+
+
+def portfolio_text(book: PortfolioView) -> str:
+    c = book.currency
+    return (f"Equity {money(book.equity, c)}, cash {money(book.cash, c)}.\n"
+            f"P&L: realised {money(book.realised_pnl, c)}, unrealised {money(book.unrealised_pnl, c)}.\n"
+            f"Gross exposure {money(book.gross_exposure, c)} across {len(book.positions)} position(s).")
+
+
+def quote_text(quote: Quote) -> str:
+    last = f", last {quote.last}" if quote.last is not None else ""
+    return f"{quote.symbol}: bid {quote.bid} / ask {quote.ask}{last} ({quote.time:%H:%M:%S} UTC)."
+
+
+def limits_text(limits: RiskLimits, global_kill: bool, today_pnl: Decimal) -> str:
+    rows = [
+        ("max order quantity", num(limits.max_order_quantity)),
+        ("max order notional", money(limits.max_order_notional)),
+        ("price collar", f"{limits.price_collar_percent}%" if limits.price_collar_percent else "off"),
+        ("max position", num(limits.max_position_quantity)),
+        ("max gross exposure", money(limits.max_gross_exposure)),
+        ("daily loss limit", money(limits.daily_loss_limit)),
+        ("orders per minute", num(limits.max_orders_per_minute)),
+        ("duplicate window", f"{limits.duplicate_window_seconds} s"),
+    ]
+    kill = "ON" if limits.kill_switch or global_kill else "off"
+    restricted = ", ".join(limits.restricted_symbols) or "none"
+    body = "\n".join(f"  {name}: {value}" for name, value in rows)
+    return (f"Your limits:\n{body}\n  restricted: {restricted}\n"
+            f"Kill switch: {kill}. Realised P&L today: {money(today_pnl)}.")
+
+
+def alert_text(alert: Alert) -> str:
+    if alert.status is AlertStatus.TRIGGERED:
+        return f"{alert.id}: {alert.describe()}, triggered at {alert.triggered_price} ({alert.triggered_at:%H:%M} UTC)"
+    return f"{alert.id}: {alert.describe()}, active"
+
+
+def alerts_text(alerts: list[Alert]) -> str:
+    return "Alerts:\n" + "\n".join(alert_text(a) for a in alerts) if alerts else "No alerts set."

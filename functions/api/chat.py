@@ -1,0 +1,28 @@
+"""POST /v1/chat: the conversation service over HTTPS, for the caller's own account."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from agent.replies import Reply
+from functions.api.auth import Caller, Parley
+
+router = APIRouter()
+
+
+class ChatIn(BaseModel):
+    text: str = Field(min_length=1, max_length=2000)
+    thread: str = Field(default="api", min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:@-]+$",
+                        description="Keeps separate conversations apart (memory is per account and thread).")
+
+
+class ChatOut(BaseModel):
+    replies: list[Reply]
+
+
+@router.post("/v1/chat", response_model=ChatOut, tags=["chat"],
+             responses={401: {"description": "Missing or invalid token"}})
+def chat(body: ChatIn, account: Caller, parley: Parley) -> ChatOut:
+    """Say something to Parley. Orders come back as tickets to confirm with `yes <code>`."""
+    return ChatOut(replies=parley.conversation.converse(account.id, f"api:{body.thread}", body.text))
