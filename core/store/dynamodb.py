@@ -1,4 +1,7 @@
-"""DynamoDB adapter for the storage ports: one table, single-table design, boto3 client injected."""
+"""DynamoDB adapter for the storage ports: one table, single-table design, boto3 client injected.
+
+Alerts and conversation turns live in ``dynamodb_chat`` on the same table and helpers.
+"""
 
 # Access patterns. Times in keys are fixed-width UTC text, so lexical order is chronological order.
 #
@@ -12,6 +15,13 @@
 #   Audit        AUDIT#<id>         AUDIT              ACCOUNT#<acct>#AUDIT / <time>#<id>
 #   Idempotency  IDEMPOTENCY#<key>  RECORD             (expires_at: epoch seconds, the table's TTL attribute)
 #   Settings     SYSTEM             SETTINGS
+#   Alert        ALERT#<id>         ALERT              ACCOUNT#<acct>#ALERTS / <created>#<id>
+#                                                      active only: GSI2PK ACTIVE_ALERTS#<symbol>, GSI2SK as GSI1SK
+#   ChatTurn     CONVERSATION#<acct>#<thread> / SK <time>#<id>   (expires_at: epoch seconds, the TTL attribute)
+#   TurnId       TURN#<id>          TURN               (expires_at: its turn's, so the id stays taken as long)
+#
+#   In CONVERSATION keys the account and thread are written with '%' as %25 and '#' as %23, so a '#' inside
+#   a thread ("telegram:1#2") can never make two (account, thread) pairs share a partition.
 #
 #   accounts.get/add/update      get/put by key; list: query GSI1 ACCOUNTS ascending
 #   orders.get/add/update        get/put by key; list_for_account: query GSI1 descending, ``since`` as
@@ -24,6 +34,16 @@
 #   audit.append/list            put keyed by record id; query GSI1 ascending
 #   idempotency.claim/complete   put if absent or expired (expires_at <= now); release deletes
 #   settings.get/save            get/put SYSTEM/SETTINGS
+#   alerts.get/add/update        get/put by key; delete is conditional on attribute_exists(PK) (NotFound);
+#                                list_for_account: query GSI1 descending
+#   alerts.list_active_for_symbol
+#                                query GSI2 ACTIVE_ALERTS#<symbol> ascending: sparse like open orders, the
+#                                GSI2 keys are written only while the alert is active
+#   conversations.append         one transaction puts the turn and its TurnId marker, each only if absent,
+#                                so a turn id is stored once even if a retry gives it another time
+#   conversations.recent         query the thread's partition descending with Limit and the filter
+#                                expires_at > now; Limit counts items before the filter, so pages are read
+#                                until ``limit`` live turns are found or the partition ends; then reversed
 #
 # Every create is conditional on attribute_not_exists(PK) and every versioned write on the stored version,
 # so a retried request never writes twice or over a newer record. Base-table reads are strongly consistent;
@@ -83,7 +103,7 @@ class _Table:
             return getattr(self.client, operation)(**kwargs)
         except ClientError as exc:
             error = exc.response.get("Error", {})
-            if error.get("Code") == "ConditionalCheckFailedException":
+            if _condition_failed(exc.response):
                 raise _ConditionFailed(exc.response.get("Item")) from exc
             raise StoreError(f"DynamoDB {operation} failed: {error.get('Code', 'unknown error')}") from exc
         except BotoCoreError as exc:
@@ -105,6 +125,16 @@ class _Table:
             return False
         return True
 
+    def create_all(self, items: list[Item]) -> bool:
+        """Put every item in one transaction unless any of their keys exists; True if all were written."""
+        condition = "attribute_not_exists(PK)"
+        puts = [{"Put": {"TableName": self.name, "Item": item, "ConditionExpression": condition}} for item in items]
+        try:
+            self.call("transact_write_items", TransactItems=puts)
+        except _ConditionFailed:
+            return False
+        return True
+
     def put_versioned(self, item: Item, expected: int, what: str, *, create: bool = False) -> None:
         condition = "attribute_not_exists(PK)" if create else "version = :expected"
         try:
@@ -117,8 +147,11 @@ class _Table:
         response = self.call("get_item", TableName=self.name, Key=_attrs(PK=pk, SK=sk), ConsistentRead=True)
         return response.get("Item")
 
-    def delete(self, pk: str, sk: str) -> None:
-        self.call("delete_item", TableName=self.name, Key=_attrs(PK=pk, SK=sk))
+    def delete(self, pk: str, sk: str, condition: str | None = None) -> None:
+        kwargs: dict[str, Any] = {"TableName": self.name, "Key": _attrs(PK=pk, SK=sk)}
+        if condition:
+            kwargs["ConditionExpression"] = condition
+        self.call("delete_item", **kwargs)
 
     def query(
         self,
@@ -128,7 +161,7 @@ class _Table:
         forward: bool = True,
         filter: str | None = None,
         page: int | None = None,
-        **values: str,
+        **values: str | Decimal,
     ) -> Iterator[Item]:
         """Every item matching ``key``, page after page, in key order (or reversed)."""
         kwargs: dict[str, Any] = {
@@ -148,6 +181,15 @@ class _Table:
             if "LastEvaluatedKey" not in response:
                 return
             kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+def _condition_failed(response: dict[str, Any]) -> bool:
+    """True if a write was refused by its condition, alone or as part of a cancelled transaction."""
+    code = response.get("Error", {}).get("Code")
+    if code == "ConditionalCheckFailedException":
+        return True
+    reasons = response.get("CancellationReasons") or []
+    return code == "TransactionCanceledException" and any(r.get("Code") == "ConditionalCheckFailed" for r in reasons)
 
 
 def _record(model: type[M], item: Item) -> M:
@@ -385,6 +427,8 @@ class DynamoSettings(_Repo, ports.SettingsRepository):
 
 def open_dynamodb_store(table_name: str, client: Any = None) -> ports.Store:
     """The repositories over ``table_name``; ``client`` is a boto3 DynamoDB client (built if omitted)."""
+    from core.store.dynamodb_chat import DynamoAlerts, DynamoConversations  # it builds on this module
+
     table = _Table(client if client is not None else boto3.client("dynamodb"), table_name)
     return ports.Store(
         accounts=DynamoAccounts(table),
@@ -395,6 +439,8 @@ def open_dynamodb_store(table_name: str, client: Any = None) -> ports.Store:
         audit=DynamoAudit(table),
         idempotency=DynamoIdempotency(table),
         settings=DynamoSettings(table),
+        alerts=DynamoAlerts(table),
+        conversations=DynamoConversations(table),
     )
 
 

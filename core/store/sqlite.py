@@ -17,9 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from core.accounts import Account, SystemSettings
+from core.alerts import Alert, AlertStatus
 from core.audit import AuditRecord
 from core.errors import AlreadyExists, ConcurrentUpdate, NotFound, StoreError
 from core.market import Quote
+from core.memory import ChatTurn
 from core.orders import Fill, Order
 from core.portfolio import Position
 from core.store import ports
@@ -49,6 +51,13 @@ CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
 CREATE TABLE IF NOT EXISTS idempotency (key TEXT PRIMARY KEY, expires_at TEXT NOT NULL, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS settings (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL,
     data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS alerts (id TEXT PRIMARY KEY, account_id TEXT NOT NULL, symbol TEXT NOT NULL,
+    is_active INTEGER NOT NULL, created_at TEXT NOT NULL, version INTEGER NOT NULL, data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS alerts_by_account ON alerts (account_id, created_at, id);
+CREATE INDEX IF NOT EXISTS alerts_active_by_symbol ON alerts (symbol, created_at, id) WHERE is_active = 1;
+CREATE TABLE IF NOT EXISTS chat_turns (id TEXT PRIMARY KEY, account_id TEXT NOT NULL, thread TEXT NOT NULL,
+    time TEXT NOT NULL, expires_at TEXT NOT NULL, data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS chat_turns_by_thread ON chat_turns (account_id, thread, time, id);
 """
 
 
@@ -316,6 +325,78 @@ class SqliteSettings(_Repo, ports.SettingsRepository):
         return stored
 
 
+def _alert_row(alert: Alert, version: int, text: str) -> dict[str, Any]:
+    return {
+        "account_id": alert.account_id,
+        "symbol": alert.symbol,
+        "is_active": int(alert.status is AlertStatus.ACTIVE),
+        "created_at": key_time(alert.created_at),
+        "version": version,
+        "data": text,
+    }
+
+
+class SqliteAlerts(_Repo, ports.AlertRepository):
+    def add(self, alert: Alert) -> Alert:
+        stored, text = versioned(alert, 1)
+        if not self.db.insert("alerts", {"id": alert.id} | _alert_row(alert, 1, text)):
+            raise AlreadyExists(f"Alert {alert.id} already exists.", alert_id=alert.id)
+        return stored
+
+    def get(self, alert_id: str) -> Alert:
+        found = self.db.one(Alert, "SELECT data FROM alerts WHERE id = ?", (alert_id,))
+        if found is None:
+            raise NotFound(f"Alert {alert_id} not found.", alert_id=alert_id)
+        return found
+
+    def update(self, alert: Alert) -> Alert:
+        stored, text = versioned(alert, alert.version + 1)
+        row = _alert_row(alert, stored.version, text)
+        self.db.put_versioned("alerts", {"id": alert.id}, row, alert.version, f"Alert {alert.id}")
+        return stored
+
+    def delete(self, alert_id: str) -> None:
+        with self.db.write() as conn:
+            if conn.execute("DELETE FROM alerts WHERE id = ?", (alert_id,)).rowcount == 0:
+                raise NotFound(f"Alert {alert_id} not found.", alert_id=alert_id)
+
+    def list_for_account(self, account_id: str) -> list[Alert]:
+        sql = "SELECT data FROM alerts WHERE account_id = ? ORDER BY created_at DESC, id DESC"
+        return self.db.many(Alert, sql, (account_id,))
+
+    def list_active_for_symbol(self, symbol: str) -> list[Alert]:
+        sql = "SELECT data FROM alerts WHERE symbol = ? AND is_active = 1 ORDER BY created_at, id"
+        return self.db.many(Alert, sql, (symbol,))
+
+
+class SqliteConversations(_Repo, ports.ConversationRepository):
+    def append(self, turn: ChatTurn) -> None:
+        time = key_time(turn.time)
+        row = {
+            "id": turn.id,
+            "account_id": turn.account_id,
+            "thread": turn.thread,
+            "time": time,
+            "expires_at": key_time(turn.expires_at),
+            "data": dump(turn),
+        }
+        with self.db.write() as conn:
+            if _insert(conn, "chat_turns", row):
+                # Turns already expired when this one was said are dead weight: drop the thread's, so the
+                # file does not grow without bound (DynamoDB's TTL does this job there).
+                sql = "DELETE FROM chat_turns WHERE account_id = ? AND thread = ? AND expires_at <= ?"
+                conn.execute(sql, (turn.account_id, turn.thread, time))
+
+    def recent(self, account_id: str, thread: str, *, limit: int, now: datetime) -> list[ChatTurn]:
+        if limit <= 0:
+            return []
+        sql = (
+            "SELECT data FROM chat_turns WHERE account_id = ? AND thread = ? AND expires_at > ?"
+            " ORDER BY time DESC, id DESC LIMIT ?"
+        )
+        return self.db.many(ChatTurn, sql, (account_id, thread, key_time(now), limit))[::-1]
+
+
 @dataclass
 class SqliteStore(ports.Store):
     """The SQLite repositories over one database file; close() closes every thread's connection."""
@@ -345,5 +426,7 @@ def open_sqlite_store(path: str) -> SqliteStore:
         audit=SqliteAudit(db),
         idempotency=SqliteIdempotency(db),
         settings=SqliteSettings(db),
+        alerts=SqliteAlerts(db),
+        conversations=SqliteConversations(db),
         db=db,
     )
