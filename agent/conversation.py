@@ -189,11 +189,13 @@ class Conversation:
     def _remember(self, account: str, thread: str, text: str, replies: list[Reply]) -> None:
         now = self.service.clock()
         said = "\n".join(r.text for r in replies)
-        for speaker, words in ((Speaker.TRADER, text), (Speaker.PARLEY, said)):
+        # The answer is stamped a microsecond after the question so the two keep their order when read back.
+        for offset, (speaker, words) in enumerate(((Speaker.TRADER, text), (Speaker.PARLEY, said))):
+            at = now + timedelta(microseconds=offset)
             self.service.store.conversations.append(
                 ChatTurn(
                     id=new_id(16), account_id=account, thread=thread, speaker=speaker, text=words[:8000],
-                    time=now, expires_at=now + MEMORY_TTL,
+                    time=at, expires_at=at + MEMORY_TTL,
                 )
             )
 

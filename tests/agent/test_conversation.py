@@ -90,7 +90,7 @@ def test_alerts_can_be_set_listed_triggered_and_deleted(chat, service, clock) ->
     [set_reply] = say(chat, "alert NG above 3.5")
     alert_id = set_reply.text.split()[2].rstrip(":")
     tick(service, clock, "NG", "3.510", "3.512")
-    assert "triggered at 3.512" in say(chat, "alerts")[0].text
+    assert "triggered at 3.511" in say(chat, "alerts")[0].text
     assert say(chat, f"delete alert {alert_id}")[0].text == f"Deleted alert {alert_id}."
     assert say(chat, "alerts")[0].text == "No alerts set."
 
