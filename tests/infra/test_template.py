@@ -191,5 +191,8 @@ def test_the_layer_requirements_leave_out_what_the_runtime_ships_and_the_local_s
         for line in REQUIREMENTS.read_text().splitlines()
         if line.strip() and not line.lstrip().startswith("#")
     }
-    assert names == {"pydantic", "pydantic-settings", "fastapi", "mangum", "aws-lambda-powertools", "pyjwt"}
+    assert names == {
+        "pydantic", "pydantic-settings", "fastapi", "mangum", "aws-lambda-powertools", "pyjwt", "langchain",
+        "langchain-openai",
+    }
     assert not names & {"boto3", "botocore", "uvicorn"}
