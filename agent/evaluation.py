@@ -8,7 +8,7 @@ that matter; a parse is correct when every one of them equals the parse's intent
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -27,11 +27,19 @@ def is_correct(expected: dict[str, Any], got: dict[str, Any]) -> bool:
 
 def score_grammar(utterances: Iterable[dict[str, Any]]) -> dict[str, Any]:
     """Per expected intent: total/correct over all lines and over grammar lines; the grammar lines missed."""
+    return score(utterances, lambda text: intent_json(parse(text)), misses_on_all_lines=False)
+
+
+def score(
+    utterances: Iterable[dict[str, Any]], read: Callable[[str], dict[str, Any]], *, misses_on_all_lines: bool
+) -> dict[str, Any]:
+    """Score any reader of text into intent_json (the grammar, or an LLM). Misses list the grammar lines
+    missed, or with ``misses_on_all_lines`` every line missed (what an LLM is judged on)."""
     intents: dict[str, dict[str, int]] = {}
     misses: list[dict[str, Any]] = []
     for item in utterances:
         expected, claimed = item["expected"], bool(item.get("grammar", False))
-        got = intent_json(parse(item["text"]))
+        got = read(item["text"])
         ok = is_correct(expected, got)
         row = intents.setdefault(
             expected["intent"], {"total": 0, "correct": 0, "grammar_total": 0, "grammar_correct": 0}
@@ -41,8 +49,8 @@ def score_grammar(utterances: Iterable[dict[str, Any]]) -> dict[str, Any]:
         if claimed:
             row["grammar_total"] += 1
             row["grammar_correct"] += int(ok)
-            if not ok:
-                misses.append({"text": item["text"], "expected": expected, "got": got})
+        if not ok and (claimed or misses_on_all_lines):
+            misses.append({"text": item["text"], "expected": expected, "got": got})
     totals = {key: sum(row[key] for row in intents.values()) for key in next(iter(intents.values()), {})}
     return {"intents": dict(sorted(intents.items())), "totals": totals, "misses": misses}
 

@@ -169,15 +169,20 @@ def build_llm_agent(service: TradingService, env: Mapping[str, str] = os.environ
     settings = llm_settings_from_env(env)
     if settings is None:
         return None
-    from langchain_openai import ChatOpenAI  # the OpenAI client only when an agent is actually built
+    return LlmAgent(
+        service, chat_model(settings), max_tool_calls=settings.max_tool_calls,
+        timeout_seconds=settings.turn_timeout_seconds,
+    )
 
-    model = ChatOpenAI(
+
+def chat_model(settings: LlmSettings) -> BaseChatModel:
+    """The configured OpenAI-compatible chat model. No network call is made here."""
+    from langchain_openai import ChatOpenAI  # the OpenAI client only when a model is actually built
+
+    return ChatOpenAI(
         model=settings.model,
         base_url=settings.base_url,
         api_key=settings.api_key,
         timeout=settings.timeout_seconds,
         max_retries=1,
-    )
-    return LlmAgent(
-        service, model, max_tool_calls=settings.max_tool_calls, timeout_seconds=settings.turn_timeout_seconds
     )

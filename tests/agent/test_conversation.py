@@ -139,3 +139,22 @@ def test_the_conversation_path_without_a_model_never_imports_langchain_or_openai
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_an_order_the_llm_stages_from_free_text_waits_for_the_traders_own_yes(service, clock) -> None:  # noqa: F811
+    from agent.llm import LlmAgent
+    from tests.agent.fakes import ScriptedChatModel, tool_call
+
+    tick(service, clock, "AAPL", "189.98", "190.02")
+    model = ScriptedChatModel(responses=[
+        tool_call("stage_order", symbol="AAPL", side="buy", quantity="10", order_type="market"),
+        "Staged: ten Apple at market. Confirm with the code below.",
+    ])
+    chat = Conversation(service, llm=LlmAgent(service, model))
+    replies = say(chat, "could you grab me ten apple shares")
+    assert replies[0].text == "Staged: ten Apple at market. Confirm with the code below."
+    ticket = replies[1]
+    assert ticket.text.startswith("BUY 10 AAPL MKT DAY")
+    assert service.positions("alice") == []
+    [done] = say(chat, ticket.actions[0].command)
+    assert done.text.startswith("Done: BUY 10 AAPL filled")

@@ -18,7 +18,8 @@ def test_a_request_without_a_token_is_a_401_with_a_json_error(api: Api) -> None:
 
 def test_a_forged_or_expired_or_foreign_token_is_refused(api: Api) -> None:
     now = datetime.now(UTC)
-    claims = {"sub": "alice", "iss": "parley", "iat": int(now.timestamp()), "exp": int((now + timedelta(hours=1)).timestamp())}
+    later = int((now + timedelta(hours=1)).timestamp())
+    claims = {"sub": "alice", "iss": "parley", "iat": int(now.timestamp()), "exp": later}
     forged = jwt.encode(claims, "not-the-secret-but-just-as-long-as-it-0123", algorithm="HS256")
     expired = jwt.encode({**claims, "exp": int((now - timedelta(minutes=1)).timestamp())}, SECRET, algorithm="HS256")
     ghost = jwt.encode({**claims, "sub": "nobody"}, SECRET, algorithm="HS256")

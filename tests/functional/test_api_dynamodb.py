@@ -57,5 +57,6 @@ def test_tokens_are_checked_against_the_secret_in_secrets_manager(aws_api: Api) 
 
     from infra.tokens import issue_token
 
-    forged = issue_token(aws_api.service.account("alice"), "some-other-secret-of-enough-length-0123", timedelta(hours=1))
+    alice = aws_api.service.account("alice")
+    forged = issue_token(alice, "some-other-secret-of-enough-length-0123", timedelta(hours=1))
     assert aws_api("GET", "/v1/orders", token=forged).status == 401
