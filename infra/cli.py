@@ -46,6 +46,24 @@ def cmd_token(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_chat(args: argparse.Namespace) -> int:
+    import contextlib
+
+    from infra.local.console import run_console
+
+    with contextlib.suppress(ImportError):
+        import readline  # noqa: F401  (line editing and history for input())
+    platform = _platform()
+    try:
+        account = args.account or platform.settings.demo_account
+        if account == platform.settings.demo_account:
+            platform.service.ensure_account(account)
+        platform.service.account(account)  # an unknown account is refused before the prompt
+        return run_console(platform.conversation, account, args.thread)
+    finally:
+        platform.store.close()
+
+
 def cmd_parse(args: argparse.Namespace) -> int:
     import json
 
@@ -84,6 +102,11 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--account", required=True)
     token.add_argument("--ttl", type=int, default=None, help="lifetime in seconds")
     token.set_defaults(run=cmd_token)
+
+    chat = commands.add_parser("chat", help="talk to Parley in this terminal (same store as parley serve)")
+    chat.add_argument("--account", default=None, help="account to speak as (default: the demo account)")
+    chat.add_argument("--thread", default="console", help="conversation thread (memory is per thread)")
+    chat.set_defaults(run=cmd_chat)
 
     parse = commands.add_parser("parse", help="print the intent the command grammar reads in TEXT, as JSON")
     parse.add_argument("text")

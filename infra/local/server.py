@@ -24,6 +24,7 @@ def banner(platform: Platform, host: str, port: int, feed: FeedReplayer | None) 
     )
     return f"""
 Parley is running.
+  Chat      {base}/
   API       {base}
   Docs      {base}/docs
   OpenAPI   {base}/openapi.json
@@ -47,6 +48,7 @@ def serve(platform: Platform, host: str, port: int) -> None:
     import uvicorn
 
     from functions.api.app import create_app
+    from infra.local.web import mount_chat_page
 
     platform.service.ensure_account(platform.settings.demo_account, role=Role.TRADER)
     feed_path = platform.settings.feed_path
@@ -63,4 +65,6 @@ def serve(platform: Platform, host: str, port: int) -> None:
 
     # Cleanup runs in the app's shutdown: uvicorn re-raises SIGTERM after a graceful stop, so code after
     # uvicorn.run() would not run when the server is terminated.
-    uvicorn.run(create_app(platform, on_shutdown=close), host=host, port=port, log_level="info")
+    app = create_app(platform, on_shutdown=close)
+    mount_chat_page(app, platform)
+    uvicorn.run(app, host=host, port=port, log_level="info")

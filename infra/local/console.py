@@ -1,0 +1,67 @@
+"""`parley chat`: the conversation service in a terminal, in-process against the local store.
+
+A reply's buttons are shown as a hint line; typing a button's number sends its command, exactly as pressing
+it on the web page or in a messenger would.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from agent.conversation import Conversation
+from agent.replies import Action, Reply
+from core.errors import ParleyError
+
+PROMPT = "you> "
+SAYS = "parley> "
+LEAVE = {"quit", "exit"}
+
+
+def hint(actions: list[Action]) -> str:
+    return "  " + "  ".join(f"[{a.label}: {a.command}]" for a in actions)
+
+
+def show(replies: list[Reply], print_fn: Callable[..., object]) -> list[Action]:
+    """Print the replies; return their buttons in the order a number picks them (1 is the first)."""
+    buttons: list[Action] = []
+    for reply in replies:
+        print_fn(SAYS + reply.text)
+        if reply.actions:
+            print_fn(hint(reply.actions))
+            buttons.extend(reply.actions)
+    return buttons
+
+
+def run_console(
+    conversation: Conversation,
+    account_id: str,
+    thread: str,
+    input_fn: Callable[[str], str] = input,
+    print_fn: Callable[..., object] = print,
+) -> int:
+    """Read, converse, print until quit, exit or end of input. Returns the exit status (0)."""
+    print_fn(f"Parley console, account {account_id}, thread {thread}. "
+             "Type help for commands, a button's number to press it, quit to leave.")
+    buttons: list[Action] = []
+    while True:
+        try:
+            text = input_fn(PROMPT).strip()
+        except (EOFError, KeyboardInterrupt):
+            print_fn()  # end the prompt's line
+            return 0
+        if not text:
+            continue
+        if text.lower() in LEAVE:
+            return 0
+        if text.isdigit() and buttons:
+            number = int(text)
+            if not 1 <= number <= len(buttons):
+                print_fn(f"  There is no button {number}; choose 1 to {len(buttons)}.")
+                continue
+            text = buttons[number - 1].command
+            print_fn(f"  ({text})")
+        try:
+            replies = conversation.converse(account_id, thread, text)
+        except ParleyError as error:
+            replies = [Reply(text=error.message)]
+        buttons = show(replies, print_fn)
