@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from datetime import timedelta
 from decimal import Decimal
 
+from pydantic import ValidationError
+
 from core.accounts import Role
 from core.errors import ParleyError
 
@@ -76,8 +78,22 @@ def cmd_parse(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     from agent.evaluation import format_table, load_utterances, score_grammar
 
-    scores = score_grammar(load_utterances(args.file))
+    utterances = load_utterances(args.file)
+    scores = score_grammar(utterances)
+    print("Command grammar (must get every line marked grammar: true):")
     print(format_table(scores))
+    from agent.llm import llm_settings_from_env
+
+    settings = llm_settings_from_env()
+    if settings is None:
+        print("\nLLM: not scored (set OPENAI_API_KEY, and PARLEY_LLM_MODEL / PARLEY_LLM_BASE_URL, to score it).")
+    else:
+        from agent.classify import intent_reader
+        from agent.evaluation import score
+        from agent.llm import chat_model
+
+        print(f"\nLLM {settings.model} (every line; misses listed):")
+        print(format_table(score(utterances, intent_reader(chat_model(settings)), misses_on_all_lines=True)))
     return 1 if scores["misses"] else 0
 
 
@@ -124,6 +140,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.run(args)
     except ParleyError as exc:
         print(f"parley: {exc.message}", file=sys.stderr)
+        return 2
+    except ValidationError as exc:  # a malformed PARLEY_* variable
+        print(f"parley: bad configuration: {exc}", file=sys.stderr)
         return 2
 
 

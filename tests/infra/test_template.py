@@ -192,7 +192,7 @@ def test_the_layer_requirements_leave_out_what_the_runtime_ships_and_the_local_s
         if line.strip() and not line.lstrip().startswith("#")
     }
     assert names == {
-        "pydantic", "pydantic-settings", "fastapi", "mangum", "aws-lambda-powertools", "pyjwt", "langchain",
+        "pydantic", "fastapi", "mangum", "aws-lambda-powertools", "pyjwt", "langchain",
         "langchain-openai",
     }
     assert not names & {"boto3", "botocore", "uvicorn"}
