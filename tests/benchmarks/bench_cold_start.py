@@ -37,13 +37,14 @@ def import_ms(python: str, statement: str, cwd: Path, env: dict[str, str]) -> fl
 
 
 def runtime_python() -> str:
+    """A virtualenv with exactly the layer's requirements, rebuilt when they change."""
+    requirements = ROOT / "layers/dependencies/requirements.txt"
     python = RUNTIME_VENV / "bin" / "python"
-    if not python.exists():
-        venv.create(RUNTIME_VENV, with_pip=True)
-        subprocess.run(
-            [str(python), "-m", "pip", "install", "--quiet", "-r", str(ROOT / "layers/dependencies/requirements.txt")],
-            check=True,
-        )
+    stamp = RUNTIME_VENV / "requirements.txt"
+    if not python.exists() or not stamp.exists() or stamp.read_text() != requirements.read_text():
+        venv.create(RUNTIME_VENV, with_pip=True, clear=True)
+        subprocess.run([str(python), "-m", "pip", "install", "--quiet", "-r", str(requirements)], check=True)
+        stamp.write_text(requirements.read_text())
     return str(python)
 
 
