@@ -55,7 +55,7 @@ import itertools
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Generic
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
@@ -212,7 +212,42 @@ class _Repo:
         self.table = table
 
 
-class DynamoAccounts(_Repo, ports.AccountRepository):
+class _Versioned(_Repo, Generic[M]):
+    """add / get / update of one versioned record under PK=<prefix><id>, SK=<sk>: the shape accounts,
+    orders and alerts share. Subclasses name the record and lay out its item (keys and indexes)."""
+
+    model: type[M]
+    noun: str
+    prefix: str
+    sk: str
+
+    def _item(self, record: M, text: str) -> Item:
+        raise NotImplementedError
+
+    def _details(self, record_id: str) -> dict[str, str]:
+        return {f"{self.noun.lower()}_id": record_id}
+
+    def add(self, record: M) -> M:
+        stored, text = versioned(record, 1)
+        if not self.table.create(self._item(stored, text)):
+            raise AlreadyExists(f"{self.noun} {record.id} already exists.", **self._details(record.id))
+        return stored
+
+    def get(self, record_id: str) -> M:
+        item = self.table.get(f"{self.prefix}{record_id}", self.sk)
+        if item is None:
+            raise NotFound(f"{self.noun} {record_id} not found.", **self._details(record_id))
+        return _record(self.model, item)
+
+    def update(self, record: M) -> M:
+        stored, text = versioned(record, record.version + 1)
+        self.table.put_versioned(self._item(stored, text), record.version, f"{self.noun} {record.id}")
+        return stored
+
+
+class DynamoAccounts(_Versioned[Account], ports.AccountRepository):
+    model, noun, prefix, sk = Account, "Account", "ACCOUNT#", "PROFILE"
+
     def _item(self, account: Account, text: str) -> Item:
         return _attrs(
             PK=f"ACCOUNT#{account.id}",
@@ -223,28 +258,13 @@ class DynamoAccounts(_Repo, ports.AccountRepository):
             data=text,
         )
 
-    def add(self, account: Account) -> Account:
-        stored, text = versioned(account, 1)
-        if not self.table.create(self._item(stored, text)):
-            raise AlreadyExists(f"Account {account.id} already exists.", account_id=account.id)
-        return stored
-
-    def get(self, account_id: str) -> Account:
-        item = self.table.get(f"ACCOUNT#{account_id}", "PROFILE")
-        if item is None:
-            raise NotFound(f"Account {account_id} not found.", account_id=account_id)
-        return _record(Account, item)
-
-    def update(self, account: Account) -> Account:
-        stored, text = versioned(account, account.version + 1)
-        self.table.put_versioned(self._item(stored, text), account.version, f"Account {account.id}")
-        return stored
-
     def list(self) -> list[Account]:
         return _records(Account, self.table.query("GSI1PK = :pk", index="GSI1", pk="ACCOUNTS"))
 
 
-class DynamoOrders(_Repo, ports.OrderRepository):
+class DynamoOrders(_Versioned[Order], ports.OrderRepository):
+    model, noun, prefix, sk = Order, "Order", "ORDER#", "ORDER"
+
     def _item(self, order: Order, text: str) -> Item:
         when = f"{key_time(order.created_at)}#{order.id}"
         keys = {"GSI2PK": f"OPEN#{order.symbol}", "GSI2SK": when} if order.status.is_open else {}
@@ -257,23 +277,6 @@ class DynamoOrders(_Repo, ports.OrderRepository):
             data=text,
             **keys,
         )
-
-    def add(self, order: Order) -> Order:
-        stored, text = versioned(order, 1)
-        if not self.table.create(self._item(stored, text)):
-            raise AlreadyExists(f"Order {order.id} already exists.", order_id=order.id)
-        return stored
-
-    def get(self, order_id: str) -> Order:
-        item = self.table.get(f"ORDER#{order_id}", "ORDER")
-        if item is None:
-            raise NotFound(f"Order {order_id} not found.", order_id=order_id)
-        return _record(Order, item)
-
-    def update(self, order: Order) -> Order:
-        stored, text = versioned(order, order.version + 1)
-        self.table.put_versioned(self._item(stored, text), order.version, f"Order {order.id}")
-        return stored
 
     def list_for_account(
         self, account_id: str, *, since: datetime | None = None, open_only: bool = False, limit: int | None = None

@@ -8,14 +8,16 @@ from __future__ import annotations
 from datetime import datetime
 
 from core.alerts import Alert, AlertStatus
-from core.errors import AlreadyExists, NotFound
+from core.errors import NotFound
 from core.memory import ChatTurn
 from core.store import ports
-from core.store.codec import dump, key_time, versioned
-from core.store.dynamodb import Item, _attrs, _ConditionFailed, _epoch, _record, _records, _Repo
+from core.store.codec import dump, key_time
+from core.store.dynamodb import Item, _attrs, _ConditionFailed, _epoch, _records, _Repo, _Versioned
 
 
-class DynamoAlerts(_Repo, ports.AlertRepository):
+class DynamoAlerts(_Versioned[Alert], ports.AlertRepository):
+    model, noun, prefix, sk = Alert, "Alert", "ALERT#", "ALERT"
+
     def _item(self, alert: Alert, text: str) -> Item:
         when = f"{key_time(alert.created_at)}#{alert.id}"
         active = alert.status is AlertStatus.ACTIVE
@@ -29,23 +31,6 @@ class DynamoAlerts(_Repo, ports.AlertRepository):
             data=text,
             **keys,
         )
-
-    def add(self, alert: Alert) -> Alert:
-        stored, text = versioned(alert, 1)
-        if not self.table.create(self._item(stored, text)):
-            raise AlreadyExists(f"Alert {alert.id} already exists.", alert_id=alert.id)
-        return stored
-
-    def get(self, alert_id: str) -> Alert:
-        item = self.table.get(f"ALERT#{alert_id}", "ALERT")
-        if item is None:
-            raise NotFound(f"Alert {alert_id} not found.", alert_id=alert_id)
-        return _record(Alert, item)
-
-    def update(self, alert: Alert) -> Alert:
-        stored, text = versioned(alert, alert.version + 1)
-        self.table.put_versioned(self._item(stored, text), alert.version, f"Alert {alert.id}")
-        return stored
 
     def delete(self, alert_id: str) -> None:
         try:
