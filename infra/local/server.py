@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 from datetime import timedelta
 
@@ -13,6 +14,15 @@ from infra.tokens import issue_token
 log = logging.getLogger("parley.serve")
 
 
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def banner(platform: Platform, host: str, port: int, feed: FeedReplayer | None) -> str:
     account = platform.service.account(platform.settings.demo_account)
     token = issue_token(account, platform.jwt_secret(), timedelta(seconds=platform.settings.jwt_ttl_seconds))
@@ -22,9 +32,10 @@ def banner(platform: Platform, host: str, port: int, feed: FeedReplayer | None) 
         if feed
         else "off (PARLEY_FEED=off): quotes only arrive through the service"
     )
+    chat = f"{base}/" if is_loopback(host) else "off: the page hands out a demo token, so only on a loopback host"
     return f"""
 Parley is running.
-  Chat      {base}/
+  Chat      {chat}
   API       {base}
   Docs      {base}/docs
   OpenAPI   {base}/openapi.json
@@ -66,5 +77,6 @@ def serve(platform: Platform, host: str, port: int) -> None:
     # Cleanup runs in the app's shutdown: uvicorn re-raises SIGTERM after a graceful stop, so code after
     # uvicorn.run() would not run when the server is terminated.
     app = create_app(platform, on_shutdown=close)
-    mount_chat_page(app, platform)
+    if is_loopback(host):  # the page signs whoever opens it in as the demo account
+        mount_chat_page(app, platform)
     uvicorn.run(app, host=host, port=port, log_level="info")
