@@ -207,9 +207,10 @@ def stop(process: subprocess.Popen) -> None:
             process.wait(timeout=STOP_TIMEOUT)
 
 
-def start_server(workdir: Path, secret: str | None) -> Iterator[Server]:
+def start_server(workdir: Path, secret: str | None, feed_speed: str = "50") -> Iterator[Server]:
     env = platform_env(workdir, secret)
-    env["PARLEY_FEED_SPEED"] = "50"  # PARLEY_FEED stays unset: the shipped demo feed is replayed
+    env["PARLEY_FEED_SPEED"] = feed_speed  # PARLEY_FEED stays unset: the shipped demo feed is replayed
+    env.pop("OPENAI_API_KEY", None)  # commands only: the grammar answers, no model is called
     port = free_port()
     stdout, stderr = workdir / "server.out", workdir / "server.err"
     with stdout.open("wb") as out, stderr.open("wb") as err:

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from email.message import Message
 from pathlib import Path
@@ -20,18 +18,7 @@ from fastapi.testclient import TestClient
 from infra.bootstrap import build_platform
 from infra.settings import Settings
 from infra.tokens import verify_token
-from tests.e2e.test_local_platform import (
-    HOST,
-    HTTP,
-    SECRET,
-    Cli,
-    Server,
-    call,
-    free_port,
-    platform_env,
-    stop,
-    wait_until_healthy,
-)
+from tests.e2e.test_local_platform import HTTP, SECRET, Server, call, start_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -44,22 +31,7 @@ PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTP
 
 @pytest.fixture
 def server(tmp_path) -> Iterator[Server]:
-    env = platform_env(tmp_path, SECRET)
-    env["PARLEY_FEED_SPEED"] = "20"  # the shipped demo feed, fast enough that quotes keep flowing
-    env.pop("OPENAI_API_KEY", None)  # commands only: the grammar answers, no model is called
-    port = free_port()
-    stdout, stderr = tmp_path / "server.out", tmp_path / "server.err"
-    with stdout.open("wb") as out, stderr.open("wb") as err:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "infra.cli", "serve", "--host", HOST, "--port", str(port)],
-            cwd=tmp_path, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-        )
-    server = Server(f"http://{HOST}:{port}", Cli(tmp_path, env), process, stdout, stderr)
-    try:
-        wait_until_healthy(server)
-        yield server
-    finally:
-        stop(process)
+    yield from start_server(tmp_path, SECRET, feed_speed="20")  # fast enough that quotes keep flowing
 
 
 def get_page(url: str) -> tuple[int, Message, str]:
