@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic
 
 from core.accounts import Account, SystemSettings
 from core.alerts import Alert, AlertStatus
@@ -177,58 +177,58 @@ class _Repo:
         self.db = db
 
 
-class SqliteAccounts(_Repo, ports.AccountRepository):
-    def add(self, account: Account) -> Account:
-        stored, text = versioned(account, 1)
-        if not self.db.insert("accounts", {"id": account.id, "version": 1, "data": text}):
-            raise AlreadyExists(f"Account {account.id} already exists.", account_id=account.id)
+class _Versioned(_Repo, Generic[M]):
+    """add / get / update of one versioned record per id in ``table``: the shape accounts, orders and alerts
+    share. Subclasses name the record and give the indexed columns of its row."""
+
+    model: type[M]
+    noun: str
+    table: str
+
+    def _row(self, record: M, version: int, text: str) -> dict[str, Any]:
+        return {"version": version, "data": text}
+
+    def _details(self, record_id: str) -> dict[str, str]:
+        return {f"{self.noun.lower()}_id": record_id}
+
+    def add(self, record: M) -> M:
+        stored, text = versioned(record, 1)
+        if not self.db.insert(self.table, {"id": record.id} | self._row(record, 1, text)):
+            raise AlreadyExists(f"{self.noun} {record.id} already exists.", **self._details(record.id))
         return stored
 
-    def get(self, account_id: str) -> Account:
-        found = self.db.one(Account, "SELECT data FROM accounts WHERE id = ?", (account_id,))
+    def get(self, record_id: str) -> M:
+        found = self.db.one(self.model, f"SELECT data FROM {self.table} WHERE id = ?", (record_id,))
         if found is None:
-            raise NotFound(f"Account {account_id} not found.", account_id=account_id)
+            raise NotFound(f"{self.noun} {record_id} not found.", **self._details(record_id))
         return found
 
-    def update(self, account: Account) -> Account:
-        stored, text = versioned(account, account.version + 1)
-        row = {"version": stored.version, "data": text}
-        self.db.put_versioned("accounts", {"id": account.id}, row, account.version, f"Account {account.id}")
+    def update(self, record: M) -> M:
+        stored, text = versioned(record, record.version + 1)
+        row = self._row(record, stored.version, text)
+        self.db.put_versioned(self.table, {"id": record.id}, row, record.version, f"{self.noun} {record.id}")
         return stored
+
+
+class SqliteAccounts(_Versioned[Account], ports.AccountRepository):
+    model, noun, table = Account, "Account", "accounts"
 
     def list(self) -> list[Account]:
         return self.db.many(Account, "SELECT data FROM accounts ORDER BY id")
 
 
-def _order_row(order: Order, version: int, text: str) -> dict[str, Any]:
-    return {
-        "account_id": order.account_id,
-        "symbol": order.symbol,
-        "is_open": int(order.status.is_open),
-        "created_at": key_time(order.created_at),
-        "version": version,
-        "data": text,
-    }
+class SqliteOrders(_Versioned[Order], ports.OrderRepository):
+    model, noun, table = Order, "Order", "orders"
 
-
-class SqliteOrders(_Repo, ports.OrderRepository):
-    def add(self, order: Order) -> Order:
-        stored, text = versioned(order, 1)
-        if not self.db.insert("orders", {"id": order.id} | _order_row(order, 1, text)):
-            raise AlreadyExists(f"Order {order.id} already exists.", order_id=order.id)
-        return stored
-
-    def get(self, order_id: str) -> Order:
-        found = self.db.one(Order, "SELECT data FROM orders WHERE id = ?", (order_id,))
-        if found is None:
-            raise NotFound(f"Order {order_id} not found.", order_id=order_id)
-        return found
-
-    def update(self, order: Order) -> Order:
-        stored, text = versioned(order, order.version + 1)
-        row = _order_row(order, stored.version, text)
-        self.db.put_versioned("orders", {"id": order.id}, row, order.version, f"Order {order.id}")
-        return stored
+    def _row(self, order: Order, version: int, text: str) -> dict[str, Any]:
+        return {
+            "account_id": order.account_id,
+            "symbol": order.symbol,
+            "is_open": int(order.status.is_open),
+            "created_at": key_time(order.created_at),
+            "version": version,
+            "data": text,
+        }
 
     def list_for_account(
         self, account_id: str, *, since: datetime | None = None, open_only: bool = False, limit: int | None = None
@@ -342,35 +342,18 @@ class SqliteSettings(_Repo, ports.SettingsRepository):
         return stored
 
 
-def _alert_row(alert: Alert, version: int, text: str) -> dict[str, Any]:
-    return {
-        "account_id": alert.account_id,
-        "symbol": alert.symbol,
-        "is_active": int(alert.status is AlertStatus.ACTIVE),
-        "created_at": key_time(alert.created_at),
-        "version": version,
-        "data": text,
-    }
+class SqliteAlerts(_Versioned[Alert], ports.AlertRepository):
+    model, noun, table = Alert, "Alert", "alerts"
 
-
-class SqliteAlerts(_Repo, ports.AlertRepository):
-    def add(self, alert: Alert) -> Alert:
-        stored, text = versioned(alert, 1)
-        if not self.db.insert("alerts", {"id": alert.id} | _alert_row(alert, 1, text)):
-            raise AlreadyExists(f"Alert {alert.id} already exists.", alert_id=alert.id)
-        return stored
-
-    def get(self, alert_id: str) -> Alert:
-        found = self.db.one(Alert, "SELECT data FROM alerts WHERE id = ?", (alert_id,))
-        if found is None:
-            raise NotFound(f"Alert {alert_id} not found.", alert_id=alert_id)
-        return found
-
-    def update(self, alert: Alert) -> Alert:
-        stored, text = versioned(alert, alert.version + 1)
-        row = _alert_row(alert, stored.version, text)
-        self.db.put_versioned("alerts", {"id": alert.id}, row, alert.version, f"Alert {alert.id}")
-        return stored
+    def _row(self, alert: Alert, version: int, text: str) -> dict[str, Any]:
+        return {
+            "account_id": alert.account_id,
+            "symbol": alert.symbol,
+            "is_active": int(alert.status is AlertStatus.ACTIVE),
+            "created_at": key_time(alert.created_at),
+            "version": version,
+            "data": text,
+        }
 
     def delete(self, alert_id: str) -> None:
         with self.db.write() as conn:
