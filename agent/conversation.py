@@ -3,6 +3,10 @@
 The command grammar answers first; only text it cannot claim goes to the LLM agent, and only when one is
 configured. Order intents become confirmation tickets; only the trader's own "yes <code>", parsed by the
 grammar, executes one. LangChain is imported lazily, on the first free-text message with a key set.
+
+Memory is the store's ConversationRepository (SQLite locally, the DynamoDB table with TTL in AWS), not a
+LangGraph checkpointer: the checkpointers would put langgraph on the path of every chat message, grammar
+ones included, and add a table of their own; the LLM only needs the last turns as plain messages.
 """
 
 from __future__ import annotations

@@ -162,8 +162,12 @@ class ConfirmationDesk:
             return svc.store.orders.update(order)
 
     def pending(self, account_id: str) -> list[Order]:
-        """Tickets still waiting, newest first."""
-        return [o for o in self._recent(account_id) if o.status is OrderStatus.PENDING_CONFIRMATION]
+        """Tickets still waiting and inside their deadline, newest first."""
+        now = self.service.clock()
+        return [
+            o for o in self._recent(account_id)
+            if o.status is OrderStatus.PENDING_CONFIRMATION and (o.confirm_by is None or now <= o.confirm_by)
+        ]
 
     def _recent(self, account_id: str) -> list[Order]:
         since = self.service.clock() - LOOKBACK

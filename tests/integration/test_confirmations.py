@@ -90,3 +90,13 @@ def test_declining_drops_the_newest_waiting_ticket(service, clock) -> None:  # n
     assert [o.id for o in service.pending_confirmations("alice")] == [older.order_id]
     with pytest.raises(Conflict):
         service.decline_order("alice", newer.code)
+
+
+def test_a_ticket_past_its_deadline_is_no_longer_listed_as_waiting(service, clock) -> None:  # noqa: F811
+    tick(service, clock, "AAPL", "189.98", "190.02")
+    service.stage_order("alice", order("AAPL", "buy", "1"))
+    assert len(service.pending_confirmations("alice")) == 1
+    clock.advance(minutes=3)
+    assert service.pending_confirmations("alice") == []
+    with pytest.raises(NotFound):
+        service.decline_order("alice")
