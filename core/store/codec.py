@@ -6,6 +6,7 @@ exactly. Times used in keys have a fixed width in UTC so that lexical order is c
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import TypeVar
 
@@ -29,8 +30,13 @@ def dump(record: BaseModel) -> str:
 
 
 def load(model: type[M], text: str) -> M:
-    """A fresh ``model`` from stored JSON, with every top-level datetime normalised to UTC."""
-    record = model.model_validate_json(text)
+    """A fresh ``model`` from stored JSON, with every top-level datetime normalised to UTC.
+
+    Fields this code does not know are dropped before validation: during a rolling deploy an older function
+    must still read records a newer one wrote with an added field (the models forbid unknown fields on input).
+    """
+    raw = json.loads(text)
+    record = model.model_validate({k: v for k, v in raw.items() if k in model.model_fields})
     updates = {
         name: value.astimezone(UTC)
         for name, value in record.__dict__.items()
