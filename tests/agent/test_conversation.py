@@ -11,13 +11,13 @@ import pytest
 
 from agent.conversation import NO_LLM, Conversation
 from core.orders import OrderStatus
-from tests.integration.test_service import clock, service, tick  # noqa: F401  (fixtures)
+from tests.support import tick
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def chat(service):  # noqa: F811
+def chat(service):
     return Conversation(service, env={})
 
 
@@ -25,7 +25,7 @@ def say(chat: Conversation, text: str, account: str = "alice") -> list:
     return chat.converse(account, "test", text)
 
 
-def test_an_order_becomes_a_ticket_and_only_the_traders_yes_executes_it(chat, service, clock) -> None:  # noqa: F811
+def test_an_order_becomes_a_ticket_and_only_the_traders_yes_executes_it(chat, service, clock) -> None:
     tick(service, clock, "AAPL", "189.98", "190.02")
     [ticket] = say(chat, "buy 10 AAPL")
     assert ticket.text.startswith("BUY 10 AAPL MKT DAY, est. 1,900.20 USD, risk OK.")
@@ -39,7 +39,7 @@ def test_an_order_becomes_a_ticket_and_only_the_traders_yes_executes_it(chat, se
     assert service.positions("alice")[0].quantity == D(10)
 
 
-def test_a_code_sent_from_another_account_executes_nothing(chat, service, clock) -> None:  # noqa: F811
+def test_a_code_sent_from_another_account_executes_nothing(chat, service, clock) -> None:
     tick(service, clock, "AAPL", "189.98", "190.02")
     service.create_account("bob")
     [ticket] = say(chat, "buy 1 AAPL")
@@ -49,7 +49,7 @@ def test_a_code_sent_from_another_account_executes_nothing(chat, service, clock)
     assert service.pending_confirmations("alice")[0].status is OrderStatus.PENDING_CONFIRMATION
 
 
-def test_no_declines_the_waiting_ticket(chat, service, clock) -> None:  # noqa: F811
+def test_no_declines_the_waiting_ticket(chat, service, clock) -> None:
     tick(service, clock, "AAPL", "189.98", "190.02")
     say(chat, "buy 1 AAPL")
     [reply] = say(chat, "no")
@@ -57,14 +57,14 @@ def test_no_declines_the_waiting_ticket(chat, service, clock) -> None:  # noqa: 
     assert service.pending_confirmations("alice") == []
 
 
-def test_a_risk_rejection_is_explained_with_the_limit_and_the_value(chat, service, clock) -> None:  # noqa: F811
+def test_a_risk_rejection_is_explained_with_the_limit_and_the_value(chat, service, clock) -> None:
     tick(service, clock, "AAPL", "189.98", "190.02")
     [reply] = say(chat, "buy 9000 AAPL")
     assert "1,710,180.00 USD" in reply.text and "1,000,000.00 USD" in reply.text
     assert reply.actions == []
 
 
-def test_closing_half_a_position_stages_the_opposite_side_for_half_the_lots(chat, service, clock) -> None:  # noqa: F811
+def test_closing_half_a_position_stages_the_opposite_side_for_half_the_lots(chat, service, clock) -> None:
     tick(service, clock, "CL", "70.00", "70.02")
     [ticket] = say(chat, "buy 4 CL")
     say(chat, ticket.actions[0].command)
@@ -74,7 +74,7 @@ def test_closing_half_a_position_stages_the_opposite_side_for_half_the_lots(chat
     assert nothing.text == "You have no NG position to close."
 
 
-def test_read_intents_answer_from_the_platform(chat, service, clock) -> None:  # noqa: F811
+def test_read_intents_answer_from_the_platform(chat, service, clock) -> None:
     tick(service, clock, "CL", "70.00", "70.02")
     assert say(chat, "quote cl")[0].text.startswith("CL: bid 70.00 / ask 70.02")
     assert say(chat, "positions")[0].text == "You have no open positions."
@@ -85,7 +85,7 @@ def test_read_intents_answer_from_the_platform(chat, service, clock) -> None:  #
     assert "buy 10 AAPL" in say(chat, "help")[0].text
 
 
-def test_alerts_can_be_set_listed_triggered_and_deleted(chat, service, clock) -> None:  # noqa: F811
+def test_alerts_can_be_set_listed_triggered_and_deleted(chat, service, clock) -> None:
     tick(service, clock, "NG", "3.400", "3.402")
     [set_reply] = say(chat, "alert NG above 3.5")
     alert_id = set_reply.text.split()[2].rstrip(":")
@@ -95,7 +95,7 @@ def test_alerts_can_be_set_listed_triggered_and_deleted(chat, service, clock) ->
     assert say(chat, "alerts")[0].text == "No alerts set."
 
 
-def test_a_working_order_can_be_cancelled_by_a_prefix_of_its_id(chat, service, clock) -> None:  # noqa: F811
+def test_a_working_order_can_be_cancelled_by_a_prefix_of_its_id(chat, service, clock) -> None:
     tick(service, clock, "CL", "70.00", "70.02")
     [ticket] = say(chat, "buy 1 CL @ 65 gtc")
     say(chat, ticket.actions[0].command)
@@ -103,7 +103,7 @@ def test_a_working_order_can_be_cancelled_by_a_prefix_of_its_id(chat, service, c
     assert say(chat, f"cancel {working.id[:5]}")[0].text == f"Cancelled order {working.id}."
 
 
-def test_the_kill_command_is_refused_to_a_trader(chat, service) -> None:  # noqa: F811
+def test_the_kill_command_is_refused_to_a_trader(chat, service) -> None:
     assert say(chat, "kill")[0].text == "Only an admin can do that."
     assert service.kill_switch_state() is False
     assert say(chat, "kill", account="ops")[0].text.startswith("Global kill switch ON")
@@ -114,7 +114,7 @@ def test_free_text_without_a_model_gets_the_list_of_commands(chat) -> None:
     assert reply.text == NO_LLM
 
 
-def test_the_conversation_is_remembered_per_thread(chat, service, clock) -> None:  # noqa: F811
+def test_the_conversation_is_remembered_per_thread(chat, service, clock) -> None:
     say(chat, "help")
     turns = service.store.conversations.recent("alice", "test", limit=10, now=clock.now)
     assert [t.speaker.value for t in turns] == ["trader", "parley"]
@@ -141,7 +141,7 @@ def test_the_conversation_path_without_a_model_never_imports_langchain_or_openai
     assert result.stdout.strip() == "[]"
 
 
-def test_an_order_the_llm_stages_from_free_text_waits_for_the_traders_own_yes(service, clock) -> None:  # noqa: F811
+def test_an_order_the_llm_stages_from_free_text_waits_for_the_traders_own_yes(service, clock) -> None:
     from agent.llm import LlmAgent
     from tests.agent.fakes import ScriptedChatModel, tool_call
 

@@ -18,14 +18,12 @@ from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, Tool
 from agent.llm import FALLBACK, AgentTurn, LlmAgent, build_llm_agent, llm_settings_from_env
 from agent.prompts import SYSTEM_PROMPT
 from agent.tools import TurnLedger, build_tools
-from core.brokers.paper import PaperBroker
 from core.memory import ChatTurn, Speaker
 from core.orders import OrderRequest, OrderStatus, OrderType, Side
 from core.risk_limits import RiskLimits
 from core.service import TradingService
-from core.store.sqlite import open_sqlite_store
 from tests.agent.fakes import ScriptedChatModel, last_tool_result, raising, sleeping, tool_call
-from tests.integration.test_service import Clock, tick
+from tests.support import Clock, tick
 
 ROOT = Path(__file__).resolve().parents[2]
 TOOL_NAMES = {
@@ -35,19 +33,11 @@ TOOL_NAMES = {
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def service(tmp_path: Path, clock: Clock) -> TradingService:
-    store = open_sqlite_store(str(tmp_path / "parley.db"))
-    svc = TradingService(store, PaperBroker(), clock=clock)
-    svc.create_account("alice")
-    svc.create_account("bob")
-    tick(svc, clock, "AAPL", "189.98", "190.02")
-    yield svc
-    store.close()
+def service(service: TradingService, clock: Clock) -> TradingService:
+    """The shared service, with bob beside alice and a first AAPL quote."""
+    service.create_account("bob")
+    tick(service, clock, "AAPL", "189.98", "190.02")
+    return service
 
 
 def agent(service: TradingService, *responses, **options) -> tuple[LlmAgent, ScriptedChatModel]:

@@ -10,10 +10,10 @@ import pytest
 from core.confirmations import PriceMoved
 from core.errors import Conflict, NotFound, RiskRejected
 from core.orders import OrderStatus
-from tests.integration.test_service import clock, order, service, tick  # noqa: F401  (fixtures)
+from tests.support import order, tick
 
 
-def test_a_ticket_reads_as_the_trader_expects_and_executes_once(service, clock) -> None:  # noqa: F811
+def test_a_ticket_reads_as_the_trader_expects_and_executes_once(service, clock) -> None:
     tick(service, clock, "AAPL", "189.98", "190.02")
     ticket = service.stage_order("alice", order("AAPL", "buy", "10", order_type="limit", limit_price="190"))
     assert ticket.summary == "BUY 10 AAPL LMT 190.00 DAY, est. 1,900.00 USD, risk OK"
@@ -31,7 +31,7 @@ def test_a_ticket_reads_as_the_trader_expects_and_executes_once(service, clock) 
     assert service.positions("alice")[0].quantity == D(10)
 
 
-def test_a_code_from_another_account_or_a_made_up_one_is_refused(service, clock) -> None:  # noqa: F811
+def test_a_code_from_another_account_or_a_made_up_one_is_refused(service, clock) -> None:
     tick(service, clock, "AAPL", "189.98", "190.02")
     service.create_account("bob")
     ticket = service.stage_order("alice", order("AAPL", "buy", "1"))
@@ -42,7 +42,7 @@ def test_a_code_from_another_account_or_a_made_up_one_is_refused(service, clock)
     assert service.get_order("alice", ticket.order_id).status is OrderStatus.PENDING_CONFIRMATION
 
 
-def test_a_ticket_past_its_deadline_expires_instead_of_executing(service, clock) -> None:  # noqa: F811
+def test_a_ticket_past_its_deadline_expires_instead_of_executing(service, clock) -> None:
     tick(service, clock, "AAPL", "189.98", "190.02")
     ticket = service.stage_order("alice", order("AAPL", "buy", "1"))
     clock.advance(minutes=2, seconds=1)
@@ -52,7 +52,7 @@ def test_a_ticket_past_its_deadline_expires_instead_of_executing(service, clock)
     assert service.get_order("alice", ticket.order_id).status is OrderStatus.EXPIRED
 
 
-def test_a_market_that_moved_past_the_band_asks_again_with_a_new_code(service, clock) -> None:  # noqa: F811
+def test_a_market_that_moved_past_the_band_asks_again_with_a_new_code(service, clock) -> None:
     tick(service, clock, "CL", "70.00", "70.02")
     first = service.stage_order("alice", order("CL", "buy", "1"))
     tick(service, clock, "CL", "71.00", "71.02")  # +1.43%, over the default 1% band
@@ -64,7 +64,7 @@ def test_a_market_that_moved_past_the_band_asks_again_with_a_new_code(service, c
     assert service.confirm_order("alice", second["code"]).average_price == D("71.02")
 
 
-def test_the_second_risk_check_refuses_a_ticket_once_the_kill_switch_is_on(service, clock) -> None:  # noqa: F811
+def test_the_second_risk_check_refuses_a_ticket_once_the_kill_switch_is_on(service, clock) -> None:
     tick(service, clock, "AAPL", "189.98", "190.02")
     ticket = service.stage_order("alice", order("AAPL", "buy", "1"))
     service.set_kill_switch(service.account("ops"), engaged=True, account_id="alice")
@@ -73,7 +73,7 @@ def test_the_second_risk_check_refuses_a_ticket_once_the_kill_switch_is_on(servi
     assert service.get_order("alice", ticket.order_id).status is OrderStatus.REJECTED
 
 
-def test_an_order_the_gate_refuses_never_becomes_a_ticket(service, clock) -> None:  # noqa: F811
+def test_an_order_the_gate_refuses_never_becomes_a_ticket(service, clock) -> None:
     tick(service, clock, "AAPL", "189.98", "190.02")
     with pytest.raises(RiskRejected) as refused:
         service.stage_order("alice", order("AAPL", "buy", "20000"))
@@ -81,7 +81,7 @@ def test_an_order_the_gate_refuses_never_becomes_a_ticket(service, clock) -> Non
     assert service.pending_confirmations("alice") == []
 
 
-def test_declining_drops_the_newest_waiting_ticket(service, clock) -> None:  # noqa: F811
+def test_declining_drops_the_newest_waiting_ticket(service, clock) -> None:
     tick(service, clock, "AAPL", "189.98", "190.02")
     older = service.stage_order("alice", order("AAPL", "buy", "1"))
     clock.advance(seconds=10)
@@ -92,7 +92,7 @@ def test_declining_drops_the_newest_waiting_ticket(service, clock) -> None:  # n
         service.decline_order("alice", newer.code)
 
 
-def test_a_ticket_past_its_deadline_is_no_longer_listed_as_waiting(service, clock) -> None:  # noqa: F811
+def test_a_ticket_past_its_deadline_is_no_longer_listed_as_waiting(service, clock) -> None:
     tick(service, clock, "AAPL", "189.98", "190.02")
     service.stage_order("alice", order("AAPL", "buy", "1"))
     assert len(service.pending_confirmations("alice")) == 1

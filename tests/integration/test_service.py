@@ -3,55 +3,16 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal as D
-from pathlib import Path
 
 import pytest
 
-from core.accounts import Role
 from core.audit import AuditKind
-from core.brokers.paper import PaperBroker
 from core.errors import Forbidden, RiskRejected
 from core.market import Quote
-from core.orders import Order, OrderRequest, OrderStatus, OrderType, Side
-from core.service import TradingService
-from core.store.sqlite import open_sqlite_store
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 11, 27, 15, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def service(tmp_path: Path, clock: Clock) -> TradingService:
-    store = open_sqlite_store(str(tmp_path / "parley.db"))
-    svc = TradingService(store, PaperBroker(), clock=clock)
-    svc.create_account("alice")
-    svc.create_account("ops", role=Role.ADMIN)
-    yield svc
-    store.close()
-
-
-def tick(service: TradingService, clock: Clock, symbol: str, bid: str, ask: str) -> list[Order]:
-    clock.advance(seconds=1)
-    return service.on_quote(Quote(symbol=symbol, bid=D(bid), ask=D(ask), time=clock.now))
-
-
-def order(symbol: str, side: str, quantity: str, **fields: str) -> OrderRequest:
-    return OrderRequest(symbol=symbol, side=Side(side), quantity=D(quantity), **fields)
+from core.orders import Order, OrderStatus, OrderType, Side
+from tests.support import order, tick
 
 
 def test_a_bracket_stop_loss_fill_cancels_the_take_profit_and_books_the_loss(service, clock) -> None:
