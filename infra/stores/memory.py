@@ -1,0 +1,447 @@
+"""In-memory adapter for the storage ports: the store the unit tests of core and agent run on.
+
+It keeps the contract of the SQLite and DynamoDB adapters (the same suite runs on all three). Each record is
+held as the JSON text the other adapters store, next to a private parsed copy that only the queries look at;
+callers always get a fresh record parsed from the text, so nothing they hold aliases what is stored.
+
+One re-entrant lock guards everything. A unit of work takes it at ``__enter__`` and keeps it until commit or
+rollback, so other threads (readers included) wait and never see half a unit; the unit applies its writes at
+once and keeps an undo log, which rollback replays backwards. Writes through ``store.<repository>`` on the
+thread that holds a unit go straight through and are not undone, as on DynamoDB.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from typing import Any, Generic
+
+from core.accounts import Account, SystemSettings
+from core.alerts import Alert, AlertStatus
+from core.audit import AuditRecord
+from core.errors import AlreadyExists, ConcurrentUpdate, NotFound, ParleyError
+from core.market import Quote
+from core.memory import ChatTurn
+from core.orders import Fill, Order
+from core.portfolio import Position
+from core.ports import store as ports
+from infra.stores.codec import M, dump, load, versioned
+
+_MISSING: Any = object()
+
+
+class _Row(Generic[M]):
+    """A stored record: its JSON text (what callers get copies of) and the parsed copy queries read."""
+
+    __slots__ = ("record", "text")
+
+    def __init__(self, record: M, text: str) -> None:
+        self.record = record
+        self.text = text
+
+    def fresh(self) -> M:
+        return type(self.record).model_validate_json(self.text)
+
+
+def _row(record: M) -> _Row[M]:
+    """``record`` as stored: normalised the way the other adapters' round trip does (times in UTC)."""
+    stored = load(type(record), dump(record))
+    return _Row(stored, dump(stored))
+
+
+def _versioned_row(record: M, version: int) -> _Row[M]:
+    stored, _ = versioned(record, version)
+    return _Row(stored, dump(stored))
+
+
+class _Db:
+    """The tables (dicts keyed like the other adapters' primary keys) and the one lock over them."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.unit_thread: int | None = None  # the thread whose unit holds the lock, if any
+        self.tables: dict[str, dict[Any, Any]] = {
+            name: {}
+            for name in (
+                "accounts",
+                "orders",
+                "fills",
+                "positions",
+                "quotes",
+                "audit",
+                "idempotency",
+                "settings",
+                "alerts",
+                "turns",
+            )
+        }
+
+
+class MemoryUnitOfWork(ports.UnitOfWork):
+    """Writes applied under the store's lock with an undo log; rollback replays the log backwards."""
+
+    def __init__(self, store: MemoryStore) -> None:
+        self._db = store.db
+        self._undo: list[tuple[dict[Any, Any], Any, Any]] = []
+        self._state = "new"  # new -> open -> closed
+        self._failure: ParleyError | None = None
+        self.accounts = MemoryAccounts(self._db, self)
+        self.orders = MemoryOrders(self._db, self)
+        self.fills = MemoryFills(self._db, self)
+        self.positions = MemoryPositions(self._db, self)
+        self.quotes = store.quotes  # not part of units: each put stands on its own
+        self.audit = MemoryAudit(self._db, self)
+        self.settings = MemorySettings(self._db, self)
+        self.alerts = MemoryAlerts(self._db, self)
+
+    def __enter__(self) -> MemoryUnitOfWork:
+        if self._state != "new":
+            raise RuntimeError("a unit of work is entered once")
+        self._db.lock.acquire()
+        if self._db.unit_thread is not None:  # only this thread can hold the lock with a unit open
+            self._db.lock.release()
+            raise RuntimeError("a unit of work is already open on this thread; units do not nest")
+        self._db.unit_thread = threading.get_ident()
+        self._state = "open"
+        return self
+
+    def record(self, table: dict[Any, Any], key: Any) -> None:
+        """Remember ``table[key]`` as it is before the unit changes it. Called with the lock held."""
+        if self._state != "open":
+            raise RuntimeError("write through a unit of work outside `with store.unit() as uow:`")
+        self._undo.append((table, key, table.get(key, _MISSING)))
+
+    def fail(self, error: ParleyError) -> None:
+        """A write of the unit was refused: the unit can no longer commit, whoever catches the error."""
+        if self._failure is None:
+            self._failure = error
+
+    def commit(self) -> None:
+        if self._state != "open":
+            return
+        failure = self._failure
+        self._end(keep=failure is None)
+        if failure is not None:
+            raise failure
+
+    def rollback(self) -> None:
+        if self._state == "open":
+            self._end(keep=False)
+
+    def _end(self, keep: bool) -> None:
+        try:
+            if not keep:
+                for table, key, old in reversed(self._undo):
+                    if old is _MISSING:
+                        table.pop(key, None)
+                    else:
+                        table[key] = old
+        finally:
+            self._undo.clear()
+            self._state = "closed"
+            self._db.unit_thread = None
+            self._db.lock.release()
+
+
+class _Repo:
+    def __init__(self, db: _Db, unit: MemoryUnitOfWork | None = None) -> None:
+        self.db = db
+        self.unit = unit
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Hold the lock for one write; inside a unit a refused write dooms the unit."""
+        with self.db.lock:
+            try:
+                yield
+            except ParleyError as error:
+                if self.unit is not None:
+                    self.unit.fail(error)
+                raise
+
+    def _set(self, table: str, key: Any, row: Any) -> None:
+        rows = self.db.tables[table]
+        if self.unit is not None:
+            self.unit.record(rows, key)
+        rows[key] = row
+
+    def _delete(self, table: str, key: Any) -> None:
+        rows = self.db.tables[table]
+        if self.unit is not None:
+            self.unit.record(rows, key)
+        del rows[key]
+
+    def _select(
+        self,
+        table: str,
+        keep: Callable[[Any], bool],
+        order: Callable[[Any], Any],
+        *,
+        reverse: bool = False,
+        limit: int | None = None,
+    ) -> list[Any]:
+        """Fresh copies of the rows of ``table`` whose record ``keep`` accepts, sorted by ``order``."""
+        with self.db.lock:
+            rows = [row for row in self.db.tables[table].values() if keep(row.record)]
+        rows.sort(key=lambda row: order(row.record), reverse=reverse)
+        return [row.fresh() for row in rows[:limit]]
+
+
+class _Versioned(_Repo, Generic[M]):
+    """add / get / update of one versioned record per id, as accounts, orders and alerts share it."""
+
+    noun: str
+    table: str
+
+    def _details(self, record_id: str) -> dict[str, str]:
+        return {f"{self.noun.lower()}_id": record_id}
+
+    def add(self, record: M) -> M:
+        row = _versioned_row(record, 1)
+        with self._writing():
+            if record.id in self.db.tables[self.table]:
+                raise AlreadyExists(f"{self.noun} {record.id} already exists.", **self._details(record.id))
+            self._set(self.table, record.id, row)
+        return row.fresh()
+
+    def get(self, record_id: str) -> M:
+        with self.db.lock:
+            row = self.db.tables[self.table].get(record_id)
+        if row is None:
+            raise NotFound(f"{self.noun} {record_id} not found.", **self._details(record_id))
+        return row.fresh()
+
+    def update(self, record: M) -> M:
+        row = _versioned_row(record, record.version + 1)
+        with self._writing():
+            _check_version(self.db.tables[self.table].get(record.id), record.version, f"{self.noun} {record.id}")
+            self._set(self.table, record.id, row)
+        return row.fresh()
+
+
+def _check_version(row: _Row[Any] | None, expected: int, what: str, *, create: bool = False) -> None:
+    """ConcurrentUpdate unless the stored version is ``expected`` (with ``create``: unless nothing is stored)."""
+    if create:
+        if row is not None:
+            raise ConcurrentUpdate(f"{what} was created by someone else; reload and retry.", expected=expected)
+        return
+    if row is None:
+        raise ConcurrentUpdate(f"{what} does not exist; reload and retry.", expected=expected, missing=True)
+    if row.record.version != expected:
+        raise ConcurrentUpdate(f"{what} was changed by someone else; reload and retry.", expected=expected)
+
+
+def _newest_first(record: Any) -> tuple[datetime, str]:
+    return record.created_at, record.id
+
+
+class MemoryAccounts(_Versioned[Account], ports.AccountRepository):
+    noun, table = "Account", "accounts"
+
+    def list(self) -> list[Account]:
+        return self._select("accounts", lambda _: True, lambda account: account.id)
+
+
+class MemoryOrders(_Versioned[Order], ports.OrderRepository):
+    noun, table = "Order", "orders"
+
+    def list_for_account(
+        self, account_id: str, *, since: datetime | None = None, open_only: bool = False, limit: int | None = None
+    ) -> list[Order]:
+        def keep(order: Order) -> bool:
+            return (
+                order.account_id == account_id
+                and (since is None or order.created_at >= since)
+                and (not open_only or order.status.is_open)
+            )
+
+        return self._select("orders", keep, _newest_first, reverse=True, limit=limit)
+
+    def list_open_for_symbol(self, symbol: str) -> list[Order]:
+        return self._select("orders", lambda o: o.symbol == symbol and o.status.is_open, _newest_first)
+
+
+class MemoryFills(_Repo, ports.FillRepository):
+    def add(self, fill: Fill) -> None:
+        row = _row(fill)
+        with self._writing():
+            if fill.id in self.db.tables["fills"]:
+                raise AlreadyExists(f"Fill {fill.id} is already recorded.", fill_id=fill.id)
+            self._set("fills", fill.id, row)
+
+    def list_for_account(self, account_id: str, *, since: datetime | None = None) -> list[Fill]:
+        def keep(fill: Fill) -> bool:
+            return fill.account_id == account_id and (since is None or fill.time >= since)
+
+        return self._select("fills", keep, lambda fill: (fill.time, fill.id))
+
+
+class MemoryPositions(_Repo, ports.PositionRepository):
+    def get(self, account_id: str, symbol: str) -> Position | None:
+        with self.db.lock:
+            row = self.db.tables["positions"].get((account_id, symbol))
+        return row.fresh() if row is not None else None
+
+    def save(self, position: Position) -> Position:
+        row = _versioned_row(position, position.version + 1)
+        key = (position.account_id, position.symbol)
+        what = f"Position {position.account_id}/{position.symbol}"
+        with self._writing():
+            stored = self.db.tables["positions"].get(key)
+            _check_version(stored, position.version, what, create=position.version == 0)
+            self._set("positions", key, row)
+        return row.fresh()
+
+    def list_for_account(self, account_id: str) -> list[Position]:
+        return self._select("positions", lambda p: p.account_id == account_id, lambda p: p.symbol)
+
+
+class MemoryQuotes(_Repo, ports.QuoteRepository):
+    def put(self, quote: Quote) -> bool:
+        row = _row(quote)
+        with self._writing():
+            stored = self.db.tables["quotes"].get(quote.symbol)
+            if stored is not None and stored.record.time >= row.record.time:
+                return False
+            self._set("quotes", quote.symbol, row)
+        return True
+
+    def get(self, symbol: str) -> Quote | None:
+        with self.db.lock:
+            row = self.db.tables["quotes"].get(symbol)
+        return row.fresh() if row is not None else None
+
+    def get_many(self, symbols: list[str]) -> dict[str, Quote]:
+        with self.db.lock:
+            rows = [row for symbol in set(symbols) if (row := self.db.tables["quotes"].get(symbol)) is not None]
+        return {row.record.symbol: row.fresh() for row in rows}
+
+
+class MemoryAudit(_Repo, ports.AuditLog):
+    def append(self, record: AuditRecord) -> None:
+        row = _row(record)
+        with self._writing():
+            if record.id in self.db.tables["audit"]:
+                raise AlreadyExists(f"Audit record {record.id} already exists.", record_id=record.id)
+            self._set("audit", record.id, row)
+
+    def list_for_account(self, account_id: str, *, limit: int | None = None) -> list[AuditRecord]:
+        return self._select("audit", lambda a: a.account_id == account_id, lambda a: (a.time, a.id), limit=limit)
+
+
+class MemoryIdempotency(_Repo, ports.IdempotencyStore):
+    def claim(self, key: str, fingerprint: str, *, now: datetime, ttl_seconds: int) -> ports.IdempotencyRecord | None:
+        expires_at = now + timedelta(seconds=ttl_seconds)
+        row = _row(ports.IdempotencyRecord(key=key, fingerprint=fingerprint, expires_at=expires_at))
+        with self._writing():
+            live = self.db.tables["idempotency"].get(key)
+            if live is not None and live.record.expires_at > now:
+                return live.fresh()
+            self._set("idempotency", key, row)
+        return None
+
+    def complete(self, key: str, result: dict[str, Any]) -> None:
+        with self._writing():
+            stored = self.db.tables["idempotency"].get(key)
+            if stored is None:
+                raise NotFound(f"No idempotency record for key {key!r}.", key=key)
+            done = stored.fresh().model_copy(update={"status": ports.IdempotencyStatus.COMPLETED, "result": result})
+            self._set("idempotency", key, _row(done))
+
+    def release(self, key: str) -> None:
+        with self._writing():
+            if key in self.db.tables["idempotency"]:
+                self._delete("idempotency", key)
+
+
+class MemorySettings(_Repo, ports.SettingsRepository):
+    def get(self) -> SystemSettings:
+        with self.db.lock:
+            row = self.db.tables["settings"].get("settings")
+        return row.fresh() if row is not None else SystemSettings()
+
+    def save(self, settings: SystemSettings) -> SystemSettings:
+        row = _versioned_row(settings, settings.version + 1)
+        with self._writing():
+            stored = self.db.tables["settings"].get("settings")
+            _check_version(stored, settings.version, "Settings", create=settings.version == 0)
+            self._set("settings", "settings", row)
+        return row.fresh()
+
+
+class MemoryAlerts(_Versioned[Alert], ports.AlertRepository):
+    noun, table = "Alert", "alerts"
+
+    def delete(self, alert_id: str) -> None:
+        with self._writing():
+            if alert_id not in self.db.tables["alerts"]:
+                raise NotFound(f"Alert {alert_id} not found.", alert_id=alert_id)
+            self._delete("alerts", alert_id)
+
+    def list_for_account(self, account_id: str) -> list[Alert]:
+        return self._select("alerts", lambda a: a.account_id == account_id, _newest_first, reverse=True)
+
+    def list_active_for_symbol(self, symbol: str) -> list[Alert]:
+        def keep(alert: Alert) -> bool:
+            return alert.symbol == symbol and alert.status is AlertStatus.ACTIVE
+
+        return self._select("alerts", keep, _newest_first)
+
+
+class MemoryConversations(_Repo, ports.ConversationRepository):
+    def append(self, turn: ChatTurn) -> None:
+        row = _row(turn)
+        with self._writing():
+            turns = self.db.tables["turns"]
+            if turn.id in turns:
+                return
+            # Like SQLite: the thread's turns already expired when this one was said are dropped (and their ids
+            # freed), so memory does not grow without bound.
+            thread = (turn.account_id, turn.thread)
+            for old_id, old in list(turns.items()):
+                if (old.record.account_id, old.record.thread) == thread and old.record.expires_at <= turn.time:
+                    del turns[old_id]
+            turns[turn.id] = row
+
+    def append_many(self, turns: list[ChatTurn]) -> None:
+        with self.db.lock:
+            for turn in turns:
+                self.append(turn)
+
+    def recent(self, account_id: str, thread: str, *, limit: int, now: datetime) -> list[ChatTurn]:
+        if limit <= 0:
+            return []
+
+        def keep(turn: ChatTurn) -> bool:
+            return turn.account_id == account_id and turn.thread == thread and turn.expires_at > now
+
+        return self._select("turns", keep, lambda turn: (turn.time, turn.id), reverse=True, limit=limit)[::-1]
+
+
+class MemoryStore(ports.Store):
+    """Every repository over one set of dicts; ``MemoryStore()`` is a fresh, empty store."""
+
+    def __init__(self) -> None:
+        db = _Db()
+        super().__init__(
+            accounts=MemoryAccounts(db),
+            orders=MemoryOrders(db),
+            fills=MemoryFills(db),
+            positions=MemoryPositions(db),
+            quotes=MemoryQuotes(db),
+            audit=MemoryAudit(db),
+            idempotency=MemoryIdempotency(db),
+            settings=MemorySettings(db),
+            alerts=MemoryAlerts(db),
+            conversations=MemoryConversations(db),
+        )
+        self.db = db
+
+    def unit(self) -> MemoryUnitOfWork:
+        return MemoryUnitOfWork(self)
+
+    def quotes_and_settings(self, symbols: list[str]) -> tuple[dict[str, Quote], SystemSettings]:
+        with self.db.lock:  # one consistent read, as a unit would see it
+            return self.quotes.get_many(symbols), self.settings.get()
