@@ -17,10 +17,12 @@ from pydantic import (
     PlainSerializer,
     TypeAdapter,
     ValidationError,
+    create_model,
+    field_validator,
     model_validator,
 )
 
-from core.orders import OrderRequest, OrderType, Side, TimeInForce
+from core.orders import OrderRequest
 
 
 def _plain(value: Decimal) -> str:
@@ -39,24 +41,16 @@ class _Intent(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class PlaceOrder(_Intent):
+class _PlaceOrderBase(_Intent):
     """A new order. A tp+sl pair is order_type "bracket", with an optional limit_price entry."""
 
-    intent: Literal["place_order"] = "place_order"
-    side: Side
-    symbol: Upper
-    quantity: Positive
-    order_type: OrderType = OrderType.MARKET
-    limit_price: Dec | None = None
-    stop_price: Dec | None = None
-    trail_amount: Dec | None = None
-    trail_percent: Dec | None = None
-    take_profit_price: Dec | None = None
-    stop_loss_price: Dec | None = None
-    time_in_force: TimeInForce = TimeInForce.DAY
+    @field_validator("symbol", check_fields=False)
+    @classmethod
+    def _upper(cls, symbol: str) -> str:
+        return symbol.upper()
 
     @model_validator(mode="after")
-    def _is_a_valid_order_request(self) -> PlaceOrder:
+    def _is_a_valid_order_request(self) -> _PlaceOrderBase:
         try:
             self.to_order_request()
         except ValidationError as exc:
@@ -65,6 +59,24 @@ class PlaceOrder(_Intent):
 
     def to_order_request(self) -> OrderRequest:
         return OrderRequest(**self.model_dump(exclude={"intent"}))
+
+
+def _as_written(annotation: Any) -> Any:
+    """An order field as an intent carries it: decimals serialise with the digits as typed."""
+    if annotation is Decimal:
+        return Dec
+    if annotation == Decimal | None:
+        return Dec | None
+    return annotation
+
+
+# The order's fields are declared once, on OrderRequest; the intent adds only its tag.
+PlaceOrder: type[_PlaceOrderBase] = create_model(
+    "PlaceOrder",
+    __base__=_PlaceOrderBase,
+    intent=(Literal["place_order"], "place_order"),
+    **{name: (_as_written(field.annotation), field) for name, field in OrderRequest.model_fields.items()},
+)
 
 
 class ClosePosition(_Intent):

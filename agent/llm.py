@@ -22,17 +22,16 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from agent.limits import HISTORY_TURNS
 from agent.prompts import SYSTEM_PROMPT
 from agent.tools import TurnLedger, build_tools
-from core.confirmations import Ticket
 from core.memory import ChatTurn, Speaker
-from core.service import TradingService
+from core.usecases import Deps, Ticket
 
 logger = logging.getLogger(__name__)
 
 FALLBACK = "I couldn't work that out just now — try a command like `buy 10 AAPL` or `help`."
 TICKETS_WAITING = "The order below still waits for your yes."
-HISTORY_TURNS = 20
 HISTORY_CHARS = 2000
 DEFAULT_MODEL = "gpt-4o-mini"
 # The turn may run a little past one model request's own timeout before it is abandoned.
@@ -49,7 +48,7 @@ class AgentTurn:
 class LlmAgent:
     def __init__(
         self,
-        service: TradingService,
+        deps: Deps,
         model: BaseChatModel,
         *,
         max_tool_calls: int = 6,
@@ -57,7 +56,7 @@ class LlmAgent:
     ) -> None:
         if max_tool_calls < 1 or timeout_seconds <= 0:
             raise ValueError("max_tool_calls must be at least 1 and timeout_seconds positive")
-        self.service = service
+        self.deps = deps
         self.model = model
         self.max_tool_calls = max_tool_calls
         self.timeout_seconds = timeout_seconds
@@ -96,7 +95,7 @@ class LlmAgent:
     def _run(self, account_id: str, history: list[ChatTurn], text: str, ledger: TurnLedger) -> list[BaseMessage]:
         agent = create_agent(
             self.model,
-            build_tools(self.service, account_id, ledger),
+            build_tools(self.deps, account_id, ledger),
             system_prompt=SYSTEM_PROMPT,
             middleware=[ToolCallLimitMiddleware(run_limit=self.max_tool_calls, exit_behavior="error")],
         )
@@ -164,13 +163,13 @@ def llm_settings_from_env(env: Mapping[str, str] = os.environ) -> LlmSettings | 
     return LlmSettings(api_key=key, **{name: value for name, value in fields.items() if value is not None})
 
 
-def build_llm_agent(service: TradingService, env: Mapping[str, str] = os.environ) -> LlmAgent | None:
+def build_llm_agent(deps: Deps, env: Mapping[str, str] = os.environ) -> LlmAgent | None:
     """An agent on an OpenAI-compatible chat model, or None when no key is configured. No network here."""
     settings = llm_settings_from_env(env)
     if settings is None:
         return None
     return LlmAgent(
-        service, chat_model(settings), max_tool_calls=settings.max_tool_calls,
+        deps, chat_model(settings), max_tool_calls=settings.max_tool_calls,
         timeout_seconds=settings.turn_timeout_seconds,
     )
 

@@ -12,11 +12,11 @@ from decimal import Decimal
 from pydantic import BaseModel, Field
 
 from core.alerts import Alert, AlertStatus
-from core.confirmations import Ticket
 from core.market import Quote
-from core.orders import Order, OrderStatus
+from core.orders import Order, OrderStatus, OrderType
 from core.portfolio import PortfolioView, PositionView
 from core.risk_limits import RiskLimits
+from core.usecases import Ticket
 
 
 class Action(BaseModel):
@@ -51,8 +51,51 @@ def money(value: Decimal | None, currency: str = "USD") -> str:
     return "-" if value is None else f"{value:,.2f} {currency}"
 
 
+_TYPE_LABEL = {
+    OrderType.MARKET: "MKT",
+    OrderType.LIMIT: "LMT",
+    OrderType.STOP: "STP",
+    OrderType.STOP_LIMIT: "STP LMT",
+    OrderType.TRAILING_STOP: "TRAIL",
+    OrderType.TAKE_PROFIT: "TP",
+    OrderType.BRACKET: "BRACKET",
+}
+
+
+def ticket_summary(ticket: Ticket) -> str:
+    """``BUY 10 AAPL LMT 190.00 DAY, est. 1,900.00 USD, risk OK``: what the trader reads before confirming."""
+    request, instrument = ticket.request, ticket.instrument
+
+    def px(value: Decimal) -> str:
+        return f"{instrument.round_to_tick(value):,}"
+
+    parts = [request.side.value.upper(), f"{request.quantity:,}", request.symbol, _TYPE_LABEL[request.order_type]]
+    if request.stop_price is not None:
+        parts.append(px(request.stop_price))
+    if request.limit_price is not None:
+        parts.append(px(request.limit_price))
+    if request.trail_percent is not None:
+        parts.append(f"{request.trail_percent}%")
+    if request.trail_amount is not None:
+        parts.append(px(request.trail_amount))
+    if request.take_profit_price is not None:
+        parts.append(f"TP {px(request.take_profit_price)}")
+    if request.stop_loss_price is not None:
+        parts.append(f"SL {px(request.stop_loss_price)}")
+    parts.append(request.time_in_force.value.upper())
+    text = " ".join(parts)
+    if ticket.notional is not None:
+        text += f", est. {ticket.notional:,.2f} {instrument.currency}"
+    verdict = "risk OK" if ticket.decision.approved else ticket.decision.message
+    return f"{text}, {verdict}"
+
+
+def confirm_prompt(ticket: Ticket) -> str:
+    return f"Reply yes {ticket.code} to confirm"
+
+
 def ticket_reply(ticket: Ticket, lead: str = "") -> Reply:
-    text = (f"{lead}{ticket.summary}.\nReply yes {ticket.code} to confirm "
+    text = (f"{lead}{ticket_summary(ticket)}.\n{confirm_prompt(ticket)} "
             f"(until {ticket.expires_at:%H:%M:%S} UTC), or no to cancel.")
     confirm = Action(label="Confirm", command=f"yes {ticket.code}")
     return Reply(text=text, actions=[confirm, Action(label="Cancel", command=f"no {ticket.code}")])

@@ -14,13 +14,14 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from langchain_core.tools import BaseTool, StructuredTool
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema, create_model
 
+from agent.replies import ticket_summary
+from core import usecases as uc
 from core.alerts import Alert, AlertCondition
-from core.confirmations import Ticket
-from core.errors import Conflict, InvalidRequest, ParleyError
-from core.orders import Order, OrderRequest, OrderType, Side, TimeInForce
-from core.service import TradingService
+from core.errors import InvalidRequest, ParleyError
+from core.orders import Order, OrderRequest
+from core.usecases import Ticket
 
 ORDER_LIST_LIMIT = 20
 # Shown to the model as a string ("190.05"): no float ever carries a price. A JSON number is accepted too.
@@ -83,24 +84,32 @@ class ListOrdersArgs(_Args):
     open_only: bool = Field(default=True, description="Only working orders (true) or recent orders of any state")
 
 
-class OrderArgs(_Args):
-    symbol: str = Field(min_length=1, max_length=32, description="Instrument symbol")
-    side: Side
-    quantity: DecimalText
-    order_type: OrderType = OrderType.MARKET
-    limit_price: DecimalText | None = None
-    stop_price: DecimalText | None = None
-    trail_amount: DecimalText | None = None
-    trail_percent: DecimalText | None = None
-    take_profit_price: DecimalText | None = Field(default=None, description="Bracket or take_profit orders")
-    stop_loss_price: DecimalText | None = Field(default=None, description="Bracket orders")
-    time_in_force: TimeInForce = TimeInForce.DAY
+def _string_typed(annotation: Any) -> Any:
+    """The tool-schema view of an order field: decimals become DecimalText, optional ones stay optional."""
+    if annotation is Decimal:
+        return DecimalText
+    if annotation == Decimal | None:
+        return DecimalText | None
+    return annotation
 
+
+class _OrderArgsBase(_Args):
     def to_request(self) -> OrderRequest:
         try:
             return OrderRequest(**self.model_dump(exclude_none=True))
         except ValidationError as exc:
             raise InvalidRequest(f"Not a valid order: {_reasons(exc)}.") from None
+
+
+# The order's fields are declared once, on OrderRequest; the model sees them with decimals as strings.
+OrderArgs: type[_OrderArgsBase] = create_model(
+    "OrderArgs",
+    __base__=_OrderArgsBase,
+    **{
+        name: (_string_typed(field.annotation), field)
+        for name, field in OrderRequest.model_fields.items()
+    },
+)
 
 
 class CancelArgs(_Args):
@@ -116,43 +125,41 @@ class AlertArgs(_Args):
 # -- the tools ----------------------------------------------------------------------------------
 
 
-def build_tools(service: TradingService, account_id: str, ledger: TurnLedger) -> list[BaseTool]:
+def build_tools(deps: uc.Deps, account_id: str, ledger: TurnLedger) -> list[BaseTool]:
     """The agent's tools for ``account_id``; what they stage or propose is recorded in ``ledger``."""
 
-    def stage_order(args: OrderArgs) -> dict[str, Any]:
-        ticket = service.stage_order(account_id, args.to_request(), source="chat")
+    def stage_order(args: _OrderArgsBase) -> dict[str, Any]:
+        ticket = uc.stage_order(deps, account_id, args.to_request(), source="chat")
         ledger.record(ticket)
         return {
-            "staged": True, "code": ticket.code, "summary": ticket.summary,
+            "staged": True, "code": ticket.code, "summary": ticket_summary(ticket),
             "expires_at": ticket.expires_at.isoformat(),
             "note": f'Not placed. Only the trader can place it, by replying "yes {ticket.code}".',
         }
 
     def stage_cancel(args: CancelArgs) -> dict[str, Any]:
-        order = service.get_order(account_id, args.order_id)
-        if not order.status.is_open:
-            raise Conflict(f"Order {order.id} is {order.status.value}, not working: nothing to cancel.")
+        order = uc.cancelable_order(deps, account_id, args.order_id)
         ledger.propose(f"cancel {order.id}")
         return {
             "proposed": f"cancel {order.id}", "order": _order(order),
             "note": "Nothing is cancelled until the trader sends this command.",
         }
 
-    def check_risk(args: OrderArgs) -> dict[str, Any]:
-        decision = service.check_risk(account_id, args.to_request())
+    def check_risk(args: _OrderArgsBase) -> dict[str, Any]:
+        decision = uc.check_risk(deps, account_id, args.to_request())
         return {"approved": decision.approved, "message": decision.message,
                 "reasons": [reason.code for reason in decision.reasons]}
 
     actions: list[tuple[str, str, type[_Args], Callable[[Any], Any]]] = [
         ("get_quote", "Latest bid, ask and last price of one symbol.", SymbolArgs,
-         lambda a: service.quote(a.symbol).model_dump(mode="json", exclude={"source"})),
+         lambda a: uc.quote(deps, a.symbol).model_dump(mode="json", exclude={"source"})),
         ("get_positions", "The trader's open positions with mark price and P&L.", NoArgs,
-         lambda a: [p.model_dump(mode="json") for p in service.positions(account_id)]),
+         lambda a: [p.model_dump(mode="json") for p in uc.positions(deps, account_id)]),
         ("get_portfolio", "Cash, equity, exposure and P&L of the trader's account.", NoArgs,
-         lambda a: service.portfolio(account_id).model_dump(mode="json")),
+         lambda a: uc.portfolio(deps, account_id).model_dump(mode="json")),
         ("list_orders", "The trader's orders, newest first: working ones only by default.", ListOrdersArgs,
-         lambda a: [_order(o) for o in service.list_orders(account_id, open_only=a.open_only,
-                                                           limit=ORDER_LIST_LIMIT)]),
+         lambda a: [_order(o) for o in uc.list_orders(deps, account_id, open_only=a.open_only,
+                                                      limit=ORDER_LIST_LIMIT)]),
         ("check_risk", "What-if: would the risk gate accept this order now? Stores nothing.", OrderArgs,
          check_risk),
         ("stage_order", "Prepare an order ticket the trader must confirm with its code; places nothing.",
@@ -160,12 +167,12 @@ def build_tools(service: TradingService, account_id: str, ledger: TurnLedger) ->
         ("stage_cancel", "Propose cancelling a working order; the trader sends the command, nothing is "
          "cancelled here.", CancelArgs, stage_cancel),
         ("set_alert", "Set a price alert: above or below a price, or a percent move.", AlertArgs,
-         lambda a: _alert(service.set_alert(account_id, a.symbol, a.condition, a.threshold))),
+         lambda a: _alert(uc.set_alert(deps, account_id, a.symbol, a.condition, a.threshold))),
         ("list_alerts", "The trader's price alerts.", NoArgs,
-         lambda a: [_alert(alert) for alert in service.list_alerts(account_id)]),
+         lambda a: [_alert(alert) for alert in uc.list_alerts(deps, account_id)]),
         ("explain_limits", "The account's risk limits and whether the platform kill switch is on.", NoArgs,
-         lambda a: {"limits": service.limits(account_id).model_dump(mode="json"),
-                    "global_kill_switch": service.kill_switch_state()}),
+         lambda a: {"limits": uc.limits(deps, account_id).model_dump(mode="json"),
+                    "global_kill_switch": uc.kill_switch_state(deps)}),
     ]
     return [_tool(name, description, schema, action, ledger) for name, description, schema, action in actions]
 

@@ -121,16 +121,16 @@ class OrderRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    symbol: str = Field(min_length=1, max_length=32)
+    symbol: str = Field(min_length=1, max_length=32, description="Instrument symbol, e.g. AAPL, CL, BTC-USD")
     side: Side
     quantity: Decimal = Field(gt=0)
     order_type: OrderType = OrderType.MARKET
-    limit_price: Decimal | None = Field(default=None, gt=0)
-    stop_price: Decimal | None = Field(default=None, gt=0)
-    trail_amount: Decimal | None = Field(default=None, gt=0)
-    trail_percent: Decimal | None = Field(default=None, gt=0, lt=100)
-    take_profit_price: Decimal | None = Field(default=None, gt=0)
-    stop_loss_price: Decimal | None = Field(default=None, gt=0)
+    limit_price: Decimal | None = Field(default=None, gt=0, description="Limit and stop_limit orders")
+    stop_price: Decimal | None = Field(default=None, gt=0, description="Stop and stop_limit orders")
+    trail_amount: Decimal | None = Field(default=None, gt=0, description="Trailing stop, in price")
+    trail_percent: Decimal | None = Field(default=None, gt=0, lt=100, description="Trailing stop, in percent")
+    take_profit_price: Decimal | None = Field(default=None, gt=0, description="Bracket or take_profit orders")
+    stop_loss_price: Decimal | None = Field(default=None, gt=0, description="Bracket orders")
     time_in_force: TimeInForce = TimeInForce.DAY
 
     @model_validator(mode="after")
@@ -160,6 +160,13 @@ class OrderRequest(BaseModel):
             raise ValueError(f"a {self.side.value} bracket needs take_profit_price {what} stop_loss_price")
         if entry is not None and not low < entry < high:
             raise ValueError("a bracket's limit_price must lie between its stop_loss_price and take_profit_price")
+
+    @property
+    def at_market(self) -> bool:
+        """Trades at whatever the market offers: a market order, or a bracket with no limit on its entry."""
+        return self.order_type is OrderType.MARKET or (
+            self.order_type is OrderType.BRACKET and self.limit_price is None
+        )
 
     def check_against(self, instrument: Instrument) -> None:
         """Raise InvalidRequest unless quantity and prices respect the instrument's lot and tick."""

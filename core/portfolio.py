@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
@@ -11,7 +12,6 @@ from core.market import Quote
 from core.orders import Fill
 
 ZERO = Decimal(0)
-RECENT_FILLS = 64
 
 
 class Position(BaseModel):
@@ -27,22 +27,24 @@ class Position(BaseModel):
     cash_flow: Decimal = ZERO
     updated_at: AwareDatetime
     version: int = 0
-    # fill id -> P&L it realised, for the last RECENT_FILLS fills: lets a retried booking see that the
-    # position already holds a fill, since position and fill records are written separately.
-    recent_fills: dict[str, Decimal] = {}
+    # P&L realised on ``day`` (UTC), kept on the position so the risk gate reads it with the positions
+    # instead of summing the day's fills.
+    day: date | None = None
+    realised_today: Decimal = ZERO
 
     @property
     def is_flat(self) -> bool:
         return self.quantity == 0
+
+    def realised_on(self, day: date) -> Decimal:
+        return self.realised_today if self.day == day else ZERO
 
     def unrealised_pnl(self, mark: Decimal, instrument: Instrument) -> Decimal:
         return (mark - self.average_price) * self.quantity * instrument.multiplier
 
 
 def apply_fill(position: Position, fill: Fill, instrument: Instrument) -> Decimal:
-    """Book ``fill`` into ``position`` in place and return the P&L it realised; a fill already held is a no-op."""
-    if fill.id in position.recent_fills:
-        return position.recent_fills[fill.id]
+    """Book ``fill`` into ``position`` in place and return the P&L it realised."""
     signed = fill.quantity * fill.side.sign
     held = position.quantity
     realised = ZERO
@@ -64,8 +66,9 @@ def apply_fill(position: Position, fill: Fill, instrument: Instrument) -> Decima
     else:
         position.cash_flow += realised
     position.updated_at = fill.time
-    position.recent_fills = dict(list(position.recent_fills.items())[-(RECENT_FILLS - 1):])
-    position.recent_fills[fill.id] = realised
+    day = fill.time.date()
+    position.realised_today = position.realised_on(day) + realised
+    position.day = day
     return realised
 
 
@@ -109,13 +112,14 @@ def value_position(position: Position, instrument: Instrument, quote: Quote | No
     )
 
 
+def exposure(quantity: Decimal, average_price: Decimal, mark: Decimal | None, multiplier: Decimal) -> Decimal:
+    """A position's absolute market value; with no mark it counts at its average price."""
+    return abs(quantity) * (mark if mark is not None else average_price) * multiplier
+
+
 def gross_exposure(positions: list[PositionView]) -> Decimal:
-    """Sum of absolute market values; a position with no mark counts at its average price."""
-    total = ZERO
-    for p in positions:
-        price = p.mark_price if p.mark_price is not None else p.average_price
-        total += abs(p.quantity) * price * p.multiplier
-    return total
+    """Sum of the positions' absolute market values (the one definition the risk gate uses too)."""
+    return sum((exposure(p.quantity, p.average_price, p.mark_price, p.multiplier) for p in positions), ZERO)
 
 
 def build_portfolio(

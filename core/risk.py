@@ -18,7 +18,7 @@ from core.errors import RiskRejected
 from core.instruments import Instrument
 from core.market import Quote
 from core.orders import Order, OrderRequest, OrderStatus, OrderType, Side
-from core.portfolio import Position
+from core.portfolio import Position, exposure
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
@@ -175,12 +175,10 @@ def _account_exposure(ctx: RiskContext, symbol: str, notional: Decimal | None) -
         quote = ctx.quotes.get(position.symbol)
         if quote is None and position.symbol.upper() == symbol:
             quote = ctx.quote
-        if quote is None:
-            gross += abs(quantity) * position.average_price * multiplier
-            continue
-        mark = quote.mark
-        gross += abs(quantity) * mark * multiplier
-        unrealised += (mark - position.average_price) * quantity * multiplier
+        mark = quote.mark if quote is not None else None
+        gross += exposure(quantity, position.average_price, mark, multiplier)
+        if mark is not None:
+            unrealised += (mark - position.average_price) * quantity * multiplier
     ccy = ctx.account.currency
     if check_exposure and exposure_cap is not None and notional is not None:
         total = gross + notional
@@ -240,10 +238,7 @@ def _recent_orders(request: OrderRequest, symbol: str, ctx: RiskContext) -> Iter
 
 def _quote_needed(request: OrderRequest, symbol: str, ctx: RiskContext, fresh: bool) -> Iterator[_Found]:
     """Orders that trade at market need a price to trade at."""
-    at_market = request.order_type is OrderType.MARKET or (
-        request.order_type is OrderType.BRACKET and request.limit_price is None
-    )
-    if not at_market or fresh:
+    if not request.at_market or fresh:
         return
     max_age = ctx.account.limits.quote_max_age_seconds
     if ctx.quote is None:

@@ -8,15 +8,15 @@ from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from core.brokers.base import Broker
-from core.brokers.paper import PaperBroker
 from core.instruments import InstrumentCatalog
 from core.orders import utcnow
-from core.service import TradingService
-from core.store import open_store
-from core.store.ports import Store
+from core.ports.broker import Broker
+from core.ports.store import Store
+from core.usecases import Deps
+from infra.brokers.paper import PaperBroker
 from infra.secrets import jwt_secret
 from infra.settings import Settings, get_settings
+from infra.stores import open_store
 
 if TYPE_CHECKING:
     from agent.conversation import Conversation
@@ -25,9 +25,12 @@ if TYPE_CHECKING:
 @dataclass
 class Platform:
     settings: Settings
-    store: Store
-    service: TradingService
+    deps: Deps
     secret_source: Callable[[], str] = field(repr=False, default=lambda: "")
+
+    @property
+    def store(self) -> Store:
+        return self.deps.store
 
     def jwt_secret(self) -> str:
         return self.secret_source()
@@ -36,7 +39,7 @@ class Platform:
     def conversation(self) -> Conversation:
         from agent.conversation import Conversation  # built on the first chat, not on every cold start
 
-        return Conversation(self.service)
+        return Conversation(self.deps)
 
 
 def build_platform(
@@ -51,6 +54,6 @@ def build_platform(
     catalog = InstrumentCatalog.default()
     store = store or open_store(settings.store_url)
     broker = broker or PaperBroker(slippage_bps=settings.slippage_bps, instruments=catalog)
-    service = TradingService(store, broker, catalog, clock)
+    deps = Deps(store=store, broker=broker, catalog=catalog, clock=clock)
     source = (lambda: secret) if secret is not None else (lambda: jwt_secret(settings))
-    return Platform(settings=settings, store=store, service=service, secret_source=source)
+    return Platform(settings=settings, deps=deps, secret_source=source)

@@ -11,7 +11,6 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 DEFAULT_STORE_URL = "sqlite:///.parley/parley.db"
-SHIPPED_FEED = Path(__file__).parent / "feeds" / "demo-quotes.jsonl"
 
 
 class Settings(BaseModel):
@@ -32,12 +31,6 @@ class Settings(BaseModel):
     slippage_bps: Decimal = Decimal("0")
     demo_account: str = "demo"
     state_dir: Path = Path(".parley")
-
-    @property
-    def feed_path(self) -> Path | None:
-        if self.feed.strip().lower() == "off":
-            return None
-        return Path(self.feed) if self.feed.strip() else SHIPPED_FEED
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:

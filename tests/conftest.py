@@ -1,16 +1,16 @@
-"""Fixtures shared across test folders: a trading service on a real SQLite store with a settable clock."""
+"""Fixtures shared across test folders: the use cases' dependencies on the in-memory store, with a settable
+clock. The store contract suite (tests/integration) proves the other stores behave the same."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
+from core import usecases as uc
 from core.accounts import Role
-from core.brokers.paper import PaperBroker
-from core.service import TradingService
-from core.store.sqlite import open_sqlite_store
+from infra.brokers.paper import PaperBroker
+from infra.stores import open_store
 from tests.support import Clock
 
 
@@ -20,11 +20,13 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def service(tmp_path: Path, clock: Clock) -> Iterator[TradingService]:
-    """Accounts: alice (trader) and ops (admin)."""
-    store = open_sqlite_store(str(tmp_path / "parley.db"))
-    svc = TradingService(store, PaperBroker(), clock=clock)
-    svc.create_account("alice")
-    svc.create_account("ops", role=Role.ADMIN)
-    yield svc
+def service(clock: Clock) -> Iterator[uc.Deps]:
+    """The platform's dependencies. Accounts: alice (trader) and ops (admin)."""
+    store = open_store("memory://")
+    deps = uc.Deps(store=store, broker=PaperBroker(), clock=clock)
+    uc.create_account(deps, "alice")
+    uc.create_account(deps, "ops", role=Role.ADMIN)
+    yield deps
     store.close()
+
+

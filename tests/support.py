@@ -1,13 +1,13 @@
-"""Helpers shared by tests that drive a real TradingService: a settable clock, quotes, order requests."""
+"""Helpers shared by tests that drive the use cases: a settable clock, quotes, order requests."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
 
+from core import usecases as uc
 from core.market import Quote
 from core.orders import Order, OrderRequest, Side
-from core.service import TradingService
 
 
 class Clock:
@@ -21,10 +21,10 @@ class Clock:
         self.now += timedelta(**delta)
 
 
-def tick(service: TradingService, clock: Clock, symbol: str, bid: str, ask: str) -> list[Order]:
+def tick(service: uc.Deps, clock: Clock, symbol: str, bid: str, ask: str) -> list[Order]:
     """One second on, a new quote for ``symbol``."""
     clock.advance(seconds=1)
-    return service.on_quote(Quote(symbol=symbol, bid=D(bid), ask=D(ask), time=clock.now))
+    return uc.on_quote(service, Quote(symbol=symbol, bid=D(bid), ask=D(ask), time=clock.now))
 
 
 def order(symbol: str, side: str, quantity: str, **fields: str) -> OrderRequest:

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
-MAX_TEXT = 280  # longer than any command; longer messages go to the LLM as they are
+MAX_COMMAND_LENGTH = 280  # longer than any command; longer messages go to the LLM as they are
 MAX_NUMBER = 20  # characters in one number token, so scaling by k/m stays inside Decimal's precision
 
 _BOT_SUFFIX = re.compile(r"^\s*/([A-Za-z_]+)@[A-Za-z0-9_]+", re.ASCII)  # Telegram "/cmd@BotName"

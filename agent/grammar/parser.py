@@ -23,7 +23,7 @@ from agent.grammar.commands import (
     parse_quote,
     parse_reject,
 )
-from agent.grammar.lexicon import MAX_TEXT, Token, tokenize
+from agent.grammar.lexicon import MAX_COMMAND_LENGTH, Token, tokenize
 from agent.grammar.orders import CLOSE_VERBS, SIDES, parse_close, parse_order
 from agent.intents import Intent, Unknown
 from core.orders import Side
@@ -43,7 +43,7 @@ def parse(text: str) -> Intent:
 
 
 def _read(text: str) -> Intent | None:
-    if len(text) > MAX_TEXT:
+    if len(text) > MAX_COMMAND_LENGTH:
         return None
     tokens = tokenize(text)
     if not tokens:

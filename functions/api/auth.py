@@ -7,8 +7,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from core import usecases as uc
 from core.accounts import Account
-from core.errors import Forbidden, NotFound, Unauthorized
+from core.errors import NotFound, Unauthorized
 from infra.bootstrap import Platform
 from infra.tokens import verify_token
 
@@ -27,24 +28,14 @@ def caller(
     parley = platform(request)
     claims = verify_token(credentials.credentials, parley.jwt_secret())
     try:
-        return parley.service.account(str(claims["sub"]))
+        return uc.get_account(parley.deps, str(claims["sub"]))
     except NotFound:
         raise Unauthorized("The token's account does not exist.", code="unknown_account") from None
 
 
 def admin(account: Annotated[Account, Depends(caller)]) -> Account:
-    if not account.is_admin:
-        raise Forbidden("Only an admin can do that.", account_id=account.id)
+    uc.require_admin(account)
     return account
-
-
-def acting_for(account: Account, account_id: str | None) -> str:
-    """The account a request acts on: the caller's own, or, for an admin only, the one it names."""
-    if account_id is None or account_id == account.id:
-        return account.id
-    if not account.is_admin:
-        raise Forbidden("You can only see your own account.", account_id=account_id)
-    return account_id
 
 
 Caller = Annotated[Account, Depends(caller)]

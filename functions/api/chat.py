@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
+from agent.limits import MAX_MESSAGE_LENGTH
 from agent.replies import Reply
 from functions.api.auth import Caller, Parley
 
@@ -12,7 +13,7 @@ router = APIRouter()
 
 
 class ChatIn(BaseModel):
-    text: str = Field(min_length=1, max_length=2000)
+    text: str = Field(min_length=1, max_length=MAX_MESSAGE_LENGTH)
     thread: str = Field(default="api", min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:@-]+$",
                         description="Keeps separate conversations apart (memory is per account and thread).")
 
@@ -25,4 +26,4 @@ class ChatOut(BaseModel):
              responses={401: {"description": "Missing or invalid token"}})
 def chat(body: ChatIn, account: Caller, parley: Parley) -> ChatOut:
     """Say something to Parley. Orders come back as tickets to confirm with `yes <code>`."""
-    return ChatOut(replies=parley.conversation.converse(account.id, f"api:{body.thread}", body.text))
+    return ChatOut(replies=parley.conversation.converse(account, f"api:{body.thread}", body.text))

@@ -1,4 +1,4 @@
-"""The REST routes: decode, call core/service.py, encode. No trading logic lives here."""
+"""The REST routes: decode, call a use case (core/usecases), encode. No trading logic lives here."""
 
 from __future__ import annotations
 
@@ -6,11 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query
 
+from core import usecases as uc
 from core.errors import BadRequest, NotFound, UnknownSymbol
 from core.orders import OrderRequest, utcnow
 from core.portfolio import PortfolioView
 from core.risk_limits import RiskLimits
-from functions.api.auth import Admin, Caller, Parley, acting_for
+from functions.api.auth import Admin, Caller, Parley
 from functions.api.schemas import (
     Health,
     KillSwitchIn,
@@ -45,7 +46,7 @@ def place_order(
         raise BadRequest("POST /v1/orders needs an Idempotency-Key header.", code="idempotency_key_required")
     if len(key) > MAX_KEY_LENGTH or not key.isprintable():
         raise BadRequest("Idempotency-Key must be 1-255 printable characters.", code="idempotency_key_invalid")
-    return OrderOut.of(parley.service.place_order(account.id, order, idempotency_key=key, source="api"))
+    return OrderOut.of(uc.place_order(parley.deps, account, order, idempotency_key=key, source="api"))
 
 
 @router.get("/v1/orders", response_model=OrderList, responses=ERRORS, tags=["orders"])
@@ -56,46 +57,46 @@ def list_orders(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     account_id: str | None = None,
 ) -> OrderList:
-    target = acting_for(account, account_id)
-    orders = parley.service.list_orders(target, open_only=status == "open", limit=limit)
+    target = uc.act_for(parley.deps, account, account_id)
+    orders = uc.list_orders(parley.deps, target, open_only=status == "open", limit=limit)
     return OrderList(orders=[OrderOut.of(o) for o in orders])
 
 
 @router.get("/v1/orders/{order_id}", response_model=OrderOut, responses=ERRORS, tags=["orders"])
 def get_order(order_id: str, account: Caller, parley: Parley, account_id: str | None = None) -> OrderOut:
-    return OrderOut.of(parley.service.get_order(acting_for(account, account_id), order_id))
+    return OrderOut.of(uc.get_order(parley.deps, uc.act_for(parley.deps, account, account_id), order_id))
 
 
 @router.delete("/v1/orders/{order_id}", response_model=OrderOut, responses=ERRORS, tags=["orders"])
 def cancel_order(order_id: str, account: Caller, parley: Parley, account_id: str | None = None) -> OrderOut:
-    target = acting_for(account, account_id)
-    return OrderOut.of(parley.service.cancel_order(target, order_id, actor=account.id))
+    target = uc.act_for(parley.deps, account, account_id)
+    return OrderOut.of(uc.cancel_order(parley.deps, target, order_id, actor=account.id))
 
 
 @router.get("/v1/positions", response_model=PositionList, responses=ERRORS, tags=["portfolio"])
 def positions(account: Caller, parley: Parley, account_id: str | None = None) -> PositionList:
-    target = acting_for(account, account_id)
-    return PositionList(account_id=target, positions=parley.service.positions(target))
+    target = uc.act_for(parley.deps, account, account_id)
+    return PositionList(account_id=target.id, positions=uc.positions(parley.deps, target))
 
 
 @router.get("/v1/portfolio", response_model=PortfolioView, responses=ERRORS, tags=["portfolio"])
 def portfolio(account: Caller, parley: Parley, account_id: str | None = None) -> PortfolioView:
-    return parley.service.portfolio(acting_for(account, account_id))
+    return uc.portfolio(parley.deps, uc.act_for(parley.deps, account, account_id))
 
 
 @router.get("/v1/quotes/{symbol}", response_model=QuoteOut, responses=ERRORS, tags=["market"])
 def quote(symbol: str, account: Caller, parley: Parley) -> QuoteOut:
     try:
-        return QuoteOut.of(parley.service.quote(symbol))
+        return QuoteOut.of(uc.quote(parley.deps, symbol))
     except UnknownSymbol as exc:  # a path that names nothing is a 404, unlike an order body's symbol
         raise NotFound(exc.message, code="unknown_symbol", symbol=symbol) from None
 
 
 @router.get("/v1/risk/limits", response_model=LimitsOut, responses=ERRORS, tags=["risk"])
 def get_limits(account: Caller, parley: Parley, account_id: str | None = None) -> LimitsOut:
-    target = acting_for(account, account_id)
+    target = uc.act_for(parley.deps, account, account_id)
     return LimitsOut(
-        account_id=target, limits=parley.service.limits(target), global_kill_switch=parley.service.kill_switch_state()
+        account_id=target.id, limits=target.limits, global_kill_switch=uc.kill_switch_state(parley.deps)
     )
 
 
@@ -103,14 +104,14 @@ def get_limits(account: Caller, parley: Parley, account_id: str | None = None) -
 def put_limits(limits: RiskLimits, admin: Admin, parley: Parley, account_id: str | None = None) -> LimitsOut:
     """Replace an account's limits (admin only). The kill switch is set with POST /v1/risk/kill-switch."""
     target = account_id or admin.id
-    stored = parley.service.set_limits(admin, target, limits)
-    return LimitsOut(account_id=target, limits=stored, global_kill_switch=parley.service.kill_switch_state())
+    stored = uc.set_limits(parley.deps, admin, target, limits)
+    return LimitsOut(account_id=target, limits=stored, global_kill_switch=uc.kill_switch_state(parley.deps))
 
 
 @router.post("/v1/risk/kill-switch", response_model=KillSwitchOut, responses=ERRORS, tags=["risk"])
 def kill_switch(body: KillSwitchIn, admin: Admin, parley: Parley) -> KillSwitchOut:
     """Engage (cancelling working orders) or release a kill switch: one account, or all without account_id."""
-    cancelled = parley.service.set_kill_switch(admin, engaged=body.engaged, account_id=body.account_id)
+    cancelled = uc.set_kill_switch(parley.deps, admin, engaged=body.engaged, account_id=body.account_id)
     return KillSwitchOut(
         scope="account" if body.account_id else "global",
         account_id=body.account_id,

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from agent.conversation import NO_LLM, Conversation
+from core import usecases as uc
 from core.orders import OrderStatus
 from tests.support import tick
 
@@ -31,22 +32,22 @@ def test_an_order_becomes_a_ticket_and_only_the_traders_yes_executes_it(chat, se
     assert ticket.text.startswith("BUY 10 AAPL MKT DAY, est. 1,900.20 USD, risk OK.")
     code = ticket.actions[0].command.split()[1]
     assert [a.command for a in ticket.actions] == [f"yes {code}", f"no {code}"]
-    assert service.positions("alice") == []
+    assert uc.positions(service, "alice") == []
     [done] = say(chat, ticket.actions[0].command)
     assert done.text.startswith("Done: BUY 10 AAPL filled at 190.02")
     [again] = say(chat, f"yes {code}")
     assert "already used" in again.text
-    assert service.positions("alice")[0].quantity == D(10)
+    assert uc.positions(service, "alice")[0].quantity == D(10)
 
 
 def test_a_code_sent_from_another_account_executes_nothing(chat, service, clock) -> None:
     tick(service, clock, "AAPL", "189.98", "190.02")
-    service.create_account("bob")
+    uc.create_account(service, "bob")
     [ticket] = say(chat, "buy 1 AAPL")
     code = ticket.actions[0].command.split()[1]
     [refused] = say(chat, f"yes {code}", account="bob")
     assert "No order of yours is waiting" in refused.text
-    assert service.pending_confirmations("alice")[0].status is OrderStatus.PENDING_CONFIRMATION
+    assert uc.pending_confirmations(service, "alice")[0].status is OrderStatus.PENDING_CONFIRMATION
 
 
 def test_no_declines_the_waiting_ticket(chat, service, clock) -> None:
@@ -54,7 +55,7 @@ def test_no_declines_the_waiting_ticket(chat, service, clock) -> None:
     say(chat, "buy 1 AAPL")
     [reply] = say(chat, "no")
     assert reply.text == "Cancelled: buy 1 AAPL, not sent."
-    assert service.pending_confirmations("alice") == []
+    assert uc.pending_confirmations(service, "alice") == []
 
 
 def test_a_risk_rejection_is_explained_with_the_limit_and_the_value(chat, service, clock) -> None:
@@ -99,13 +100,13 @@ def test_a_working_order_can_be_cancelled_by_a_prefix_of_its_id(chat, service, c
     tick(service, clock, "CL", "70.00", "70.02")
     [ticket] = say(chat, "buy 1 CL @ 65 gtc")
     say(chat, ticket.actions[0].command)
-    [working] = service.list_orders("alice", open_only=True)
+    [working] = uc.list_orders(service, "alice", open_only=True)
     assert say(chat, f"cancel {working.id[:5]}")[0].text == f"Cancelled order {working.id}."
 
 
 def test_the_kill_command_is_refused_to_a_trader(chat, service) -> None:
     assert say(chat, "kill")[0].text == "Only an admin can do that."
-    assert service.kill_switch_state() is False
+    assert uc.kill_switch_state(service) is False
     assert say(chat, "kill", account="ops")[0].text.startswith("Global kill switch ON")
 
 
@@ -125,12 +126,12 @@ def test_the_conversation_is_remembered_per_thread(chat, service, clock) -> None
 def test_the_conversation_path_without_a_model_never_imports_langchain_or_openai(tmp_path) -> None:
     code = (
         "import sys, os\n"
-        "from core.store.sqlite import open_sqlite_store\n"
-        "from core.brokers.paper import PaperBroker\n"
-        "from core.service import TradingService\n"
+        "from infra.stores.sqlite import open_sqlite_store\n"
+        "from infra.brokers.paper import PaperBroker\n"
+        "from core import usecases as uc\n"
         "from agent.conversation import Conversation\n"
-        f"svc = TradingService(open_sqlite_store({str(tmp_path / 'c.db')!r}), PaperBroker())\n"
-        "svc.create_account('a')\n"
+        f"svc = uc.Deps(open_sqlite_store({str(tmp_path / 'c.db')!r}), PaperBroker())\n"
+        "uc.create_account(svc, 'a')\n"
         "chat = Conversation(svc, env={})\n"
         "chat.converse('a', 't', 'help'); chat.converse('a', 't', 'what should I buy today?')\n"
         "heavy = ('langchain', 'langchain_core', 'langgraph', 'openai')\n"
@@ -155,6 +156,6 @@ def test_an_order_the_llm_stages_from_free_text_waits_for_the_traders_own_yes(se
     assert replies[0].text == "Staged: ten Apple at market. Confirm with the code below."
     ticket = replies[1]
     assert ticket.text.startswith("BUY 10 AAPL MKT DAY")
-    assert service.positions("alice") == []
+    assert uc.positions(service, "alice") == []
     [done] = say(chat, ticket.actions[0].command)
     assert done.text.startswith("Done: BUY 10 AAPL filled")

@@ -51,7 +51,7 @@ def test_the_grammar_scores_every_line_it_claims_in_the_shipped_eval_file() -> N
 
 def test_parley_eval_prints_the_table_and_says_the_llm_is_not_scored_without_a_key() -> None:
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)}
-    result = subprocess.run([sys.executable, "-m", "infra.cli", "eval"], capture_output=True, text=True,
+    result = subprocess.run([sys.executable, "-m", "local.cli", "eval"], capture_output=True, text=True,
                             cwd=ROOT, env=env, check=False)
     assert result.returncode == 0, result.stderr
     assert "total" in result.stdout and "LLM: not scored" in result.stdout

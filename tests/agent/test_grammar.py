@@ -80,9 +80,10 @@ def test_each_documented_example_parses_to_exactly_this_json(text: str, expected
 
 def test_intent_json_puts_intent_first_then_the_model_fields_in_order() -> None:
     assert list(intent_json(parse("buy 10 AAPL"))) == [
-        "intent", "side", "symbol", "quantity", "order_type", "limit_price", "stop_price", "trail_amount",
+        "intent", "symbol", "side", "quantity", "order_type", "limit_price", "stop_price", "trail_amount",
         "trail_percent", "take_profit_price", "stop_loss_price", "time_in_force",
     ]  # fmt: skip
+    assert list(intent_json(parse("buy 10 AAPL")))[1:] == list(OrderRequest.model_fields)  # declared once
 
 
 def test_a_limit_entry_with_take_profit_and_stop_loss_is_a_bracket_the_order_model_accepts() -> None:

@@ -9,8 +9,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from core import usecases as uc
 from core.risk_limits import RiskLimits
-from core.store.dynamodb import create_table
+from infra.stores.dynamodb import create_table
 from tests.functional.conftest import Api, LambdaContext, http_event, load_handler, seed
 
 UNBOUNDED = RiskLimits(
@@ -21,7 +22,7 @@ UNBOUNDED = RiskLimits(
 
 def prepare(api: Api) -> Api:
     seed(api)
-    api.service.set_limits(api.service.account("ops"), "alice", UNBOUNDED)
+    uc.set_limits(api.deps, uc.get_account(api.deps, "ops"), "alice", UNBOUNDED)
     api.quote("AAPL", "189.98", "190.02")
     return api
 

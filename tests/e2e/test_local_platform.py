@@ -59,7 +59,7 @@ class Cli:
 
     def __call__(self, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "infra.cli", *args],
+            [sys.executable, "-m", "local.cli", *args],
             cwd=self.workdir, env=self.env, capture_output=True, text=True, timeout=CLI_TIMEOUT,
         )
 
@@ -215,7 +215,7 @@ def start_server(workdir: Path, secret: str | None, feed_speed: str = "50") -> I
     stdout, stderr = workdir / "server.out", workdir / "server.err"
     with stdout.open("wb") as out, stderr.open("wb") as err:
         process = subprocess.Popen(
-            [sys.executable, "-m", "infra.cli", "serve", "--host", HOST, "--port", str(port)],
+            [sys.executable, "-m", "local.cli", "serve", "--host", HOST, "--port", str(port)],
             cwd=workdir, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
         )
     server = Server(f"http://{HOST}:{port}", Cli(workdir, env), process, stdout, stderr)

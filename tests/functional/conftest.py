@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 
 import pytest
 
+from core import usecases as uc
 from core.accounts import Role
 from core.market import Quote
 
@@ -74,7 +75,7 @@ class Api:
     def __init__(self, module) -> None:
         self.module = module
         self.platform = module.platform
-        self.service = module.platform.service
+        self.deps = module.platform.deps
 
     def __call__(self, method: str, path: str, **kwargs: Any) -> Response:
         raw = self.module.handler(http_event(method, path, **kwargs), LambdaContext())
@@ -90,10 +91,10 @@ class Api:
 
         from infra.tokens import issue_token
 
-        return issue_token(self.service.account(account_id), SECRET, timedelta(hours=1))
+        return issue_token(uc.get_account(self.deps, account_id), SECRET, timedelta(hours=1))
 
     def quote(self, symbol: str, bid: str, ask: str) -> None:
-        self.service.on_quote(
+        uc.on_quote(self.deps,
             Quote(symbol=symbol, bid=Decimal(bid), ask=Decimal(ask), last=Decimal(ask), time=datetime.now(UTC))
         )
 
@@ -116,9 +117,9 @@ def load_handler(monkeypatch: pytest.MonkeyPatch, store_url: str, **env: str):
 
 
 def seed(api: Api) -> Api:
-    api.service.create_account("alice")
-    api.service.create_account("bob")
-    api.service.create_account("ops", role=Role.ADMIN)
+    uc.create_account(api.deps, "alice")
+    uc.create_account(api.deps, "bob")
+    uc.create_account(api.deps, "ops", role=Role.ADMIN)
     return api
 
 

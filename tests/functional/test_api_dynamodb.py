@@ -10,7 +10,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from core.store.dynamodb import create_table
+from core import usecases as uc
+from infra.stores.dynamodb import create_table
 from tests.functional.conftest import SECRET, Api, load_handler, seed
 
 TABLE = "parley-test"
@@ -57,6 +58,6 @@ def test_tokens_are_checked_against_the_secret_in_secrets_manager(aws_api: Api) 
 
     from infra.tokens import issue_token
 
-    alice = aws_api.service.account("alice")
+    alice = uc.get_account(aws_api.deps, "alice")
     forged = issue_token(alice, "some-other-secret-of-enough-length-0123", timedelta(hours=1))
     assert aws_api("GET", "/v1/orders", token=forged).status == 401

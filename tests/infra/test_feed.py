@@ -13,7 +13,7 @@ import pytest
 
 from core.instruments import InstrumentCatalog
 from core.market import Quote
-from infra.feeds import generate
+from local.feeds import generate
 
 FEED = Path(generate.__file__).with_name("demo-quotes.jsonl")
 ENVELOPE_KEYS = {"type", "id", "source", "time", "data", "v"}

@@ -2,88 +2,101 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from datetime import timedelta
 from decimal import Decimal as D
 
 import pytest
 
+from core import usecases as uc
 from core.audit import AuditKind
 from core.errors import Forbidden, RiskRejected
 from core.market import Quote
-from core.orders import Order, OrderStatus, OrderType, Side
+from core.orders import OrderStatus, OrderType, Side
 from tests.support import order, tick
 
 
 def test_a_bracket_stop_loss_fill_cancels_the_take_profit_and_books_the_loss(service, clock) -> None:
     tick(service, clock, "AAPL", "99.98", "100.00")
-    entry = service.place_order(
+    entry = uc.place_order(service,
         "alice", order("AAPL", "buy", "10", order_type="bracket", take_profit_price="108.00", stop_loss_price="95.00")
     )
     assert entry.status is OrderStatus.FILLED
-    exits = service.list_orders("alice", open_only=True)
+    exits = uc.list_orders(service, "alice", open_only=True)
     assert {o.order_type for o in exits} == {OrderType.LIMIT, OrderType.STOP}
     assert all(o.side is Side.SELL and o.quantity == D(10) and o.parent_id == entry.id for o in exits)
     tick(service, clock, "AAPL", "94.90", "94.95")
-    by_type = {o.order_type: o for o in service.list_orders("alice") if o.parent_id == entry.id}
+    by_type = {o.order_type: o for o in uc.list_orders(service, "alice") if o.parent_id == entry.id}
     assert by_type[OrderType.STOP].status is OrderStatus.FILLED
     assert by_type[OrderType.LIMIT].status is OrderStatus.CANCELLED
     assert by_type[OrderType.LIMIT].reason.startswith("one-cancels-other")
-    assert service.positions("alice") == []
-    assert service.portfolio("alice").realised_pnl == D("-51.00")  # (94.90 - 100.00) x 10
+    assert uc.positions(service, "alice") == []
+    assert uc.portfolio(service, "alice").realised_pnl == D("-51.00")  # (94.90 - 100.00) x 10
 
 
 def test_a_trailing_stop_follows_the_market_up_and_sells_on_the_pullback(service, clock) -> None:
     tick(service, clock, "AAPL", "100.00", "100.02")
-    service.place_order("alice", order("AAPL", "buy", "10"))
-    trail = service.place_order("alice", order("AAPL", "sell", "10", order_type="trailing_stop", trail_percent="2"))
+    uc.place_order(service, "alice", order("AAPL", "buy", "10"))
+    trail = uc.place_order(service, "alice", order("AAPL", "sell", "10", order_type="trailing_stop", trail_percent="2"))
     assert trail.status is OrderStatus.ACCEPTED and trail.trail_reference == D("100.00")
     for bid in ("104.00", "110.00", "108.50"):
         tick(service, clock, "AAPL", bid, str(D(bid) + D("0.02")))
-    assert service.get_order("alice", trail.id).trail_reference == D("110.00")
-    assert service.get_order("alice", trail.id).status is OrderStatus.ACCEPTED
+    assert uc.get_order(service, "alice", trail.id).trail_reference == D("110.00")
+    assert uc.get_order(service, "alice", trail.id).status is OrderStatus.ACCEPTED
     tick(service, clock, "AAPL", "107.80", "107.82")  # 2% under the 110.00 high
-    sold = service.get_order("alice", trail.id)
+    sold = uc.get_order(service, "alice", trail.id)
     assert sold.status is OrderStatus.FILLED and sold.average_price == D("107.80")
-    assert service.portfolio("alice").realised_pnl == D("77.80")  # (107.80 - 100.02) x 10
+    assert uc.portfolio(service, "alice").realised_pnl == D("77.80")  # (107.80 - 100.02) x 10
 
 
 def test_a_day_order_expires_with_its_utc_day_and_a_gtc_order_keeps_working(service, clock) -> None:
     tick(service, clock, "CL", "70.00", "70.02")
-    day = service.place_order("alice", order("CL", "buy", "1", order_type="limit", limit_price="65.00"))
-    gtc = service.place_order(
+    day = uc.place_order(service, "alice", order("CL", "buy", "1", order_type="limit", limit_price="65.00"))
+    gtc = uc.place_order(service,
         "alice", order("CL", "buy", "2", order_type="limit", limit_price="65.00", time_in_force="gtc")
     )
     clock.advance(hours=10)
     tick(service, clock, "CL", "70.10", "70.12")
-    assert service.get_order("alice", day.id).status is OrderStatus.EXPIRED
-    assert service.get_order("alice", gtc.id).status is OrderStatus.ACCEPTED
+    assert uc.get_order(service, "alice", day.id).status is OrderStatus.EXPIRED
+    assert uc.get_order(service, "alice", gtc.id).status is OrderStatus.ACCEPTED
 
 
 def test_a_stale_quote_is_ignored_and_triggers_nothing(service, clock) -> None:
     tick(service, clock, "CL", "70.00", "70.02")
-    resting = service.place_order("alice", order("CL", "buy", "1", order_type="limit", limit_price="69.00"))
+    resting = uc.place_order(service, "alice", order("CL", "buy", "1", order_type="limit", limit_price="69.00"))
     old = Quote(symbol="CL", bid=D("68.00"), ask=D("68.02"), time=clock.now - timedelta(minutes=5))
-    assert service.on_quote(old) == []
-    assert service.get_order("alice", resting.id).status is OrderStatus.ACCEPTED
-    assert service.quote("CL").bid == D("70.00")
+    assert uc.on_quote(service, old) == []
+    assert uc.get_order(service, "alice", resting.id).status is OrderStatus.ACCEPTED
+    assert uc.quote(service, "CL").bid == D("70.00")
 
 
-def test_a_retry_after_a_crash_before_routing_finishes_the_stored_order_once(service, clock) -> None:
+def test_a_failure_mid_order_stores_nothing_and_the_retry_places_it_once(service, clock) -> None:
     tick(service, clock, "AAPL", "99.98", "100.00")
     request = order("AAPL", "buy", "5")
-    from core.ids import derived_id
-
-    stranded = Order(
-        **request.model_dump(), id=derived_id("alice", "key-1"), account_id="alice", created_at=clock.now,
-        updated_at=clock.now, request_fingerprint=request.fingerprint(),
-    )
-    service.store.orders.add(stranded)  # stored, never routed: the process died here
-    done = service.place_order("alice", request, idempotency_key="key-1")
-    again = service.place_order("alice", request, idempotency_key="key-1")
-    assert done.id == again.id == stranded.id
+    broken = dataclasses.replace(service, broker=_FailingBroker(service.broker))
+    with pytest.raises(RuntimeError, match="broker connection lost"):
+        uc.place_order(broken, "alice", request, idempotency_key="key-1")
+    assert uc.list_orders(service, "alice") == []  # the order, its risk decision and audit: none of it kept
+    assert [r for r in uc.audit_trail(service, "alice") if r.kind.value != "account"] == []
+    done = uc.place_order(service, "alice", request, idempotency_key="key-1")
+    again = uc.place_order(service, "alice", request, idempotency_key="key-1")
+    assert done.id == again.id
     assert done.status is OrderStatus.FILLED
-    assert [p.quantity for p in service.positions("alice")] == [D(5)]
+    assert [p.quantity for p in uc.positions(service, "alice")] == [D(5)]
+
+
+class _FailingBroker:
+    """Fails when asked to submit: the process died after the order was written in the unit."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+
+    def submit(self, order, quote, now):
+        raise RuntimeError("broker connection lost")
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
 
 
 def test_concurrent_retries_of_one_idempotency_key_create_one_order(service, clock) -> None:
@@ -94,7 +107,7 @@ def test_concurrent_retries_of_one_idempotency_key_create_one_order(service, clo
 
     def send() -> None:
         try:
-            results.append(service.place_order("alice", request, idempotency_key="same").id)
+            results.append(uc.place_order(service, "alice", request, idempotency_key="same").id)
         except BaseException as exc:  # collected and asserted below
             errors.append(exc)
 
@@ -105,16 +118,16 @@ def test_concurrent_retries_of_one_idempotency_key_create_one_order(service, clo
         t.join()
     assert errors == []
     assert len(set(results)) == 1 and len(results) == 8
-    assert len(service.list_orders("alice")) == 1
-    assert service.positions("alice")[0].quantity == D(3)
+    assert len(uc.list_orders(service, "alice")) == 1
+    assert uc.positions(service, "alice")[0].quantity == D(3)
 
 
 def test_every_state_change_and_risk_decision_is_in_the_audit_trail(service, clock) -> None:
     tick(service, clock, "AAPL", "99.98", "100.00")
-    filled = service.place_order("alice", order("AAPL", "buy", "5"))
+    filled = uc.place_order(service, "alice", order("AAPL", "buy", "5"))
     with pytest.raises(RiskRejected) as rejected:
-        service.place_order("alice", order("AAPL", "buy", "20000"))
-    trail = service.audit_trail("alice")
+        uc.place_order(service, "alice", order("AAPL", "buy", "20000"))
+    trail = uc.audit_trail(service, "alice")
     kinds = [(r.kind, r.order_id) for r in trail]
     assert (AuditKind.RISK_DECISION, filled.id) in kinds
     assert (AuditKind.FILL, filled.id) in kinds
@@ -130,20 +143,20 @@ def test_every_state_change_and_risk_decision_is_in_the_audit_trail(service, clo
 
 def test_a_futures_round_trip_realises_pnl_with_the_contract_multiplier(service, clock) -> None:
     tick(service, clock, "NG", "3.200", "3.202")
-    service.place_order("alice", order("NG", "buy", "2"))
+    uc.place_order(service, "alice", order("NG", "buy", "2"))
     tick(service, clock, "NG", "3.300", "3.302")
-    service.place_order("alice", order("NG", "sell", "2"))
-    book = service.portfolio("alice")
+    uc.place_order(service, "alice", order("NG", "sell", "2"))
+    book = uc.portfolio(service, "alice")
     assert book.realised_pnl == D("1960.000")  # (3.300 - 3.202) x 2 x 10,000 MMBtu
     assert book.cash == D("1001960.000")
     assert book.positions[0].quantity == 0
 
 
 def test_only_an_admin_may_change_limits_or_kill_switches(service) -> None:
-    alice = service.account("alice")
+    alice = uc.get_account(service, "alice")
     with pytest.raises(Forbidden):
-        service.set_kill_switch(alice, engaged=True)
+        uc.set_kill_switch(service, alice, engaged=True)
     with pytest.raises(Forbidden):
-        service.set_limits(alice, "alice", alice.limits)
-    assert service.set_kill_switch(service.account("ops"), engaged=True) == []
-    assert service.kill_switch_state() is True
+        uc.set_limits(service, alice, "alice", alice.limits)
+    assert uc.set_kill_switch(service, uc.get_account(service, "ops"), engaged=True) == []
+    assert uc.kill_switch_state(service) is True

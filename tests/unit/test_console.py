@@ -10,11 +10,12 @@ from decimal import Decimal
 
 import pytest
 
+from core import usecases as uc
 from core.market import Quote
-from infra import cli
 from infra.bootstrap import Platform, build_platform
-from infra.local.console import run_console
 from infra.settings import Settings, get_settings
+from local import cli
+from local.console import run_console
 
 ACCOUNT = "demo"
 HINT = re.compile(r"^  \[Confirm: yes (\d+)\]  \[Cancel: no \1\]$")
@@ -29,8 +30,8 @@ def no_llm(monkeypatch):
 def platform(tmp_path) -> Iterator[Platform]:
     settings = Settings(store_url=f"sqlite:///{tmp_path / 'p.db'}", feed="off", state_dir=tmp_path)
     platform = build_platform(settings, secret="x" * 40)
-    platform.service.ensure_account(ACCOUNT)
-    platform.service.on_quote(
+    uc.ensure_account(platform.deps, ACCOUNT)
+    uc.on_quote(platform.deps,
         Quote(symbol="AAPL", bid=Decimal("229.90"), ask=Decimal("230.10"), time=datetime.now(UTC))
     )
     yield platform
@@ -72,7 +73,7 @@ def test_a_staged_buy_is_confirmed_by_typing_the_number_of_its_confirm_button(pl
     code = HINT.match(hints[0]).group(1)
     assert f"  (yes {code})" in script.printed
     assert said[2].startswith("parley> Done: BUY 1 AAPL filled at 230.10"), said
-    assert [(p.symbol, p.quantity) for p in platform.service.positions(ACCOUNT)] == [("AAPL", Decimal(1))]
+    assert [(p.symbol, p.quantity) for p in uc.positions(platform.deps, ACCOUNT)] == [("AAPL", Decimal(1))]
     assert script.prompts == ["you> "] * 4  # three lines, then the end of input
 
 
@@ -80,7 +81,7 @@ def test_the_second_button_cancels_the_ticket_and_nothing_is_bought(platform):
     script = Script("buy 1 AAPL", "2")
     assert script.run(platform) == 0
     assert script.said()[-1] == "parley> Cancelled: buy 1 AAPL, not sent."
-    assert platform.service.positions(ACCOUNT) == []
+    assert uc.positions(platform.deps, ACCOUNT) == []
 
 
 def test_a_number_without_such_a_button_is_explained_and_not_sent(platform):

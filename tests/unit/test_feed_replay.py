@@ -15,8 +15,7 @@ import pytest
 
 from core.errors import QuoteUnavailable
 from core.market import Quote
-from infra.local.feed import FeedReplayer, load_quotes, ping_pong
-from infra.settings import SHIPPED_FEED
+from local.feed import SHIPPED_FEED, FeedReplayer, load_quotes, ping_pong
 
 NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 FAST = 1e9  # file gaps of tens of milliseconds shrink to nanoseconds

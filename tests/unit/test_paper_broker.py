@@ -7,12 +7,12 @@ from decimal import Decimal
 
 import pytest
 
-from core.brokers.base import BrokerEvent, EventKind
-from core.brokers.paper import PaperBroker
 from core.ids import derived_id
 from core.instruments import AssetClass, Instrument, InstrumentCatalog
 from core.market import Quote
 from core.orders import Order, OrderStatus, OrderType, Side, TimeInForce
+from core.ports.broker import BrokerEvent, EventKind
+from infra.brokers.paper import PaperBroker
 
 D = Decimal
 NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)

@@ -11,7 +11,7 @@ import pytest
 from core.instruments import InstrumentCatalog
 from core.market import Quote
 from core.orders import Fill, Side
-from core.portfolio import RECENT_FILLS, Position, apply_fill, build_portfolio
+from core.portfolio import Position, apply_fill, build_portfolio
 
 D = Decimal
 T0 = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
@@ -139,31 +139,16 @@ def test_a_futures_fill_moves_only_its_realised_pnl_in_cash():
     assert position.cash_flow == D("500.00")
 
 
-def test_a_fill_applied_twice_is_a_no_op_returning_the_same_realised_pnl():
+def test_realised_today_counts_only_the_fills_of_the_current_utc_day():
     position = flat()
-    book(position, fill("buy", "10", "100.00"))
-    closing = fill("sell", "4", "105.00")
-    first = book(position, closing)
-    snapshot = position.model_dump()
-    again = book(position, closing, closing)
-    assert first == [D("20.00")]
-    assert again == [D("20.00"), D("20.00")]
-    assert position.model_dump() == snapshot
-
-
-def test_recent_fills_stays_bounded_and_keeps_the_newest():
-    position = flat()
-    fills = [fill("buy", "1", "100.00") for _ in range(RECENT_FILLS + 10)]
-    book(position, *fills)
-    assert len(position.recent_fills) == RECENT_FILLS
-    assert list(position.recent_fills) == [f.id for f in fills[-RECENT_FILLS:]]
-    assert position.quantity == D(RECENT_FILLS + 10)
-
-
-def test_positions_do_not_share_their_recent_fills():
-    first, second = flat(), flat()
-    book(first, fill("buy", "1", "100.00", fill_id="only-in-first"))
-    assert "only-in-first" not in second.recent_fills
+    book(position, fill("buy", "10", "100.00"), fill("sell", "4", "105.00"))
+    assert position.realised_on(T0.date()) == D("20.00")
+    next_day = fill("sell", "2", "110.00")
+    next_day = next_day.model_copy(update={"time": T0 + timedelta(days=1)})
+    book(position, next_day)
+    assert position.realised_on((T0 + timedelta(days=1)).date()) == D("20.00")
+    assert position.realised_on(T0.date()) == D(0)  # the day rolled over: yesterday's figure is gone
+    assert position.realised_pnl == D("40.00")
 
 
 def test_unrealised_pnl_is_signed_and_multiplier_aware():

@@ -8,13 +8,14 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from infra.settings import DEFAULT_STORE_URL, SHIPPED_FEED, Settings
+from infra.settings import DEFAULT_STORE_URL, Settings
+from local.feed import SHIPPED_FEED, feed_path
 
 
 def test_defaults_run_locally_on_sqlite_with_the_shipped_feed() -> None:
     settings = Settings.from_env({})
     assert settings.store_url == DEFAULT_STORE_URL
-    assert settings.feed_path == SHIPPED_FEED
+    assert feed_path(settings.feed) == SHIPPED_FEED
     assert settings.jwt_secret is None
 
 
@@ -24,7 +25,7 @@ def test_parley_variables_set_their_fields_and_others_are_ignored() -> None:
         "PARLEY_JWT_SECRET": "s" * 40, "PARLEY_STATE_DIR": "/tmp/p", "HOME": "/root", "PARLEY_UNKNOWN": "x",
     })
     assert settings.store_url == "dynamodb://t"
-    assert settings.feed_path is None
+    assert feed_path(settings.feed) is None
     assert settings.slippage_bps == Decimal("2.5")
     assert settings.state_dir == Path("/tmp/p")
     assert "s" * 40 not in repr(settings)

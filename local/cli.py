@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from pydantic import ValidationError
 
+from core import usecases as uc
 from core.accounts import Role
 from core.errors import ParleyError
 
@@ -21,7 +22,7 @@ def _platform():
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from infra.local.server import serve
+    from local.server import serve
 
     serve(_platform(), args.host, args.port)
     return 0
@@ -29,8 +30,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_account_create(args: argparse.Namespace) -> int:
     platform = _platform()
-    account = platform.service.create_account(
-        args.id, role=Role.ADMIN if args.admin else Role.TRADER, name=args.name or "", starting_cash=args.cash
+    account = uc.create_account(
+        platform.deps, args.id, role=Role.ADMIN if args.admin else Role.TRADER, name=args.name or "",
+        starting_cash=args.cash,
     )
     print(f"created account {account.id} ({account.role.value})")
     return 0
@@ -41,8 +43,8 @@ def cmd_token(args: argparse.Namespace) -> int:
 
     platform = _platform()
     if args.account == platform.settings.demo_account:
-        platform.service.ensure_account(args.account)
-    account = platform.service.account(args.account)
+        uc.ensure_account(platform.deps, args.account)
+    account = uc.get_account(platform.deps, args.account)
     ttl = timedelta(seconds=args.ttl or platform.settings.jwt_ttl_seconds)
     print(issue_token(account, platform.jwt_secret(), ttl))
     return 0
@@ -51,7 +53,7 @@ def cmd_token(args: argparse.Namespace) -> int:
 def cmd_chat(args: argparse.Namespace) -> int:
     import contextlib
 
-    from infra.local.console import run_console
+    from local.console import run_console
 
     with contextlib.suppress(ImportError):
         import readline  # noqa: F401  (line editing and history for input())
@@ -59,8 +61,8 @@ def cmd_chat(args: argparse.Namespace) -> int:
     try:
         account = args.account or platform.settings.demo_account
         if account == platform.settings.demo_account:
-            platform.service.ensure_account(account)
-        platform.service.account(account)  # an unknown account is refused before the prompt
+            uc.ensure_account(platform.deps, account)
+        uc.get_account(platform.deps, account)  # an unknown account is refused before the prompt
         return run_console(platform.conversation, account, args.thread)
     finally:
         platform.store.close()

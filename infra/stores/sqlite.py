@@ -10,10 +10,11 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any, Generic
 
@@ -25,8 +26,8 @@ from core.market import Quote
 from core.memory import ChatTurn
 from core.orders import Fill, Order
 from core.portfolio import Position
-from core.store import ports
-from core.store.codec import M, dump, key_time, load, versioned
+from core.ports import store as ports
+from infra.stores.codec import M, dump, key_time, load, versioned
 
 BUSY_TIMEOUT_MS = 10_000
 
@@ -104,14 +105,68 @@ class _Db:
                 self._all.append(conn)
         return conn
 
-    @contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction that takes the write lock up front, so its reads cannot go stale."""
+    def in_unit(self) -> bool:
+        return getattr(self._local, "unit", False)
+
+    def begin(self) -> sqlite3.Connection:
+        """Open this thread's write transaction, taking the write lock up front so reads cannot go stale."""
         conn = self.conn()
         try:
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
             raise StoreError(f"Database is unavailable for writing: {exc}") from exc
+        return conn
+
+    @contextmanager
+    def unit(self) -> Iterator[None]:
+        """Mark this thread's transaction as a unit of work: write() joins it instead of committing."""
+        if self.in_unit():
+            raise RuntimeError("a unit of work is already open on this thread; units do not nest")
+        self.begin()
+        self._local.unit = True
+        self._local.failure = None
+        try:
+            yield
+        finally:
+            self._local.unit = False
+            self._local.failure = None
+
+    def finish(self, commit: bool) -> None:
+        """End this thread's unit. A commit after a refused write rolls back and raises that write's error,
+        so a unit whose caller caught a conflict still keeps nothing (as on DynamoDB, where it shows at commit)."""
+        conn = self.conn()
+        failure: Exception | None = getattr(self._local, "failure", None)
+        if not conn.in_transaction:
+            if commit:  # SQLite rolled the transaction back itself (an I/O error, say): nothing was kept
+                raise failure or StoreError("Database commit failed: the transaction was rolled back.")
+            return
+        try:
+            conn.execute("COMMIT" if commit and failure is None else "ROLLBACK")
+        except sqlite3.Error as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise StoreError(f"Database commit failed: {exc}") from exc
+        if commit and failure is not None:
+            raise failure
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction of its own, or, inside a unit of work, a part of the unit's transaction."""
+        if self.in_unit():
+            conn = self.conn()
+            try:
+                if not conn.in_transaction:  # never let a unit's writes fall back to autocommit one by one
+                    raise StoreError("Database write failed: the unit's transaction was rolled back.")
+                yield conn
+            except Exception as exc:
+                error = StoreError(f"Database write failed: {exc}") if isinstance(exc, sqlite3.Error) else exc
+                if getattr(self._local, "failure", None) is None:
+                    self._local.failure = error
+                if error is exc:
+                    raise
+                raise error from exc
+            return
+        conn = self.begin()
         try:
             yield conn
             conn.execute("COMMIT")
@@ -134,10 +189,11 @@ class _Db:
         found = self.many(model, sql, params)
         return found[0] if found else None
 
-    def insert(self, table: str, row: dict[str, Any]) -> bool:
-        """INSERT ``row`` unless its key is taken; True if it was written."""
+    def create(self, table: str, row: dict[str, Any], taken: Callable[[], Exception]) -> None:
+        """INSERT ``row``; if its key is taken, raise ``taken()`` (inside the write, so a unit knows)."""
         with self.write() as conn:
-            return _insert(conn, table, row)
+            if not _insert(conn, table, row):
+                raise taken()
 
     def put_versioned(
         self, table: str, key: dict[str, Any], row: dict[str, Any], expected: int, what: str, *, create: bool = False
@@ -193,8 +249,8 @@ class _Versioned(_Repo, Generic[M]):
 
     def add(self, record: M) -> M:
         stored, text = versioned(record, 1)
-        if not self.db.insert(self.table, {"id": record.id} | self._row(record, 1, text)):
-            raise AlreadyExists(f"{self.noun} {record.id} already exists.", **self._details(record.id))
+        taken = partial(AlreadyExists, f"{self.noun} {record.id} already exists.", **self._details(record.id))
+        self.db.create(self.table, {"id": record.id} | self._row(record, 1, text), taken)
         return stored
 
     def get(self, record_id: str) -> M:
@@ -246,9 +302,9 @@ class SqliteOrders(_Versioned[Order], ports.OrderRepository):
 
 
 class SqliteFills(_Repo, ports.FillRepository):
-    def add(self, fill: Fill) -> bool:
+    def add(self, fill: Fill) -> None:
         row = {"id": fill.id, "account_id": fill.account_id, "time": key_time(fill.time), "data": dump(fill)}
-        return self.db.insert("fills", row)
+        self.db.create("fills", row, partial(AlreadyExists, f"Fill {fill.id} is already recorded.", fill_id=fill.id))
 
     def list_for_account(self, account_id: str, *, since: datetime | None = None) -> list[Fill]:
         sql = "SELECT data FROM fills WHERE account_id = ? AND time >= ? ORDER BY time, id"
@@ -297,8 +353,8 @@ class SqliteQuotes(_Repo, ports.QuoteRepository):
 class SqliteAudit(_Repo, ports.AuditLog):
     def append(self, record: AuditRecord) -> None:
         row = {"id": record.id, "account_id": record.account_id, "time": key_time(record.time), "data": dump(record)}
-        if not self.db.insert("audit", row):
-            raise AlreadyExists(f"Audit record {record.id} already exists.", record_id=record.id)
+        taken = partial(AlreadyExists, f"Audit record {record.id} already exists.", record_id=record.id)
+        self.db.create("audit", row, taken)
 
     def list_for_account(self, account_id: str, *, limit: int | None = None) -> list[AuditRecord]:
         sql = "SELECT data FROM audit WHERE account_id = ? ORDER BY time, id LIMIT ?"
@@ -397,11 +453,56 @@ class SqliteConversations(_Repo, ports.ConversationRepository):
         return self.db.many(ChatTurn, sql, (account_id, thread, key_time(now), limit))[::-1]
 
 
+class SqliteUnitOfWork(ports.UnitOfWork):
+    """One SQLite transaction (BEGIN IMMEDIATE) on this thread's connection, from ``with`` to commit.
+
+    The write lock is taken when the unit opens, so the unit's reads and writes are serialised with every
+    other writer of the file, in this process and in others: a risk decision cannot go stale before its
+    order is written. A write refused inside the unit (a conflict, NotFound) dooms it: commit() then rolls
+    back and raises that error, even if the caller caught it.
+
+    The unit is the thread's transaction, so any write on this thread while it is open joins it, including
+    ``store.<repository>`` writes and the quote, idempotency and chat writes that are not part of a unit on
+    the other adapters: on SQLite they commit or roll back with the unit (one connection has one transaction;
+    a second connection would wait on the unit's own write lock).
+    """
+
+    def __init__(self, store: SqliteStore) -> None:
+        self._db = store.db
+        self._open: ExitStack | None = None
+        for name in ("accounts", "orders", "fills", "positions", "quotes", "audit", "settings", "alerts"):
+            setattr(self, name, getattr(store, name))
+
+    def __enter__(self) -> SqliteUnitOfWork:
+        stack = ExitStack()
+        stack.enter_context(self._db.unit())
+        self._open = stack
+        return self
+
+    def commit(self) -> None:
+        self._end(commit=True)
+
+    def rollback(self) -> None:
+        self._end(commit=False)
+
+    def _end(self, commit: bool) -> None:
+        if self._open is None:
+            return
+        stack, self._open = self._open, None
+        try:
+            self._db.finish(commit)
+        finally:
+            stack.close()
+
+
 @dataclass
 class SqliteStore(ports.Store):
     """The SQLite repositories over one database file; close() closes every thread's connection."""
 
     db: _Db = field(repr=False, kw_only=True)
+
+    def unit(self) -> SqliteUnitOfWork:
+        return SqliteUnitOfWork(self)
 
     def close(self) -> None:
         self.db.close()

@@ -5,11 +5,13 @@ from __future__ import annotations
 import ipaddress
 import logging
 from datetime import timedelta
+from functools import partial
 
+from core import usecases as uc
 from core.accounts import Role
 from infra.bootstrap import Platform
-from infra.local.feed import FeedReplayer
 from infra.tokens import issue_token
+from local.feed import FeedReplayer, feed_path
 
 log = logging.getLogger("parley.serve")
 
@@ -24,11 +26,11 @@ def is_loopback(host: str) -> bool:
 
 
 def banner(platform: Platform, host: str, port: int, feed: FeedReplayer | None) -> str:
-    account = platform.service.account(platform.settings.demo_account)
+    account = uc.get_account(platform.deps, platform.settings.demo_account)
     token = issue_token(account, platform.jwt_secret(), timedelta(seconds=platform.settings.jwt_ttl_seconds))
     base = f"http://{host}:{port}"
     feed_line = (
-        f"replaying {platform.settings.feed_path} ({len(feed.quotes)} quotes, x{platform.settings.feed_speed})"
+        f"replaying {feed_path(platform.settings.feed)} ({len(feed.quotes)} quotes, x{platform.settings.feed_speed})"
         if feed
         else "off (PARLEY_FEED=off): quotes only arrive through the service"
     )
@@ -59,13 +61,13 @@ def serve(platform: Platform, host: str, port: int) -> None:
     import uvicorn
 
     from functions.api.app import create_app
-    from infra.local.web import mount_chat_page
+    from local.web import mount_chat_page
 
-    platform.service.ensure_account(platform.settings.demo_account, role=Role.TRADER)
-    feed_path = platform.settings.feed_path
+    uc.ensure_account(platform.deps, platform.settings.demo_account, role=Role.TRADER)
+    path = feed_path(platform.settings.feed)
     feed = None
-    if feed_path is not None:
-        feed = FeedReplayer(feed_path, platform.service.on_quote, speed=platform.settings.feed_speed)
+    if path is not None:
+        feed = FeedReplayer(path, partial(uc.on_quote, platform.deps), speed=platform.settings.feed_speed)
         feed.start()
     print(banner(platform, host, port, feed), flush=True)
 

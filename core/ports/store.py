@@ -1,6 +1,7 @@
-"""Storage ports: small repositories every adapter (SQLite, DynamoDB) implements with one contract.
+"""Storage ports: small repositories and a unit of work, which every adapter (SQLite, DynamoDB, memory)
+implements with one contract.
 
-Conventions every adapter keeps (tests/integration/test_store_contract.py checks them):
+Conventions every adapter keeps (the contract suite in tests/integration checks them):
 - Records are pydantic models; adapters return fresh copies, never the caller's object.
 - Versioned records (Account, Order, Position, SystemSettings) use optimistic concurrency: ``add`` stores
   version 1; ``update``/``save`` succeed only if the stored version equals the given one, store
@@ -8,6 +9,8 @@ Conventions every adapter keeps (tests/integration/test_store_contract.py checks
 - ``add`` of an existing key raises AlreadyExists; ``get`` of a missing key raises NotFound unless the
   method says it returns None.
 - Backend failures are translated into core.errors (StoreError) at the adapter, ``from`` the cause.
+- A write through ``store.<repository>`` commits on its own. Writes through a ``UnitOfWork`` commit
+  together at ``commit()`` or not at all (see UnitOfWork).
 """
 
 from __future__ import annotations
@@ -66,8 +69,8 @@ class OrderRepository(ABC):
 
 class FillRepository(ABC):
     @abstractmethod
-    def add(self, fill: Fill) -> bool:
-        """Record a fill once: False (and nothing written) if its id is already recorded."""
+    def add(self, fill: Fill) -> None:
+        """Record a fill; AlreadyExists (now or at commit) if its id is already recorded."""
 
     @abstractmethod
     def list_for_account(self, account_id: str, *, since: datetime | None = None) -> list[Fill]:
@@ -184,14 +187,60 @@ class ConversationRepository(ABC):
     def append(self, turn: ChatTurn) -> None:
         """Store a turn; a turn id already stored is ignored."""
 
+    def append_many(self, turns: list[ChatTurn]) -> None:
+        """Store several turns (a question and its answer); adapters may do it in one round trip."""
+        for turn in turns:
+            self.append(turn)
+
     @abstractmethod
     def recent(self, account_id: str, thread: str, *, limit: int, now: datetime) -> list[ChatTurn]:
         """The last ``limit`` unexpired turns of the thread, oldest first."""
 
 
+class UnitOfWork(ABC):
+    """The repositories of one use case, whose writes commit together or not at all.
+
+    ``with store.unit() as uow: ...; uow.commit()``: leaving the block without ``commit()``, or by an
+    exception, discards every write made through ``uow``. Inside the unit ``get`` sees the unit's own
+    writes, but list queries need not (DynamoDB holds writes back until commit), so a use case never
+    re-queries what it has just written. A conflict (a stored version moved on, a key already taken)
+    raises ConcurrentUpdate or AlreadyExists at the write or at ``commit()``, as the adapter can tell;
+    either way nothing of the unit is kept. Units do not nest. Quotes, idempotency claims and
+    conversation turns are not part of a unit: each of their writes is atomic on its own.
+    """
+
+    accounts: AccountRepository
+    orders: OrderRepository
+    fills: FillRepository
+    positions: PositionRepository
+    quotes: QuoteRepository
+    audit: AuditLog
+    settings: SettingsRepository
+    alerts: AlertRepository
+
+    def quotes_and_settings(self, symbols: list[str]) -> tuple[dict[str, Quote], SystemSettings]:
+        """The latest quotes of ``symbols`` and the platform settings; one round trip where the backend
+        can batch them (DynamoDB BatchGetItem)."""
+        return self.quotes.get_many(symbols), self.settings.get()
+
+    @abstractmethod
+    def commit(self) -> None:
+        """Make every write of the unit visible at once; after a failure nothing of it is."""
+
+    @abstractmethod
+    def rollback(self) -> None:
+        """Discard the unit's writes (nothing after a commit)."""
+
+    def __enter__(self) -> UnitOfWork:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.rollback()
+
+
 @dataclass
 class Store:
-    """Every repository of one backend, handed around as one object."""
+    """Every repository of one backend, handed around as one object, and the units of work over them."""
 
     accounts: AccountRepository
     orders: OrderRepository
@@ -203,6 +252,13 @@ class Store:
     settings: SettingsRepository
     alerts: AlertRepository
     conversations: ConversationRepository
+
+    def unit(self) -> UnitOfWork:
+        """A new unit of work over this backend (adapters override)."""
+        raise NotImplementedError
+
+    def quotes_and_settings(self, symbols: list[str]) -> tuple[dict[str, Quote], SystemSettings]:
+        return self.quotes.get_many(symbols), self.settings.get()
 
     def close(self) -> None:  # adapters that hold connections override via their own Store subclass
         return None

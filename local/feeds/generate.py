@@ -1,7 +1,7 @@
 """Write the demo market feed: a synthetic, seeded random walk of quotes for every catalog instrument.
 
 Not market data. The walk is built from integer draws and Decimal arithmetic only, so the same seed gives
-the same bytes on every platform. Run ``python -m infra.feeds.generate`` to rewrite ``demo-quotes.jsonl``.
+the same bytes on every platform. Run ``python -m local.feeds.generate`` to rewrite ``demo-quotes.jsonl``.
 """
 
 from __future__ import annotations

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
-from core.brokers.base import Broker, BrokerEvent, EventKind
 from core.ids import derived_id
 from core.instruments import Instrument, InstrumentCatalog
 from core.market import Quote
 from core.orders import Fill, Order, OrderType, Side, TimeInForce
+from core.ports.broker import Broker, BrokerEvent, EventKind
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
@@ -69,7 +69,7 @@ class PaperBroker(Broker):
     def submit(self, order: Order, quote: Quote | None, now: datetime) -> list[BrokerEvent]:
         if quote is not None and quote.symbol != order.symbol.upper():
             quote = None
-        if quote is None and _at_market(order):
+        if quote is None and order.at_market:
             reason = f"no quote for {order.symbol}: an order at market needs a price to trade at"
             return [_event(EventKind.REJECTED, order, now, reason=reason)]
         events = [_event(EventKind.ACCEPTED, order, now)]
@@ -214,10 +214,6 @@ class PaperBroker(Broker):
         rounding = ROUND_CEILING if side is Side.BUY else ROUND_FLOOR
         ticks = (price / tick).to_integral_value(rounding=rounding)
         return max(tick, ticks * tick).quantize(tick)
-
-
-def _at_market(order: Order) -> bool:
-    return order.order_type is OrderType.MARKET or (order.order_type is OrderType.BRACKET and order.limit_price is None)
 
 
 def _marketable(side: Side, limit: Decimal, quote: Quote) -> bool:

@@ -19,6 +19,14 @@ from core.market import Quote
 from core.orders import utcnow
 
 log = logging.getLogger("parley.feed")
+SHIPPED_FEED = Path(__file__).parent / "feeds" / "demo-quotes.jsonl"
+
+
+def feed_path(setting: str) -> Path | None:
+    """The feed PARLEY_FEED names: "off" for none, empty for the shipped demo feed, else a file path."""
+    if setting.strip().lower() == "off":
+        return None
+    return Path(setting) if setting.strip() else SHIPPED_FEED
 
 
 def load_quotes(path: Path) -> list[tuple[datetime, dict]]:

@@ -17,6 +17,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 
+from core import usecases as uc
 from infra.bootstrap import Platform
 from infra.tokens import issue_token
 
@@ -55,7 +56,7 @@ def mount_chat_page(app: FastAPI, platform: Platform) -> None:
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def chat_page() -> HTMLResponse:
-        account = platform.service.account(settings.demo_account)
+        account = uc.get_account(platform.deps, settings.demo_account)
         token = issue_token(account, platform.jwt_secret(), timedelta(seconds=settings.jwt_ttl_seconds))
         nonce = secrets.token_urlsafe(16)
         policy = (f"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; "

@@ -1,0 +1,9 @@
+"""Bounds of a conversation, stated once for the conversation, the LLM agent and the chat doors."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+MAX_MESSAGE_LENGTH = 2000  # longer messages are cut here before anything reads them
+HISTORY_TURNS = 20  # turns of memory the LLM is shown
+MEMORY_TTL = timedelta(hours=24)

@@ -1,0 +1,220 @@
+"""Confirmation tickets: an order from a chat waits, risk-checked, until its trader confirms it.
+
+A ticket is the order itself in status pending_confirmation, carrying a short one-time code and a
+deadline. Confirming re-runs the risk gate and a price-drift check before the order goes to the broker.
+These use cases return data (a Ticket, an Order); the chat wording lives with the chat, in agent/.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+
+from core.accounts import Account
+from core.errors import Conflict, NotFound, ParleyError
+from core.ids import new_id
+from core.instruments import Instrument
+from core.market import Quote
+from core.orders import Order, OrderRequest, OrderStatus
+from core.ports.store import UnitOfWork
+from core.risk import RiskDecision, reference_price
+from core.usecases import execution, orders
+from core.usecases.accounts import AccountRef, get_account
+from core.usecases.deps import Deps
+from core.usecases.journal import audit_decision, change_status
+from core.usecases.risk_gate import decide, recent_orders
+
+TICKET_TTL = timedelta(minutes=2)
+CODE_DIGITS = 4
+LOOKBACK = timedelta(days=1)  # how far back a code is looked up (and kept unique)
+
+
+class Ticket(BaseModel):
+    """An order staged for confirmation: what the trader is asked, as data."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    code: str
+    order_id: str
+    request: OrderRequest
+    instrument: Instrument
+    expires_at: AwareDatetime
+    price: Decimal | None  # the price the estimate uses
+    notional: Decimal | None
+    decision: RiskDecision
+
+
+class PriceMoved(ParleyError):
+    """The market moved past the drift band since the ticket: ``details['ticket']`` asks again."""
+
+    code = "price_moved"
+
+
+@dataclass(frozen=True)
+class CancelledAll:
+    working: list[Order]
+    unconfirmed: list[Order]
+
+
+def stage_order(deps: Deps, account: AccountRef, request: OrderRequest, *, source: str = "chat") -> Ticket:
+    """An order from a chat: risk-checked and held as a ticket until ``confirm_order``. Raises RiskRejected."""
+    account = get_account(deps, account)
+    instrument = deps.catalog.get(request.symbol)
+    request.check_against(instrument)
+    with deps.store.unit() as uow:
+        ticket, decision, order = _stage(deps, uow, account, request, source)
+        uow.commit()
+    orders.raise_if_rejected(order, decision)
+    assert ticket is not None
+    return ticket
+
+
+def _stage(
+    deps: Deps, uow: UnitOfWork, account: Account, request: OrderRequest, source: str
+) -> tuple[Ticket | None, RiskDecision, Order]:
+    now = deps.now()
+    recent = recent_orders(uow, account, now, at_least=TICKET_TTL)
+    decision = decide(deps, uow, account, request, recent=recent)
+    quote = uow.quotes.get(request.symbol)
+    order = uow.orders.add(Order(
+        **request.model_dump(), id=new_id(), account_id=account.id, created_at=now, updated_at=now,
+        source=source, request_fingerprint=request.fingerprint(),
+        staged_price=quote.price_to(request.side) if quote else None,
+    ))
+    audit_decision(uow, account.id, order.id, decision, request)
+    if not decision.approved:
+        return None, decision, orders.route(deps, uow, order, decision)
+    order.confirmation_code = _fresh_code(recent, now)
+    order.confirm_by = now + TICKET_TTL
+    change_status(uow, now, order, OrderStatus.PENDING_CONFIRMATION, source)
+    order = uow.orders.update(order)
+    return _ticket(deps, order, quote, decision), decision, order
+
+
+def confirm_order(deps: Deps, account: AccountRef, code: str) -> Order:
+    """Execute the ticket ``code`` of this account, once, before its deadline, if risk and price allow."""
+    account = get_account(deps, account)
+    with deps.store.unit() as uow:
+        now = deps.now()
+        recent = recent_orders(uow, account, now, at_least=LOOKBACK)
+        order = _find(recent, code)
+        if order.status is not OrderStatus.PENDING_CONFIRMATION:
+            raise Conflict(
+                f"Code {code} was already used: order {order.id} is {order.status.value}.",
+                code="ticket_used", order_id=order.id,
+            )
+        if order.confirm_by is not None and now > order.confirm_by:
+            change_status(uow, now, order, OrderStatus.EXPIRED, account.id, "confirmation window passed")
+            uow.orders.update(order)
+            uow.commit()
+            raise Conflict(
+                f"Code {code} expired at {order.confirm_by:%H:%M:%S} UTC; send the order again.",
+                code="ticket_expired", order_id=order.id,
+            )
+        request = order.request()
+        decision = decide(deps, uow, account, request, recent=recent, exclude_order_id=order.id)
+        audit_decision(uow, account.id, order.id, decision, request)
+        if not decision.approved:
+            order = orders.route(deps, uow, order, decision)
+            uow.commit()
+            orders.raise_if_rejected(order, decision)
+        quote = uow.quotes.get(order.symbol)
+        drift = _drift(order, quote)
+        if quote is not None and drift is not None and drift > account.limits.confirmation_drift_percent:
+            moved = f"price moved {drift:.2f}% since the ticket"
+            change_status(uow, now, order, OrderStatus.CANCELLED, account.id, moved)
+            uow.orders.update(order)
+            ticket, again, restaged = _stage(deps, uow, account, request, order.source)
+            uow.commit()
+            orders.raise_if_rejected(restaged, again)
+            raise PriceMoved(
+                f"{order.symbol} moved {drift:.2f}% since you were asked (from {order.staged_price} to "
+                f"{quote.price_to(order.side)}).",
+                ticket=ticket, drift_percent=f"{drift:.2f}", symbol=order.symbol,
+            )
+        done = execution.submit(deps, uow, order, account.id, quote)
+        uow.commit()
+    return done
+
+
+def decline_order(deps: Deps, account: AccountRef, code: str | None = None) -> Order:
+    """Drop a waiting ticket: the one named by ``code``, else the newest."""
+    account = get_account(deps, account)
+    with deps.store.unit() as uow:
+        now = deps.now()
+        recent = recent_orders(uow, account, now, at_least=LOOKBACK)
+        if code is not None:
+            order = _find(recent, code)
+            if order.status is not OrderStatus.PENDING_CONFIRMATION:
+                raise Conflict(f"Code {code} is no longer waiting.", code="ticket_used", order_id=order.id)
+        else:
+            waiting = _waiting(recent, now)
+            if not waiting:
+                raise NotFound("No order is waiting for your confirmation.", code="ticket_not_found")
+            order = waiting[0]
+        change_status(uow, now, order, OrderStatus.CANCELLED, account.id, "declined by the trader")
+        declined = uow.orders.update(order)
+        uow.commit()
+    return declined
+
+
+def pending_confirmations(deps: Deps, account: AccountRef) -> list[Order]:
+    """Tickets still waiting and inside their deadline, newest first."""
+    account = get_account(deps, account)
+    now = deps.now()
+    return _waiting(deps.store.orders.list_for_account(account.id, since=now - LOOKBACK), now)
+
+
+def cancel_all(deps: Deps, account: AccountRef) -> CancelledAll:
+    """Cancel every working order and decline every ticket still waiting for a yes."""
+    account = get_account(deps, account)
+    working = orders.cancel_working(deps, account)
+    declined = [decline_order(deps, account, o.confirmation_code) for o in pending_confirmations(deps, account)]
+    return CancelledAll(working=working, unconfirmed=declined)
+
+
+def _waiting(recent: list[Order], now: datetime) -> list[Order]:
+    return [
+        o for o in recent
+        if o.status is OrderStatus.PENDING_CONFIRMATION and (o.confirm_by is None or now <= o.confirm_by)
+    ]
+
+
+def _find(recent: list[Order], code: str) -> Order:
+    wanted = code.strip()
+    for order in recent:  # newest first: a code reused after its ticket ended names the newest ticket
+        if order.confirmation_code == wanted:
+            return order
+    raise NotFound(f"No order of yours is waiting for code {wanted}.", code="ticket_not_found")
+
+
+def _fresh_code(recent: list[Order], now: datetime) -> str:
+    """A code no ticket of the account that is still waiting carries."""
+    taken = {o.confirmation_code for o in _waiting(recent, now)}
+    for _ in range(100):
+        code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
+        if code not in taken:
+            return code
+    raise Conflict("Too many tickets waiting; confirm or decline some first.", code="tickets_exhausted")
+
+
+def _ticket(deps: Deps, order: Order, quote: Quote | None, decision: RiskDecision) -> Ticket:
+    assert order.confirmation_code is not None and order.confirm_by is not None
+    request = order.request()
+    instrument = deps.catalog.get(order.symbol)
+    price = reference_price(request, quote)
+    return Ticket(
+        code=order.confirmation_code, order_id=order.id, request=request, instrument=instrument,
+        expires_at=order.confirm_by, price=price,
+        notional=instrument.notional(request.quantity, price) if price is not None else None, decision=decision,
+    )
+
+
+def _drift(order: Order, quote: Quote | None) -> Decimal | None:
+    if order.staged_price is None or quote is None:
+        return None
+    return abs(quote.price_to(order.side) - order.staged_price) / order.staged_price * 100

@@ -1,0 +1,156 @@
+"""Orders: place (risk-checked, idempotent), cancel, look up and list."""
+
+from __future__ import annotations
+
+from core.errors import AlreadyExists, Conflict, IdempotencyKeyReused, InvalidRequest, NotFound, RiskRejected
+from core.ids import derived_id, new_id
+from core.orders import Order, OrderRequest, OrderStatus
+from core.ports.store import Store, UnitOfWork
+from core.risk import RiskDecision
+from core.usecases import execution
+from core.usecases.accounts import AccountRef, get_account
+from core.usecases.deps import Deps
+from core.usecases.journal import audit_decision, change_status
+from core.usecases.risk_gate import decide
+
+
+def place_order(
+    deps: Deps, account: AccountRef, request: OrderRequest, *, idempotency_key: str | None = None,
+    source: str = "api",
+) -> Order:
+    """Validate, risk-check, store and route an order, in one unit. A risk rejection is stored, then raised.
+
+    With ``idempotency_key`` the order id is derived from (account, key), so the store's conditional create
+    makes a retry land on the same order: the same request gets it back, another one is refused.
+    Powertools' idempotency utility would keep a second record beside the order; deriving the id keeps the
+    guarantee in the order's own write, the same on every store.
+    """
+    account = get_account(deps, account)
+    instrument = deps.catalog.get(request.symbol)
+    request.check_against(instrument)
+    fingerprint = request.fingerprint()
+    order_id = derived_id(account.id, idempotency_key) if idempotency_key else new_id()
+    try:
+        with deps.store.unit() as uow:
+            decision = decide(deps, uow, account, request)
+            now = deps.now()
+            order = uow.orders.add(Order(
+                **request.model_dump(), id=order_id, account_id=account.id, created_at=now, updated_at=now,
+                source=source, request_fingerprint=fingerprint,
+            ))
+            audit_decision(uow, account.id, order.id, decision, request)
+            order = route(deps, uow, order, decision)
+            uow.commit()
+    except AlreadyExists as taken:
+        if not idempotency_key:
+            raise
+        return _replay(deps, order_id, fingerprint, taken)
+    return raise_if_rejected(order, decision)
+
+
+def route(deps: Deps, uow: UnitOfWork, order: Order, decision: RiskDecision) -> Order:
+    """An approved order goes to the broker; a rejected one is stored as rejected, and the caller raises
+    ``raise_if_rejected`` once the unit is committed, so the rejection is kept."""
+    if not decision.approved:
+        order.reject_codes = [r.code for r in decision.reasons]
+        change_status(uow, deps.now(), order, OrderStatus.REJECTED, "risk", decision.message)
+        return uow.orders.update(order)
+    return execution.submit(deps, uow, order, order.source, uow.quotes.get(order.symbol))
+
+
+def raise_if_rejected(order: Order, decision: RiskDecision) -> Order:
+    if not decision.approved:
+        raise RiskRejected(decision.message, order_id=order.id, reasons=[r.model_dump() for r in decision.reasons])
+    return order
+
+
+def _replay(deps: Deps, order_id: str, fingerprint: str, taken: AlreadyExists) -> Order:
+    try:
+        existing = deps.store.orders.get(order_id)
+    except NotFound:
+        raise taken from None  # something else of the unit was taken, not the order id
+    if existing.request_fingerprint != fingerprint:
+        raise IdempotencyKeyReused(
+            "This Idempotency-Key was already used for a different order.", order_id=existing.id
+        )
+    if existing.status is OrderStatus.REJECTED:
+        raise RiskRejected(existing.reason or "Rejected.", order_id=existing.id, reasons=existing.reject_codes)
+    return existing
+
+
+def cancel_order(deps: Deps, account: AccountRef, order_id: str, *, actor: str | None = None) -> Order:
+    account = get_account(deps, account)
+    with deps.store.unit() as uow:
+        order = _own_order(uow, account.id, order_id)
+        if order.status.is_final:
+            raise Conflict(f"Order {order.id} is already {order.status.value}.", order_id=order.id)
+        cancelled = execution.cancel(deps, uow, order, actor or account.id)
+        uow.commit()
+    return cancelled
+
+
+def cancel_working(
+    deps: Deps, account: AccountRef, *, actor: str | None = None, reason: str | None = None
+) -> list[Order]:
+    """Cancel every working order of the account, one unit per order (a unit stays small)."""
+    account = get_account(deps, account)
+    cancelled = []
+    for order in deps.store.orders.list_for_account(account.id, open_only=True):
+        with deps.store.unit() as uow:
+            current = uow.orders.get(order.id)
+            if not current.status.is_open:
+                continue
+            cancelled.append(execution.cancel(deps, uow, current, actor or account.id, reason=reason))
+            uow.commit()
+    return cancelled
+
+
+def cancelable_order(deps: Deps, account: AccountRef, order_id: str) -> Order:
+    """The working order ``order_id`` (a unique prefix will do) of the account; Conflict if it is not working."""
+    account = get_account(deps, account)
+    order = get_order(deps, account, resolve_order_id(deps, account, order_id))
+    if not order.status.is_open:
+        raise Conflict(f"Order {order.id} is {order.status.value}, not working: nothing to cancel.",
+                       order_id=order.id)
+    return order
+
+
+def get_order(deps: Deps, account: AccountRef, order_id: str) -> Order:
+    """An order of this account; another account's order is NotFound, not Forbidden, to reveal nothing."""
+    return _own_order(deps.store, get_account(deps, account).id, order_id)
+
+
+def _own_order(reader: UnitOfWork | Store, account_id: str, order_id: str) -> Order:
+    try:
+        order = reader.orders.get(order_id.strip().upper())
+    except NotFound:
+        order = None
+    if order is None or order.account_id != account_id:
+        raise NotFound(f"No order {order_id} on account {account_id}.", order_id=order_id)
+    return order
+
+
+def resolve_order_id(deps: Deps, account: AccountRef, given: str) -> str:
+    """A full order id, or a unique prefix of one of the account's working orders (traders abbreviate)."""
+    given = given.strip().upper()
+    working = list_orders(deps, account, open_only=True)
+    if any(o.id == given for o in working):
+        return given
+    matches = [o.id for o in working if o.id.startswith(given)]
+    if len(matches) == 1:
+        return matches[0]
+    if len(matches) > 1:
+        raise InvalidRequest(f"{given} matches {len(matches)} orders: {', '.join(matches)}. Give more of the id.")
+    return given  # get_order answers with its own "no such order"
+
+
+def list_orders(deps: Deps, account: AccountRef, *, open_only: bool = False, limit: int = 100) -> list[Order]:
+    account_id = get_account(deps, account).id
+    return deps.store.orders.list_for_account(account_id, open_only=open_only, limit=limit)
+
+
+def check_risk(deps: Deps, account: AccountRef, request: OrderRequest) -> RiskDecision:
+    """A what-if: the decision the gate would take now, with nothing stored."""
+    account = get_account(deps, account)
+    request.check_against(deps.catalog.get(request.symbol))
+    return decide(deps, deps.store, account, request)

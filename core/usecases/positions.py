@@ -1,0 +1,62 @@
+"""Positions, the portfolio, quotes, and the orders that close a position."""
+
+from __future__ import annotations
+
+from decimal import ROUND_DOWN, Decimal
+
+from core.errors import InvalidRequest, NotFound, QuoteUnavailable
+from core.market import Quote
+from core.orders import OrderRequest, OrderType, Side
+from core.portfolio import PortfolioView, PositionView, build_portfolio, value_position
+from core.usecases.accounts import AccountRef, get_account
+from core.usecases.deps import Deps
+
+
+def positions(deps: Deps, account: AccountRef) -> list[PositionView]:
+    account_id = get_account(deps, account).id
+    held = [p for p in deps.store.positions.list_for_account(account_id) if not p.is_flat]
+    quotes = deps.store.quotes.get_many([p.symbol for p in held])
+    return [value_position(p, deps.catalog.get(p.symbol), quotes.get(p.symbol)) for p in held]
+
+
+def portfolio(deps: Deps, account: AccountRef) -> PortfolioView:
+    account = get_account(deps, account)
+    held = deps.store.positions.list_for_account(account.id)
+    symbols = [p.symbol for p in held]
+    return build_portfolio(
+        account.id, account.currency, account.starting_cash, held,
+        {s: deps.catalog.get(s) for s in symbols}, deps.store.quotes.get_many(symbols),
+    )
+
+
+def quote(deps: Deps, symbol: str) -> Quote:
+    instrument = deps.catalog.get(symbol)
+    found = deps.store.quotes.get(instrument.symbol)
+    if found is None:
+        raise QuoteUnavailable(f"No quote for {instrument.symbol} yet.", symbol=instrument.symbol)
+    return found
+
+
+def closing_order(
+    deps: Deps, account: AccountRef, symbol: str, *, quantity: Decimal | None = None, fraction: Decimal | None = None
+) -> OrderRequest:
+    """The market order that closes all of a position, ``quantity`` of it, or ``fraction`` of it (rounded
+    down to the lot size)."""
+    instrument = deps.catalog.get(symbol)
+    symbol = instrument.symbol
+    account_id = get_account(deps, account).id
+    held = deps.store.positions.get(account_id, symbol)
+    if held is None or held.is_flat:
+        raise NotFound(f"You have no {symbol} position to close.", code="no_position")
+    size = abs(held.quantity)
+    if quantity is not None:
+        if quantity > size:
+            raise InvalidRequest(f"You hold {size} {symbol}; you cannot close {quantity}.")
+        size = quantity
+    elif fraction is not None:
+        lot = instrument.lot_size
+        size = (size * fraction / lot).to_integral_value(rounding=ROUND_DOWN) * lot
+        if size == 0:
+            raise InvalidRequest(f"That fraction of your {symbol} position is less than one lot.")
+    side = Side.SELL if held.quantity > 0 else Side.BUY
+    return OrderRequest(symbol=symbol, side=side, quantity=size, order_type=OrderType.MARKET)

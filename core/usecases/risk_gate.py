@@ -1,0 +1,65 @@
+"""The pre-trade gate as a use case sees it: gather the account's state through the unit, then decide.
+
+The reads are the few the decision needs, batched where the store can: the positions (which carry today's
+realised P&L), the quotes and platform settings in one call, and the account's recent orders.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from core.accounts import Account
+from core.orders import Order, OrderRequest
+from core.ports.store import Store, UnitOfWork
+from core.risk import RATE_WINDOW, RiskContext, RiskDecision, check_order
+from core.usecases.deps import Deps
+
+
+def recent_window(account: Account, at_least: timedelta = timedelta(0)) -> timedelta:
+    """How far back the gate looks at orders: the rate window or the duplicate window, whichever is longer."""
+    return max(RATE_WINDOW, timedelta(seconds=account.limits.duplicate_window_seconds), at_least)
+
+
+def recent_orders(
+    uow: UnitOfWork | Store, account: Account, now: datetime, at_least: timedelta = timedelta(0)
+) -> list[Order]:
+    """The account's orders inside the gate's window (or ``at_least``), newest first."""
+    return uow.orders.list_for_account(account.id, since=now - recent_window(account, at_least))
+
+
+def decide(
+    deps: Deps,
+    uow: UnitOfWork | Store,
+    account: Account,
+    request: OrderRequest,
+    *,
+    recent: list[Order] | None = None,
+    exclude_order_id: str | None = None,
+) -> RiskDecision:
+    """Run the gate on ``request`` for ``account``, reading through ``uow`` (or the store, for a what-if).
+    ``recent`` may pass orders the caller already read
+    (at least the gate's window); ``exclude_order_id`` is an order being resumed, not its own duplicate."""
+    now = deps.now()
+    positions = uow.positions.list_for_account(account.id)
+    symbols = sorted({p.symbol for p in positions} | {request.symbol})
+    quotes, settings = uow.quotes_and_settings(symbols)
+    if recent is None:
+        recent = recent_orders(uow, account, now)
+    since = now - recent_window(account)
+    today = now.date()
+    return check_order(
+        request,
+        RiskContext(
+            account=account,
+            instrument=deps.catalog.get(request.symbol),
+            quote=quotes.get(request.symbol),
+            now=now,
+            positions=positions,
+            instruments={s: deps.catalog.get(s) for s in symbols},
+            quotes=quotes,
+            recent_orders=[o for o in recent if o.id != exclude_order_id and o.created_at >= since],
+            realised_pnl_today=sum((p.realised_on(today) for p in positions), Decimal(0)),
+            global_kill_switch=settings.global_kill_switch,
+        ),
+    )
