@@ -12,7 +12,16 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-LAYERS = ("core", "agent", "channels", "functions", "infra")
+PACKAGES = ("core", "agent", "channels", "infra", "functions", "local")
+# The floors of DESIGN.md: what each package may import of the project. No exceptions.
+MAY_IMPORT = {
+    "core": {"core"},
+    "agent": {"core", "agent"},
+    "channels": {"core", "channels"},
+    "infra": {"core", "agent", "channels", "infra"},
+    "functions": {"core", "agent", "channels", "infra", "functions"},
+    "local": set(PACKAGES),
+}
 # Libraries of the edges: AWS, HTTP, LLM and chat providers. The domain uses none of them.
 EDGE_LIBRARIES = frozenset(
     {
@@ -20,13 +29,14 @@ EDGE_LIBRARIES = frozenset(
         "telegram", "aws_lambda_powertools",
     }
 )
-# The DynamoDB adapter is the one place in core that talks to AWS.
-AWS_ADAPTER = "core/store/dynamodb.py"
-AWS_SDK = frozenset({"boto3", "botocore"})
 
 
 def python_files(package: str) -> list[Path]:
     return sorted(p for p in (REPO / package).rglob("*.py") if "__pycache__" not in p.parts)
+
+
+def all_files() -> list[Path]:
+    return [path for package in PACKAGES if (REPO / package).is_dir() for path in python_files(package)]
 
 
 def module_name(path: Path) -> str:
@@ -35,7 +45,8 @@ def module_name(path: Path) -> str:
 
 
 def imported_modules(source: str, module: str, is_package: bool = False) -> set[str]:
-    """Every module a source imports, at any depth (functions too), with relative imports made absolute."""
+    """Every module a source imports, at any depth (functions and TYPE_CHECKING blocks too), with relative
+    imports made absolute. ``from a import b`` counts as importing ``a`` and the candidate ``a.b``."""
     found: set[str] = set()
     package = module if is_package else module.rpartition(".")[0]
     for node in ast.walk(ast.parse(source)):
@@ -45,9 +56,11 @@ def imported_modules(source: str, module: str, is_package: bool = False) -> set[
             if node.level:
                 base = package.split(".")
                 base = base[: len(base) - (node.level - 1)]
-                found.add(".".join([*base, node.module] if node.module else base))
+                origin = ".".join([*base, node.module] if node.module else base)
             else:
-                found.add(node.module or "")
+                origin = node.module or ""
+            found.add(origin)
+            found.update(f"{origin}.{alias.name}" for alias in node.names)
     return found
 
 
@@ -60,14 +73,73 @@ def is_edge_library(top: str) -> bool:
     return top in EDGE_LIBRARIES or top.startswith("langchain_")
 
 
-def files_of(package: str) -> list[Path]:
-    if not (REPO / package).is_dir():
-        pytest.skip(f"no {package}/ package in this checkout yet")
-    return python_files(package)
-
-
 def label(path: Path) -> str:
     return path.relative_to(REPO).as_posix()
+
+
+def module_graph() -> dict[str, set[str]]:
+    """Project module -> the project modules it imports. ``from a import b`` names the module ``a.b`` when
+    there is one (the package ``a`` itself is only counted when ``b`` is not a module)."""
+    files = {module_name(p): p for p in all_files()}
+    graph: dict[str, set[str]] = {}
+    for name, path in files.items():
+        edges: set[str] = set()
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                edges.update(alias.name for alias in node.names if alias.name in files)
+            elif isinstance(node, ast.ImportFrom):
+                if node.level:
+                    base = package.split(".")
+                    base = base[: len(base) - (node.level - 1)]
+                    origin = ".".join([*base, node.module] if node.module else base)
+                else:
+                    origin = node.module or ""
+                for alias in node.names:
+                    candidate = f"{origin}.{alias.name}"
+                    if candidate in files:
+                        edges.add(candidate)
+                    elif origin in files:
+                        edges.add(origin)
+        edges.discard(name)
+        graph[name] = edges
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components with more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in graph.get(node, ()):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
 
 
 # -- the checker itself ---------------------------------------------------------------------------
@@ -83,9 +155,9 @@ def test_the_checker_sees_plain_from_nested_and_relative_imports():
         "    import openai\n"
     )
     found = imported_modules(source, "core.store.thing")
-    assert found == {"boto3.session", "infra.settings", "core.store", "core.orders", "openai"}
-    assert imported_modules("from . import x\n", "core.store", is_package=True) == {"core.store"}
-    assert imported_modules("from .codec import dump\n", "core.store", is_package=True) == {"core.store.codec"}
+    assert {"boto3.session", "infra.settings", "core.store", "core.store.ports", "core.orders", "openai"} <= found
+    assert "core.store" in imported_modules("from . import x\n", "core.store", is_package=True)
+    assert "core.store.codec" in imported_modules("from .codec import dump\n", "core.store", is_package=True)
 
 
 def test_the_checker_finds_the_packages_it_checks():
@@ -95,41 +167,35 @@ def test_the_checker_finds_the_packages_it_checks():
     assert "pydantic" in top_levels(REPO / "core" / "orders.py")
 
 
+def test_the_cycle_finder_finds_a_cycle_and_nothing_in_a_tree():
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert cycles({"a": {"b", "c"}, "b": {"c"}, "c": set()}) == []
+
+
 # -- the rule -------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", python_files("core"), ids=label)
-def test_core_imports_no_other_layer(path):
-    assert not top_levels(path) & {"agent", "channels", "functions", "infra"}
-
-
-@pytest.mark.parametrize("path", python_files("core"), ids=label)
-def test_core_imports_no_edge_library_except_the_aws_sdk_in_the_dynamodb_adapter(path):
-    edge = {top for top in top_levels(path) if is_edge_library(top)}
-    if label(path) == AWS_ADAPTER:
-        edge -= AWS_SDK
-    assert not edge
+@pytest.mark.parametrize("path", all_files(), ids=label)
+def test_each_package_imports_only_its_own_floor_and_the_floors_below(path):
+    package = label(path).split("/")[0]
+    project = top_levels(path) & set(PACKAGES)
+    assert project <= MAY_IMPORT[package], sorted(project - MAY_IMPORT[package])
 
 
 @pytest.mark.parametrize("path", python_files("core"), ids=label)
 def test_core_uses_only_the_standard_library_pydantic_and_itself(path):
-    allowed = set(sys.stdlib_module_names) | {"core", "pydantic"}
-    if label(path) == AWS_ADAPTER:
-        allowed |= AWS_SDK
-    assert top_levels(path) <= allowed
+    assert top_levels(path) <= set(sys.stdlib_module_names) | {"core", "pydantic"}
 
 
-def test_the_aws_sdk_stays_inside_the_dynamodb_adapter():
-    users = {label(p) for p in python_files("core") if top_levels(p) & AWS_SDK}
-    assert users <= {AWS_ADAPTER}
+@pytest.mark.parametrize("path", python_files("core"), ids=label)
+def test_core_imports_no_edge_library(path):
+    assert not {top for top in top_levels(path) if is_edge_library(top)}
 
 
-@pytest.mark.parametrize(("package", "others"), [("agent", {"channels"}), ("channels", {"agent"})])
-def test_agent_and_channels_import_neither_each_other_nor_the_wiring_layers(package, others):
-    offenders = {
-        label(path): sorted(top_levels(path) & (others | {"functions", "infra"})) for path in files_of(package)
-    }
-    assert {name: tops for name, tops in offenders.items() if tops} == {}
+def test_no_two_modules_import_each_other_directly_or_around_a_loop():
+    graph = module_graph()
+    assert len(graph) > 50
+    assert cycles(graph) == []
 
 
 # -- cold start of the API handler ----------------------------------------------------------------
