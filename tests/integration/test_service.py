@@ -1,4 +1,4 @@
-"""The trading service end to end on a real SQLite store: brackets, trailing stops, expiry, retries, audit."""
+"""The use cases end to end on a store: brackets, trailing stops, expiry, retries, audit."""
 
 from __future__ import annotations
 
