@@ -43,7 +43,7 @@ bench: $(VENV)/.test
 	$(BIN)/pytest tests/benchmarks -o python_files='bench_*.py' -p no:randomly --benchmark-columns=min,median,mean,ops,rounds -s
 
 package: $(VENV)/.test
-	PYTHON=$(BIN)/python bash infra/scripts/package.sh
+	PYTHON=$(BIN)/python bash deploy/package.sh
 
 clean:
 	rm -rf build .parley

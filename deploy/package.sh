@@ -1,63 +1,176 @@
 #!/usr/bin/env bash
-# Build the two artifacts template.yaml deploys, from the repository root:
-#   build/layer/python/  the dependencies layer (arm64 / CPython 3.12 wheels, no Docker needed)
-#   build/app/           the project code (the ApiFunction CodeUri)
-# Usage: infra/scripts/package.sh        (PYTHON=/path/to/python to pick the interpreter running pip)
+# Build the artifacts template.yaml deploys, from the repository root:
+#   build/layers/base/python/   BaseLayer:  pydantic, Powertools (every function)
+#   build/layers/api/python/    ApiLayer:   FastAPI, Mangum, PyJWT (functions that serve HTTP)
+#   build/layers/agent/python/  AgentLayer: LangChain, OpenAI (functions that call the LLM)
+#   build/app/                  the project code (every function's CodeUri)
+# Layers hold arm64 / CPython 3.12 wheels (no Docker needed), from layers/<name>/requirements.txt.
+# A distribution appears in one layer only: each layer is resolved with the versions the layers before
+# it hold pinned, and what those layers already hold is then taken out of it.
+# The app is exactly the packages in APP_PACKAGES. `local/` (the CLI, the local server, the replayed
+# feeds) is not among them: it is never shipped, so there is nothing to delete from the copy.
+#
+# Usage: deploy/package.sh [--app-only]
+#   --app-only           build build/app only (no download)
+#   PYTHON=/path/python  the interpreter that runs pip (default .venv/bin/python)
+#   PARLEY_BUILD_DIR=d   build into d (relative to the repository root) instead of build/, which
+#                        template.yaml reads
 set -euo pipefail
 
-cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+APP_ONLY=0
+for arg in "$@"; do
+    case "$arg" in
+        --app-only) APP_ONLY=1 ;;
+        -h|--help) sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        *) echo "error: unknown argument $arg (try --help)" >&2; exit 2 ;;
+    esac
+done
 
 PYTHON="${PYTHON:-.venv/bin/python}"
+BUILD_DIR="${PARLEY_BUILD_DIR:-build}"
 # Must match Globals.Function.Runtime / Architectures in template.yaml.
 LAMBDA_PYTHON_VERSION="3.12"
 LAMBDA_PLATFORM="manylinux2014_aarch64"
-REQUIREMENTS="layers/dependencies/requirements.txt"
-LAYER_DIR="build/layer"
-APP_DIR="build/app"
+# In dependency order: a later layer leaves out what an earlier one holds. template.yaml has one
+# AWS::Serverless::LayerVersion per name, ContentUri build/layers/<name>/.
+LAYERS=(base api agent)
+APP_DIR="$BUILD_DIR/app"
 APP_PACKAGES=(core agent channels functions infra)
-# The Lambda Python runtime ships these; a copy in the layer would shadow the runtime's own.
+# The Lambda Python runtime ships these; a copy in a layer would shadow the runtime's own.
 # (aws-xray-sdk, behind Powertools' tracer extra, depends on botocore.)
 RUNTIME_PROVIDED=(boto3 botocore s3transfer)
 
-rm -rf "$LAYER_DIR" "$APP_DIR"
-mkdir -p "$LAYER_DIR/python" "$APP_DIR"
+# drop_distributions TARGET NAME...: remove installed distributions from a --target folder, file by
+# file as their RECORD lists them (so a shared namespace folder keeps the other distributions' files).
+drop_distributions() {
+    "$PYTHON" - "$@" <<'PY'
+import csv
+import re
+import shutil
+import sys
+from pathlib import Path
 
-echo "==> layer: installing $REQUIREMENTS for cp${LAMBDA_PYTHON_VERSION/./} $LAMBDA_PLATFORM"
-"$PYTHON" -m pip install \
-    --quiet \
-    --disable-pip-version-check \
-    --no-compile \
-    --no-warn-conflicts \
-    --platform "$LAMBDA_PLATFORM" \
-    --implementation cp \
-    --python-version "$LAMBDA_PYTHON_VERSION" \
-    --only-binary=:all: \
-    --target "$LAYER_DIR/python" \
-    -r "$REQUIREMENTS"
+target = Path(sys.argv[1]).resolve()
+names = {re.sub(r"[-_.]+", "-", n).lower() for n in sys.argv[2:]}
+for info in sorted(target.glob("*.dist-info")):
+    name = re.sub(r"[-_.]+", "-", info.name[: -len(".dist-info")].rsplit("-", 1)[0]).lower()
+    if name not in names:
+        continue
+    folders = set()
+    with open(info / "RECORD", newline="") as record:
+        for row in csv.reader(record):
+            path = (target / row[0]).resolve() if row else target
+            if path.is_relative_to(target) and path.is_file():
+                path.unlink()
+                folders.update(p for p in path.parents if p != target and p.is_relative_to(target))
+    shutil.rmtree(info, ignore_errors=True)
+    for folder in sorted(folders, key=lambda p: len(p.parts), reverse=True):
+        if not folder.is_dir():
+            continue
+        leftovers = [p for p in folder.iterdir() if p.name != "__pycache__"]
+        if not leftovers:
+            shutil.rmtree(folder)
+PY
+}
 
-for pkg in "${RUNTIME_PROVIDED[@]}"; do
-    rm -rf "${LAYER_DIR:?}/python/${pkg}" "${LAYER_DIR:?}/python/${pkg}"-*.dist-info
-done
-rm -rf "$LAYER_DIR/python/bin"
-find "$LAYER_DIR" -type d -name __pycache__ -prune -exec rm -rf {} +
+# distributions DIR...: the normalised names of the distributions installed in the given folders.
+distributions() {
+    local dir info
+    for dir in "$@"; do
+        for info in "$dir"/*.dist-info; do
+            if [[ -d "$info" ]]; then basename "$info"; fi
+        done
+    done | sed -E 's/-[^-]+\.dist-info$//; s/[-_.]+/-/g' | tr '[:upper:]' '[:lower:]' | LC_ALL=C sort -u
+}
 
-echo "==> app: copying project packages"
-copied=()
-for pkg in "${APP_PACKAGES[@]}"; do
-    if [[ -d "$pkg" ]]; then
-        cp -R "$pkg" "$APP_DIR/"
-        copied+=("$pkg")
+# distributions_with_versions DIR: name==version of each distribution installed in DIR.
+distributions_with_versions() {
+    local info
+    for info in "$1"/*.dist-info; do
+        if [[ -d "$info" ]]; then basename "$info"; fi
+    done | sed -E 's/^(.+)-([^-]+)\.dist-info$/\1==\2/'
+}
+
+build_layers() {
+    local constraints="$BUILD_DIR/layers/constraints.txt"
+    local earlier=()
+    rm -rf "$BUILD_DIR/layers"
+    mkdir -p "$BUILD_DIR/layers"
+    : > "$constraints"
+    for layer in "${LAYERS[@]}"; do
+        local requirements="layers/$layer/requirements.txt"
+        local target="$BUILD_DIR/layers/$layer/python"
+        if [[ ! -f "$requirements" ]]; then
+            echo "error: $requirements is missing" >&2
+            exit 1
+        fi
+        mkdir -p "$target"
+        echo "==> layer $layer: installing $requirements for cp${LAMBDA_PYTHON_VERSION/./} $LAMBDA_PLATFORM"
+        "$PYTHON" -m pip install \
+            --quiet \
+            --disable-pip-version-check \
+            --no-compile \
+            --no-warn-conflicts \
+            --platform "$LAMBDA_PLATFORM" \
+            --implementation cp \
+            --python-version "$LAMBDA_PYTHON_VERSION" \
+            --only-binary=:all: \
+            --target "$target" \
+            --constraint "$constraints" \
+            -r "$requirements"
+        drop_distributions "$target" "${RUNTIME_PROVIDED[@]}"
+        if [[ ${#earlier[@]} -gt 0 ]]; then
+            local shared
+            shared=$(LC_ALL=C comm -12 <(distributions "$target") <(distributions "${earlier[@]}") | tr '\n' ' ')
+            if [[ -n "${shared// /}" ]]; then
+                echo "    already in an earlier layer, left out: $shared"
+                # shellcheck disable=SC2086  # one word per distribution name
+                drop_distributions "$target" $shared
+            fi
+        fi
+        rm -rf "${target:?}/bin"
+        find "$target" -type d -name __pycache__ -prune -exec rm -rf {} +
+        # Pin what this layer holds, so a later layer resolves to the same versions and can rely on it.
+        distributions_with_versions "$target" >> "$constraints"
+        earlier+=("$target")
+    done
+    rm -f "$constraints"
+}
+
+build_app() {
+    rm -rf "$APP_DIR"
+    mkdir -p "$APP_DIR"
+    echo "==> app: copying ${APP_PACKAGES[*]} (those that exist)"
+    copied=()
+    for pkg in "${APP_PACKAGES[@]}"; do
+        if [[ -d "$pkg" ]]; then
+            cp -R "$pkg" "$APP_DIR/"
+            copied+=("$pkg")
+        fi
+    done
+    if [[ ${#copied[@]} -eq 0 ]]; then
+        echo "error: none of ${APP_PACKAGES[*]} exists; run from a Parley checkout" >&2
+        exit 1
     fi
-done
-if [[ ${#copied[@]} -eq 0 ]]; then
-    echo "error: none of ${APP_PACKAGES[*]} exists; run from a Parley checkout" >&2
-    exit 1
+    # Bytecode only; folders that held nothing else (left behind by a package move) go with it.
+    find "$APP_DIR" -type d -name __pycache__ -prune -exec rm -rf {} +
+    find "$APP_DIR" -type f -name '*.py[co]' -delete
+    find "$APP_DIR" -mindepth 1 -type d -empty -delete
+}
+
+if [[ $APP_ONLY -eq 0 ]]; then
+    build_layers
 fi
-# The functions need infra's settings and composition root, not its local server, feeds or scripts.
-rm -rf "$APP_DIR/infra/feeds" "$APP_DIR/infra/scripts" "$APP_DIR/infra/local" "$APP_DIR/infra/samconfig.toml"
-find "$APP_DIR" -type d -name __pycache__ -prune -exec rm -rf {} +
-find "$APP_DIR" -type f -name '*.py[co]' -delete
+build_app
 
 echo "==> summary"
-echo "layer  $(du -sh "$LAYER_DIR" | cut -f1)  $(find "$LAYER_DIR/python" -mindepth 1 -maxdepth 1 -name '*.dist-info' | wc -l | tr -d ' ') distributions"
-echo "app    $(du -sh "$APP_DIR" | cut -f1)  packages: ${copied[*]}"
+if [[ $APP_ONLY -eq 0 ]]; then
+    for layer in "${LAYERS[@]}"; do
+        dir="$BUILD_DIR/layers/$layer"
+        count=$(find "$dir/python" -mindepth 1 -maxdepth 1 -name '*.dist-info' | wc -l | tr -d ' ')
+        printf 'layer %-6s %6s  %s distributions\n' "$layer" "$(du -sh "$dir" | cut -f1)" "$count"
+    done
+fi
+printf 'app          %6s  packages: %s\n' "$(du -sh "$APP_DIR" | cut -f1)" "${copied[*]}"

@@ -13,7 +13,7 @@ from samtranslator.translator.transform import transform
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
-REQUIREMENTS = ROOT / "layers" / "dependencies" / "requirements.txt"
+LAYERS = ROOT / "layers"
 
 
 @pytest.fixture(scope="module")
@@ -76,16 +76,17 @@ def test_every_function_runs_python_3_12_or_newer_on_arm64(template):
         assert version and int(version.group(1)) >= 12, (name, settings["Runtime"])
         assert settings["Architectures"] == ["arm64"], name
         assert settings["Tracing"] == "Active", name
-        assert {"Ref": "DependenciesLayer"} in settings["Layers"], name
+        assert {"Ref": "BaseLayer"} in settings["Layers"], name
 
 
-def test_the_dependencies_layer_is_built_for_the_functions_runtime_and_architecture(template):
-    layer = template["Resources"]["DependenciesLayer"]
-    assert layer["Type"] == "AWS::Serverless::LayerVersion"
-    props = layer["Properties"]
-    assert props["ContentUri"] == "build/layer/"
-    assert props["CompatibleRuntimes"] == [template["Globals"]["Function"]["Runtime"]]
-    assert props["CompatibleArchitectures"] == ["arm64"]
+def test_the_layers_are_built_for_the_functions_runtime_and_architecture(template):
+    layers = resources_of(template, "AWS::Serverless::LayerVersion")
+    assert sorted(layers) == ["AgentLayer", "ApiLayer", "BaseLayer"]
+    for name, layer in layers.items():
+        props = layer["Properties"]
+        assert props["ContentUri"] == f"build/layers/{name.removesuffix('Layer').lower()}/", name
+        assert props["CompatibleRuntimes"] == [template["Globals"]["Function"]["Runtime"]], name
+        assert props["CompatibleArchitectures"] == ["arm64"], name
 
 
 def test_the_table_has_exactly_the_single_table_keys_indexes_and_ttl(template):
@@ -188,7 +189,8 @@ def test_the_outputs_give_the_api_url_table_name_and_secret_arn(template):
 def test_the_layer_requirements_leave_out_what_the_runtime_ships_and_the_local_server():
     names = {
         re.split(r"[\s\[<>=!~;]", line, maxsplit=1)[0].lower().replace("_", "-")
-        for line in REQUIREMENTS.read_text().splitlines()
+        for layer in ("base", "api", "agent")
+        for line in (LAYERS / layer / "requirements.txt").read_text().splitlines()
         if line.strip() and not line.lstrip().startswith("#")
     }
     assert names == {
