@@ -227,9 +227,8 @@ def test_a_model_that_fails_after_staging_keeps_the_ticket(service) -> None:
 def test_a_hanging_model_is_abandoned_at_the_timeout_and_can_act_no_more(service) -> None:
     late_order = tool_call("stage_order", symbol="AAPL", side="buy", quantity="1")
     bot, model = agent(service, sleeping(0.6, then=late_order), "done", timeout_seconds=0.2)
-    started = time.perf_counter()
     reply = bot.respond("alice", [], "buy one apple, slowly")
-    assert time.perf_counter() - started < 1.0
+    assert len(model.received) == 1  # answered while the model was still asleep on its first request
     assert reply == AgentTurn(text=FALLBACK, tickets=[], proposals=[])
     deadline = time.perf_counter() + 5
     while len(model.received) < 2 and time.perf_counter() < deadline:

@@ -307,10 +307,8 @@ def test_a_buy_limit_far_below_the_market_rests_as_an_open_order_with_a_cli_toke
 def test_the_server_exits_promptly_when_terminated(tmp_path):
     servers = start_server(tmp_path, SECRET)
     server = next(servers)
-    started = time.monotonic()
     with pytest.raises(StopIteration):
-        next(servers)
-    assert time.monotonic() - started < STOP_TIMEOUT
+        next(servers)  # terminates, waits STOP_TIMEOUT at most, kills (exit -9) if it did not stop
     # Uvicorn shuts down gracefully, then re-raises the SIGTERM it caught, so the exit status is -SIGTERM.
     assert server.process.returncode in (0, -signal.SIGTERM), server.logs()
     assert "Finished server process" in server.stderr.read_text(errors="replace"), server.logs()
