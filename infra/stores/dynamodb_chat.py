@@ -1,28 +1,41 @@
-"""DynamoDB repositories for price alerts and conversation memory, on the table and helpers of ``dynamodb``.
+"""DynamoDB repositories for price alerts and conversation memory, on the table helpers of ``dynamodb_table``.
 
-The keys and access patterns are listed with the others at the top of ``core.store.dynamodb``.
+The keys and access patterns are listed with the others at the top of ``infra.stores.dynamodb``.
 """
 
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import datetime
 
 from core.alerts import Alert, AlertStatus
-from core.errors import NotFound
+from core.errors import AlreadyExists, NotFound
 from core.memory import ChatTurn
-from core.store import ports
-from core.store.codec import dump, key_time
-from core.store.dynamodb import Item, _attrs, _ConditionFailed, _epoch, _records, _Repo, _Versioned
+from core.ports import store as ports
+from infra.stores.codec import dump, key_time
+from infra.stores.dynamodb_table import (
+    MAX_TRANSACTION_ITEMS,
+    Item,
+    Repo,
+    Versioned,
+    Write,
+    already_exists,
+    attrs,
+    create,
+    delete_existing,
+    epoch,
+    from_items,
+)
 
 
-class DynamoAlerts(_Versioned[Alert], ports.AlertRepository):
+class DynamoAlerts(Versioned[Alert], ports.AlertRepository):
     model, noun, prefix, sk = Alert, "Alert", "ALERT#", "ALERT"
 
-    def _item(self, alert: Alert, text: str) -> Item:
+    def item(self, alert: Alert, text: str) -> Item:
         when = f"{key_time(alert.created_at)}#{alert.id}"
         active = alert.status is AlertStatus.ACTIVE
         keys = {"GSI2PK": f"ACTIVE_ALERTS#{alert.symbol}", "GSI2SK": when} if active else {}
-        return _attrs(
+        return attrs(
             PK=f"ALERT#{alert.id}",
             SK="ALERT",
             GSI1PK=f"ACCOUNT#{alert.account_id}#ALERTS",
@@ -33,17 +46,15 @@ class DynamoAlerts(_Versioned[Alert], ports.AlertRepository):
         )
 
     def delete(self, alert_id: str) -> None:
-        try:
-            self.table.delete(f"ALERT#{alert_id}", "ALERT", "attribute_exists(PK)")
-        except _ConditionFailed:
-            raise NotFound(f"Alert {alert_id} not found.", alert_id=alert_id) from None
+        missing = NotFound(f"Alert {alert_id} not found.", alert_id=alert_id)
+        self.table.write(delete_existing(f"ALERT#{alert_id}", "ALERT", missing))
 
     def list_for_account(self, account_id: str) -> list[Alert]:
         items = self.table.query("GSI1PK = :pk", index="GSI1", forward=False, pk=f"ACCOUNT#{account_id}#ALERTS")
-        return _records(Alert, items)
+        return from_items(Alert, items)
 
     def list_active_for_symbol(self, symbol: str) -> list[Alert]:
-        return _records(Alert, self.table.query("GSI2PK = :pk", index="GSI2", pk=f"ACTIVE_ALERTS#{symbol}"))
+        return from_items(Alert, self.table.query("GSI2PK = :pk", index="GSI2", pk=f"ACTIVE_ALERTS#{symbol}"))
 
 
 def _escaped(part: str) -> str:
@@ -55,18 +66,39 @@ def _conversation(account_id: str, thread: str) -> str:
     return f"CONVERSATION#{_escaped(account_id)}#{_escaped(thread)}"
 
 
-class DynamoConversations(_Repo, ports.ConversationRepository):
-    def append(self, turn: ChatTurn) -> None:
-        expires_at = _epoch(turn.expires_at)
-        item = _attrs(
+class DynamoConversations(Repo, ports.ConversationRepository):
+    def _writes(self, turn: ChatTurn) -> list[Write]:
+        """The turn and its id marker, each created only if absent. The marker holds the id even when a retry
+        brings the same turn with another time (another SK)."""
+        expires_at = epoch(turn.expires_at)
+        item = attrs(
             PK=_conversation(turn.account_id, turn.thread),
             SK=f"{key_time(turn.time)}#{turn.id}",
             expires_at=expires_at,
             data=dump(turn),
         )
-        # The marker holds the id even when a retry brings the same turn with another time (another SK).
-        marker = _attrs(PK=f"TURN#{turn.id}", SK="TURN", expires_at=expires_at)
-        self.table.create_all([item, marker])  # False: the id is stored already, and nothing was written
+        marker = attrs(PK=f"TURN#{turn.id}", SK="TURN", expires_at=expires_at)
+        taken = already_exists(f"Turn {turn.id} is already stored.", turn_id=turn.id)
+        return [create(item, taken), create(marker, taken)]
+
+    def append(self, turn: ChatTurn) -> None:
+        with suppress(AlreadyExists):  # the id is stored already, and the transaction wrote nothing
+            self.table.write_all(self._writes(turn))
+
+    def append_many(self, turns: list[ChatTurn]) -> None:
+        """One transaction for the turns and their markers (50 turns a call: 100 actions). A transaction is
+        refused whole if any turn id is taken, so then the others are stored one by one."""
+        first: dict[str, ChatTurn] = {}
+        for turn in turns:  # one action per key in a transaction: the first turn of each id
+            first.setdefault(turn.id, turn)
+        distinct = list(first.values())
+        size = MAX_TRANSACTION_ITEMS // 2
+        for chunk in (distinct[start : start + size] for start in range(0, len(distinct), size)):
+            try:
+                self.table.write_all([write for turn in chunk for write in self._writes(turn)])
+            except AlreadyExists:
+                for turn in chunk:
+                    self.append(turn)
 
     def recent(self, account_id: str, thread: str, *, limit: int, now: datetime) -> list[ChatTurn]:
         if limit <= 0:
@@ -77,6 +109,6 @@ class DynamoConversations(_Repo, ports.ConversationRepository):
             filter="expires_at > :now",
             page=limit,
             pk=_conversation(account_id, thread),
-            now=_epoch(now),
+            now=epoch(now),
         )
-        return _records(ChatTurn, items, limit)[::-1]
+        return from_items(ChatTurn, items, limit)[::-1]

@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from core.store.ports import Store
-from core.store.sqlite import open_sqlite_store
+from core.ports.store import Store
+from infra.stores.memory import MemoryStore
+from infra.stores.sqlite import open_sqlite_store
 
 TABLE = "parley-test"
 
@@ -30,7 +31,7 @@ def dynamodb_client(aws_env: None) -> Iterator[Any]:
     import boto3
     from moto import mock_aws
 
-    from core.store.dynamodb import create_table
+    from infra.stores.dynamodb import create_table
 
     with mock_aws():
         client = boto3.client("dynamodb")
@@ -43,13 +44,15 @@ def sqlite_path(tmp_path: Path) -> str:
     return str(tmp_path / "nested" / "dir" / "parley.db")
 
 
-@pytest.fixture(params=["sqlite", "dynamodb"])
+@pytest.fixture(params=["sqlite", "dynamodb", "memory"])
 def store(request: pytest.FixtureRequest, sqlite_path: str) -> Iterator[Store]:
     """Every adapter in turn, empty."""
     if request.param == "sqlite":
         opened = open_sqlite_store(sqlite_path)
+    elif request.param == "memory":
+        opened = MemoryStore()
     else:
-        from core.store.dynamodb import open_dynamodb_store
+        from infra.stores.dynamodb import open_dynamodb_store
 
         opened = open_dynamodb_store(TABLE, request.getfixturevalue("dynamodb_client"))
     try:

@@ -19,9 +19,9 @@ from core.errors import AlreadyExists, ConcurrentUpdate, NotFound, StoreError
 from core.market import Quote
 from core.orders import Fill, Order, OrderStatus, OrderType, Side
 from core.portfolio import Position
+from core.ports.store import IdempotencyStatus, Store
 from core.risk_limits import RiskLimits
-from core.store.ports import IdempotencyStatus, Store
-from core.store.sqlite import open_sqlite_store
+from infra.stores.sqlite import open_sqlite_store
 
 TABLE = "parley-test"  # the table the dynamodb_client fixture creates
 
@@ -286,8 +286,9 @@ def test_an_order_joins_the_open_set_when_accepted_and_leaves_it_when_filled_or_
 
 
 def test_a_fill_is_recorded_once_per_id(store: Store) -> None:
-    assert store.fills.add(make_fill(price=BIG, quantity=TINY)) is True
-    assert store.fills.add(make_fill(price=Decimal("1"), time=at(30))) is False
+    store.fills.add(make_fill(price=BIG, quantity=TINY))
+    with pytest.raises(AlreadyExists):
+        store.fills.add(make_fill(price=Decimal("1"), time=at(30)))
     [fill] = store.fills.list_for_account("acct-1")
     assert str(fill.price) == str(BIG)
     assert str(fill.quantity) == str(TINY)
@@ -593,7 +594,7 @@ def test_sqlite_store_is_usable_again_after_reopening_the_same_file(sqlite_path:
 
 
 def test_importing_the_store_package_does_not_load_boto3() -> None:
-    code = "import sys, core.store, core.store.sqlite; sys.exit('boto3' in sys.modules)"
+    code = "import sys, infra.stores, infra.stores.sqlite; sys.exit('boto3' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
 
 
@@ -631,7 +632,7 @@ class _SmallPages:
 
 
 def test_dynamodb_queries_follow_every_page(dynamodb_client: Any) -> None:
-    from core.store.dynamodb import open_dynamodb_store
+    from infra.stores.dynamodb import open_dynamodb_store
 
     target = open_dynamodb_store(TABLE, _SmallPages(dynamodb_client))
     for n in range(5):
@@ -652,7 +653,7 @@ def test_dynamodb_queries_follow_every_page(dynamodb_client: Any) -> None:
 def test_dynamodb_failures_become_store_errors_from_the_cause(dynamodb_client: Any) -> None:
     from botocore.exceptions import ClientError
 
-    from core.store.dynamodb import open_dynamodb_store
+    from infra.stores.dynamodb import open_dynamodb_store
 
     target = open_dynamodb_store("no-such-table", dynamodb_client)
     with pytest.raises(StoreError) as raised:
@@ -661,7 +662,7 @@ def test_dynamodb_failures_become_store_errors_from_the_cause(dynamodb_client: A
 
 
 def test_dynamodb_idempotency_expiry_is_an_epoch_number_for_ttl(dynamodb_client: Any) -> None:
-    from core.store.dynamodb import open_dynamodb_store
+    from infra.stores.dynamodb import open_dynamodb_store
 
     open_dynamodb_store(TABLE, dynamodb_client).idempotency.claim("k1", "fp", now=T0, ttl_seconds=90)
     key = {"PK": {"S": "IDEMPOTENCY#k1"}, "SK": {"S": "RECORD"}}
@@ -670,7 +671,7 @@ def test_dynamodb_idempotency_expiry_is_an_epoch_number_for_ttl(dynamodb_client:
 
 
 def test_dynamodb_order_keeps_open_index_keys_only_while_working(dynamodb_client: Any) -> None:
-    from core.store.dynamodb import open_dynamodb_store
+    from infra.stores.dynamodb import open_dynamodb_store
 
     target = open_dynamodb_store(TABLE, dynamodb_client)
     key = {"PK": {"S": "ORDER#O1"}, "SK": {"S": "ORDER"}}
@@ -688,7 +689,7 @@ def test_a_record_written_by_newer_code_with_an_extra_field_still_loads() -> Non
     from datetime import UTC, datetime
 
     from core.accounts import Account
-    from core.store.codec import load
+    from infra.stores.codec import load
 
     newer = Account(id="a1", created_at=datetime(2026, 1, 1, tzinfo=UTC)).model_dump(mode="json")
     newer["field_added_later"] = {"x": 1}

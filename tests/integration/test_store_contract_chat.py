@@ -12,8 +12,8 @@ import pytest
 from core.alerts import Alert, AlertCondition, AlertStatus
 from core.errors import AlreadyExists, ConcurrentUpdate, NotFound, StoreError
 from core.memory import ChatTurn, Speaker
-from core.store.ports import Store
-from core.store.sqlite import open_sqlite_store
+from core.ports.store import Store
+from infra.stores.sqlite import open_sqlite_store
 
 TABLE = "parley-test"  # the table the dynamodb_client fixture creates
 
@@ -290,7 +290,7 @@ def _item(client: Any, pk: str, sk: str) -> dict[str, Any] | None:
 
 
 def test_dynamodb_alert_keeps_active_index_keys_only_while_active(dynamodb_client: Any) -> None:
-    from core.store.dynamodb import open_dynamodb_store
+    from infra.stores.dynamodb import open_dynamodb_store
 
     target = open_dynamodb_store(TABLE, dynamodb_client)
     alert = target.alerts.add(make_alert())
@@ -306,7 +306,7 @@ def test_dynamodb_alert_keeps_active_index_keys_only_while_active(dynamodb_clien
 
 
 def test_dynamodb_turn_expiry_is_an_epoch_number_for_ttl(dynamodb_client: Any) -> None:
-    from core.store.dynamodb import open_dynamodb_store
+    from infra.stores.dynamodb import open_dynamodb_store
 
     open_dynamodb_store(TABLE, dynamodb_client).conversations.append(make_turn(thread="telegram:1#2"))
     found = dynamodb_client.query(
@@ -335,7 +335,7 @@ class _SmallPages:
 
 
 def test_dynamodb_alert_and_turn_queries_follow_every_page(dynamodb_client: Any) -> None:
-    from core.store.dynamodb import open_dynamodb_store
+    from infra.stores.dynamodb import open_dynamodb_store
 
     target = open_dynamodb_store(TABLE, _SmallPages(dynamodb_client))
     for n in range(5):
@@ -352,7 +352,7 @@ def test_dynamodb_alert_and_turn_queries_follow_every_page(dynamodb_client: Any)
 def test_dynamodb_alert_and_turn_failures_become_store_errors_from_the_cause(dynamodb_client: Any) -> None:
     from botocore.exceptions import ClientError
 
-    from core.store.dynamodb import open_dynamodb_store
+    from infra.stores.dynamodb import open_dynamodb_store
 
     target = open_dynamodb_store("no-such-table", dynamodb_client)
     for attempt in (
