@@ -21,12 +21,12 @@ from core.instruments import Instrument
 from core.market import Quote
 from core.orders import Order, OrderRequest, OrderStatus
 from core.ports.store import UnitOfWork
-from core.risk import RiskDecision, reference_price
+from core.risk import RiskDecision, check_order, reference_price
 from core.usecases import execution, orders
 from core.usecases.accounts import AccountRef, get_account
 from core.usecases.deps import Deps
 from core.usecases.journal import audit_decision, change_status
-from core.usecases.risk_gate import decide, recent_orders
+from core.usecases.risk_gate import gather, recent_orders
 
 TICKET_TTL = timedelta(minutes=2)
 CODE_DIGITS = 4
@@ -78,8 +78,9 @@ def _stage(
 ) -> tuple[Ticket | None, RiskDecision, Order]:
     now = deps.now()
     recent = recent_orders(uow, account, now, at_least=TICKET_TTL)
-    decision = decide(deps, uow, account, request, recent=recent)
-    quote = uow.quotes.get(request.symbol)
+    ctx = gather(deps, uow, account, request, recent=recent)
+    decision = check_order(request, ctx)
+    quote = ctx.quote
     order = uow.orders.add(Order(
         **request.model_dump(), id=new_id(), account_id=account.id, created_at=now, updated_at=now,
         source=source, request_fingerprint=request.fingerprint(),
@@ -87,7 +88,7 @@ def _stage(
     ))
     audit_decision(uow, account.id, order.id, decision, request)
     if not decision.approved:
-        return None, decision, orders.route(deps, uow, order, decision)
+        return None, decision, orders.route(deps, uow, order, decision, quote)
     order.confirmation_code = _fresh_code(recent, now)
     order.confirm_by = now + TICKET_TTL
     change_status(uow, now, order, OrderStatus.PENDING_CONFIRMATION, source)
@@ -116,13 +117,14 @@ def confirm_order(deps: Deps, account: AccountRef, code: str) -> Order:
                 code="ticket_expired", order_id=order.id,
             )
         request = order.request()
-        decision = decide(deps, uow, account, request, recent=recent, exclude_order_id=order.id)
+        ctx = gather(deps, uow, account, request, recent=recent, exclude_order_id=order.id)
+        decision = check_order(request, ctx)
         audit_decision(uow, account.id, order.id, decision, request)
+        quote = ctx.quote
         if not decision.approved:
-            order = orders.route(deps, uow, order, decision)
+            order = orders.route(deps, uow, order, decision, quote)
             uow.commit()
             orders.raise_if_rejected(order, decision)
-        quote = uow.quotes.get(order.symbol)
         drift = _drift(order, quote)
         if quote is not None and drift is not None and drift > account.limits.confirmation_drift_percent:
             moved = f"price moved {drift:.2f}% since the ticket"

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from core.errors import AlreadyExists, Conflict, IdempotencyKeyReused, InvalidRequest, NotFound, RiskRejected
 from core.ids import derived_id, new_id
+from core.market import Quote
 from core.orders import Order, OrderRequest, OrderStatus
 from core.ports.store import Store, UnitOfWork
-from core.risk import RiskDecision
+from core.risk import RiskDecision, check_order
 from core.usecases import execution
 from core.usecases.accounts import AccountRef, get_account
 from core.usecases.deps import Deps
 from core.usecases.journal import audit_decision, change_status
-from core.usecases.risk_gate import decide
+from core.usecases.risk_gate import decide, gather
 
 
 def place_order(
@@ -32,14 +33,15 @@ def place_order(
     order_id = derived_id(account.id, idempotency_key) if idempotency_key else new_id()
     try:
         with deps.store.unit() as uow:
-            decision = decide(deps, uow, account, request)
+            ctx = gather(deps, uow, account, request)
+            decision = check_order(request, ctx)
             now = deps.now()
             order = uow.orders.add(Order(
                 **request.model_dump(), id=order_id, account_id=account.id, created_at=now, updated_at=now,
                 source=source, request_fingerprint=fingerprint,
             ))
             audit_decision(uow, account.id, order.id, decision, request)
-            order = route(deps, uow, order, decision)
+            order = route(deps, uow, order, decision, ctx.quote)
             uow.commit()
     except AlreadyExists as taken:
         if not idempotency_key:
@@ -48,14 +50,14 @@ def place_order(
     return raise_if_rejected(order, decision)
 
 
-def route(deps: Deps, uow: UnitOfWork, order: Order, decision: RiskDecision) -> Order:
+def route(deps: Deps, uow: UnitOfWork, order: Order, decision: RiskDecision, quote: Quote | None) -> Order:
     """An approved order goes to the broker; a rejected one is stored as rejected, and the caller raises
     ``raise_if_rejected`` once the unit is committed, so the rejection is kept."""
     if not decision.approved:
         order.reject_codes = [r.code for r in decision.reasons]
         change_status(uow, deps.now(), order, OrderStatus.REJECTED, "risk", decision.message)
         return uow.orders.update(order)
-    return execution.submit(deps, uow, order, order.source, uow.quotes.get(order.symbol))
+    return execution.submit(deps, uow, order, order.source, quote)
 
 
 def raise_if_rejected(order: Order, decision: RiskDecision) -> Order:

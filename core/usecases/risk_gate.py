@@ -28,7 +28,7 @@ def recent_orders(
     return uow.orders.list_for_account(account.id, since=now - recent_window(account, at_least))
 
 
-def decide(
+def gather(
     deps: Deps,
     uow: UnitOfWork | Store,
     account: Account,
@@ -36,10 +36,11 @@ def decide(
     *,
     recent: list[Order] | None = None,
     exclude_order_id: str | None = None,
-) -> RiskDecision:
-    """Run the gate on ``request`` for ``account``, reading through ``uow`` (or the store, for a what-if).
-    ``recent`` may pass orders the caller already read
-    (at least the gate's window); ``exclude_order_id`` is an order being resumed, not its own duplicate."""
+) -> RiskContext:
+    """What the gate needs for ``request``, read through ``uow`` (or the store, for a what-if). ``recent``
+    may pass orders the caller already read (at least the gate's window); ``exclude_order_id`` is an order
+    being resumed, which is not its own duplicate. The use case reuses the context (its quote, its
+    positions) instead of reading them again."""
     now = deps.now()
     positions = uow.positions.list_for_account(account.id)
     symbols = sorted({p.symbol for p in positions} | {request.symbol})
@@ -48,18 +49,20 @@ def decide(
         recent = recent_orders(uow, account, now)
     since = now - recent_window(account)
     today = now.date()
-    return check_order(
-        request,
-        RiskContext(
-            account=account,
-            instrument=deps.catalog.get(request.symbol),
-            quote=quotes.get(request.symbol),
-            now=now,
-            positions=positions,
-            instruments={s: deps.catalog.get(s) for s in symbols},
-            quotes=quotes,
-            recent_orders=[o for o in recent if o.id != exclude_order_id and o.created_at >= since],
-            realised_pnl_today=sum((p.realised_on(today) for p in positions), Decimal(0)),
-            global_kill_switch=settings.global_kill_switch,
-        ),
+    return RiskContext(
+        account=account,
+        instrument=deps.catalog.get(request.symbol),
+        quote=quotes.get(request.symbol),
+        now=now,
+        positions=positions,
+        instruments={s: deps.catalog.get(s) for s in symbols},
+        quotes=quotes,
+        recent_orders=[o for o in recent if o.id != exclude_order_id and o.created_at >= since],
+        realised_pnl_today=sum((p.realised_on(today) for p in positions), Decimal(0)),
+        global_kill_switch=settings.global_kill_switch,
     )
+
+
+def decide(deps: Deps, uow: UnitOfWork | Store, account: Account, request: OrderRequest, **options) -> RiskDecision:
+    """Gather and run the gate in one step, for callers that need only the decision."""
+    return check_order(request, gather(deps, uow, account, request, **options))
