@@ -12,6 +12,7 @@ from moto import mock_aws
 from core import usecases as uc
 from core.risk_limits import RiskLimits
 from infra.stores.dynamodb import create_table
+from tests.functional.aws_calls import api_order_calls, chat_order_calls
 from tests.functional.conftest import Api, LambdaContext, http_event, load_handler, seed
 
 UNBOUNDED = RiskLimits(
@@ -65,3 +66,13 @@ def test_post_order_latency_on_sqlite(benchmark, sqlite_api, say) -> None:
 
 def test_post_order_latency_on_dynamodb_under_moto(benchmark, dynamodb_api, say) -> None:
     post_orders(benchmark, dynamodb_api, say, "DynamoDB (moto)")
+
+
+def test_aws_calls_of_a_chat_order_and_an_api_order_on_dynamodb(dynamodb_api, say) -> None:
+    token = dynamodb_api.token("alice")
+    chat = chat_order_calls(dynamodb_api, token)
+    api = api_order_calls(dynamodb_api, token, "calls-1")
+    for label, calls, goal in (("chat order (staged + confirmed, POST /v1/chat)", chat, 12),
+                               ("market order (POST /v1/orders)", api, 6)):
+        detail = ", ".join(f"{count} {name}" for name, count in sorted(calls.items()))
+        say(f"AWS calls of a {label}: {sum(calls.values())} (goal <= {goal}): {detail}")
