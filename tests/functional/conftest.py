@@ -94,7 +94,8 @@ class Api:
         return issue_token(uc.get_account(self.deps, account_id), SECRET, timedelta(hours=1))
 
     def quote(self, symbol: str, bid: str, ask: str) -> None:
-        uc.on_quote(self.deps,
+        uc.on_quote(
+            self.deps,
             Quote(symbol=symbol, bid=Decimal(bid), ask=Decimal(ask), last=Decimal(ask), time=datetime.now(UTC))
         )
 

@@ -31,7 +31,8 @@ def platform(tmp_path) -> Iterator[Platform]:
     settings = Settings(store_url=f"sqlite:///{tmp_path / 'p.db'}", feed="off", state_dir=tmp_path)
     platform = build_platform(settings, secret="x" * 40)
     uc.ensure_account(platform.deps, ACCOUNT)
-    uc.on_quote(platform.deps,
+    uc.on_quote(
+        platform.deps,
         Quote(symbol="AAPL", bid=Decimal("229.90"), ask=Decimal("230.10"), time=datetime.now(UTC))
     )
     yield platform
