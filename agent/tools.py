@@ -1,4 +1,4 @@
-"""The LLM agent's tools: thin calls into the trading service for one account, built for one turn.
+"""The LLM agent's tools: thin calls into the use cases for one account, built for one turn.
 
 The account id is bound by closure when the tools are built, so no tool takes an account argument and
 the model cannot reach another account. No tool confirms, executes, cancels, changes limits or flips a
