@@ -35,8 +35,9 @@ store from both.
 #   positions.get/save/list      get/put by key; query PK = ACCOUNT#<acct> AND begins_with(SK, POSITION#)
 #   quotes.put/get/get_many      put only if absent or older (quote_time < new); get; batch_get_item in
 #                                chunks of 100 keys, asking again for UnprocessedKeys
-#   quotes_and_settings          one batch_get_item: the quote keys and SYSTEM/SETTINGS together
-#   audit.append/list            put keyed by record id; query GSI1 ascending
+#   quotes_and_settings          one batch_get_item: the quote keys and SYSTEM/SETTINGS together (in a unit
+#                                that saved settings, its own settings and one batch_get_item of the quotes)
+#   audit.append/list            put keyed by record id if absent (AlreadyExists); query GSI1 ascending
 #   idempotency.claim/complete   put if absent or expired (expires_at <= now); release deletes
 #   settings.get/save            get/put SYSTEM/SETTINGS
 #   alerts.get/add/update        get/put by key; delete is conditional on attribute_exists(PK) (NotFound);
@@ -53,11 +54,14 @@ store from both.
 #                                until ``limit`` live turns are found or the partition ends; then reversed
 #
 #   unit of work                 get by key sees the unit's own writes; queries read the table. Writes wait
-#                                in the unit, one per key, each with its condition, and commit() sends them
-#                                as one transact_write_items (a single write as one conditional put/delete).
-#                                A refused condition cancels them all; its CancellationReasons entry names
-#                                the write, whose domain error is raised. More than 100 writes (the
-#                                transaction limit) raise StoreError at commit before anything is sent.
+#                                in the unit, one per key, each with its condition; a second write to a key
+#                                replaces the first under the first one's condition (add then update: one
+#                                conditional create of the result). commit() sends them as one
+#                                transact_write_items (a single write as one conditional put/delete). A
+#                                refused condition cancels them all; its CancellationReasons entry names the
+#                                write, whose domain error is raised. More than 100 writes (the transaction
+#                                limit) raise StoreError at commit before anything is sent. Quote puts go
+#                                out at once even through a unit: they are not part of units.
 #
 # Every create is conditional on attribute_not_exists(PK) and every versioned write on the stored version,
 # so a retried request never writes twice or over a newer record. Base-table reads are strongly consistent;
