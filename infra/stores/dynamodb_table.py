@@ -284,6 +284,12 @@ class UnitTable(Table):
     A second write to a key replaces the first but keeps the first one's condition, so what commit checks is
     the stored item the unit started from. The second write's own condition is checked at once against the
     buffered item: a refused write raises here and dooms the unit (commit raises it again, sending nothing).
+
+    Reads are remembered too (an identity map): an item the unit has read by key, or met in a strongly
+    consistent base-table query, is not read again, and a key inside a ``begins_with`` range the unit has
+    queried whole is known to be absent. A use case that lists the account's positions for the risk gate
+    therefore books a fill without another round trip. This is safe because every write of the unit is
+    conditional on what it read: if the item changed meanwhile, commit() fails and nothing is kept.
     """
 
     def __init__(self, table: Table) -> None:
@@ -292,6 +298,8 @@ class UnitTable(Table):
         self._writes: dict[Key, Write] = {}
         self._failure: Exception | None = None
         self._closed = False
+        self._seen: dict[Key, Item | None] = {}
+        self._covered: set[tuple[str, str]] = set()  # (PK, SK prefix) ranges read whole
 
     def write(self, write: Write) -> None:
         if self._closed:
@@ -308,7 +316,34 @@ class UnitTable(Table):
     def get(self, pk: str, sk: str) -> Item | None:
         if (pk, sk) in self._writes:
             return self._writes[(pk, sk)].item
-        return self._table.get(pk, sk)
+        if (pk, sk) in self._seen:
+            return self._seen[(pk, sk)]
+        if any(pk == covered and sk.startswith(prefix) for covered, prefix in self._covered):
+            return None
+        found = self._table.get(pk, sk)
+        self._seen[(pk, sk)] = found
+        return found
+
+    def query(
+        self,
+        key: str,
+        *,
+        index: str | None = None,
+        forward: bool = True,
+        filter: str | None = None,
+        page: int | None = None,
+        **values: str | Decimal,
+    ) -> Iterator[Item]:
+        """Pass through; a base-table query's items (strongly consistent) are remembered for ``get``."""
+        items = self._table.query(key, index=index, forward=forward, filter=filter, page=page, **values)
+        if index is not None or filter is not None:
+            yield from items
+            return
+        for item in items:
+            self._seen.setdefault((item["PK"]["S"], item["SK"]["S"]), item)
+            yield item
+        if key == "PK = :pk AND begins_with(SK, :prefix)" and not page:
+            self._covered.add((str(values["pk"]), str(values["prefix"])))
 
     def buffered(self, pk: str, sk: str) -> bool:
         return (pk, sk) in self._writes

@@ -248,3 +248,27 @@ def test_append_many_sends_fifty_turns_a_transaction(dynamo: DynamoStore, calls:
     dynamo.conversations.append_many([make_turn(f"t{n:03d}", time=T0, ttl=HOUR) for n in range(120)])
     assert calls == ["TransactWriteItems"] * 3
     assert len(dynamo.conversations.recent("acct-1", "telegram:12345", limit=200, now=T0)) == 120
+
+
+def test_a_unit_reads_a_position_once_and_knows_one_it_listed_is_absent(
+    dynamo: DynamoStore, calls: list[str]
+) -> None:
+    dynamo.positions.save(make_position(symbol="AAPL"))
+    calls.clear()
+    with dynamo.unit() as uow:
+        listed = uow.positions.list_for_account("acct-1")
+        assert [p.symbol for p in listed] == ["AAPL"]
+        assert uow.positions.get("acct-1", "AAPL") == listed[0]  # met in the query: not read again
+        assert uow.positions.get("acct-1", "MSFT") is None  # inside the range read whole: known absent
+    assert calls == ["Query"]
+
+
+def test_a_position_remembered_by_a_unit_and_changed_meanwhile_fails_the_commit(dynamo: DynamoStore) -> None:
+    dynamo.positions.save(make_position(symbol="AAPL"))
+    with pytest.raises(ConcurrentUpdate), dynamo.unit() as uow:
+        remembered = uow.positions.list_for_account("acct-1")[0]
+        elsewhere = dynamo.positions.get("acct-1", "AAPL")
+        dynamo.positions.save(elsewhere.model_copy(update={"quantity": Decimal(5)}))  # another writer
+        uow.positions.save(remembered.model_copy(update={"quantity": Decimal(7)}))
+        uow.commit()
+    assert dynamo.positions.get("acct-1", "AAPL").quantity == Decimal(5)
