@@ -22,7 +22,7 @@ from pydantic import (
     model_validator,
 )
 
-from core.orders import OrderRequest
+from core.orders import OrderRequest, request_fields
 
 
 def _plain(value: Decimal) -> str:
@@ -61,21 +61,12 @@ class _PlaceOrderBase(_Intent):
         return OrderRequest(**self.model_dump(exclude={"intent"}))
 
 
-def _as_written(annotation: Any) -> Any:
-    """An order field as an intent carries it: decimals serialise with the digits as typed."""
-    if annotation is Decimal:
-        return Dec
-    if annotation == Decimal | None:
-        return Dec | None
-    return annotation
-
-
 # The order's fields are declared once, on OrderRequest; the intent adds only its tag.
 PlaceOrder: type[_PlaceOrderBase] = create_model(
     "PlaceOrder",
     __base__=_PlaceOrderBase,
     intent=(Literal["place_order"], "place_order"),
-    **{name: (_as_written(field.annotation), field) for name, field in OrderRequest.model_fields.items()},
+    **request_fields(decimal_as=Dec),
 )
 
 

@@ -20,7 +20,7 @@ from agent.replies import ticket_summary
 from core import usecases as uc
 from core.alerts import Alert, AlertCondition
 from core.errors import InvalidRequest, ParleyError
-from core.orders import Order, OrderRequest
+from core.orders import Order, OrderRequest, request_fields
 from core.usecases import Ticket
 
 ORDER_LIST_LIMIT = 20
@@ -84,15 +84,6 @@ class ListOrdersArgs(_Args):
     open_only: bool = Field(default=True, description="Only working orders (true) or recent orders of any state")
 
 
-def _string_typed(annotation: Any) -> Any:
-    """The tool-schema view of an order field: decimals become DecimalText, optional ones stay optional."""
-    if annotation is Decimal:
-        return DecimalText
-    if annotation == Decimal | None:
-        return DecimalText | None
-    return annotation
-
-
 class _OrderArgsBase(_Args):
     def to_request(self) -> OrderRequest:
         try:
@@ -105,10 +96,7 @@ class _OrderArgsBase(_Args):
 OrderArgs: type[_OrderArgsBase] = create_model(
     "OrderArgs",
     __base__=_OrderArgsBase,
-    **{
-        name: (_string_typed(field.annotation), field)
-        for name, field in OrderRequest.model_fields.items()
-    },
+    **request_fields(decimal_as=DecimalText),
 )
 
 

@@ -7,8 +7,10 @@ import json
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic.fields import FieldInfo
 
 from core.errors import IllegalTransition, InvalidRequest
 from core.instruments import Instrument
@@ -180,6 +182,20 @@ class OrderRequest(BaseModel):
         """A stable hash of the request, to tell a retry from a different request under one key."""
         canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def request_fields(decimal_as: Any) -> dict[str, tuple[Any, FieldInfo]]:
+    """OrderRequest's fields, to build a model that carries them another way (the chat intent, the LLM tool
+    schema): each field keeps its constraints, a Decimal annotation becomes ``decimal_as``."""
+
+    def annotation(declared: Any) -> Any:
+        if declared is Decimal:
+            return decimal_as
+        if declared == Decimal | None:
+            return decimal_as | None
+        return declared
+
+    return {name: (annotation(field.annotation), field) for name, field in OrderRequest.model_fields.items()}
 
 
 class Order(OrderRequest):

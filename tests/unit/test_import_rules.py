@@ -44,14 +44,14 @@ def module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def imported_modules(source: str, module: str, is_package: bool = False) -> set[str]:
-    """Every module a source imports, at any depth (functions and TYPE_CHECKING blocks too), with relative
-    imports made absolute. ``from a import b`` counts as importing ``a`` and the candidate ``a.b``."""
-    found: set[str] = set()
+def imports(source: str, module: str, is_package: bool = False) -> list[tuple[str, list[str]]]:
+    """(module, names) for every import statement at any depth (functions and TYPE_CHECKING blocks too),
+    relative imports made absolute: ``import a.b`` gives ("a.b", []), ``from a import b`` ("a", ["b"])."""
+    found: list[tuple[str, list[str]]] = []
     package = module if is_package else module.rpartition(".")[0]
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
+            found.extend((alias.name, []) for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
             if node.level:
                 base = package.split(".")
@@ -59,8 +59,16 @@ def imported_modules(source: str, module: str, is_package: bool = False) -> set[
                 origin = ".".join([*base, node.module] if node.module else base)
             else:
                 origin = node.module or ""
-            found.add(origin)
-            found.update(f"{origin}.{alias.name}" for alias in node.names)
+            found.append((origin, [alias.name for alias in node.names]))
+    return found
+
+
+def imported_modules(source: str, module: str, is_package: bool = False) -> set[str]:
+    """Every module a source imports; ``from a import b`` counts as importing ``a`` and the candidate ``a.b``."""
+    found: set[str] = set()
+    for origin, names in imports(source, module, is_package):
+        found.add(origin)
+        found.update(f"{origin}.{name}" for name in names)
     return found
 
 
@@ -84,24 +92,15 @@ def module_graph() -> dict[str, set[str]]:
     graph: dict[str, set[str]] = {}
     for name, path in files.items():
         edges: set[str] = set()
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                edges.update(alias.name for alias in node.names if alias.name in files)
-            elif isinstance(node, ast.ImportFrom):
-                if node.level:
-                    base = package.split(".")
-                    base = base[: len(base) - (node.level - 1)]
-                    origin = ".".join([*base, node.module] if node.module else base)
-                else:
-                    origin = node.module or ""
-                for alias in node.names:
-                    candidate = f"{origin}.{alias.name}"
-                    if candidate in files:
-                        edges.add(candidate)
-                    elif origin in files:
-                        edges.add(origin)
+        for origin, names in imports(path.read_text(encoding="utf-8"), name, path.name == "__init__.py"):
+            if not names and origin in files:
+                edges.add(origin)
+            for imported in names:
+                candidate = f"{origin}.{imported}"
+                if candidate in files:
+                    edges.add(candidate)
+                elif origin in files:
+                    edges.add(origin)
         edges.discard(name)
         graph[name] = edges
     return graph
