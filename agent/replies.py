@@ -84,6 +84,8 @@ def ticket_summary(ticket: Ticket) -> str:
         parts.append(f"SL {px(request.stop_loss_price)}")
     parts.append(request.time_in_force.value.upper())
     text = " ".join(parts)
+    if ticket.asked_notional is not None:
+        text += f" (for {ticket.asked_notional:,.2f} {instrument.currency})"
     if ticket.notional is not None:
         text += f", est. {ticket.notional:,.2f} {instrument.currency}"
     verdict = "risk OK" if ticket.decision.approved else ticket.decision.message

@@ -125,7 +125,7 @@ class OrderRequest(BaseModel):
 
     symbol: str = Field(min_length=1, max_length=32, description="Instrument symbol, e.g. AAPL, CL, BTC-USD")
     side: Side
-    quantity: Decimal = Field(gt=0)
+    quantity: Decimal | None = Field(default=None, gt=0, description="How many; or give notional instead")
     order_type: OrderType = OrderType.MARKET
     limit_price: Decimal | None = Field(default=None, gt=0, description="Limit and stop_limit orders")
     stop_price: Decimal | None = Field(default=None, gt=0, description="Stop and stop_limit orders")
@@ -134,11 +134,24 @@ class OrderRequest(BaseModel):
     take_profit_price: Decimal | None = Field(default=None, gt=0, description="Bracket or take_profit orders")
     stop_loss_price: Decimal | None = Field(default=None, gt=0, description="Bracket orders")
     time_in_force: TimeInForce = TimeInForce.DAY
+    notional: Decimal | None = Field(
+        default=None, gt=0,
+        description="Market orders only: an amount in the instrument's currency instead of a quantity; the "
+        "quantity is derived from a fresh price, rounded down to the lot size",
+    )
+
+    @model_validator(mode="after")
+    def _quantity_or_notional(self) -> OrderRequest:
+        if (self.quantity is None) == (self.notional is None):
+            raise ValueError("give a quantity or a notional amount, one of the two")
+        return self
 
     @model_validator(mode="after")
     def _fields_fit_the_order_type(self) -> OrderRequest:
         self.symbol = self.symbol.upper()
         kind = self.order_type
+        if self.notional is not None and kind is not OrderType.MARKET:
+            raise ValueError("notional applies only to market orders; give a quantity")
         missing = [f for f in _REQUIRED[kind] if getattr(self, f) is None]
         if missing:
             raise ValueError(f"{kind.value} orders need {', '.join(missing)}")
@@ -170,9 +183,17 @@ class OrderRequest(BaseModel):
             self.order_type is OrderType.BRACKET and self.limit_price is None
         )
 
+    @property
+    def size(self) -> Decimal:
+        """The quantity of a request whose notional has been resolved into one (see core.usecases)."""
+        if self.quantity is None:
+            raise InvalidRequest("This order gives a notional amount; its quantity is not derived yet.")
+        return self.quantity
+
     def check_against(self, instrument: Instrument) -> None:
         """Raise InvalidRequest unless quantity and prices respect the instrument's lot and tick."""
-        instrument.check_quantity(self.quantity)
+        if self.quantity is not None:
+            instrument.check_quantity(self.quantity)
         for name in ("limit_price", "stop_price", "take_profit_price", "stop_loss_price", "trail_amount"):
             value = getattr(self, name)
             if value is not None:
@@ -203,6 +224,7 @@ class Order(OrderRequest):
 
     model_config = ConfigDict(extra="forbid", validate_assignment=False)
 
+    quantity: Decimal = Field(gt=0)  # always known on an order; ``notional`` keeps what was asked, if that
     id: str
     account_id: str
     status: OrderStatus = OrderStatus.NEW
@@ -228,8 +250,14 @@ class Order(OrderRequest):
     def remaining_quantity(self) -> Decimal:
         return self.quantity - self.filled_quantity
 
+    @model_validator(mode="after")
+    def _quantity_or_notional(self) -> Order:
+        return self  # an order always carries its quantity, and ``notional`` too when that is what was asked
+
     def request(self) -> OrderRequest:
-        return OrderRequest.model_validate(self.model_dump(include=set(OrderRequest.model_fields)))
+        """The order as a request with its quantity (the resolved form, notional dropped)."""
+        fields = self.model_dump(include=set(OrderRequest.model_fields) - {"notional"})
+        return OrderRequest.model_validate(fields)
 
     def transition(self, target: OrderStatus, now: datetime, reason: str | None = None) -> None:
         """Move to ``target`` or raise IllegalTransition; the state machine of DESIGN.md section 3."""

@@ -80,9 +80,9 @@ def check_order(request: OrderRequest, ctx: RiskContext) -> RiskDecision:
     quote = ctx.quote
     fresh = quote is not None and quote.is_fresh(ctx.now, timedelta(seconds=limits.quote_max_age_seconds))
     held = sum((p.quantity for p in ctx.positions if p.symbol.upper() == symbol), ZERO)
-    reducing = held != 0 and (held > 0) != (request.side is Side.BUY) and request.quantity <= abs(held)
+    reducing = held != 0 and (held > 0) != (request.side is Side.BUY) and request.size <= abs(held)
     price = reference_price(request, quote)
-    notional = ctx.instrument.notional(request.quantity, price) if price is not None else None
+    notional = ctx.instrument.notional(request.size, price) if price is not None else None
 
     found: list[_Found] = []
     found += _kill_switches(ctx)
@@ -120,9 +120,9 @@ def _kill_switches(ctx: RiskContext) -> Iterator[_Found]:
 def _order_size(request: OrderRequest, ctx: RiskContext, notional: Decimal | None) -> Iterator[_Found]:
     limits = ctx.account.limits
     cap = limits.max_order_quantity
-    if cap is not None and request.quantity > cap:
-        message = f"Order quantity {_qty(request.quantity)} exceeds your limit of {_qty(cap)}."
-        yield ("max_order_quantity", message, _plain(cap), _plain(request.quantity))
+    if cap is not None and request.size > cap:
+        message = f"Order quantity {_qty(request.size)} exceeds your limit of {_qty(cap)}."
+        yield ("max_order_quantity", message, _plain(cap), _plain(request.size))
     cap = limits.max_order_notional
     if cap is not None and notional is not None and notional > cap:
         ccy = ctx.instrument.currency
@@ -150,7 +150,7 @@ def _price_collar(request: OrderRequest, quote: Quote, collar: Decimal | None) -
 def _position(request: OrderRequest, symbol: str, held: Decimal, cap: Decimal | None) -> Iterator[_Found]:
     if cap is None:
         return
-    resulting = abs(held + request.quantity * request.side.sign)
+    resulting = abs(held + request.size * request.side.sign)
     if resulting > cap:
         message = (
             f"This order would take your {symbol} position to {_qty(resulting)}, beyond your limit of {_qty(cap)}."
@@ -218,13 +218,13 @@ def _recent_orders(request: OrderRequest, symbol: str, ctx: RiskContext) -> Iter
             and age <= window
             and _counts_as_twin(order)
             and order.side is request.side
-            and order.quantity == request.quantity
+            and order.quantity == request.size
             and order.symbol.upper() == symbol
             and (newest_twin is None or age < newest_twin)
         ):
             newest_twin = age
     if newest_twin is not None:
-        what = f"{request.side.value} {_qty(request.quantity)} {symbol}"
+        what = f"{request.side.value} {_qty(request.size)} {symbol}"
         message = (
             f"The same order ({what}) was placed {_seconds(newest_twin)} s ago, "
             f"and repeats within {limits.duplicate_window_seconds} s are blocked as duplicates."

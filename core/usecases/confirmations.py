@@ -27,6 +27,7 @@ from core.usecases.accounts import AccountRef, get_account
 from core.usecases.deps import Deps
 from core.usecases.journal import audit_decision, change_status
 from core.usecases.risk_gate import gather, recent_orders
+from core.usecases.sizing import sized
 
 TICKET_TTL = timedelta(minutes=2)
 CODE_DIGITS = 4
@@ -40,7 +41,8 @@ class Ticket(BaseModel):
 
     code: str
     order_id: str
-    request: OrderRequest
+    request: OrderRequest  # with its quantity; ``asked_notional`` is the amount the trader gave, if any
+    asked_notional: Decimal | None = None
     instrument: Instrument
     expires_at: AwareDatetime
     price: Decimal | None  # the price the estimate uses
@@ -79,11 +81,12 @@ def _stage(
     now = deps.now()
     recent = recent_orders(uow, account, now, at_least=TICKET_TTL)
     ctx = gather(deps, uow, account, request, recent=recent)
-    decision = check_order(request, ctx)
     quote = ctx.quote
+    asked, request = request, sized(request, ctx.instrument, quote, now, account)
+    decision = check_order(request, ctx)
     order = uow.orders.add(Order(
-        **request.model_dump(), id=new_id(), account_id=account.id, created_at=now, updated_at=now,
-        source=source, request_fingerprint=request.fingerprint(),
+        **request.model_dump(exclude={"notional"}), notional=asked.notional, id=new_id(), account_id=account.id,
+        created_at=now, updated_at=now, source=source, request_fingerprint=asked.fingerprint(),
         staged_price=quote.price_to(request.side) if quote else None,
     ))
     audit_decision(uow, account.id, order.id, decision, request)
@@ -210,7 +213,8 @@ def _ticket(deps: Deps, order: Order, quote: Quote | None, decision: RiskDecisio
     instrument = deps.catalog.get(order.symbol)
     price = reference_price(request, quote)
     return Ticket(
-        code=order.confirmation_code, order_id=order.id, request=request, instrument=instrument,
+        code=order.confirmation_code, order_id=order.id, request=request, asked_notional=order.notional,
+        instrument=instrument,
         expires_at=order.confirm_by, price=price,
         notional=instrument.notional(request.quantity, price) if price is not None else None, decision=decision,
     )

@@ -12,7 +12,8 @@ from core.usecases import execution
 from core.usecases.accounts import AccountRef, get_account
 from core.usecases.deps import Deps
 from core.usecases.journal import audit_decision, change_status
-from core.usecases.risk_gate import decide, gather
+from core.usecases.risk_gate import gather
+from core.usecases.sizing import sized
 
 
 def place_order(
@@ -34,11 +35,12 @@ def place_order(
     try:
         with deps.store.unit() as uow:
             ctx = gather(deps, uow, account, request)
+            asked, request = request, sized(request, instrument, ctx.quote, ctx.now, account)
             decision = check_order(request, ctx)
             now = deps.now()
             order = uow.orders.add(Order(
-                **request.model_dump(), id=order_id, account_id=account.id, created_at=now, updated_at=now,
-                source=source, request_fingerprint=fingerprint,
+                **request.model_dump(exclude={"notional"}), notional=asked.notional, id=order_id,
+                account_id=account.id, created_at=now, updated_at=now, source=source, request_fingerprint=fingerprint,
             ))
             audit_decision(uow, account.id, order.id, decision, request)
             order = route(deps, uow, order, decision, ctx.quote)
@@ -154,5 +156,7 @@ def list_orders(deps: Deps, account: AccountRef, *, open_only: bool = False, lim
 def check_risk(deps: Deps, account: AccountRef, request: OrderRequest) -> RiskDecision:
     """A what-if: the decision the gate would take now, with nothing stored."""
     account = get_account(deps, account)
-    request.check_against(deps.catalog.get(request.symbol))
-    return decide(deps, deps.store, account, request)
+    instrument = deps.catalog.get(request.symbol)
+    request.check_against(instrument)
+    ctx = gather(deps, deps.store, account, request)
+    return check_order(sized(request, instrument, ctx.quote, ctx.now, account), ctx)

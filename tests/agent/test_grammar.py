@@ -29,7 +29,7 @@ NO_PRICES: dict[str, Any] = {
 
 def order(side: str, symbol: str, quantity: str, order_type: str, tif: str = "day", **prices: str) -> dict:
     fields = {"intent": "place_order", "side": side, "symbol": symbol, "quantity": quantity}
-    return {**fields, "order_type": order_type, **NO_PRICES, **prices, "time_in_force": tif}
+    return {**fields, "order_type": order_type, **NO_PRICES, **prices, "time_in_force": tif, "notional": None}
 
 
 @pytest.mark.parametrize(
@@ -80,7 +80,7 @@ def test_each_documented_example_parses_to_exactly_this_json(text: str, expected
 def test_intent_json_puts_intent_first_then_the_model_fields_in_order() -> None:
     assert list(intent_json(parse("buy 10 AAPL"))) == [
         "intent", "symbol", "side", "quantity", "order_type", "limit_price", "stop_price", "trail_amount",
-        "trail_percent", "take_profit_price", "stop_loss_price", "time_in_force",
+        "trail_percent", "take_profit_price", "stop_loss_price", "time_in_force", "notional",
     ]  # fmt: skip
     assert list(intent_json(parse("buy 10 AAPL")))[1:] == list(OrderRequest.model_fields)  # declared once
 

@@ -1,0 +1,41 @@
+"""Notional orders: an amount of money becomes a quantity at a fresh price, rounded down to the lot size."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import ROUND_DOWN
+
+from core.accounts import Account
+from core.errors import InvalidRequest, QuoteUnavailable
+from core.instruments import Instrument
+from core.market import Quote
+from core.orders import OrderRequest
+
+
+def sized(
+    request: OrderRequest, instrument: Instrument, quote: Quote | None, now: datetime, account: Account
+) -> OrderRequest:
+    """``request`` with its quantity: as given, or derived from its notional at the price it would trade at
+    (the ask to buy, the bid to sell), never more than the notional buys. The notional itself is dropped
+    from the result; the stored order keeps it beside the quantity."""
+    notional = request.notional
+    if notional is None:
+        return request
+    max_age = timedelta(seconds=account.limits.quote_max_age_seconds)
+    if quote is None or not quote.is_fresh(now, max_age):
+        raise QuoteUnavailable(
+            f"An order for an amount needs a fresh {instrument.symbol} price to size it, and there is none "
+            f"younger than {account.limits.quote_max_age_seconds} s.",
+            symbol=instrument.symbol,
+        )
+    price = quote.price_to(request.side)
+    lot = instrument.lot_size
+    lots = (notional / (price * instrument.multiplier) / lot).to_integral_value(rounding=ROUND_DOWN)
+    quantity = (lots * lot).quantize(lot)
+    if quantity <= 0:
+        raise InvalidRequest(
+            f"{notional:,.2f} {instrument.currency} buys less than one lot ({lot.normalize():f}) of "
+            f"{instrument.symbol} at {price}.",
+            code="notional_too_small", field="notional",
+        )
+    return request.model_copy(update={"quantity": quantity, "notional": None})
