@@ -66,7 +66,7 @@ PlaceOrder: type[_PlaceOrderBase] = create_model(
     "PlaceOrder",
     __base__=_PlaceOrderBase,
     intent=(Literal["place_order"], "place_order"),
-    **request_fields(decimal_as=Dec),
+    **request_fields(),
 )
 
 

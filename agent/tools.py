@@ -96,7 +96,7 @@ class _OrderArgsBase(_Args):
 OrderArgs: type[_OrderArgsBase] = create_model(
     "OrderArgs",
     __base__=_OrderArgsBase,
-    **request_fields(decimal_as=DecimalText),
+    **request_fields(),
 )
 
 

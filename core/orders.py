@@ -14,6 +14,7 @@ from pydantic.fields import FieldInfo
 
 from core.errors import IllegalTransition, InvalidRequest
 from core.instruments import Instrument
+from core.numbers import Amount
 
 
 class Side(StrEnum):
@@ -123,18 +124,21 @@ class OrderRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    symbol: str = Field(min_length=1, max_length=32, description="Instrument symbol, e.g. AAPL, CL, BTC-USD")
+    symbol: str = Field(
+        min_length=1, max_length=32, pattern=r"^[A-Za-z0-9][A-Za-z0-9.\-/]*$",
+        description="Instrument symbol, e.g. AAPL, CL, BTC-USD",
+    )
     side: Side
-    quantity: Decimal | None = Field(default=None, gt=0, description="How many; or give notional instead")
+    quantity: Amount | None = Field(default=None, gt=0, description="How many; or give notional instead")
     order_type: OrderType = OrderType.MARKET
-    limit_price: Decimal | None = Field(default=None, gt=0, description="Limit and stop_limit orders")
-    stop_price: Decimal | None = Field(default=None, gt=0, description="Stop and stop_limit orders")
-    trail_amount: Decimal | None = Field(default=None, gt=0, description="Trailing stop, in price")
-    trail_percent: Decimal | None = Field(default=None, gt=0, lt=100, description="Trailing stop, in percent")
-    take_profit_price: Decimal | None = Field(default=None, gt=0, description="Bracket or take_profit orders")
-    stop_loss_price: Decimal | None = Field(default=None, gt=0, description="Bracket orders")
+    limit_price: Amount | None = Field(default=None, gt=0, description="Limit and stop_limit orders")
+    stop_price: Amount | None = Field(default=None, gt=0, description="Stop and stop_limit orders")
+    trail_amount: Amount | None = Field(default=None, gt=0, description="Trailing stop, in price")
+    trail_percent: Amount | None = Field(default=None, gt=0, lt=100, description="Trailing stop, in percent")
+    take_profit_price: Amount | None = Field(default=None, gt=0, description="Bracket or take_profit orders")
+    stop_loss_price: Amount | None = Field(default=None, gt=0, description="Bracket orders")
     time_in_force: TimeInForce = TimeInForce.DAY
-    notional: Decimal | None = Field(
+    notional: Amount | None = Field(
         default=None, gt=0,
         description="Market orders only: an amount in the instrument's currency instead of a quantity; the "
         "quantity is derived from a fresh price, rounded down to the lot size",
@@ -205,18 +209,10 @@ class OrderRequest(BaseModel):
         return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def request_fields(decimal_as: Any) -> dict[str, tuple[Any, FieldInfo]]:
-    """OrderRequest's fields, to build a model that carries them another way (the chat intent, the LLM tool
-    schema): each field keeps its constraints, a Decimal annotation becomes ``decimal_as``."""
-
-    def annotation(declared: Any) -> Any:
-        if declared is Decimal:
-            return decimal_as
-        if declared == Decimal | None:
-            return decimal_as | None
-        return declared
-
-    return {name: (annotation(field.annotation), field) for name, field in OrderRequest.model_fields.items()}
+def request_fields() -> dict[str, tuple[Any, FieldInfo]]:
+    """OrderRequest's fields with their constraints, to build a model that carries them too (the chat
+    intent, the LLM tool schema) without declaring them a second time."""
+    return {name: (field.annotation, field) for name, field in OrderRequest.model_fields.items()}
 
 
 class Order(OrderRequest):
