@@ -29,6 +29,7 @@ class Instrument(BaseModel):
     lot_size: Decimal = Field(gt=0)
     multiplier: Decimal = Field(default=Decimal(1), gt=0)
     trades_24x7: bool = False
+    aliases: list[str] = []  # names and nicknames traders write for it ("apple", "nat gas"), lower case
 
     @property
     def cash_settled_notional(self) -> bool:
@@ -70,12 +71,31 @@ class InstrumentCatalog:
 
     def __init__(self, instruments: list[Instrument]) -> None:
         self._by_symbol = {i.symbol.upper(): i for i in instruments}
+        self._by_alias: dict[str, Instrument] = {}
+        for instrument in instruments:
+            for alias in instrument.aliases:
+                key = _words(alias)
+                named = self._by_symbol.get(key.upper(), instrument)
+                if named is not instrument or self._by_alias.setdefault(key, instrument) is not instrument:
+                    raise ValueError(f"alias {alias!r} of {instrument.symbol} names another instrument too")
 
     def get(self, symbol: str) -> Instrument:
         try:
             return self._by_symbol[symbol.strip().upper()]
         except (KeyError, AttributeError):
             raise UnknownSymbol(str(symbol)) from None
+
+    def resolve(self, word: str) -> Instrument | None:
+        """The instrument a trader means by ``word``: its symbol or one of its aliases, any case; else None."""
+        if not isinstance(word, str):
+            return None
+        key = _words(word)
+        return self._by_symbol.get(key.upper()) or self._by_alias.get(key)
+
+    @property
+    def aliases(self) -> dict[str, str]:
+        """Every alias (lower case, single spaces) and the symbol it names."""
+        return {alias: instrument.symbol for alias, instrument in self._by_alias.items()}
 
     def __contains__(self, symbol: object) -> bool:
         return isinstance(symbol, str) and symbol.strip().upper() in self._by_symbol
@@ -90,3 +110,7 @@ class InstrumentCatalog:
     def default(cls) -> InstrumentCatalog:
         raw = json.loads(resources.files("core").joinpath("data/instruments.json").read_text())
         return cls([Instrument.model_validate(item) for item in raw["instruments"]])
+
+
+def _words(text: str) -> str:
+    return " ".join(text.lower().split())
