@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from enum import StrEnum
 from importlib import resources
 
@@ -30,6 +30,12 @@ class Instrument(BaseModel):
     multiplier: Decimal = Field(default=Decimal(1), gt=0)
     trades_24x7: bool = False
     aliases: list[str] = []  # names and nicknames traders write for it ("apple", "nat gas"), lower case
+
+    @property
+    def triggers_on_last(self) -> bool:
+        """Stops on stocks and futures trigger on the last trade when there is one (IB's default); crypto,
+        quoted around the clock without a consolidated tape here, on the bid and ask."""
+        return self.asset_class is not AssetClass.CRYPTO
 
     @property
     def cash_settled_notional(self) -> bool:
@@ -61,8 +67,8 @@ class Instrument(BaseModel):
                 tick_size=str(self.tick_size),
             )
 
-    def round_to_tick(self, price: Decimal) -> Decimal:
-        ticks = (price / self.tick_size).to_integral_value()
+    def round_to_tick(self, price: Decimal, rounding: str = ROUND_HALF_EVEN) -> Decimal:
+        ticks = (price / self.tick_size).to_integral_value(rounding=rounding)
         return (ticks * self.tick_size).quantize(self.tick_size)
 
 

@@ -44,6 +44,18 @@ class Quote(BaseModel):
         """The price a market order on ``side`` would trade at: the ask to buy, the bid to sell."""
         return self.ask if side is Side.BUY else self.bid
 
+    def trigger_price(self, side: Side, on_last: bool) -> Decimal:
+        """The price a stop on ``side`` is judged against: the last trade when ``on_last`` and known, else
+        the ask for a buy stop and the bid for a sell stop."""
+        if on_last and self.last is not None:
+            return self.last
+        return self.price_to(side)
+
+    def stop_touched(self, side: Side, stop: Decimal, on_last: bool) -> bool:
+        """Whether a stop at ``stop`` is triggered: a buy stop at or below the market, a sell stop at or above."""
+        price = self.trigger_price(side, on_last)
+        return price >= stop if side is Side.BUY else price <= stop
+
     def size_to(self, side: Side) -> Decimal | None:
         return self.ask_size if side is Side.BUY else self.bid_size
 

@@ -10,19 +10,30 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 
 MAX_INTEGER_DIGITS = 15
 MAX_FRACTION_DIGITS = 12
-PATTERN = rf"^[0-9]{{1,{MAX_INTEGER_DIGITS}}}(\.[0-9]{{1,{MAX_FRACTION_DIGITS}}})?$"
-_PLAIN = re.compile(PATTERN, re.ASCII)
 LIMIT = Decimal(10) ** MAX_INTEGER_DIGITS
 
 
-def read_amount(value: Any) -> Decimal:
-    """A non-negative Decimal from a decimal string or a JSON number; ValueError for anything else."""
+def pattern(*, positive: bool = False, integer_digits: int = MAX_INTEGER_DIGITS) -> str:
+    """The decimal strings an amount accepts, as a JSON Schema (ECMA 262) pattern. ``positive`` adds a
+    lookahead for a non-zero digit, so "0" and "0.00" are outside it exactly as the server refuses them."""
+    nonzero = "(?=[0-9.]*[1-9])" if positive else ""
+    return rf"^{nonzero}[0-9]{{1,{integer_digits}}}(\.[0-9]{{1,{MAX_FRACTION_DIGITS}}})?$"
+
+
+PATTERN = pattern()
+_PLAIN = re.compile(PATTERN, re.ASCII)
+
+
+def read_amount(value: Any, *, positive: bool = False, integer_digits: int = MAX_INTEGER_DIGITS) -> Decimal:
+    """A Decimal from a decimal string or a JSON number; ValueError for anything else. Never negative; with
+    ``positive`` never zero; always below 10 ** ``integer_digits``."""
     if isinstance(value, Decimal):
         text = format(value, "f") if value.is_finite() else "nan"
     elif isinstance(value, bool):
@@ -30,7 +41,7 @@ def read_amount(value: Any) -> Decimal:
     elif isinstance(value, int):
         text = str(value)
     elif isinstance(value, float):
-        text = repr(value)
+        text = repr(abs(value)) if value == 0 else repr(value)  # -0.0 is zero, as JSON Schema reads it
         if "e" in text or "E" in text or text in ("inf", "nan", "-inf"):
             try:
                 text = format(Decimal(text), "f")
@@ -47,7 +58,12 @@ def read_amount(value: Any) -> Decimal:
             f"expected plain decimal digits (0-9, one optional point), at most {MAX_INTEGER_DIGITS} before "
             f"the point and {MAX_FRACTION_DIGITS} after it"
         )
-    return Decimal(text)
+    amount = Decimal(text)
+    if positive and amount == 0:
+        raise ValueError("must be greater than 0")
+    if amount >= Decimal(10) ** integer_digits:
+        raise ValueError(f"must be less than {10 ** integer_digits}")
+    return amount
 
 
 def _plain(value: Decimal) -> str:
@@ -55,11 +71,43 @@ def _plain(value: Decimal) -> str:
     return format(value, "f")
 
 
-# A non-negative amount: price, quantity, notional, limit. Travels as a string; a JSON number is read too.
-Amount = Annotated[
-    Decimal,
-    BeforeValidator(read_amount),
-    PlainSerializer(_plain, return_type=str, when_used="json"),
-    WithJsonSchema({"anyOf": [{"type": "number", "minimum": 0, "exclusiveMaximum": 10**MAX_INTEGER_DIGITS},
-                              {"type": "string", "pattern": PATTERN}]}),
-]
+def amount_type(*, positive: bool = False, integer_digits: int = MAX_INTEGER_DIGITS) -> Any:
+    """An amount type whose JSON Schema says exactly what it reads: a JSON number in range, or a decimal
+    string matching ``pattern``. Bounds live here, never as Field(gt=...) beside it (pydantic cannot place
+    those inside the anyOf, and would emit a stray keyword)."""
+    number: dict[str, Any] = {"type": "number", "exclusiveMaximum": 10**integer_digits}
+    number["exclusiveMinimum" if positive else "minimum"] = 0
+    string = {"type": "string", "pattern": pattern(positive=positive, integer_digits=integer_digits)}
+    return Annotated[
+        Decimal,
+        BeforeValidator(partial(read_amount, positive=positive, integer_digits=integer_digits)),
+        PlainSerializer(_plain, return_type=str, when_used="json"),
+        WithJsonSchema({
+            "anyOf": [number, string],
+            "description": f"A decimal string or a JSON number, {'greater than 0' if positive else 'not negative'}"
+            f" and less than {10 ** integer_digits:,}, with at most {MAX_FRACTION_DIGITS} decimal places.",
+        }),
+    ]
+
+
+# A non-negative amount (a cash balance, a limit that may be zero). Travels as a string; a JSON number is read.
+Amount = amount_type()
+# A quantity or a price: greater than zero.
+PositiveAmount = amount_type(positive=True)
+# A percentage strictly between 0 and 100 (a trailing stop's trail).
+Percent = amount_type(positive=True, integer_digits=2)
+
+
+def read_count(value: Any) -> int:
+    """A non-negative int from an int or a string of ASCII digits: "1_0", " 5" and "٣" are refused."""
+    if isinstance(value, bool):
+        raise ValueError("expected a whole number, not true or false")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= MAX_INTEGER_DIGITS:
+        return int(value)
+    raise ValueError("expected a whole number in plain digits (0-9)")
+
+
+# A whole number read strictly (query parameters arrive as strings).
+Count = Annotated[int, BeforeValidator(read_count)]

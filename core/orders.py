@@ -14,7 +14,7 @@ from pydantic.fields import FieldInfo
 
 from core.errors import IllegalTransition, InvalidRequest
 from core.instruments import Instrument
-from core.numbers import Amount
+from core.numbers import Percent, PositiveAmount
 
 
 class Side(StrEnum):
@@ -129,17 +129,17 @@ class OrderRequest(BaseModel):
         description="Instrument symbol, e.g. AAPL, CL, BTC-USD",
     )
     side: Side
-    quantity: Amount | None = Field(default=None, gt=0, description="How many; or give notional instead")
+    quantity: PositiveAmount | None = Field(default=None, description="How many; or give notional instead")
     order_type: OrderType = OrderType.MARKET
-    limit_price: Amount | None = Field(default=None, gt=0, description="Limit and stop_limit orders")
-    stop_price: Amount | None = Field(default=None, gt=0, description="Stop and stop_limit orders")
-    trail_amount: Amount | None = Field(default=None, gt=0, description="Trailing stop, in price")
-    trail_percent: Amount | None = Field(default=None, gt=0, lt=100, description="Trailing stop, in percent")
-    take_profit_price: Amount | None = Field(default=None, gt=0, description="Bracket or take_profit orders")
-    stop_loss_price: Amount | None = Field(default=None, gt=0, description="Bracket orders")
+    limit_price: PositiveAmount | None = Field(default=None, description="Limit and stop_limit orders")
+    stop_price: PositiveAmount | None = Field(default=None, description="Stop and stop_limit orders")
+    trail_amount: PositiveAmount | None = Field(default=None, description="Trailing stop, in price")
+    trail_percent: Percent | None = Field(default=None, description="Trailing stop, in percent")
+    take_profit_price: PositiveAmount | None = Field(default=None, description="Bracket or take_profit orders")
+    stop_loss_price: PositiveAmount | None = Field(default=None, description="Bracket orders")
     time_in_force: TimeInForce = TimeInForce.DAY
-    notional: Amount | None = Field(
-        default=None, gt=0,
+    notional: PositiveAmount | None = Field(
+        default=None,
         description="Market orders only: an amount in the instrument's currency instead of a quantity; the "
         "quantity is derived from a fresh price, rounded down to the lot size",
     )
@@ -198,14 +198,24 @@ class OrderRequest(BaseModel):
         """Raise InvalidRequest unless quantity and prices respect the instrument's lot and tick."""
         if self.quantity is not None:
             instrument.check_quantity(self.quantity)
+        if self.trail_amount is not None and self.trail_amount < instrument.tick_size:
+            raise InvalidRequest(
+                f"A trail of {self.trail_amount} is under one {self.symbol} tick ({instrument.tick_size}).",
+                code="trail_under_one_tick", field="trail_amount",
+            )
         for name in ("limit_price", "stop_price", "take_profit_price", "stop_loss_price", "trail_amount"):
             value = getattr(self, name)
             if value is not None:
                 instrument.check_price(value, field=name)
 
     def fingerprint(self) -> str:
-        """A stable hash of the request, to tell a retry from a different request under one key."""
-        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        """A stable hash of the request, to tell a retry from a different request under one key. Amounts are
+        compared by value: "10.0" and "10" are the same quantity."""
+        fields = {
+            name: format(value.normalize(), "f") if isinstance(value, Decimal) else value
+            for name, value in self.model_dump(mode="python").items()
+        }
+        canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"), default=str)
         return hashlib.sha256(canonical.encode()).hexdigest()
 
 

@@ -73,12 +73,19 @@ class RiskDecision(BaseModel):
         return RiskRejected(self.message, reasons=[r.model_dump() for r in self.reasons])
 
 
+def fresh_quote(ctx: RiskContext) -> Quote | None:
+    """The order's quote if it is young enough for the account to trade on, else None: nothing fills or
+    triggers against a stale quote."""
+    max_age = timedelta(seconds=ctx.account.limits.quote_max_age_seconds)
+    return ctx.quote if ctx.quote is not None and ctx.quote.is_fresh(ctx.now, max_age) else None
+
+
 def check_order(request: OrderRequest, ctx: RiskContext) -> RiskDecision:
     """Run every pre-trade check on ``request`` and say whether it may go to the broker, and why not."""
     limits = ctx.account.limits
     symbol = request.symbol.upper()
     quote = ctx.quote
-    fresh = quote is not None and quote.is_fresh(ctx.now, timedelta(seconds=limits.quote_max_age_seconds))
+    fresh = fresh_quote(ctx) is not None
     held = sum((p.quantity for p in ctx.positions if p.symbol.upper() == symbol), ZERO)
     reducing = held != 0 and (held > 0) != (request.side is Side.BUY) and request.size <= abs(held)
     price = reference_price(request, quote)
@@ -203,6 +210,21 @@ def _counts_as_twin(order: Order) -> bool:
     return not (withdrawn and order.filled_quantity == 0)
 
 
+_TWIN_FIELDS = ("order_type", "limit_price", "stop_price", "trail_amount", "trail_percent", "take_profit_price",
+                "stop_loss_price")
+
+
+def _is_twin(order: Order, request: OrderRequest, symbol: str) -> bool:
+    """The same instruction again: side, quantity, symbol, type and every price. A scale-in at another price
+    is a new decision."""
+    return (
+        order.side is request.side
+        and order.quantity == request.size
+        and order.symbol.upper() == symbol
+        and all(getattr(order, name) == getattr(request, name) for name in _TWIN_FIELDS)
+    )
+
+
 def _recent_orders(request: OrderRequest, symbol: str, ctx: RiskContext) -> Iterator[_Found]:
     limits = ctx.account.limits
     now = ctx.now
@@ -210,6 +232,8 @@ def _recent_orders(request: OrderRequest, symbol: str, ctx: RiskContext) -> Iter
     newest_twin: timedelta | None = None
     count = 0
     for order in ctx.recent_orders:
+        if order.parent_id is not None:
+            continue  # a bracket's exits are the system's orders, not the trader's
         age = now - order.created_at
         if age <= RATE_WINDOW:
             count += 1
@@ -217,9 +241,7 @@ def _recent_orders(request: OrderRequest, symbol: str, ctx: RiskContext) -> Iter
             window
             and age <= window
             and _counts_as_twin(order)
-            and order.side is request.side
-            and order.quantity == request.size
-            and order.symbol.upper() == symbol
+            and _is_twin(order, request, symbol)
             and (newest_twin is None or age < newest_twin)
         ):
             newest_twin = age

@@ -21,10 +21,11 @@ from core.instruments import Instrument
 from core.market import Quote
 from core.orders import Order, OrderRequest, OrderStatus
 from core.ports.store import UnitOfWork
-from core.risk import RiskDecision, check_order, reference_price
+from core.risk import RiskDecision, check_order, fresh_quote, reference_price
 from core.usecases import execution, orders
 from core.usecases.accounts import AccountRef, get_account
 from core.usecases.deps import Deps
+from core.usecases.entry_checks import check_against_market
 from core.usecases.journal import audit_decision, change_status
 from core.usecases.risk_gate import gather, recent_orders
 from core.usecases.sizing import sized
@@ -83,6 +84,7 @@ def _stage(
     ctx = gather(deps, uow, account, request, recent=recent)
     quote = ctx.quote
     asked, request = request, sized(request, ctx.instrument, quote, now, account)
+    check_against_market(request, ctx.instrument, fresh_quote(ctx))
     decision = check_order(request, ctx)
     order = uow.orders.add(Order(
         **request.model_dump(exclude={"notional"}), notional=asked.notional, id=new_id(), account_id=account.id,
@@ -91,7 +93,7 @@ def _stage(
     ))
     audit_decision(uow, account.id, order.id, decision, request)
     if not decision.approved:
-        return None, decision, orders.route(deps, uow, order, decision, quote)
+        return None, decision, orders.route(deps, uow, order, decision, fresh_quote(ctx))
     order.confirmation_code = _fresh_code(recent, now)
     order.confirm_by = now + TICKET_TTL
     change_status(uow, now, order, OrderStatus.PENDING_CONFIRMATION, source)
@@ -123,7 +125,7 @@ def confirm_order(deps: Deps, account: AccountRef, code: str) -> Order:
         ctx = gather(deps, uow, account, request, recent=recent, exclude_order_id=order.id)
         decision = check_order(request, ctx)
         audit_decision(uow, account.id, order.id, decision, request)
-        quote = ctx.quote
+        quote = fresh_quote(ctx)
         if not decision.approved:
             order = orders.route(deps, uow, order, decision, quote)
             uow.commit()

@@ -3,8 +3,11 @@ exits and one-cancels-other, each with its audit record. The broker decides; thi
 
 from __future__ import annotations
 
+from datetime import timedelta
+from decimal import Decimal
+
 from core.audit import AuditKind
-from core.brackets import exit_requests, oco_siblings
+from core.brackets import exit_requests, fit_exits, oco_siblings, sibling_quantity
 from core.errors import NotFound
 from core.ids import derived_id
 from core.market import Quote
@@ -12,6 +15,7 @@ from core.orders import Fill, Order, OrderStatus, OrderType, TimeInForce
 from core.portfolio import Position, apply_fill
 from core.ports.broker import BrokerEvent, EventKind
 from core.ports.store import UnitOfWork
+from core.risk_limits import RiskLimits
 from core.usecases.deps import Deps
 from core.usecases.journal import audit, change_status
 
@@ -22,6 +26,9 @@ _STATUS_FOR = {
     EventKind.EXPIRED: OrderStatus.EXPIRED,
 }
 EXIT_COUNT = 2  # a bracket's exits: take-profit (index 0) and stop-loss (index 1)
+# Resting orders are worked by quotes younger than this: the default per-account quote age limit (orders of
+# many accounts are worked on one quote, so one bound applies to all of them).
+WORKING_QUOTE_MAX_AGE = timedelta(seconds=RiskLimits.model_fields["quote_max_age_seconds"].default)
 
 
 def submit(deps: Deps, uow: UnitOfWork, order: Order, actor: str, quote: Quote | None) -> Order:
@@ -42,13 +49,13 @@ def apply(
 ) -> Order:
     """Apply ``events`` to ``order`` and store it in the unit. Returns the order as stored."""
     spawned: list[Order] = []
-    oco_filled = False
+    filled = reduced = False
     for event in events:
         if event.kind is EventKind.FILL and event.fill is not None:
-            _book_fill(deps, uow, order, event.fill)
+            reduced = _book_fill(deps, uow, order, event.fill) or reduced
+            filled = True
             if order.order_type is OrderType.BRACKET and order.parent_id is None:
                 spawned.extend(_bracket_exits(deps, uow, order, event.fill))
-            oco_filled = oco_filled or order.oco_group is not None
         elif event.kind is EventKind.TRAIL_MOVED:
             order.trail_reference = event.trail_reference
             order.updated_at = event.time
@@ -62,14 +69,42 @@ def apply(
         current = uow.orders.get(child.id)  # an exit that filled at once may have cancelled its sibling
         if current.status is OrderStatus.NEW:
             submit(deps, uow, current, "bracket", quote if quote is not None else uow.quotes.get(child.symbol))
-    if oco_filled:
-        _cancel_oco_siblings(deps, uow, stored)
-    return stored
+    if filled and stored.oco_group is not None:
+        _adjust_siblings(deps, uow, uow.orders.get(stored.id))
+    if reduced:
+        _fit_exits_to_position(deps, uow, stored.account_id, stored.symbol)
+    return uow.orders.get(stored.id)
+
+
+def cancel_with_siblings(
+    deps: Deps, uow: UnitOfWork, order: Order, actor: str, reason: str | None = None
+) -> list[Order]:
+    """Cancel an order; a bracket exit takes its sibling with it (cancelling one leg cancels the group).
+    Returns what was cancelled, the order first."""
+    cancelled = [cancel(deps, uow, order, actor, reason)]
+    for sibling in oco_siblings(cancelled[0], _group(uow, cancelled[0])):
+        cancelled.append(cancel(deps, uow, sibling, actor, reason or f"one-cancels-other: {order.id} cancelled"))
+    return cancelled
+
+
+def resize(deps: Deps, uow: UnitOfWork, order: Order, quantity: Decimal, actor: str, reason: str) -> Order:
+    """Change a working order's quantity; down to what has filled (or less) cancels the rest."""
+    if quantity <= order.filled_quantity:
+        return cancel(deps, uow, order, actor, reason)
+    before = order.quantity
+    order.quantity = quantity
+    order.updated_at = deps.now()
+    audit(uow, deps.now(), order.account_id, AuditKind.ORDER_STATE, actor, order.id,
+          quantity=str(quantity), previous_quantity=str(before), reason=reason)
+    return uow.orders.update(order)
 
 
 def work_quote(deps: Deps, uow: UnitOfWork, quote: Quote) -> list[Order]:
-    """Evaluate the working orders on the quote's symbol; expire day orders from an earlier UTC day."""
+    """Evaluate the working orders on the quote's symbol; expire day orders from an earlier UTC day. A quote
+    older than the default quote age limit (a replay of old data) fills and triggers nothing."""
     now = deps.now()
+    if now - quote.time > WORKING_QUOTE_MAX_AGE:
+        return []
     working = []
     for order in uow.orders.list_open_for_symbol(quote.symbol):
         if order.time_in_force is TimeInForce.DAY and order.created_at.date() < now.date():
@@ -91,12 +126,14 @@ def work_quote(deps: Deps, uow: UnitOfWork, quote: Quote) -> list[Order]:
     return changed
 
 
-def _book_fill(deps: Deps, uow: UnitOfWork, order: Order, fill: Fill) -> None:
-    """The fill record, the position and the order move together: they are written in one unit."""
+def _book_fill(deps: Deps, uow: UnitOfWork, order: Order, fill: Fill) -> bool:
+    """The fill record, the position and the order move together: they are written in one unit. True when
+    the fill made the position smaller (its exits may now be too large)."""
     instrument = deps.catalog.get(order.symbol)
     position = uow.positions.get(order.account_id, order.symbol) or Position(
         account_id=order.account_id, symbol=order.symbol, updated_at=fill.time
     )
+    held = position.quantity
     realised = apply_fill(position, fill, instrument)
     uow.positions.save(position)
     uow.fills.add(fill.model_copy(update={"realised_pnl": realised}))
@@ -107,6 +144,7 @@ def _book_fill(deps: Deps, uow: UnitOfWork, order: Order, fill: Fill) -> None:
         fill_id=fill.id, quantity=str(fill.quantity), price=str(fill.price),
         realised_pnl=str(realised), previous=before.value, status=order.status.value,
     )
+    return held != 0 and (abs(position.quantity) < abs(held) or (position.quantity > 0) != (held > 0))
 
 
 def exit_id(group: str, index: int) -> str:
@@ -128,14 +166,40 @@ def _bracket_exits(deps: Deps, uow: UnitOfWork, entry: Order, fill: Fill) -> lis
     return exits
 
 
-def _cancel_oco_siblings(deps: Deps, uow: UnitOfWork, filled_exit: Order) -> None:
-    group_id = filled_exit.oco_group
-    assert group_id is not None
+def _group(uow: UnitOfWork, exit_order: Order) -> list[Order]:
+    """The exits of ``exit_order``'s group, read by their derived ids (no query)."""
+    if exit_order.oco_group is None:
+        return []
     group = []
     for index in range(EXIT_COUNT):
         try:
-            group.append(uow.orders.get(exit_id(group_id, index)))
+            group.append(uow.orders.get(exit_id(exit_order.oco_group, index)))
         except NotFound:
             continue
-    for sibling in oco_siblings(filled_exit, group):
-        cancel(deps, uow, sibling, "oco", reason=f"one-cancels-other: {filled_exit.id} filled")
+    return group
+
+
+def _adjust_siblings(deps: Deps, uow: UnitOfWork, filled_exit: Order) -> None:
+    """One-cancels-other, by quantity: the sibling of an exit that filled shrinks to what is still protected,
+    and is cancelled once nothing is."""
+    for sibling in oco_siblings(filled_exit, _group(uow, filled_exit)):
+        target = sibling_quantity(filled_exit, sibling)
+        if target <= sibling.filled_quantity:
+            cancel(deps, uow, sibling, "oco", reason=f"one-cancels-other: {filled_exit.id} filled")
+        elif target < sibling.quantity:
+            resize(deps, uow, sibling, target, "oco", f"one-cancels-other: {filled_exit.id} filled in part")
+
+
+def _fit_exits_to_position(deps: Deps, uow: UnitOfWork, account_id: str, symbol: str) -> None:
+    """After the position shrank (closed by hand, or by another exit), no bracket exit may stay larger than
+    what it protects, or it could open a new position."""
+    position = uow.positions.get(account_id, symbol)
+    held = position.quantity if position is not None else Decimal(0)
+    exits = [
+        uow.orders.get(o.id) for o in uow.orders.list_open_for_symbol(symbol)
+        if o.account_id == account_id and o.oco_group is not None
+    ]
+    for order, quantity in fit_exits(held, [o for o in exits if o.status.is_open]):
+        current = uow.orders.get(order.id)
+        if current.status.is_open and quantity != current.quantity:
+            resize(deps, uow, current, quantity, "system", f"fitted to the {symbol} position of {held}")

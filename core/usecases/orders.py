@@ -7,10 +7,11 @@ from core.ids import derived_id, new_id
 from core.market import Quote
 from core.orders import Order, OrderRequest, OrderStatus
 from core.ports.store import Store, UnitOfWork
-from core.risk import RiskDecision, check_order
+from core.risk import RiskDecision, check_order, fresh_quote
 from core.usecases import execution
 from core.usecases.accounts import AccountRef, get_account
 from core.usecases.deps import Deps
+from core.usecases.entry_checks import check_against_market
 from core.usecases.journal import audit_decision, change_status
 from core.usecases.risk_gate import gather
 from core.usecases.sizing import sized
@@ -36,6 +37,7 @@ def place_order(
         with deps.store.unit() as uow:
             ctx = gather(deps, uow, account, request)
             asked, request = request, sized(request, instrument, ctx.quote, ctx.now, account)
+            check_against_market(request, instrument, fresh_quote(ctx))
             decision = check_order(request, ctx)
             now = deps.now()
             order = uow.orders.add(Order(
@@ -43,7 +45,7 @@ def place_order(
                 account_id=account.id, created_at=now, updated_at=now, source=source, request_fingerprint=fingerprint,
             ))
             audit_decision(uow, account.id, order.id, decision, request)
-            order = route(deps, uow, order, decision, ctx.quote)
+            order = route(deps, uow, order, decision, fresh_quote(ctx))
             uow.commit()
     except AlreadyExists as taken:
         if not idempotency_key:
@@ -53,8 +55,8 @@ def place_order(
 
 
 def route(deps: Deps, uow: UnitOfWork, order: Order, decision: RiskDecision, quote: Quote | None) -> Order:
-    """An approved order goes to the broker; a rejected one is stored as rejected, and the caller raises
-    ``raise_if_rejected`` once the unit is committed, so the rejection is kept."""
+    """An approved order goes to the broker with ``quote`` (a fresh one, or None); a rejected one is stored as
+    rejected, and the caller raises ``raise_if_rejected`` once the unit is committed, so the rejection is kept."""
     if not decision.approved:
         order.reject_codes = [r.code for r in decision.reasons]
         change_status(uow, deps.now(), order, OrderStatus.REJECTED, "risk", decision.message)
@@ -88,9 +90,9 @@ def cancel_order(deps: Deps, account: AccountRef, order_id: str, *, actor: str |
         order = _own_order(uow, account.id, order_id)
         if order.status.is_final:
             raise Conflict(f"Order {order.id} is already {order.status.value}.", order_id=order.id)
-        cancelled = execution.cancel(deps, uow, order, actor or account.id)
+        cancelled = execution.cancel_with_siblings(deps, uow, order, actor or account.id)
         uow.commit()
-    return cancelled
+    return cancelled[0]
 
 
 def cancel_working(
@@ -104,7 +106,7 @@ def cancel_working(
             current = uow.orders.get(order.id)
             if not current.status.is_open:
                 continue
-            cancelled.append(execution.cancel(deps, uow, current, actor or account.id, reason=reason))
+            cancelled += execution.cancel_with_siblings(deps, uow, current, actor or account.id, reason=reason)
             uow.commit()
     return cancelled
 
@@ -159,4 +161,6 @@ def check_risk(deps: Deps, account: AccountRef, request: OrderRequest) -> RiskDe
     instrument = deps.catalog.get(request.symbol)
     request.check_against(instrument)
     ctx = gather(deps, deps.store, account, request)
-    return check_order(sized(request, instrument, ctx.quote, ctx.now, account), ctx)
+    request = sized(request, instrument, ctx.quote, ctx.now, account)
+    check_against_market(request, instrument, fresh_quote(ctx))
+    return check_order(request, ctx)

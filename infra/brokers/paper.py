@@ -75,6 +75,9 @@ class PaperBroker(Broker):
         events = [_event(EventKind.ACCEPTED, order, now)]
         work = _Working(order, self.instruments.get(order.symbol), order.filled_quantity, order.triggered, None)
         if quote is None:
+            if order.time_in_force in (TimeInForce.IOC, TimeInForce.FOK):  # nothing to trade against now
+                reason = f"{order.time_in_force.value}: no fresh {order.symbol} quote to trade against"
+                events.append(_event(EventKind.CANCELLED, order, now, reason=reason))
             return events
         book = _Book(quote)
         if order.order_type is OrderType.TRAILING_STOP:
@@ -115,7 +118,7 @@ class PaperBroker(Broker):
         order = work.order
         kind = order.order_type
         if kind is OrderType.STOP_LIMIT and not work.triggered:
-            if order.stop_price is None or not _stop_touched(order.side, order.stop_price, quote):
+            if order.stop_price is None or not quote.stop_touched(order.side, order.stop_price, on_last(work)):
                 return
             work.triggered = True
             events.append(_event(EventKind.TRIGGERED, order, now))
@@ -139,12 +142,11 @@ class PaperBroker(Broker):
         order = work.order
         sell = order.side is Side.SELL
         if order.order_type is OrderType.STOP and order.stop_price is not None:
-            return _stop_touched(order.side, order.stop_price, quote)
+            return quote.stop_touched(order.side, order.stop_price, on_last(work))
         if order.order_type is OrderType.TAKE_PROFIT and order.take_profit_price is not None:
             return quote.bid >= order.take_profit_price if sell else quote.ask <= order.take_profit_price
         if order.order_type is OrderType.TRAILING_STOP and work.reference is not None:
-            stop = self._trail_stop(work)
-            return quote.bid <= stop if sell else quote.ask >= stop
+            return quote.stop_touched(order.side, self._trail_stop(work), on_last(work))
         return False
 
     def _trail(self, work: _Working, quote: Quote, now: datetime, events: list[BrokerEvent]) -> None:
@@ -152,7 +154,7 @@ class PaperBroker(Broker):
         if work.triggered or work.filled > 0:
             return
         side = work.order.side
-        price = quote.price_to(side)
+        price = quote.trigger_price(side, on_last(work))
         ref = work.reference
         moved = price if ref is None else (max(ref, price) if side is Side.SELL else min(ref, price))
         if moved != ref:
@@ -167,7 +169,9 @@ class PaperBroker(Broker):
             stop = ref + direction * order.trail_amount
         else:
             stop = ref * (ONE + direction * (order.trail_percent or ZERO) / HUNDRED)
-        return work.instrument.round_to_tick(stop)
+        # Toward the market, so the protection is never looser than asked: a sell stop rounds up, a buy down.
+        rounding = ROUND_CEILING if order.side is Side.SELL else ROUND_FLOOR
+        return work.instrument.round_to_tick(stop, rounding)
 
     # -- fills -------------------------------------------------------------------------------------
 
@@ -220,8 +224,8 @@ def _marketable(side: Side, limit: Decimal, quote: Quote) -> bool:
     return quote.ask <= limit if side is Side.BUY else quote.bid >= limit
 
 
-def _stop_touched(side: Side, stop: Decimal, quote: Quote) -> bool:
-    return quote.ask >= stop if side is Side.BUY else quote.bid <= stop
+def on_last(work: _Working) -> bool:
+    return work.instrument.triggers_on_last
 
 
 def _event(kind: EventKind, order: Order, now: datetime, **fields: object) -> BrokerEvent:

@@ -55,12 +55,13 @@ def position(symbol: str, quantity: str, average_price: str) -> Position:
 
 
 def recent(
-    symbol: str = "AAPL", side: Side = Side.BUY, quantity: str = "100", age: float = 1, status=OrderStatus.ACCEPTED
+    symbol: str = "AAPL", side: Side = Side.BUY, quantity: str = "100", age: float = 1, status=OrderStatus.ACCEPTED,
+    **fields: object,
 ) -> Order:
     created = NOW - timedelta(seconds=age)
     return Order(
         id=f"o-{symbol}-{age}-{quantity}", account_id="acc-1", symbol=symbol, side=side, quantity=D(quantity),
-        status=status, created_at=created, updated_at=created,
+        status=status, created_at=created, updated_at=created, **fields,
     )  # fmt: skip
 
 

@@ -22,6 +22,12 @@ def bracket(side: Side = Side.BUY, take_profit: str = "110", stop_loss: str = "9
     )  # fmt: skip
 
 
+def test_the_exits_take_the_time_in_force_of_their_entry_as_alpaca_legs_do() -> None:
+    gtc = bracket().model_copy(update={"time_in_force": TimeInForce.GTC})
+    assert {leg.time_in_force for leg in exit_requests(gtc, D(40))} == {TimeInForce.GTC}
+    assert {leg.time_in_force for leg in exit_requests(bracket(), D(40))} == {TimeInForce.DAY}
+
+
 def exit_order(id: str, group: str | None = "G1", status: OrderStatus = OrderStatus.ACCEPTED) -> Order:
     return Order(
         id=id, account_id="acc-1", symbol="AAPL", side=Side.SELL, quantity=D(100), order_type=OrderType.LIMIT,
@@ -32,9 +38,9 @@ def exit_order(id: str, group: str | None = "G1", status: OrderStatus = OrderSta
 def test_a_filled_buy_bracket_gets_a_sell_limit_at_take_profit_and_a_sell_stop_at_stop_loss() -> None:
     take_profit, stop_loss = exit_requests(bracket(), D(40))
     assert (take_profit.side, take_profit.quantity, take_profit.order_type) == (Side.SELL, D(40), OrderType.LIMIT)
-    assert (take_profit.limit_price, take_profit.time_in_force) == (D("110"), TimeInForce.GTC)
+    assert (take_profit.limit_price, take_profit.time_in_force) == (D("110"), TimeInForce.DAY)
     assert (stop_loss.side, stop_loss.quantity, stop_loss.order_type) == (Side.SELL, D(40), OrderType.STOP)
-    assert (stop_loss.stop_price, stop_loss.time_in_force) == (D("90"), TimeInForce.GTC)
+    assert (stop_loss.stop_price, stop_loss.time_in_force) == (D("90"), TimeInForce.DAY)
     assert take_profit.symbol == stop_loss.symbol == "AAPL"
 
 

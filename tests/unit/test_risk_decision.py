@@ -16,7 +16,8 @@ def test_every_failing_check_is_reported_together() -> None:
         daily_loss_limit=D("1"), duplicate_window_seconds=5, max_orders_per_minute=1,
     )  # fmt: skip
     decision = check(
-        buy(order_type=OrderType.LIMIT, limit_price=D("120")), acct, orders=(recent(),), realised="-5", kill=True
+        buy(order_type=OrderType.LIMIT, limit_price=D("120")), acct,
+        orders=(recent(order_type=OrderType.LIMIT, limit_price=D("120")),), realised="-5", kill=True,
     )
     assert codes(decision) == [
         "kill_switch_global", "kill_switch_account", "restricted_instrument", "max_order_quantity",

@@ -1,0 +1,40 @@
+"""Checks an order must pass against the market it enters, before the risk gate: a bracket's exits beyond
+its base price, a stop that is not already triggered, a trail of at least one tick."""
+
+from __future__ import annotations
+
+from core.brackets import check_exits_beyond
+from core.errors import InvalidRequest
+from core.instruments import Instrument
+from core.market import Quote
+from core.orders import OrderRequest, OrderType
+
+_STOPS = (OrderType.STOP, OrderType.STOP_LIMIT)
+
+
+def check_against_market(request: OrderRequest, instrument: Instrument, quote: Quote | None) -> None:
+    """Raise InvalidRequest (422) for an order that would do at once what its type says it waits for."""
+    if request.order_type is OrderType.BRACKET:
+        base = request.limit_price or (quote.price_to(request.side) if quote is not None else None)
+        if base is not None:
+            check_exits_beyond(request, base, instrument)
+    if quote is None:
+        return
+    on_last = instrument.triggers_on_last
+    stop = request.stop_price
+    if request.order_type in _STOPS and stop is not None and quote.stop_touched(request.side, stop, on_last):
+        market = quote.trigger_price(request.side, on_last)
+        where = "at or below" if request.side.value == "buy" else "at or above"
+        raise InvalidRequest(
+            f"A {request.side.value} stop at {stop} is {where} the market ({market}): it would trigger the moment "
+            "it is placed. Send a market or limit order instead, or a stop beyond the market.",
+            code="stop_already_triggered", field="stop_price", market=str(market),
+        )
+    if request.trail_percent is not None:
+        reference = quote.trigger_price(request.side, on_last)
+        if reference * request.trail_percent / 100 < instrument.tick_size:
+            raise InvalidRequest(
+                f"A trail of {request.trail_percent}% of {reference} is under one {instrument.symbol} tick "
+                f"({instrument.tick_size}).",
+                code="trail_under_one_tick", field="trail_percent",
+            )
