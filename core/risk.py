@@ -6,7 +6,7 @@ plain functions over a ``RiskContext`` the caller assembles; pydantic objects ar
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -15,10 +15,11 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from core.accounts import Account
 from core.errors import RiskRejected
-from core.instruments import Instrument
+from core.instruments import AssetClass, Instrument
 from core.market import Quote
 from core.orders import Order, OrderRequest, OrderStatus, OrderType, Side
 from core.portfolio import Position, exposure
+from core.risk_book import WorkingOrder
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
@@ -50,6 +51,10 @@ class RiskContext:
     recent_orders: list[Order]
     realised_pnl_today: Decimal
     global_kill_switch: bool
+    # The account's working orders that may still add to a position (bracket exits never do).
+    working: Sequence[WorkingOrder] = ()
+    # An admin closing an account's position: a kill switch does not stop an order that only reduces.
+    liquidation: bool = False
 
 
 class RiskReason(BaseModel):
@@ -87,20 +92,29 @@ def check_order(request: OrderRequest, ctx: RiskContext) -> RiskDecision:
     quote = ctx.quote
     fresh = fresh_quote(ctx) is not None
     held = sum((p.quantity for p in ctx.positions if p.symbol.upper() == symbol), ZERO)
-    reducing = held != 0 and (held > 0) != (request.side is Side.BUY) and request.size <= abs(held)
+    buys, sells = _pending(ctx.working, symbol)
+    # Reducing only if it still reduces should every working order on its side fill first (worst case).
+    if request.side is Side.BUY:
+        reducing = held < 0 and buys + request.size <= -held
+    else:
+        reducing = held > 0 and sells + request.size <= held
     price = reference_price(request, quote)
     notional = ctx.instrument.notional(request.size, price) if price is not None else None
 
     found: list[_Found] = []
-    found += _kill_switches(ctx)
-    if symbol in {s.strip().upper() for s in limits.restricted_symbols}:
+    if not (reducing and ctx.liquidation):
+        found += _kill_switches(ctx)
+    if symbol in {s.strip().upper() for s in limits.restricted_symbols} and not reducing:
         found.append(("restricted_instrument", f"Trading {symbol} is restricted on your account.", None, symbol))
-    found += _order_size(request, ctx, notional)
+    if not reducing:  # a trader can always cut risk: the size caps apply to orders that add to it
+        found += _order_size(request, ctx, notional)
     if fresh and quote is not None:
         found += _price_collar(request, quote, limits.price_collar_percent)
+    if ctx.instrument.asset_class is AssetClass.CRYPTO and request.side is Side.SELL:
+        found += _cash_only(request, symbol, held, sells)
     if not reducing:
-        found += _position(request, symbol, held, limits.max_position_quantity)
-        found += _account_exposure(ctx, symbol, notional)
+        found += _position(request, symbol, held, buys, sells, limits.max_position_quantity)
+        found += _account_exposure(ctx, request, symbol, notional)
     found += _recent_orders(request, symbol, ctx)
     found += _quote_needed(request, symbol, ctx, fresh)
     return _decide(found, ctx.now)
@@ -137,13 +151,39 @@ def _order_size(request: OrderRequest, ctx: RiskContext, notional: Decimal | Non
         yield ("max_order_notional", message, _cents(cap), _cents(notional))
 
 
+def _pending(working: Sequence[WorkingOrder], symbol: str) -> tuple[Decimal, Decimal]:
+    """What the account's working orders may still buy and sell of ``symbol``."""
+    buys = sells = ZERO
+    for order in working:
+        if order.symbol == symbol:
+            if order.side is Side.BUY:
+                buys += order.remaining
+            else:
+                sells += order.remaining
+    return buys, sells
+
+
+def _cash_only(request: OrderRequest, symbol: str, held: Decimal, sells: Decimal) -> Iterator[_Found]:
+    """Crypto is held in cash: never sold short, counting the sells already working."""
+    available = max(held - sells, ZERO)
+    if request.size > available:
+        message = (
+            f"{symbol} cannot be sold short: you hold {_qty(held)}"
+            + (f" with {_qty(sells)} already on sale" if sells else "")
+            + f", so at most {_qty(available)} can be sold."
+        )
+        yield ("crypto_short", message, _plain(available), _plain(request.size))
+
+
 def _price_collar(request: OrderRequest, quote: Quote, collar: Decimal | None) -> Iterator[_Found]:
+    """Only a price that trades now is judged: a limit at or through the market. A resting limit or a
+    protective stop away from the market is what the trader wants, not a fat finger."""
     if collar is None:
         return
     mid = quote.mid
     for field, label in _COLLARED:
         price = getattr(request, field)
-        if price is None:
+        if price is None or not _marketable(request, field, price, quote):
             continue
         away = abs(price - mid) / mid * HUNDRED
         if away > collar:
@@ -154,10 +194,20 @@ def _price_collar(request: OrderRequest, quote: Quote, collar: Decimal | None) -
             yield ("price_collar", message, _cents(collar), _cents(away))
 
 
-def _position(request: OrderRequest, symbol: str, held: Decimal, cap: Decimal | None) -> Iterator[_Found]:
+def _marketable(request: OrderRequest, field: str, price: Decimal, quote: Quote) -> bool:
+    if field != "limit_price" or request.order_type not in (OrderType.LIMIT, OrderType.BRACKET):
+        return False
+    return price >= quote.ask if request.side is Side.BUY else price <= quote.bid
+
+
+def _position(
+    request: OrderRequest, symbol: str, held: Decimal, buys: Decimal, sells: Decimal, cap: Decimal | None
+) -> Iterator[_Found]:
+    """The position should every working order on the order's side fill too (the worst case)."""
     if cap is None:
         return
-    resulting = abs(held + request.size * request.side.sign)
+    buying = request.side is Side.BUY
+    resulting = abs(held + buys + request.size) if buying else abs(held - sells - request.size)
     if resulting > cap:
         message = (
             f"This order would take your {symbol} position to {_qty(resulting)}, beyond your limit of {_qty(cap)}."
@@ -165,17 +215,22 @@ def _position(request: OrderRequest, symbol: str, held: Decimal, cap: Decimal | 
         yield ("max_position", message, _plain(cap), _plain(resulting))
 
 
-def _account_exposure(ctx: RiskContext, symbol: str, notional: Decimal | None) -> Iterator[_Found]:
-    """Gross exposure and today's loss, valued over every open position in one pass."""
+def _account_exposure(
+    ctx: RiskContext, request: OrderRequest, symbol: str, notional: Decimal | None
+) -> Iterator[_Found]:
+    """Gross exposure (should this order and every working order on the worse side of each position fill)
+    and today's loss, valued over every open position in one pass."""
     limits = ctx.account.limits
     exposure_cap, loss_cap = limits.max_gross_exposure, limits.daily_loss_limit
     check_exposure = exposure_cap is not None and notional is not None
     if not check_exposure and loss_cap is None:
         return
     gross, unrealised = ZERO, ZERO
+    worst = _worst_quantities(ctx, request) if check_exposure else {}
+    counted = set()
     for position in ctx.positions:
         quantity = position.quantity
-        if quantity == 0:
+        if quantity == 0 and position.symbol not in worst:
             continue
         instrument = ctx.instruments.get(position.symbol)
         multiplier = instrument.multiplier if instrument is not None else ONE
@@ -183,12 +238,21 @@ def _account_exposure(ctx: RiskContext, symbol: str, notional: Decimal | None) -
         if quote is None and position.symbol.upper() == symbol:
             quote = ctx.quote
         mark = quote.mark if quote is not None else None
-        gross += exposure(quantity, position.average_price, mark, multiplier)
+        counted.add(position.symbol)
+        gross += exposure(worst.get(position.symbol, quantity), position.average_price, mark, multiplier)
         if mark is not None:
             unrealised += (mark - position.average_price) * quantity * multiplier
+    for other, quantity in worst.items():  # working orders and the order itself on symbols not held yet
+        if other in counted:
+            continue
+        quote = ctx.quotes.get(other) or (ctx.quote if other == symbol else None)
+        price = quote.mark if quote is not None else _order_price(ctx, other)
+        instrument = ctx.instruments.get(other)
+        if price is not None:
+            gross += exposure(quantity, price, None, instrument.multiplier if instrument is not None else ONE)
     ccy = ctx.account.currency
     if check_exposure and exposure_cap is not None and notional is not None:
-        total = gross + notional
+        total = gross
         if total > exposure_cap:
             message = (
                 f"Gross exposure would reach {_money(total, ccy)}, above your limit of {_money(exposure_cap, ccy)}."
@@ -199,6 +263,28 @@ def _account_exposure(ctx: RiskContext, symbol: str, notional: Decimal | None) -
         if pnl < -loss_cap:
             message = f"Today's loss of {_money(-pnl, ccy)} is beyond your daily loss limit of {_money(loss_cap, ccy)}."
             yield ("daily_loss_limit", message, _cents(loss_cap), _cents(pnl))
+
+
+def _worst_quantities(ctx: RiskContext, request: OrderRequest) -> dict[str, Decimal]:
+    """Per symbol with working orders (or this order), the largest absolute position they could leave: all
+    the buys filling, or all the sells."""
+    symbol = request.symbol.upper()
+    held = {p.symbol: p.quantity for p in ctx.positions}
+    symbols = {w.symbol for w in ctx.working} | {symbol}
+    worst = {}
+    for name in symbols:
+        buys, sells = _pending(ctx.working, name)
+        if name == symbol:
+            buys, sells = (buys + request.size, sells) if request.side is Side.BUY else (buys, sells + request.size)
+        base = held.get(name, ZERO)
+        worst[name] = max(abs(base + buys), abs(base - sells))
+    return worst
+
+
+def _order_price(ctx: RiskContext, symbol: str) -> Decimal | None:
+    """A price for a symbol the account does not hold and has no quote for: its working orders' own."""
+    prices = [w.price for w in ctx.working if w.symbol == symbol and w.price is not None]
+    return max(prices) if prices else None
 
 
 def _counts_as_twin(order: Order) -> bool:

@@ -27,6 +27,7 @@ from core.usecases.accounts import AccountRef, get_account
 from core.usecases.deps import Deps
 from core.usecases.entry_checks import check_against_market
 from core.usecases.journal import audit_decision, change_status
+from core.usecases.retry import on_conflict
 from core.usecases.risk_gate import gather, recent_orders
 from core.usecases.sizing import sized
 
@@ -68,9 +69,14 @@ def stage_order(deps: Deps, account: AccountRef, request: OrderRequest, *, sourc
     account = get_account(deps, account)
     instrument = deps.catalog.get(request.symbol)
     request.check_against(instrument)
-    with deps.store.unit() as uow:
-        ticket, decision, order = _stage(deps, uow, account, request, source)
-        uow.commit()
+
+    def attempt() -> tuple[Ticket | None, RiskDecision, Order]:
+        with deps.store.unit() as uow:
+            staged = _stage(deps, uow, account, request, source)
+            uow.commit()
+        return staged
+
+    ticket, decision, order = on_conflict(attempt)
     orders.raise_if_rejected(order, decision)
     assert ticket is not None
     return ticket
@@ -104,6 +110,10 @@ def _stage(
 def confirm_order(deps: Deps, account: AccountRef, code: str) -> Order:
     """Execute the ticket ``code`` of this account, once, before its deadline, if risk and price allow."""
     account = get_account(deps, account)
+    return on_conflict(lambda: _confirm(deps, account, code))
+
+
+def _confirm(deps: Deps, account: Account, code: str) -> Order:
     with deps.store.unit() as uow:
         now = deps.now()
         recent = recent_orders(uow, account, now, at_least=LOOKBACK)

@@ -13,6 +13,7 @@ from core.usecases.accounts import AccountRef, get_account
 from core.usecases.deps import Deps
 from core.usecases.entry_checks import check_against_market
 from core.usecases.journal import audit_decision, change_status
+from core.usecases.retry import on_conflict
 from core.usecases.risk_gate import gather
 from core.usecases.sizing import sized
 
@@ -33,20 +34,24 @@ def place_order(
     request.check_against(instrument)
     fingerprint = request.fingerprint()
     order_id = derived_id(account.id, idempotency_key) if idempotency_key else new_id()
-    try:
+    def attempt() -> tuple[Order, RiskDecision]:
         with deps.store.unit() as uow:
             ctx = gather(deps, uow, account, request)
-            asked, request = request, sized(request, instrument, ctx.quote, ctx.now, account)
-            check_against_market(request, instrument, fresh_quote(ctx))
-            decision = check_order(request, ctx)
+            resolved = sized(request, instrument, ctx.quote, ctx.now, account)
+            check_against_market(resolved, instrument, fresh_quote(ctx))
+            decision = check_order(resolved, ctx)
             now = deps.now()
             order = uow.orders.add(Order(
-                **request.model_dump(exclude={"notional"}), notional=asked.notional, id=order_id,
+                **resolved.model_dump(exclude={"notional"}), notional=request.notional, id=order_id,
                 account_id=account.id, created_at=now, updated_at=now, source=source, request_fingerprint=fingerprint,
             ))
-            audit_decision(uow, account.id, order.id, decision, request)
+            audit_decision(uow, account.id, order.id, decision, resolved)
             order = route(deps, uow, order, decision, fresh_quote(ctx))
             uow.commit()
+        return order, decision
+
+    try:
+        order, decision = on_conflict(attempt)
     except AlreadyExists as taken:
         if not idempotency_key:
             raise

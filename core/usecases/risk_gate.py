@@ -36,6 +36,7 @@ def gather(
     *,
     recent: list[Order] | None = None,
     exclude_order_id: str | None = None,
+    liquidation: bool = False,
 ) -> RiskContext:
     """What the gate needs for ``request``, read through ``uow`` (or the store, for a what-if). ``recent``
     may pass orders the caller already read (at least the gate's window); ``exclude_order_id`` is an order
@@ -49,6 +50,7 @@ def gather(
         recent = recent_orders(uow, account, now)
     since = now - recent_window(account)
     today = now.date()
+    book = uow.books.get(account.id)
     return RiskContext(
         account=account,
         instrument=deps.catalog.get(request.symbol),
@@ -60,6 +62,8 @@ def gather(
         recent_orders=[o for o in recent if o.id != exclude_order_id and o.created_at >= since],
         realised_pnl_today=sum((p.realised_on(today) for p in positions), Decimal(0)),
         global_kill_switch=settings.global_kill_switch,
+        working=book.opening(),
+        liquidation=liquidation,
     )
 
 

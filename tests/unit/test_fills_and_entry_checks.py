@@ -78,7 +78,8 @@ def test_a_trailing_stop_rounds_toward_the_market_never_looser_than_asked(servic
     trail = uc.place_order(
         service, "alice", order("AAPL", "sell", "10", order_type="trailing_stop", trail_percent="1.007")
     )
-    tick(service, clock, "AAPL", "99.00", "99.02")  # 100.00 x (1 - 1.007%) = 98.993: the stop rounds up to 99.00, not to 98.99
+    # 100.00 x (1 - 1.007%) = 98.993: the stop rounds up to 99.00 (not to 98.99), so a bid of 99.00 sells
+    tick(service, clock, "AAPL", "99.00", "99.02")
     assert uc.get_order(service, "alice", trail.id).status is OrderStatus.FILLED
 
 

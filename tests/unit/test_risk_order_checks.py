@@ -82,15 +82,19 @@ def test_a_price_exactly_at_the_collar_passes_and_one_tick_beyond_is_rejected() 
     assert "110.01" in decision.reasons[0].message and "10.00%" in decision.reasons[0].message
 
 
-def test_every_price_of_a_bracket_is_collared() -> None:
-    acct = account(price_collar_percent=D("10"))
-    bracket = buy(
-        order_type=OrderType.BRACKET, limit_price=D("100"), take_profit_price=D("130"), stop_loss_price=D("80")
-    )
-    decision = check(bracket, acct)
-    assert codes(decision) == ["price_collar", "price_collar"]
-    assert "Take-profit price 130" in decision.reasons[0].message
-    assert "Stop-loss price 80" in decision.reasons[1].message
+def test_only_a_price_that_trades_now_is_collared_never_a_resting_or_protective_one() -> None:
+    acct = account(price_collar_percent=D("10"))  # mid is 100.00
+    resting = buy(order_type=OrderType.LIMIT, limit_price=D("90.00"))  # 10% under the market, waiting
+    protective = sell(order_type=OrderType.STOP, stop_price=D("87.50"))  # a stop 12.5% under the market
+    exits = buy(order_type=OrderType.BRACKET, limit_price=D("100.01"), take_profit_price=D("130"),
+                stop_loss_price=D("80"))
+    assert check(resting, acct).approved
+    assert check(protective, acct, positions=(position("AAPL", "100", "95"),)).approved
+    assert check(exits, acct).approved
+    through = sell(order_type=OrderType.LIMIT, limit_price=D("80.00"))  # sells at once, 20% through the mid
+    decision = check(through, acct, positions=(position("AAPL", "100", "95"),))
+    assert codes(decision) == ["price_collar"]
+    assert "Limit price 80" in decision.reasons[0].message
 
 
 def test_the_collar_is_skipped_without_a_fresh_quote() -> None:

@@ -1,0 +1,55 @@
+"""An account's risk book: its working orders as the pre-trade gate counts them, versioned.
+
+Every unit of work that places, fills or ends an order of the account writes its book, so two decisions on
+one account can never both commit on a state that only one of them saw: the second one's book write fails
+its version check and the use case retries on the new state (Lambda runs many containers on one table).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from core.orders import Order, Side
+
+ZERO = Decimal(0)
+
+
+class WorkingOrder(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    symbol: str
+    side: Side
+    remaining: Decimal
+    price: Decimal | None = None  # the price it would trade at when known (limit, stop), else None (market)
+    exit: bool = False  # a bracket exit: it only ever reduces the position it protects
+
+
+class RiskBook(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    account_id: str
+    working: dict[str, WorkingOrder] = Field(default_factory=dict)
+    version: int = 0
+
+    def track(self, order: Order) -> None:
+        """Record where ``order`` stands now: working with what remains, or gone from the book."""
+        if order.status.is_open and order.remaining_quantity > 0:
+            self.working[order.id] = WorkingOrder(
+                symbol=order.symbol, side=order.side, remaining=order.remaining_quantity,
+                price=order.limit_price or order.stop_price, exit=order.oco_group is not None,
+            )
+        else:
+            self.working.pop(order.id, None)
+
+    def pending(self, symbol: str, side: Side) -> Decimal:
+        """What the trader's own working orders (not bracket exits) may still add on ``side`` of ``symbol``."""
+        return sum(
+            (w.remaining for w in self.working.values() if w.symbol == symbol and w.side is side and not w.exit),
+            ZERO,
+        )
+
+    def opening(self) -> list[WorkingOrder]:
+        """The working orders that are not bracket exits."""
+        return [w for w in self.working.values() if not w.exit]
