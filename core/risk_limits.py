@@ -9,6 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from core.numbers import PositiveAmount
 
 
+DAY_SECONDS = 86_400
+
+
 class RiskLimits(BaseModel):
     """``None`` switches a numeric check off for the account. Read strictly (amounts as in core.numbers, whole
     numbers as JSON integers, true/false as booleans): the API takes these from admins as they are."""
@@ -21,9 +24,11 @@ class RiskLimits(BaseModel):
     max_position_quantity: PositiveAmount | None = Decimal("50000")
     max_gross_exposure: PositiveAmount | None = Decimal("5000000")
     daily_loss_limit: PositiveAmount | None = Decimal("50000")
-    duplicate_window_seconds: int = Field(default=5, ge=0)
-    max_orders_per_minute: int | None = Field(default=60, gt=0)
-    quote_max_age_seconds: int = Field(default=60, gt=0)
+    # Time limits are bounded by a day: beyond that they stop meaning anything, and an unbounded one would
+    # overflow the date arithmetic of every later order of the account.
+    duplicate_window_seconds: int = Field(default=5, ge=0, le=DAY_SECONDS)
+    max_orders_per_minute: int | None = Field(default=60, gt=0, le=1_000_000)
+    quote_max_age_seconds: int = Field(default=60, gt=0, le=DAY_SECONDS)
     # A confirmation is refused and asked again when the price moved more than this since the ticket.
     confirmation_drift_percent: PositiveAmount = Decimal("1")
     restricted_symbols: list[str] = Field(default_factory=list)

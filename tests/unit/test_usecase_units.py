@@ -70,3 +70,12 @@ def test_the_duplicate_window_holds_as_configured_even_beyond_a_minute(service, 
     clock.advance(seconds=50)
     tick(service, clock, "AAPL", "100.00", "100.02")  # 123 s: past the window
     assert uc.place_order(service, "alice", order("AAPL", "buy", "1")).status is OrderStatus.FILLED
+
+
+@pytest.mark.parametrize("field", ["quote_max_age_seconds", "duplicate_window_seconds"])
+def test_time_limits_beyond_a_day_are_refused_before_they_are_stored(field) -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError):
+        RiskLimits(**{field: 10**14})
+    assert getattr(RiskLimits(**{field: 86_400}), field) == 86_400
