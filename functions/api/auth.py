@@ -20,17 +20,28 @@ def platform(request: Request) -> Platform:
     return request.app.state.platform
 
 
-def caller(
-    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
-) -> Account:
-    if credentials is None or credentials.scheme.lower() != "bearer":
+def authenticate(request: Request) -> Account:
+    """The account whose token the request carries; Unauthorized otherwise. Remembered on the request, so
+    the route guard (which runs it before the body is read) and the ``caller`` dependency check it once."""
+    known = getattr(request.state, "caller", None)
+    if known is not None:
+        return known
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("Send an Authorization: Bearer <token> header.", code="missing_token")
     parley = platform(request)
-    claims = verify_token(credentials.credentials, parley.jwt_secret())
+    claims = verify_token(token.strip(), parley.jwt_secret())
     try:
-        return uc.get_account(parley.deps, str(claims["sub"]))
+        account = uc.get_account(parley.deps, str(claims["sub"]))
     except NotFound:
         raise Unauthorized("The token's account does not exist.", code="unknown_account") from None
+    request.state.caller = account
+    return account
+
+
+def caller(request: Request, _: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Account:
+    """The calling account. ``bearer`` is declared for the OpenAPI security scheme; ``authenticate`` reads."""
+    return authenticate(request)
 
 
 def admin(account: Annotated[Account, Depends(caller)]) -> Account:

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query
+from fastapi import Depends, Query, Request
 
 from core import usecases as uc
 from core.errors import BadRequest, NotFound, UnknownSymbol
+from core.numbers import Count
 from core.orders import OrderRequest, utcnow
 from core.portfolio import PortfolioView
 from core.risk_limits import RiskLimits
 from functions.api.auth import Admin, Caller, Parley
+from functions.api.errors import responses_for
+from functions.api.guard import api_router
 from functions.api.schemas import (
     Health,
     KillSwitchIn,
@@ -23,9 +27,28 @@ from functions.api.schemas import (
     QuoteOut,
 )
 
-router = APIRouter()
-ERRORS = {401: {"description": "Missing or invalid token"}, 403: {"description": "Not allowed"}}
-MAX_KEY_LENGTH = 255
+router = api_router()
+# An Idempotency-Key is 1 to 255 visible ASCII characters (no spaces), exactly as the document says.
+KEY_PATTERN = r"^[!-~]{1,255}$"
+_KEY = re.compile(KEY_PATTERN, re.ASCII)
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key", "in": "header", "required": True,
+    "description": "Any 1 to 255 visible ASCII characters, chosen by the client for each new order. The same key "
+                   "with the same body returns the order already placed; with another body it is a 422.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": KEY_PATTERN},
+}
+
+
+def idempotency_key(request: Request) -> str:
+    """The Idempotency-Key header, validated here and documented by IDEMPOTENCY_KEY (so a missing key is a
+    400 ``idempotency_key_required``, not a generic validation error)."""
+    key = request.headers.get("Idempotency-Key")
+    if not key:
+        raise BadRequest("POST /v1/orders needs an Idempotency-Key header.", code="idempotency_key_required")
+    if not _KEY.fullmatch(key):
+        raise BadRequest("Idempotency-Key must be 1-255 visible ASCII characters, no spaces.",
+                         code="idempotency_key_invalid")
+    return key
 
 
 @router.get("/health", response_model=Health, tags=["ops"])
@@ -33,28 +56,21 @@ def health() -> Health:
     return Health(status="ok", time=utcnow())
 
 
-@router.post("/v1/orders", status_code=201, response_model=OrderOut, responses=ERRORS, tags=["orders"])
+@router.post("/v1/orders", status_code=201, response_model=OrderOut, tags=["orders"],
+             responses=responses_for(404, 409, body=True), openapi_extra={"parameters": [IDEMPOTENCY_KEY]})
 def place_order(
-    order: OrderRequest,
-    account: Caller,
-    parley: Parley,
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+    order: OrderRequest, account: Caller, parley: Parley, key: Annotated[str, Depends(idempotency_key)]
 ) -> OrderOut:
     """Place an order. The same Idempotency-Key with the same body returns the same order."""
-    key = (idempotency_key or "").strip()
-    if not key:
-        raise BadRequest("POST /v1/orders needs an Idempotency-Key header.", code="idempotency_key_required")
-    if len(key) > MAX_KEY_LENGTH or not key.isprintable():
-        raise BadRequest("Idempotency-Key must be 1-255 printable characters.", code="idempotency_key_invalid")
     return OrderOut.of(uc.place_order(parley.deps, account, order, idempotency_key=key, source="api"))
 
 
-@router.get("/v1/orders", response_model=OrderList, responses=ERRORS, tags=["orders"])
+@router.get("/v1/orders", response_model=OrderList, responses=responses_for(403, 404, 422), tags=["orders"])
 def list_orders(
     account: Caller,
     parley: Parley,
     status: Annotated[str | None, Query(pattern="^(open|all)$", description="open: working orders only")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    limit: Annotated[Count, Query(ge=1, le=500)] = 100,
     account_id: str | None = None,
 ) -> OrderList:
     target = uc.act_for(parley.deps, account, account_id)
@@ -62,37 +78,40 @@ def list_orders(
     return OrderList(orders=[OrderOut.of(o) for o in orders])
 
 
-@router.get("/v1/orders/{order_id}", response_model=OrderOut, responses=ERRORS, tags=["orders"])
+@router.get("/v1/orders/{order_id}", response_model=OrderOut, responses=responses_for(403, 404), tags=["orders"])
 def get_order(order_id: str, account: Caller, parley: Parley, account_id: str | None = None) -> OrderOut:
     return OrderOut.of(uc.get_order(parley.deps, uc.act_for(parley.deps, account, account_id), order_id))
 
 
-@router.delete("/v1/orders/{order_id}", response_model=OrderOut, responses=ERRORS, tags=["orders"])
+@router.delete("/v1/orders/{order_id}", response_model=OrderOut, responses=responses_for(403, 404, 409),
+               tags=["orders"])
 def cancel_order(order_id: str, account: Caller, parley: Parley, account_id: str | None = None) -> OrderOut:
     target = uc.act_for(parley.deps, account, account_id)
     return OrderOut.of(uc.cancel_order(parley.deps, target, order_id, actor=account.id))
 
 
-@router.get("/v1/positions", response_model=PositionList, responses=ERRORS, tags=["portfolio"])
+@router.get("/v1/positions", response_model=PositionList, responses=responses_for(403, 404), tags=["portfolio"])
 def positions(account: Caller, parley: Parley, account_id: str | None = None) -> PositionList:
     target = uc.act_for(parley.deps, account, account_id)
     return PositionList(account_id=target.id, positions=uc.positions(parley.deps, target))
 
 
-@router.get("/v1/portfolio", response_model=PortfolioView, responses=ERRORS, tags=["portfolio"])
+@router.get("/v1/portfolio", response_model=PortfolioView, responses=responses_for(403, 404), tags=["portfolio"])
 def portfolio(account: Caller, parley: Parley, account_id: str | None = None) -> PortfolioView:
     return uc.portfolio(parley.deps, uc.act_for(parley.deps, account, account_id))
 
 
-@router.get("/v1/quotes/{symbol}", response_model=QuoteOut, responses=ERRORS, tags=["market"])
+@router.get("/v1/quotes/{symbol}", response_model=QuoteOut, responses=responses_for(404), tags=["market"])
 def quote(symbol: str, account: Caller, parley: Parley) -> QuoteOut:
     try:
+        if not symbol.isascii() or symbol != symbol.strip():
+            raise UnknownSymbol(symbol)  # "\u017fPY" upper-cases to SPY, " SPY" strips to it
         return QuoteOut.of(uc.quote(parley.deps, symbol))
     except UnknownSymbol as exc:  # a path that names nothing is a 404, unlike an order body's symbol
         raise NotFound(exc.message, code="unknown_symbol", symbol=symbol) from None
 
 
-@router.get("/v1/risk/limits", response_model=LimitsOut, responses=ERRORS, tags=["risk"])
+@router.get("/v1/risk/limits", response_model=LimitsOut, responses=responses_for(403, 404), tags=["risk"])
 def get_limits(account: Caller, parley: Parley, account_id: str | None = None) -> LimitsOut:
     target = uc.act_for(parley.deps, account, account_id)
     return LimitsOut(
@@ -100,7 +119,8 @@ def get_limits(account: Caller, parley: Parley, account_id: str | None = None) -
     )
 
 
-@router.put("/v1/risk/limits", response_model=LimitsOut, responses=ERRORS, tags=["risk"])
+@router.put("/v1/risk/limits", response_model=LimitsOut, responses=responses_for(403, 404, 409, body=True),
+            tags=["risk"])
 def put_limits(limits: RiskLimits, admin: Admin, parley: Parley, account_id: str | None = None) -> LimitsOut:
     """Replace an account's limits (admin only). The kill switch is set with POST /v1/risk/kill-switch."""
     target = account_id or admin.id
@@ -108,7 +128,8 @@ def put_limits(limits: RiskLimits, admin: Admin, parley: Parley, account_id: str
     return LimitsOut(account_id=target, limits=stored, global_kill_switch=uc.kill_switch_state(parley.deps))
 
 
-@router.post("/v1/risk/kill-switch", response_model=KillSwitchOut, responses=ERRORS, tags=["risk"])
+@router.post("/v1/risk/kill-switch", response_model=KillSwitchOut, responses=responses_for(403, 404, 409, body=True),
+             tags=["risk"])
 def kill_switch(body: KillSwitchIn, admin: Admin, parley: Parley) -> KillSwitchOut:
     """Engage (cancelling working orders) or release a kill switch: one account, or all without account_id."""
     cancelled = uc.set_kill_switch(parley.deps, admin, engaged=body.engaged, account_id=body.account_id)

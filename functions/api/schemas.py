@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from core.market import Quote
 from core.orders import Order, OrderRequest, OrderStatus
@@ -24,6 +25,10 @@ class OrderOut(OrderRequest):
     reason: str | None = None
     parent_id: str | None = None
     source: str
+
+    @model_validator(mode="after")
+    def _quantity_or_notional(self) -> OrderOut:
+        return self  # an order always has its quantity, and its notional too when that is what was asked
 
     @classmethod
     def of(cls, order: Order) -> OrderOut:
@@ -62,6 +67,8 @@ class LimitsOut(BaseModel):
 
 
 class KillSwitchIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
     engaged: bool
     account_id: str | None = Field(default=None, description="Omit for the platform-wide kill switch.")
 
@@ -77,3 +84,17 @@ class Health(BaseModel):
     status: str
     time: datetime
 
+
+
+class ErrorInfo(BaseModel):
+    code: str = Field(description="Stable and machine-readable, e.g. risk_rejected, validation_error, not_found.")
+    message: str = Field(description="A sentence for people.")
+    details: dict[str, Any] | None = Field(
+        default=None, description="The data behind the error when there is some: risk reasons, fields, limits."
+    )
+
+
+class ErrorOut(BaseModel):
+    """Every error answer: ``{"error": {"code": ..., "message": ...}}``."""
+
+    error: ErrorInfo

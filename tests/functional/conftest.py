@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import copy
 import importlib
 import json
@@ -41,7 +42,10 @@ def http_event(
     token: str | None = None,
     headers: dict[str, str] | None = None,
     query: dict[str, str] | None = None,
+    raw: bytes | None = None,
 ) -> dict:
+    """``body`` is sent as JSON; ``raw`` bytes as they are (base64 in the event, as API Gateway sends binary),
+    with only the headers given."""
     event = copy.deepcopy(EVENT_TEMPLATE)
     event["rawPath"] = path
     event["requestContext"]["http"]["method"] = method
@@ -57,6 +61,10 @@ def http_event(
         event["body"] = text
         merged["content-type"] = "application/json"
         merged["content-length"] = str(len(text.encode()))
+    if raw is not None:
+        event["body"] = base64.b64encode(raw).decode()
+        event["isBase64Encoded"] = True
+        merged["content-length"] = str(len(raw))
     merged.update({k.lower(): v for k, v in (headers or {}).items()})
     event["headers"] = merged
     return event

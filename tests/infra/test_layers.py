@@ -35,7 +35,7 @@ RUNTIME_SHIPPED = ("boto3", "botocore", "s3transfer", "jmespath", "python-dateut
 APP_PACKAGES = ("core", "agent", "channels", "functions", "infra")
 EXPECTED_LAYERS = {
     "base": {"pydantic", "aws-lambda-powertools"},
-    "api": {"fastapi", "mangum", "pyjwt"},
+    "api": {"fastapi", "mangum", "pyjwt", "swagger-ui-bundle-v2"},
     "agent": {"langchain", "langchain-openai"},
 }
 
