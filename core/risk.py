@@ -115,7 +115,7 @@ def check_order(request: OrderRequest, ctx: RiskContext) -> RiskDecision:
     if not reducing:
         found += _position(request, symbol, held, buys, sells, limits.max_position_quantity)
         found += _account_exposure(ctx, request, symbol, notional)
-    found += _recent_orders(request, symbol, ctx)
+    found += _recent_orders(request, symbol, ctx, reducing)
     found += _quote_needed(request, symbol, ctx, fresh)
     return _decide(found, ctx.now)
 
@@ -311,7 +311,9 @@ def _is_twin(order: Order, request: OrderRequest, symbol: str) -> bool:
     )
 
 
-def _recent_orders(request: OrderRequest, symbol: str, ctx: RiskContext) -> Iterator[_Found]:
+def _recent_orders(request: OrderRequest, symbol: str, ctx: RiskContext, reducing: bool) -> Iterator[_Found]:
+    """The duplicate check guards against sending an order twice; an order that only reduces cannot overshoot
+    (it is judged with the working orders on its side), so closing twice in a row in parts is allowed."""
     limits = ctx.account.limits
     now = ctx.now
     window = timedelta(seconds=limits.duplicate_window_seconds)
@@ -325,6 +327,7 @@ def _recent_orders(request: OrderRequest, symbol: str, ctx: RiskContext) -> Iter
             count += 1
         if (
             window
+            and not reducing
             and age <= window
             and _counts_as_twin(order)
             and _is_twin(order, request, symbol)

@@ -50,6 +50,6 @@ class RiskBook(BaseModel):
             ZERO,
         )
 
-    def opening(self) -> list[WorkingOrder]:
-        """The working orders that are not bracket exits."""
-        return [w for w in self.working.values() if not w.exit]
+    def opening(self, excluding: str | None = None) -> list[WorkingOrder]:
+        """The working orders that are not bracket exits (less ``excluding``, an order being replaced)."""
+        return [w for order_id, w in self.working.items() if not w.exit and order_id != excluding]

@@ -50,5 +50,10 @@ class Broker(ABC):
         """Stop working an open order."""
 
     @abstractmethod
+    def modify(self, order: Order, quote: Quote | None, now: datetime) -> list[BrokerEvent]:
+        """Work a working order anew after its quantity or prices changed (the order carries the new values);
+        it may fill at once if it is now marketable."""
+
+    @abstractmethod
     def on_quote(self, orders: list[Order], quote: Quote, now: datetime) -> list[BrokerEvent]:
         """Evaluate working orders on ``quote.symbol`` against a new quote, oldest order first."""

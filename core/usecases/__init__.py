@@ -3,6 +3,7 @@ take the platform's dependencies first. Each module groups what traders do; this
 
 from core.usecases.accounts import act_for, create_account, ensure_account, get_account, require_admin
 from core.usecases.alerts import delete_alert, list_alerts, set_alert
+from core.usecases.amend import modify_order
 from core.usecases.confirmations import (
     CancelledAll,
     PriceMoved,
@@ -15,6 +16,7 @@ from core.usecases.confirmations import (
 )
 from core.usecases.deps import Deps
 from core.usecases.market import on_quote
+from core.usecases.notifications import list_notifications
 from core.usecases.orders import (
     cancel_order,
     cancel_working,
@@ -25,7 +27,15 @@ from core.usecases.orders import (
     place_order,
     resolve_order_id,
 )
-from core.usecases.positions import closing_order, portfolio, positions, quote
+from core.usecases.positions import (
+    close_all,
+    close_position,
+    closing_order,
+    closing_orders,
+    portfolio,
+    positions,
+    quote,
+)
 from core.usecases.risk_admin import (
     audit_trail,
     kill_switch_state,
@@ -34,12 +44,49 @@ from core.usecases.risk_admin import (
     set_kill_switch,
     set_limits,
 )
+from core.usecases.signals import register_source as register_signal_source
 
 __all__ = [
-    "CancelledAll", "Deps", "PriceMoved", "Ticket", "act_for", "audit_trail", "cancel_all", "cancel_order",
-    "cancel_working", "cancelable_order", "check_risk", "closing_order", "confirm_order", "create_account",
-    "decline_order", "delete_alert", "ensure_account", "get_account", "get_order", "kill_switch_state", "limits",
-    "list_alerts", "list_orders", "on_quote", "pending_confirmations", "place_order", "portfolio", "positions",
-    "quote", "realised_pnl_today", "require_admin", "resolve_order_id", "set_alert", "set_kill_switch",
-    "set_limits", "stage_order",
+    "CancelledAll",
+    "Deps",
+    "PriceMoved",
+    "Ticket",
+    "act_for",
+    "audit_trail",
+    "cancel_all",
+    "cancel_order",
+    "cancel_working",
+    "cancelable_order",
+    "check_risk",
+    "close_all",
+    "close_position",
+    "closing_order",
+    "closing_orders",
+    "confirm_order",
+    "create_account",
+    "decline_order",
+    "delete_alert",
+    "ensure_account",
+    "get_account",
+    "get_order",
+    "kill_switch_state",
+    "limits",
+    "list_alerts",
+    "list_notifications",
+    "list_orders",
+    "modify_order",
+    "on_quote",
+    "pending_confirmations",
+    "place_order",
+    "portfolio",
+    "positions",
+    "quote",
+    "realised_pnl_today",
+    "register_signal_source",
+    "require_admin",
+    "resolve_order_id",
+    "set_alert",
+    "set_kill_switch",
+    "set_limits",
+    "stage_order",
 ]

@@ -20,7 +20,7 @@ from core.usecases.sizing import sized
 
 def place_order(
     deps: Deps, account: AccountRef, request: OrderRequest, *, idempotency_key: str | None = None,
-    source: str = "api",
+    source: str = "api", liquidation: bool = False,
 ) -> Order:
     """Validate, risk-check, store and route an order, in one unit. A risk rejection is stored, then raised.
 
@@ -36,7 +36,7 @@ def place_order(
     order_id = derived_id(account.id, idempotency_key) if idempotency_key else new_id()
     def attempt() -> tuple[Order, RiskDecision]:
         with deps.store.unit() as uow:
-            ctx = gather(deps, uow, account, request)
+            ctx = gather(deps, uow, account, request, liquidation=liquidation)
             resolved = sized(request, instrument, ctx.quote, ctx.now, account)
             check_against_market(resolved, instrument, fresh_quote(ctx))
             decision = check_order(resolved, ctx)
@@ -92,7 +92,7 @@ def _replay(deps: Deps, order_id: str, fingerprint: str, taken: AlreadyExists) -
 def cancel_order(deps: Deps, account: AccountRef, order_id: str, *, actor: str | None = None) -> Order:
     account = get_account(deps, account)
     with deps.store.unit() as uow:
-        order = _own_order(uow, account.id, order_id)
+        order = own_order(uow, account.id, order_id)
         if order.status.is_final:
             raise Conflict(f"Order {order.id} is already {order.status.value}.", order_id=order.id)
         cancelled = execution.cancel_with_siblings(deps, uow, order, actor or account.id)
@@ -128,10 +128,10 @@ def cancelable_order(deps: Deps, account: AccountRef, order_id: str) -> Order:
 
 def get_order(deps: Deps, account: AccountRef, order_id: str) -> Order:
     """An order of this account; another account's order is NotFound, not Forbidden, to reveal nothing."""
-    return _own_order(deps.store, get_account(deps, account).id, order_id)
+    return own_order(deps.store, get_account(deps, account).id, order_id)
 
 
-def _own_order(reader: UnitOfWork | Store, account_id: str, order_id: str) -> Order:
+def own_order(reader: UnitOfWork | Store, account_id: str, order_id: str) -> Order:
     try:
         order = reader.orders.get(order_id.strip().upper())
     except NotFound:

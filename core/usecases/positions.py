@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from decimal import ROUND_DOWN, Decimal
 
+from core.accounts import Account
 from core.errors import InvalidRequest, NotFound, QuoteUnavailable
 from core.market import Quote
-from core.orders import OrderRequest, OrderType, Side
+from core.orders import Order, OrderRequest, OrderType, Side
 from core.portfolio import PortfolioView, PositionView, build_portfolio, value_position
+from core.usecases import orders
 from core.usecases.accounts import AccountRef, get_account
 from core.usecases.deps import Deps
 
@@ -60,3 +62,32 @@ def closing_order(
             raise InvalidRequest(f"That fraction of your {symbol} position is less than one lot.")
     side = Side.SELL if held.quantity > 0 else Side.BUY
     return OrderRequest(symbol=symbol, side=side, quantity=size, order_type=OrderType.MARKET)
+
+
+def closing_orders(deps: Deps, account: AccountRef) -> list[OrderRequest]:
+    """The market orders that flatten every open position of the account."""
+    account_id = get_account(deps, account).id
+    held = [p for p in deps.store.positions.list_for_account(account_id) if not p.is_flat]
+    return [closing_order(deps, account_id, p.symbol) for p in held]
+
+
+def close_position(
+    deps: Deps, actor: Account, account: AccountRef, symbol: str, *, quantity: Decimal | None = None,
+    fraction: Decimal | None = None, idempotency_key: str | None = None,
+) -> Order:
+    """Place the order that closes all of a position, or ``quantity`` or ``fraction`` of it. An admin closing
+    another account's position liquidates: a kill switch does not stop it, since it only reduces."""
+    account = get_account(deps, account)
+    request = closing_order(deps, account, symbol, quantity=quantity, fraction=fraction)
+    return orders.place_order(
+        deps, account, request, idempotency_key=idempotency_key, source="close",
+        liquidation=actor.is_admin and actor.id != account.id,
+    )
+
+
+def close_all(deps: Deps, actor: Account, account: AccountRef) -> list[Order]:
+    """Close every open position of the account (one order each)."""
+    account = get_account(deps, account)
+    return [
+        close_position(deps, actor, account, request.symbol) for request in closing_orders(deps, account)
+    ]

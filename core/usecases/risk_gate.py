@@ -62,7 +62,7 @@ def gather(
         recent_orders=[o for o in recent if o.id != exclude_order_id and o.created_at >= since],
         realised_pnl_today=sum((p.realised_on(today) for p in positions), Decimal(0)),
         global_kill_switch=settings.global_kill_switch,
-        working=book.opening(),
+        working=book.opening(excluding=exclude_order_id),
         liquidation=liquidation,
     )
 

@@ -11,6 +11,7 @@ from functions.api.chat import router as chat_router
 from functions.api.docs import install_docs
 from functions.api.errors import install_error_handlers
 from functions.api.routes import router
+from functions.api.trading import router as trading_router
 from infra.bootstrap import Platform
 
 DESCRIPTION = (
@@ -36,5 +37,6 @@ def create_app(platform: Platform, on_shutdown: Callable[[], None] | None = None
     install_error_handlers(app)
     install_docs(app)
     app.include_router(router)
+    app.include_router(trading_router)
     app.include_router(chat_router)
     return app

@@ -85,7 +85,6 @@ class Health(BaseModel):
     time: datetime
 
 
-
 class ErrorInfo(BaseModel):
     code: str = Field(description="Stable and machine-readable, e.g. risk_rejected, validation_error, not_found.")
     message: str = Field(description="A sentence for people.")

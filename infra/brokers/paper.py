@@ -96,6 +96,11 @@ class PaperBroker(Broker):
             return []
         return [_event(EventKind.CANCELLED, order, now, reason="cancelled by request")]
 
+    def modify(self, order: Order, quote: Quote | None, now: datetime) -> list[BrokerEvent]:
+        if order.status.is_final or quote is None or quote.symbol != order.symbol.upper():
+            return []
+        return self.on_quote([order], quote, now)
+
     def on_quote(self, orders: list[Order], quote: Quote, now: datetime) -> list[BrokerEvent]:
         symbol = quote.symbol.upper()
         working = [o for o in orders if o.status.is_open and o.symbol.upper() == symbol]
