@@ -16,6 +16,9 @@ class AuditKind(StrEnum):
     KILL_SWITCH = "kill_switch"
     ACCOUNT = "account"
     ALERT = "alert"
+    SYSTEM = "system.alert"
+    COMPLIANCE = "compliance.event"
+    SIGNAL = "signal"
 
 
 class AuditRecord(BaseModel):

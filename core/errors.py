@@ -105,3 +105,9 @@ class StoreError(ParleyError):
     """A storage backend failed for a reason the caller cannot fix."""
 
     code = "store_error"
+
+
+class StaleQuote(Conflict):
+    """A quote no newer than the stored one: what it would cause was already caused (or never will be)."""
+
+    code = "stale_quote"

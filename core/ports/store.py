@@ -24,12 +24,14 @@ from typing import Any
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from core.accounts import Account, SystemSettings
-from core.alerts import Alert
+from core.alerts import Alert, AlertChange
 from core.audit import AuditRecord
 from core.market import Quote
 from core.memory import ChatTurn
+from core.notifications import Notification
 from core.orders import Fill, Order
 from core.portfolio import Position
+from core.signals import SignalSource
 
 
 class AccountRepository(ABC):
@@ -179,6 +181,53 @@ class AlertRepository(ABC):
     def list_active_for_symbol(self, symbol: str) -> list[Alert]:
         """Active alerts on ``symbol`` across accounts, oldest first."""
 
+    @abstractmethod
+    def log_change(self, alert: Alert, time: datetime) -> None:
+        """Append ``alert`` (as just added, or as it left the active set) to the change log, under the next
+        sequence number. In a unit it commits with the unit, so the log is in commit order with no gaps."""
+
+    @abstractmethod
+    def changes_since(self, cursor: int) -> list[AlertChange]:
+        """Log entries with a sequence number above ``cursor``, oldest first (entries expire after a day)."""
+
+    @abstractmethod
+    def last_change(self) -> int:
+        """The newest sequence number in the log (0 if none)."""
+
+
+class NotificationRepository(ABC):
+    """The notification outbox: written in the unit of the event that causes it, relayed to the notify queue."""
+
+    @abstractmethod
+    def add(self, notification: Notification) -> None:
+        """Store a notification; AlreadyExists (now or at commit) if its id is taken: the event was seen."""
+
+    @abstractmethod
+    def get(self, notification_id: str) -> Notification | None: ...
+
+    @abstractmethod
+    def list_for_account(self, account_id: str, *, limit: int = 50) -> list[Notification]:
+        """The account's notifications, newest first."""
+
+    @abstractmethod
+    def list_unsent(self, *, limit: int = 100) -> list[Notification]:
+        """Notifications the relay has not yet put on the queue, oldest first."""
+
+    @abstractmethod
+    def mark_sent(self, notification: Notification, at: datetime) -> None:
+        """Record that ``notification`` is on the queue; it leaves the unsent list."""
+
+
+class SignalSourceRepository(ABC):
+    """Systems allowed to send signals to an account's webhook (TradingView, a risk engine)."""
+
+    @abstractmethod
+    def add(self, source: SignalSource) -> SignalSource:
+        """AlreadyExists if the id is taken."""
+
+    @abstractmethod
+    def get(self, source_id: str) -> SignalSource | None: ...
+
 
 class ConversationRepository(ABC):
     """Chat turns per (account, thread). Expired turns are never returned (DynamoDB TTL removes them)."""
@@ -205,8 +254,10 @@ class UnitOfWork(ABC):
     writes, but list queries need not (DynamoDB holds writes back until commit), so a use case never
     re-queries what it has just written. A conflict (a stored version moved on, a key already taken)
     raises ConcurrentUpdate or AlreadyExists at the write or at ``commit()``, as the adapter can tell;
-    either way nothing of the unit is kept. Units do not nest. Quotes, idempotency claims and
-    conversation turns are not part of a unit: each of their writes is atomic on its own.
+    either way nothing of the unit is kept. Units do not nest. Idempotency claims and conversation
+    turns are not part of a unit: each of their writes is atomic on its own. A quote put through
+    ``uow.quotes`` joins the unit (it commits with the effects the quote caused, or neither does: the
+    stream path relies on it); ``store.quotes.put`` stands on its own.
     """
 
     accounts: AccountRepository
@@ -217,6 +268,7 @@ class UnitOfWork(ABC):
     audit: AuditLog
     settings: SettingsRepository
     alerts: AlertRepository
+    notifications: NotificationRepository
 
     def quotes_and_settings(self, symbols: list[str]) -> tuple[dict[str, Quote], SystemSettings]:
         """The latest quotes of ``symbols`` and the platform settings; one round trip where the backend
@@ -251,6 +303,8 @@ class Store:
     idempotency: IdempotencyStore
     settings: SettingsRepository
     alerts: AlertRepository
+    notifications: NotificationRepository
+    signal_sources: SignalSourceRepository
     conversations: ConversationRepository
 
     def unit(self) -> UnitOfWork:

@@ -1,66 +1,92 @@
-"""Price alerts: set, list, delete, and trigger on a quote."""
+"""Alerts: set, list and cancel. Firing is the alert engine's (core/usecases/alert_engine.py)."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
-from core.alerts import Alert, AlertCondition, AlertStatus
+from pydantic import ValidationError
+
+from core.alerts import Alert, AlertCondition, AlertStatus, RiskMeasure
 from core.audit import AuditKind
-from core.errors import NotFound, QuoteUnavailable
+from core.errors import ConcurrentUpdate, InvalidRequest, NotFound, QuoteUnavailable
 from core.ids import new_id
-from core.market import Quote
-from core.ports.store import UnitOfWork
 from core.usecases.accounts import AccountRef, get_account
 from core.usecases.deps import Deps
 from core.usecases.journal import audit
 
+ATTEMPTS = 5  # the change log takes one number per unit; two units racing for it retry
+DEFAULT_COOLDOWN_SECONDS = 300
 
-def set_alert(deps: Deps, account: AccountRef, symbol: str, condition: AlertCondition, threshold: Decimal) -> Alert:
+
+def set_alert(
+    deps: Deps, account: AccountRef, symbol: str, condition: AlertCondition, threshold: Decimal, *,
+    window_seconds: int | None = None, risk_limit: RiskMeasure | None = None, repeat: bool = False,
+    cooldown_seconds: int | None = None,
+) -> Alert:
     account_id = get_account(deps, account).id
     instrument = deps.catalog.get(symbol)
-    quote = deps.store.quotes.get(instrument.symbol)
-    if condition is AlertCondition.PCT_MOVE and quote is None:
-        raise QuoteUnavailable(f"No price for {instrument.symbol} yet to measure a move from.")
-    alert = Alert(
-        id=new_id(), account_id=account_id, symbol=instrument.symbol, condition=condition,
-        threshold=threshold, reference_price=quote.mark if quote else None, created_at=deps.now(),
-    )
-    with deps.store.unit() as uow:
-        stored = uow.alerts.add(alert)
-        audit(uow, deps.now(), account_id, AuditKind.ALERT, account_id, alert_id=stored.id, set=stored.describe())
-        uow.commit()
-    return stored
+    reference = None
+    if condition is AlertCondition.PCT_MOVE and window_seconds is None:
+        quote = deps.store.quotes.get(instrument.symbol)
+        if quote is None:
+            raise QuoteUnavailable(f"No price for {instrument.symbol} yet to measure a move from.")
+        reference = quote.mark
+    elif condition.is_price:
+        quote = deps.store.quotes.get(instrument.symbol)
+        reference = quote.mark if quote else None
+    if cooldown_seconds is None:
+        cooldown_seconds = DEFAULT_COOLDOWN_SECONDS if repeat else 0
+    try:
+        alert = Alert(
+            id=new_id(), account_id=account_id, symbol=instrument.symbol, condition=condition, threshold=threshold,
+            reference_price=reference, window_seconds=window_seconds, risk_limit=risk_limit, repeat=repeat,
+            cooldown_seconds=cooldown_seconds, created_at=deps.now(),
+        )
+    except ValidationError as exc:
+        message = "; ".join(str(error["msg"]).removeprefix("Value error, ") for error in exc.errors())
+        raise InvalidRequest(f"Cannot set that alert: {message}.", code="invalid_alert") from None
+    for attempt in range(ATTEMPTS):
+        try:
+            with deps.store.unit() as uow:
+                stored = uow.alerts.add(alert)
+                uow.alerts.log_change(stored, deps.now())
+                audit(uow, deps.now(), account_id, AuditKind.ALERT, account_id, alert_id=stored.id,
+                      set=stored.describe())
+                uow.commit()
+            return stored
+        except ConcurrentUpdate:
+            if attempt == ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
 
 
-def list_alerts(deps: Deps, account: AccountRef) -> list[Alert]:
-    return deps.store.alerts.list_for_account(get_account(deps, account).id)
+def list_alerts(deps: Deps, account: AccountRef, *, include_cancelled: bool = False) -> list[Alert]:
+    """Newest first; cancelled alerts only when asked."""
+    alerts = deps.store.alerts.list_for_account(get_account(deps, account).id)
+    return alerts if include_cancelled else [a for a in alerts if a.status is not AlertStatus.CANCELLED]
 
 
 def delete_alert(deps: Deps, account: AccountRef, alert_id: str) -> Alert:
+    """Cancel one of the account's alerts (kept, as cancelled, for the record). NotFound if it has none by
+    that id or it is cancelled already."""
     account_id = get_account(deps, account).id
-    with deps.store.unit() as uow:
+    wanted = alert_id.strip().upper()
+    for attempt in range(ATTEMPTS):
         try:
-            alert = uow.alerts.get(alert_id.strip().upper())
-        except NotFound:
-            alert = None
-        if alert is None or alert.account_id != account_id:
-            raise NotFound(f"No alert {alert_id} on account {account_id}.", alert_id=alert_id)
-        uow.alerts.delete(alert.id)
-        audit(uow, deps.now(), account_id, AuditKind.ALERT, account_id, alert_id=alert.id, deleted=True)
-        uow.commit()
-    return alert
-
-
-def trigger(deps: Deps, uow: UnitOfWork, quote: Quote) -> list[Alert]:
-    """Mark the active alerts on the quote's symbol that it meets as triggered, in the caller's unit."""
-    fired = []
-    for alert in uow.alerts.list_active_for_symbol(quote.symbol):
-        if not alert.is_met_by(quote):
-            continue
-        alert.status = AlertStatus.TRIGGERED
-        alert.triggered_at = quote.time
-        alert.triggered_price = quote.mark
-        fired.append(uow.alerts.update(alert))
-        audit(uow, deps.now(), alert.account_id, AuditKind.ALERT, "market", alert_id=alert.id,
-              triggered=alert.describe(), price=str(quote.mark))
-    return fired
+            with deps.store.unit() as uow:
+                try:
+                    alert = uow.alerts.get(wanted)
+                except NotFound:
+                    alert = None
+                if alert is None or alert.account_id != account_id or alert.status is AlertStatus.CANCELLED:
+                    raise NotFound(f"No alert {alert_id} on account {account_id}.", alert_id=alert_id)
+                alert.status = AlertStatus.CANCELLED
+                cancelled = uow.alerts.update(alert)
+                uow.alerts.log_change(cancelled, deps.now())
+                audit(uow, deps.now(), account_id, AuditKind.ALERT, account_id, alert_id=alert.id, cancelled=True)
+                uow.commit()
+            return cancelled
+        except ConcurrentUpdate:
+            if attempt == ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")

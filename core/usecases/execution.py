@@ -16,6 +16,7 @@ from core.portfolio import Position, apply_fill
 from core.ports.broker import BrokerEvent, EventKind
 from core.ports.store import UnitOfWork
 from core.risk_limits import RiskLimits
+from core.usecases import notify
 from core.usecases.deps import Deps
 from core.usecases.journal import audit, change_status
 
@@ -139,6 +140,7 @@ def _book_fill(deps: Deps, uow: UnitOfWork, order: Order, fill: Fill) -> bool:
     uow.fills.add(fill.model_copy(update={"realised_pnl": realised}))
     before = order.status
     order.record_fill(fill.quantity, fill.price, fill.time)
+    notify.fill(uow, order, fill)
     audit(
         uow, deps.now(), order.account_id, AuditKind.FILL, "broker", order.id,
         fill_id=fill.id, quantity=str(fill.quantity), price=str(fill.price),

@@ -9,6 +9,7 @@ from core.ids import new_id
 from core.orders import Order, OrderRequest, OrderStatus
 from core.ports.store import UnitOfWork
 from core.risk import RiskDecision
+from core.usecases import notify
 
 
 def audit(
@@ -29,6 +30,7 @@ def change_status(
     order.transition(target, now, reason)
     audit(uow, now, order.account_id, AuditKind.ORDER_STATE, actor, order.id,
           previous=before.value, status=target.value, reason=reason)
+    notify.order_ended(uow, now, order)
 
 
 def audit_decision(

@@ -8,7 +8,7 @@ from core.accounts import Account
 from core.audit import AuditKind, AuditRecord
 from core.orders import Order
 from core.risk_limits import RiskLimits
-from core.usecases import orders
+from core.usecases import notify, orders
 from core.usecases.accounts import AccountRef, get_account, require_admin
 from core.usecases.deps import Deps
 from core.usecases.journal import audit
@@ -50,6 +50,7 @@ def set_kill_switch(deps: Deps, actor: Account, *, engaged: bool, account_id: st
             account.limits = account.limits.model_copy(update={"kill_switch": engaged})
             uow.accounts.update(account)
             audit(uow, deps.now(), account_id, AuditKind.KILL_SWITCH, actor.id, scope="account", engaged=engaged)
+        notify.kill_switch(deps, uow, actor, engaged=engaged, account_id=account_id)
         uow.commit()
     if not engaged:
         return []

@@ -49,3 +49,8 @@ def versioned(record: M, version: int) -> tuple[M, str]:
     """``record`` as it will be stored at ``version``: a fresh copy and its JSON text."""
     text = dump(record.model_copy(update={"version": version}))
     return load(type(record), text), text
+
+
+def from_key_time(text: str) -> datetime:
+    """The aware UTC datetime a ``key_time`` text stands for."""
+    return datetime.strptime(text, _KEY_TIME).replace(tzinfo=UTC)

@@ -21,6 +21,12 @@ store from both.
 #                                                      active only: GSI2PK ACTIVE_ALERTS#<symbol>, GSI2SK as GSI1SK
 #   ChatTurn     CONVERSATION#<acct>#<thread> / SK <time>#<id>   (expires_at: epoch seconds, the TTL attribute)
 #   TurnId       TURN#<id>          TURN               (expires_at: its turn's, so the id stays taken as long)
+#   AlertChange  ALERT_CHANGES      <seq, 12 digits>   (expires_at: a day on); the head ALERT_CHANGES / #HEAD
+#                                                      holds the last seq as its version
+#   Notification NOTIFICATION#<id>  NOTIFICATION       ACCOUNT#<acct>#NOTIFICATIONS / <created>#<id>
+#                                                      unsent only: GSI2PK OUTBOX, GSI2SK <created>#<id>
+#   SignalSource SIGNAL_SOURCE#<id> SOURCE
+#   TurnId       TURN#<id>          TURN               (expires_at: its turn's, so the id stays taken as long)
 #
 #   In CONVERSATION keys the account and thread are written with '%' as %25 and '#' as %23, so a '#' inside
 #   a thread ("telegram:1#2") can never make two (account, thread) pairs share a partition.
@@ -45,6 +51,15 @@ store from both.
 #   alerts.list_active_for_symbol
 #                                query GSI2 ACTIVE_ALERTS#<symbol> ascending: sparse like open orders, the
 #                                GSI2 keys are written only while the alert is active
+#   alerts.log_change            read the head (in the unit), then put head version+1 (conditional on the
+#                                version read) and create the entry, in the unit's transaction: numbers
+#                                are taken in commit order with no gaps; a racing writer's commit fails
+#   alerts.changes_since         query PK = ALERT_CHANGES AND SK > <cursor> (strongly consistent)
+#   notifications.add/get/list   create if absent (AlreadyExists); list_for_account: query GSI1 descending;
+#                                list_unsent: query GSI2 OUTBOX ascending (sparse: the keys go when sent)
+#   notifications.mark_sent      put the item again without its GSI2 keys, only if it exists
+#   quotes.put in a unit         a conditional put (quote_time < new) that waits for the unit's commit, so a
+#                                quote and what it caused commit together; a stale quote fails the commit
 #   conversations.append         one transaction puts the turn and its TurnId marker, each only if absent,
 #                                so a turn id is stored once even if a retry gives it another time
 #   conversations.append_many    one transaction for up to 50 turns and their markers; if a turn id is taken
@@ -60,8 +75,8 @@ store from both.
 #                                transact_write_items (a single write as one conditional put/delete). A
 #                                refused condition cancels them all; its CancellationReasons entry names the
 #                                write, whose domain error is raised. More than 100 writes (the transaction
-#                                limit) raise StoreError at commit before anything is sent. Quote puts go
-#                                out at once even through a unit: they are not part of units.
+#                                limit) raise StoreError at commit before anything is sent. A quote put
+#                                through a unit joins it (see quotes.put in a unit below).
 #
 # Every create is conditional on attribute_not_exists(PK) and every versioned write on the stored version,
 # so a retried request never writes twice or over a newer record. Base-table reads are strongly consistent;
@@ -78,13 +93,14 @@ from botocore.exceptions import BotoCoreError
 
 from core.accounts import Account, SystemSettings
 from core.audit import AuditRecord
-from core.errors import NotFound, StoreError
+from core.errors import NotFound, StaleQuote, StoreError
 from core.market import Quote
 from core.orders import Fill, Order
 from core.portfolio import Position
 from core.ports import store as ports
 from infra.stores.codec import dump, key_time, versioned
 from infra.stores.dynamodb_chat import DynamoAlerts, DynamoConversations
+from infra.stores.dynamodb_outbox import DynamoNotifications, DynamoSignalSources
 from infra.stores.dynamodb_table import (
     ConditionFailed,
     Item,
@@ -92,6 +108,7 @@ from infra.stores.dynamodb_table import (
     Table,
     UnitTable,
     Versioned,
+    Write,
     already_exists,
     attrs,
     create,
@@ -200,6 +217,9 @@ class DynamoQuotes(Repo, ports.QuoteRepository):
     def put(self, quote: Quote) -> bool:
         time = key_time(quote.time)
         item = attrs(PK=f"QUOTE#{quote.symbol}", SK="LATEST", quote_time=time, data=dump(quote))
+        if isinstance(self.table, UnitTable):  # decided at commit: True here, StaleQuote from commit()
+            self.table.write(_newer_quote(item, time, quote.symbol))
+            return True
         try:
             self.table.put(item, "attribute_not_exists(PK) OR quote_time < :time", time=time)
         except ConditionFailed:
@@ -212,6 +232,16 @@ class DynamoQuotes(Repo, ports.QuoteRepository):
 
     def get_many(self, symbols: list[str]) -> dict[str, Quote]:
         return _quotes(self.table.get_many(_quote_keys(symbols)))
+
+
+def _newer_quote(item: Item, time: str, symbol: str) -> Write:
+    def stale(old: Item | None) -> Exception:
+        return StaleQuote(f"A quote for {symbol} as new or newer is stored.", symbol=symbol)
+
+    return Write(
+        (item["PK"]["S"], "LATEST"), item, "attribute_not_exists(PK) OR quote_time < :time",
+        lambda old: old is None or old["quote_time"]["S"] < time, stale, {":time": {"S": time}},
+    )
 
 
 def _quote_keys(symbols: list[str]) -> list[Item]:
@@ -309,7 +339,8 @@ class DynamoUnitOfWork(ports.UnitOfWork):
         self.orders = DynamoOrders(self._pending)
         self.fills = DynamoFills(self._pending)
         self.positions = DynamoPositions(self._pending)
-        self.quotes = store.quotes  # not part of units: each put stands on its own
+        self.quotes = DynamoQuotes(self._pending)  # a put joins the unit: conditional, sent at commit
+        self.notifications = DynamoNotifications(self._pending)
         self.audit = DynamoAudit(self._pending)
         self.settings = DynamoSettings(self._pending)
         self.alerts = DynamoAlerts(self._pending)
@@ -352,6 +383,8 @@ def open_dynamodb_store(table_name: str, client: Any = None) -> DynamoStore:
         idempotency=DynamoIdempotency(table),
         settings=DynamoSettings(table),
         alerts=DynamoAlerts(table),
+        notifications=DynamoNotifications(table),
+        signal_sources=DynamoSignalSources(table),
         conversations=DynamoConversations(table),
         table=table,
     )

@@ -8,10 +8,11 @@ from __future__ import annotations
 from contextlib import suppress
 from datetime import datetime
 
-from core.alerts import Alert, AlertStatus
+from core.alerts import Alert, AlertChange, AlertStatus
 from core.errors import AlreadyExists, NotFound
 from core.memory import ChatTurn
 from core.ports import store as ports
+from infra.stores import dynamodb_outbox as outbox
 from infra.stores.codec import dump, key_time
 from infra.stores.dynamodb_table import (
     MAX_TRANSACTION_ITEMS,
@@ -55,6 +56,15 @@ class DynamoAlerts(Versioned[Alert], ports.AlertRepository):
 
     def list_active_for_symbol(self, symbol: str) -> list[Alert]:
         return from_items(Alert, self.table.query("GSI2PK = :pk", index="GSI2", pk=f"ACTIVE_ALERTS#{symbol}"))
+
+    def log_change(self, alert: Alert, time: datetime) -> None:
+        outbox.log_change(self.table, alert, time)
+
+    def changes_since(self, cursor: int) -> list[AlertChange]:
+        return outbox.changes_since(self.table, cursor)
+
+    def last_change(self) -> int:
+        return outbox.last_change(self.table)
 
 
 def _escaped(part: str) -> str:

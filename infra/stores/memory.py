@@ -19,14 +19,16 @@ from datetime import datetime, timedelta
 from typing import Any, Generic
 
 from core.accounts import Account, SystemSettings
-from core.alerts import Alert, AlertStatus
+from core.alerts import Alert, AlertChange, AlertStatus
 from core.audit import AuditRecord
 from core.errors import AlreadyExists, ConcurrentUpdate, NotFound, ParleyError
 from core.market import Quote
 from core.memory import ChatTurn
+from core.notifications import Notification
 from core.orders import Fill, Order
 from core.portfolio import Position
 from core.ports import store as ports
+from core.signals import SignalSource
 from infra.stores.codec import M, dump, load, versioned
 
 _MISSING: Any = object()
@@ -75,6 +77,9 @@ class _Db:
                 "settings",
                 "alerts",
                 "turns",
+                "alert_changes",
+                "notifications",
+                "signal_sources",
             )
         }
 
@@ -91,8 +96,9 @@ class MemoryUnitOfWork(ports.UnitOfWork):
         self.orders = MemoryOrders(self._db, self)
         self.fills = MemoryFills(self._db, self)
         self.positions = MemoryPositions(self._db, self)
-        self.quotes = store.quotes  # not part of units: each put stands on its own
+        self.quotes = MemoryQuotes(self._db, self)  # a put through the unit is undone with it
         self.audit = MemoryAudit(self._db, self)
+        self.notifications = MemoryNotifications(self._db, self)
         self.settings = MemorySettings(self._db, self)
         self.alerts = MemoryAlerts(self._db, self)
 
@@ -389,6 +395,60 @@ class MemoryAlerts(_Versioned[Alert], ports.AlertRepository):
 
         return self._select("alerts", keep, _newest_first)
 
+    def log_change(self, alert: Alert, time: datetime) -> None:
+        with self._writing():
+            seq = len(self.db.tables["alert_changes"]) + 1  # entries are only ever appended (or undone)
+            self._set("alert_changes", seq, _row(AlertChange(seq=seq, alert=alert, time=time)))
+
+    def changes_since(self, cursor: int) -> list[AlertChange]:
+        return self._select("alert_changes", lambda c: c.seq > cursor, lambda c: c.seq)
+
+    def last_change(self) -> int:
+        with self.db.lock:
+            return len(self.db.tables["alert_changes"])
+
+
+class MemoryNotifications(_Repo, ports.NotificationRepository):
+    def add(self, notification: Notification) -> None:
+        row = _row(notification)
+        with self._writing():
+            if notification.id in self.db.tables["notifications"]:
+                raise AlreadyExists(f"Notification {notification.id} exists.", notification_id=notification.id)
+            self._set("notifications", notification.id, row)
+
+    def get(self, notification_id: str) -> Notification | None:
+        with self.db.lock:
+            row = self.db.tables["notifications"].get(notification_id)
+        return row.fresh() if row is not None else None
+
+    def list_for_account(self, account_id: str, *, limit: int = 50) -> list[Notification]:
+        return self._select("notifications", lambda n: n.account_id == account_id, _newest_first, reverse=True,
+                            limit=limit)
+
+    def list_unsent(self, *, limit: int = 100) -> list[Notification]:
+        return self._select("notifications", lambda n: n.sent_at is None, _newest_first, limit=limit)
+
+    def mark_sent(self, notification: Notification, at: datetime) -> None:
+        with self._writing():
+            stored = self.db.tables["notifications"].get(notification.id)
+            if stored is not None and stored.record.sent_at is None:
+                self._set("notifications", notification.id, _row(stored.fresh().model_copy(update={"sent_at": at})))
+
+
+class MemorySignalSources(_Repo, ports.SignalSourceRepository):
+    def add(self, source: SignalSource) -> SignalSource:
+        row = _row(source)
+        with self._writing():
+            if source.id in self.db.tables["signal_sources"]:
+                raise AlreadyExists(f"Signal source {source.id} exists.", source_id=source.id)
+            self._set("signal_sources", source.id, row)
+        return row.fresh()
+
+    def get(self, source_id: str) -> SignalSource | None:
+        with self.db.lock:
+            row = self.db.tables["signal_sources"].get(source_id)
+        return row.fresh() if row is not None else None
+
 
 class MemoryConversations(_Repo, ports.ConversationRepository):
     def append(self, turn: ChatTurn) -> None:
@@ -435,6 +495,8 @@ class MemoryStore(ports.Store):
             idempotency=MemoryIdempotency(db),
             settings=MemorySettings(db),
             alerts=MemoryAlerts(db),
+            notifications=MemoryNotifications(db),
+            signal_sources=MemorySignalSources(db),
             conversations=MemoryConversations(db),
         )
         self.db = db

@@ -19,17 +19,20 @@ from pathlib import Path
 from typing import Any, Generic
 
 from core.accounts import Account, SystemSettings
-from core.alerts import Alert, AlertStatus
+from core.alerts import Alert, AlertChange, AlertStatus
 from core.audit import AuditRecord
 from core.errors import AlreadyExists, ConcurrentUpdate, NotFound, StoreError
 from core.market import Quote
 from core.memory import ChatTurn
+from core.notifications import Notification
 from core.orders import Fill, Order
 from core.portfolio import Position
 from core.ports import store as ports
-from infra.stores.codec import M, dump, key_time, load, versioned
+from core.signals import SignalSource
+from infra.stores.codec import M, dump, from_key_time, key_time, load, versioned
 
 BUSY_TIMEOUT_MS = 10_000
+CHANGE_LOG_TTL = timedelta(days=1)  # alert change log entries older than this are dropped (DynamoDB: TTL)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS accounts (id TEXT PRIMARY KEY, version INTEGER NOT NULL, data TEXT NOT NULL);
@@ -57,6 +60,13 @@ CREATE TABLE IF NOT EXISTS alerts (id TEXT PRIMARY KEY, account_id TEXT NOT NULL
     is_active INTEGER NOT NULL, created_at TEXT NOT NULL, version INTEGER NOT NULL, data TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS alerts_by_account ON alerts (account_id, created_at, id);
 CREATE INDEX IF NOT EXISTS alerts_active_by_symbol ON alerts (symbol, created_at, id) WHERE is_active = 1;
+CREATE TABLE IF NOT EXISTS alert_changes (seq INTEGER PRIMARY KEY AUTOINCREMENT, time TEXT NOT NULL,
+    data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS notifications (id TEXT PRIMARY KEY, account_id TEXT NOT NULL, created_at TEXT NOT NULL,
+    sent INTEGER NOT NULL, data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS notifications_by_account ON notifications (account_id, created_at, id);
+CREATE INDEX IF NOT EXISTS notifications_unsent ON notifications (created_at, id) WHERE sent = 0;
+CREATE TABLE IF NOT EXISTS signal_sources (id TEXT PRIMARY KEY, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS chat_turns (id TEXT PRIMARY KEY, account_id TEXT NOT NULL, thread TEXT NOT NULL,
     time TEXT NOT NULL, expires_at TEXT NOT NULL, data TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS chat_turns_by_thread ON chat_turns (account_id, thread, time, id);
@@ -424,6 +434,69 @@ class SqliteAlerts(_Versioned[Alert], ports.AlertRepository):
         sql = "SELECT data FROM alerts WHERE symbol = ? AND is_active = 1 ORDER BY created_at, id"
         return self.db.many(Alert, sql, (symbol,))
 
+    def log_change(self, alert: Alert, time: datetime) -> None:
+        # AUTOINCREMENT never reuses a number, and units are serialised (BEGIN IMMEDIATE): commit order.
+        with self.db.write() as conn:
+            conn.execute("INSERT INTO alert_changes (time, data) VALUES (?, ?)", (key_time(time), dump(alert)))
+            conn.execute("DELETE FROM alert_changes WHERE time < ?", (key_time(time - CHANGE_LOG_TTL),))
+
+    def changes_since(self, cursor: int) -> list[AlertChange]:
+        sql = "SELECT seq, time, data FROM alert_changes WHERE seq > ? ORDER BY seq"
+        try:
+            rows = self.db.conn().execute(sql, (cursor,)).fetchall()
+        except sqlite3.Error as exc:
+            raise StoreError(f"Database read failed: {exc}") from exc
+        return [
+            AlertChange(seq=seq, time=from_key_time(time), alert=load(Alert, data)) for seq, time, data in rows
+        ]
+
+    def last_change(self) -> int:
+        try:
+            row = self.db.conn().execute("SELECT seq FROM sqlite_sequence WHERE name = 'alert_changes'").fetchone()
+        except sqlite3.Error as exc:
+            raise StoreError(f"Database read failed: {exc}") from exc
+        return int(row[0]) if row else 0
+
+
+class SqliteNotifications(_Repo, ports.NotificationRepository):
+    def add(self, notification: Notification) -> None:
+        row = {
+            "id": notification.id,
+            "account_id": notification.account_id,
+            "created_at": key_time(notification.created_at),
+            "sent": int(notification.sent_at is not None),
+            "data": dump(notification),
+        }
+        taken = partial(AlreadyExists, f"Notification {notification.id} exists.", notification_id=notification.id)
+        self.db.create("notifications", row, taken)
+
+    def get(self, notification_id: str) -> Notification | None:
+        return self.db.one(Notification, "SELECT data FROM notifications WHERE id = ?", (notification_id,))
+
+    def list_for_account(self, account_id: str, *, limit: int = 50) -> list[Notification]:
+        sql = "SELECT data FROM notifications WHERE account_id = ? ORDER BY created_at DESC, id DESC LIMIT ?"
+        return self.db.many(Notification, sql, (account_id, limit))
+
+    def list_unsent(self, *, limit: int = 100) -> list[Notification]:
+        sql = "SELECT data FROM notifications WHERE sent = 0 ORDER BY created_at, id LIMIT ?"
+        return self.db.many(Notification, sql, (limit,))
+
+    def mark_sent(self, notification: Notification, at: datetime) -> None:
+        sent = notification.model_copy(update={"sent_at": at})
+        with self.db.write() as conn:
+            conn.execute("UPDATE notifications SET sent = 1, data = ? WHERE id = ? AND sent = 0",
+                         (dump(sent), notification.id))
+
+
+class SqliteSignalSources(_Repo, ports.SignalSourceRepository):
+    def add(self, source: SignalSource) -> SignalSource:
+        taken = partial(AlreadyExists, f"Signal source {source.id} exists.", source_id=source.id)
+        self.db.create("signal_sources", {"id": source.id, "data": dump(source)}, taken)
+        return load(SignalSource, dump(source))
+
+    def get(self, source_id: str) -> SignalSource | None:
+        return self.db.one(SignalSource, "SELECT data FROM signal_sources WHERE id = ?", (source_id,))
+
 
 class SqliteConversations(_Repo, ports.ConversationRepository):
     def append(self, turn: ChatTurn) -> None:
@@ -472,6 +545,7 @@ class SqliteUnitOfWork(ports.UnitOfWork):
         self._open: ExitStack | None = None
         for name in ("accounts", "orders", "fills", "positions", "quotes", "audit", "settings", "alerts"):
             setattr(self, name, getattr(store, name))
+        self.notifications = store.notifications
 
     def __enter__(self) -> SqliteUnitOfWork:
         stack = ExitStack()
@@ -528,6 +602,8 @@ def open_sqlite_store(path: str) -> SqliteStore:
         idempotency=SqliteIdempotency(db),
         settings=SqliteSettings(db),
         alerts=SqliteAlerts(db),
+        notifications=SqliteNotifications(db),
+        signal_sources=SqliteSignalSources(db),
         conversations=SqliteConversations(db),
         db=db,
     )

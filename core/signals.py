@@ -1,0 +1,83 @@
+"""Signal sources: outside systems (TradingView alerts, a risk engine) that may post signals to an account.
+
+A source is registered by its trader and answered with a secret once. Each request proves it knows the secret:
+``X-Parley-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`` within a five-minute
+window, or, for senders that cannot sign (TradingView), the secret as the body's ``passphrase``. Comparisons
+are constant-time. A signal never executes on its own: ``notify`` tells the trader, ``stage`` makes a ticket
+the trader confirms on a channel.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from core.errors import Conflict, Forbidden, InvalidRequest, Unauthorized
+
+SIGNATURE_WINDOW = timedelta(minutes=5)
+REPLAY_TTL_SECONDS = int(SIGNATURE_WINDOW.total_seconds() * 2)  # a signature stays refused past both edges
+MAX_BODY_BYTES = 16 * 1024
+_HEADER = re.compile(r"^t=(?P<t>[0-9]{1,12}),v1=(?P<v1>[0-9a-f]{64})$")
+
+
+class SignalMode(StrEnum):
+    NOTIFY = "notify"  # the signal becomes a notification
+    STAGE = "stage"  # the signal becomes a ticket the trader confirms
+
+
+class SignalSource(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    account_id: str
+    name: str = Field(min_length=1, max_length=64)
+    mode: SignalMode
+    secret: str = Field(repr=False)
+    created_at: AwareDatetime
+
+
+class ReplayedSignal(Conflict):
+    code = "signal_replayed"
+
+
+def signature(secret: str, timestamp: int, body: bytes) -> str:
+    """The v1 signature a sender puts in X-Parley-Signature for ``body`` sent at ``timestamp``."""
+    return hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+
+
+def read_body(body: bytes) -> dict[str, Any]:
+    if len(body) > MAX_BODY_BYTES:
+        raise InvalidRequest(f"A signal body is at most {MAX_BODY_BYTES} bytes.", code="body_too_large")
+    try:
+        parsed = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidRequest("A signal body is a JSON object.", code="malformed_json") from None
+    if not isinstance(parsed, dict):
+        raise InvalidRequest("A signal body is a JSON object.", code="malformed_json")
+    return parsed
+
+
+def authenticate(source: SignalSource, header: str | None, body: bytes, now: datetime) -> str:
+    """Check the request is the source's; returns its replay key. Raises Unauthorized or Forbidden."""
+    if header:
+        match = _HEADER.fullmatch(header.strip())
+        if match is None:
+            raise Unauthorized("X-Parley-Signature must read t=<unix>,v1=<hex>.", code="bad_signature")
+        sent = int(match["t"])
+        if abs(now.timestamp() - sent) > SIGNATURE_WINDOW.total_seconds():
+            raise Forbidden("The signature's timestamp is outside the five-minute window.", code="signature_expired")
+        if not hmac.compare_digest(signature(source.secret, sent, body), match["v1"]):
+            raise Unauthorized("The signature does not match.", code="bad_signature")
+        return f"signal:{source.id}:{match['v1']}"
+    passphrase = read_body(body).get("passphrase")
+    if not isinstance(passphrase, str) or not hmac.compare_digest(passphrase.encode(), source.secret.encode()):
+        raise Unauthorized("Sign the request (X-Parley-Signature) or send the passphrase.", code="bad_signature")
+    # Unsigned bodies carry no timestamp: the same body twice inside the replay window is refused as a replay.
+    return f"signal:{source.id}:{hashlib.sha256(body).hexdigest()}"

@@ -1,0 +1,11 @@
+"""Reading notifications: a trader's own, newest first (the outbox itself is core/usecases/notify.py)."""
+
+from __future__ import annotations
+
+from core.notifications import Notification
+from core.usecases.accounts import AccountRef, get_account
+from core.usecases.deps import Deps
+
+
+def list_notifications(deps: Deps, account: AccountRef, *, limit: int = 50) -> list[Notification]:
+    return deps.store.notifications.list_for_account(get_account(deps, account).id, limit=limit)

@@ -1,0 +1,109 @@
+"""Notifications as a transactional outbox: each is added in the unit of work of the event that causes it,
+under an id derived from that event (a fill id, an alert and its firing time, an envelope id), so it exists
+exactly when its cause does and a redelivered cause cannot add a second. ``relay`` then puts what is unsent
+on the notify queue and marks it sent; the queue's consumers drop a repeat by its id.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from core.accounts import Account, Role
+from core.alerts import Alert
+from core.ids import derived_id
+from core.notifications import Notification, NotificationKind
+from core.orders import Fill, Order, OrderStatus
+from core.ports.queue import NotifyQueue
+from core.ports.store import UnitOfWork
+from core.usecases.deps import Deps
+
+RELAY_BATCH = 100
+_ENDED = {OrderStatus.REJECTED: NotificationKind.REJECTED, OrderStatus.EXPIRED: NotificationKind.EXPIRED}
+
+
+def emit(
+    uow: UnitOfWork, now: datetime, account_id: str, kind: NotificationKind, key: tuple[str, ...], text: str,
+    **data: Any,
+) -> Notification:
+    """Add one notification to the unit, its id derived from ``kind`` and ``key``."""
+    notification = Notification(
+        id=derived_id(kind.value, *key, length=16), account_id=account_id, kind=kind, text=text, data=data,
+        created_at=now,
+    )
+    uow.notifications.add(notification)
+    return notification
+
+
+def fill(uow: UnitOfWork, order: Order, booked: Fill) -> None:
+    """A fill was booked on ``order`` (already updated with it)."""
+    text = (
+        f"Filled: {order.side.value.upper()} {_num(booked.quantity)} {order.symbol} at {booked.price:f}"
+        f" (order {order.id}, {_num(order.filled_quantity)} of {_num(order.quantity)})"
+    )
+    emit(uow, booked.time, order.account_id, NotificationKind.FILL, (booked.id,), text, order_id=order.id,
+         fill_id=booked.id, symbol=order.symbol, side=order.side.value, quantity=str(booked.quantity),
+         price=str(booked.price), filled_quantity=str(order.filled_quantity), status=order.status.value)
+
+
+def order_ended(uow: UnitOfWork, now: datetime, order: Order) -> None:
+    """An order was rejected or expired (other status changes tell nobody)."""
+    kind = _ENDED.get(order.status)
+    if kind is None:
+        return
+    text = f"Order {order.id} ({order.side.value} {_num(order.quantity)} {order.symbol}) {order.status.value}"
+    text += f": {order.reason}." if order.reason else "."
+    emit(uow, now, order.account_id, kind, (order.id, order.status.value), text, order_id=order.id,
+         symbol=order.symbol, status=order.status.value, reason=order.reason)
+
+
+def alert_fired(uow: UnitOfWork, alert: Alert, price: Decimal, at: datetime) -> None:
+    text = f"Alert {alert.id}: {alert.describe()} (at {price:f})."
+    emit(uow, at, alert.account_id, NotificationKind.ALERT, (alert.id, at.isoformat()), text, alert_id=alert.id,
+         symbol=alert.symbol, condition=alert.condition.value, threshold=str(alert.threshold), price=str(price))
+
+
+def kill_switch(deps: Deps, uow: UnitOfWork, actor: Account, *, engaged: bool, account_id: str | None) -> None:
+    """The account's trader is told of its switch; the admins of the platform-wide one."""
+    state = "engaged: working orders are being cancelled and no new order passes" if engaged else "released"
+    now = deps.now()
+    if account_id is not None:
+        text = f"The kill switch on account {account_id} was {state} by {actor.id}."
+        emit(uow, now, account_id, NotificationKind.KILL_SWITCH, (account_id, str(engaged), now.isoformat()), text,
+             scope="account", engaged=engaged, actor=actor.id)
+        return
+    text = f"The platform-wide kill switch was {state} by {actor.id}."
+    for admin in admins(deps):
+        emit(uow, now, admin, NotificationKind.KILL_SWITCH, ("*", admin, str(engaged), now.isoformat()), text,
+             scope="global", engaged=engaged, actor=actor.id)
+
+
+def admins(deps: Deps) -> list[str]:
+    return [account.id for account in deps.store.accounts.list() if account.role is Role.ADMIN]
+
+
+def relay(deps: Deps, queue: NotifyQueue, *, limit: int = RELAY_BATCH, older_than: timedelta | None = None) -> int:
+    """Put unsent notifications on ``queue`` (with ``older_than``, only those at least that old: a sweep
+    behind a faster relay) and mark the ones it took as sent. Returns how many were sent."""
+    pending = deps.store.notifications.list_unsent(limit=limit)
+    if older_than is not None:
+        pending = [n for n in pending if n.created_at <= deps.now() - older_than]
+    return send(deps, queue, pending)
+
+
+def send(deps: Deps, queue: NotifyQueue, notifications: list[Notification]) -> int:
+    """Put ``notifications`` on the queue and mark those it accepted as sent (the rest stay for a retry)."""
+    if not notifications:
+        return 0
+    accepted = set(queue.send(notifications))
+    now = deps.now()
+    for notification in notifications:
+        if notification.id in accepted:
+            deps.store.notifications.mark_sent(notification, now)
+    return len(accepted)
+
+
+def _num(value: Decimal) -> str:
+    text = format(value, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text

@@ -1,0 +1,97 @@
+"""Signals from outside systems: register a source, accept a signed request (answered before any work is
+done: the work is published as a ``webhook.event``), and turn the event into a notification or a ticket.
+
+A signal never executes an order: ``stage`` makes a ticket the trader confirms on a channel.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+
+from core.envelope import Envelope, EventType
+from core.errors import Forbidden, ParleyError, StoreError
+from core.events import WebhookEvent
+from core.ids import derived_id, new_id
+from core.notifications import NotificationKind
+from core.orders import OrderRequest
+from core.ports.queue import EventPublisher
+from core.signals import REPLAY_TTL_SECONDS, ReplayedSignal, SignalMode, SignalSource, authenticate, read_body
+from core.usecases import notify
+from core.usecases.accounts import AccountRef, get_account
+from core.usecases.confirmations import stage_order
+from core.usecases.deps import Deps
+
+OrderReader = Callable[[str], OrderRequest]
+"""Reads a Parley command ("buy 10 AAPL @ 190") into an order request; raises ParleyError if it cannot."""
+
+
+def register_source(deps: Deps, account: AccountRef, name: str, mode: SignalMode) -> SignalSource:
+    """A new source for the account, with its secret (shown to the trader once)."""
+    source = SignalSource(
+        id=new_id(), account_id=get_account(deps, account).id, name=name.strip(), mode=mode,
+        secret=secrets.token_urlsafe(32), created_at=deps.now(),
+    )
+    return deps.store.signal_sources.add(source)
+
+
+def accept(deps: Deps, publisher: EventPublisher, source_id: str, header: str | None, body: bytes) -> Envelope:
+    """Authenticate a webhook request and publish it as a ``webhook.event``. Refused requests store nothing:
+    Forbidden (unknown source, timestamp outside the window), Unauthorized (bad signature or passphrase),
+    ReplayedSignal (this signature or unsigned body was accepted before)."""
+    source = deps.store.signal_sources.get(source_id)
+    if source is None:
+        raise Forbidden("Unknown signal source.", code="unknown_source")
+    now = deps.now()
+    key = authenticate(source, header, body, now)
+    fields = read_body(body)
+    fields.pop("passphrase", None)
+    if deps.store.idempotency.claim(key, key, now=now, ttl_seconds=REPLAY_TTL_SECONDS) is not None:
+        raise ReplayedSignal("This signal was already received.")
+    envelope = Envelope(
+        type=EventType.WEBHOOK_EVENT, id=derived_id(key, length=20), source=f"signals/{source.id}", time=now,
+        data=WebhookEvent(source_id=source.id, body=fields).model_dump(mode="json"),
+    )
+    try:
+        publisher.publish(envelope)
+    except StoreError:
+        deps.store.idempotency.release(key)  # not taken: the sender may try again
+        raise
+    deps.store.idempotency.complete(key, {"event_id": envelope.id})
+    return envelope
+
+
+def handle(deps: Deps, envelope: Envelope, event: WebhookEvent, read_order: OrderReader) -> bool:
+    """Turn an accepted signal into a notification (and, in ``stage`` mode, a ticket). False if this event was
+    handled before. An order the signal cannot express, or that risk refuses, is told to the trader too."""
+    source = deps.store.signal_sources.get(event.source_id)
+    if source is None:
+        raise Forbidden("Unknown signal source.", code="unknown_source")
+    key = (envelope.id,)
+    if deps.store.notifications.get(derived_id(NotificationKind.SIGNAL.value, *key, length=16)) is not None:
+        return False
+    text = event.body.get("text")
+    summary = text if isinstance(text, str) else ", ".join(f"{k}={v}" for k, v in sorted(event.body.items()))
+    data = {"source_id": source.id, "source": source.name, "mode": source.mode.value}
+    message = f"Signal from {source.name}: {summary}"
+    if source.mode is SignalMode.STAGE:
+        try:
+            request = read_order(text) if isinstance(text, str) else OrderRequest.model_validate(event.body)
+            ticket = stage_order(deps, source.account_id, request, source="signal")
+        except (ParleyError, ValueError) as exc:
+            message += f". Not staged: {getattr(exc, 'message', None) or _first_error(exc)}"
+        else:
+            expires = f"{ticket.expires_at:%H:%M:%S} UTC"
+            message += f". Reply YES {ticket.code} to place it (the ticket expires at {expires})."
+            data |= {"order_id": ticket.order_id, "code": ticket.code}
+    with deps.store.unit() as uow:
+        notify.emit(uow, deps.now(), source.account_id, NotificationKind.SIGNAL, key, message, **data)
+        uow.commit()
+    return True
+
+
+def _first_error(exc: Exception) -> str:
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        return "; ".join(str(error.get("msg", "")) for error in errors())
+    return str(exc)

@@ -1,0 +1,119 @@
+"""DynamoDB repositories for the notification outbox, signal sources and the alert change log, on the table
+helpers of ``dynamodb_table``. The keys and access patterns are listed with the others in ``dynamodb``."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from core.alerts import Alert, AlertChange
+from core.notifications import Notification
+from core.ports import store as ports
+from core.signals import SignalSource
+from infra.stores.codec import dump, from_key_time, key_time, load
+from infra.stores.dynamodb_table import (
+    Item,
+    Repo,
+    Table,
+    UnitTable,
+    Write,
+    already_exists,
+    attrs,
+    create,
+    epoch,
+    from_item,
+    from_items,
+    put_versioned,
+)
+
+CHANGES = "ALERT_CHANGES"
+HEAD = "#HEAD"  # sorts before every zero-padded sequence number, so a range query never returns it
+CHANGE_LOG_TTL = timedelta(days=1)
+OUTBOX = "OUTBOX"
+
+
+def _seq_key(seq: int) -> str:
+    return f"{seq:012d}"
+
+
+def _send(table: Table, writes: list[Write]) -> None:
+    """In a unit the writes wait for its commit; alone they go out together in one transaction."""
+    if isinstance(table, UnitTable):
+        for write in writes:
+            table.write(write)
+    else:
+        table.write_all(writes)
+
+
+def log_change(table: Table, alert: Alert, time: datetime) -> None:
+    """The head item holds the last sequence number; the entry is created with the head's next version in
+    the same transaction, so concurrent writers cannot take one number twice (the loser's commit fails)."""
+    head = table.get(CHANGES, HEAD)
+    seq = int(head["version"]["N"]) if head else 0
+    head_item = attrs(PK=CHANGES, SK=HEAD, version=seq + 1)
+    entry = attrs(
+        PK=CHANGES, SK=_seq_key(seq + 1), time=key_time(time), expires_at=epoch(time + CHANGE_LOG_TTL),
+        data=dump(alert),
+    )
+    taken = already_exists(f"Alert change {seq + 1} exists.", seq=seq + 1)
+    _send(table, [put_versioned(head_item, seq, "The alert change log", create=seq == 0), create(entry, taken)])
+
+
+def changes_since(table: Table, cursor: int) -> list[AlertChange]:
+    items = table.query("PK = :pk AND SK > :after", pk=CHANGES, after=_seq_key(cursor))
+    return [_change(item) for item in items]
+
+
+def last_change(table: Table) -> int:
+    head = table.get(CHANGES, HEAD)
+    return int(head["version"]["N"]) if head else 0
+
+
+def _change(item: Item) -> AlertChange:
+    alert = load(Alert, item["data"]["S"])
+    return AlertChange(seq=int(item["SK"]["S"]), time=from_key_time(item["time"]["S"]), alert=alert)
+
+
+class DynamoNotifications(Repo, ports.NotificationRepository):
+    def _item(self, notification: Notification) -> Item:
+        when = f"{key_time(notification.created_at)}#{notification.id}"
+        unsent = {"GSI2PK": OUTBOX, "GSI2SK": when} if notification.sent_at is None else {}
+        return attrs(
+            PK=f"NOTIFICATION#{notification.id}",
+            SK="NOTIFICATION",
+            GSI1PK=f"ACCOUNT#{notification.account_id}#NOTIFICATIONS",
+            GSI1SK=when,
+            data=dump(notification),
+            **unsent,
+        )
+
+    def add(self, notification: Notification) -> None:
+        taken = already_exists(f"Notification {notification.id} exists.", notification_id=notification.id)
+        self.table.write(create(self._item(notification), taken))
+
+    def get(self, notification_id: str) -> Notification | None:
+        item = self.table.get(f"NOTIFICATION#{notification_id}", "NOTIFICATION")
+        return from_item(Notification, item) if item else None
+
+    def list_for_account(self, account_id: str, *, limit: int = 50) -> list[Notification]:
+        pk = f"ACCOUNT#{account_id}#NOTIFICATIONS"
+        items = self.table.query("GSI1PK = :pk", index="GSI1", forward=False, page=limit, pk=pk)
+        return from_items(Notification, items, limit)
+
+    def list_unsent(self, *, limit: int = 100) -> list[Notification]:
+        items = self.table.query("GSI2PK = :pk", index="GSI2", page=limit, pk=OUTBOX)
+        return from_items(Notification, items, limit)
+
+    def mark_sent(self, notification: Notification, at: datetime) -> None:
+        sent = notification.model_copy(update={"sent_at": at})
+        self.table.put(self._item(sent), "attribute_exists(PK)")
+
+
+class DynamoSignalSources(Repo, ports.SignalSourceRepository):
+    def add(self, source: SignalSource) -> SignalSource:
+        item = attrs(PK=f"SIGNAL_SOURCE#{source.id}", SK="SOURCE", data=dump(source))
+        self.table.write(create(item, already_exists(f"Signal source {source.id} exists.", source_id=source.id)))
+        return load(SignalSource, dump(source))
+
+    def get(self, source_id: str) -> SignalSource | None:
+        item = self.table.get(f"SIGNAL_SOURCE#{source_id}", "SOURCE")
+        return from_item(SignalSource, item) if item else None
