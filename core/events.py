@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from core.envelope import Envelope, EventType
 from core.errors import UnknownSymbol
 from core.instruments import InstrumentCatalog
-from core.numbers import Amount, read_amount
+from core.numbers import Amount, PositiveAmount, read_amount
 from core.orders import OrderStatus, Side
 
 
@@ -105,10 +105,7 @@ def read_tick(envelope: Envelope, catalog: InstrumentCatalog) -> Tick:
 
 
 def _positive(value: Any) -> Decimal:
-    amount = read_amount(value)
-    if amount <= 0:
-        raise ValueError("a price must be positive")
-    return amount
+    return read_amount(value, positive=True)
 
 
 def _price(value: Any) -> Decimal | None:
@@ -135,8 +132,8 @@ class TradeFill(_Data):
     fill_id: str = Field(min_length=1)
     symbol: str
     side: Side
-    quantity: Amount = Field(gt=0)
-    price: Amount = Field(gt=0)
+    quantity: PositiveAmount
+    price: PositiveAmount
 
 
 class Severity(StrEnum):

@@ -8,12 +8,16 @@ from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from core.errors import InvalidRequest
 from core.instruments import InstrumentCatalog
-from core.orders import utcnow
+from core.orders import OrderRequest, utcnow
 from core.ports.broker import Broker
+from core.ports.queue import EventPublisher, NotifyQueue
 from core.ports.store import Store
 from core.usecases import Deps
+from core.usecases.alert_engine import AlertEngine
 from infra.brokers.paper import PaperBroker
+from infra.queues import InProcessPublisher, InProcessQueue, event_publisher, notify_queue
 from infra.secrets import jwt_secret
 from infra.settings import Settings, get_settings
 from infra.stores import open_store
@@ -27,6 +31,10 @@ class Platform:
     settings: Settings
     deps: Deps
     secret_source: Callable[[], str] = field(repr=False, default=lambda: "")
+    notify_queue: NotifyQueue = field(default_factory=InProcessQueue)
+    events: EventPublisher = field(default_factory=InProcessPublisher)
+    # A warm stream consumer's alert index, kept across batches (see core/usecases/alert_engine.py).
+    alert_engine: AlertEngine = field(default_factory=AlertEngine)
 
     @property
     def store(self) -> Store:
@@ -40,6 +48,17 @@ class Platform:
         from agent.conversation import Conversation  # built on the first chat, not on every cold start
 
         return Conversation(self.deps)
+
+    @staticmethod
+    def read_order(text: str) -> OrderRequest:
+        """A Parley command ("buy 10 AAPL @ 190") read into an order by the grammar, for signals that carry
+        text. The grammar is imported on the first such signal, not on a stream consumer's cold start."""
+        from agent.grammar import parse
+
+        intent = parse(text)
+        if getattr(intent, "intent", None) != "place_order":
+            raise InvalidRequest(f"{text!r} is not an order Parley can read.", code="not_an_order")
+        return intent.to_order_request()  # type: ignore[attr-defined]
 
 
 def build_platform(
@@ -56,4 +75,5 @@ def build_platform(
     broker = broker or PaperBroker(slippage_bps=settings.slippage_bps, instruments=catalog)
     deps = Deps(store=store, broker=broker, catalog=catalog, clock=clock)
     source = (lambda: secret) if secret is not None else (lambda: jwt_secret(settings))
-    return Platform(settings=settings, deps=deps, secret_source=source)
+    return Platform(settings=settings, deps=deps, secret_source=source, notify_queue=notify_queue(settings),
+                    events=event_publisher(settings))

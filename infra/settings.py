@@ -30,6 +30,10 @@ class Settings(BaseModel):
     feed_speed: float = Field(default=1.0, gt=0)
     slippage_bps: Decimal = Decimal("0")
     demo_account: str = "demo"
+    # The notify queue (an SQS queue URL) the notification relay feeds; empty: an in-process queue.
+    notify_queue_url: str = ""
+    # The Kinesis stream (name or ARN) accepted signals are published to; empty: handled in process.
+    events_stream: str = ""
     state_dir: Path = Path(".parley")
 
     @classmethod

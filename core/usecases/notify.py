@@ -89,19 +89,20 @@ def relay(deps: Deps, queue: NotifyQueue, *, limit: int = RELAY_BATCH, older_tha
     pending = deps.store.notifications.list_unsent(limit=limit)
     if older_than is not None:
         pending = [n for n in pending if n.created_at <= deps.now() - older_than]
-    return send(deps, queue, pending)
+    return len(send(deps, queue, pending))
 
 
-def send(deps: Deps, queue: NotifyQueue, notifications: list[Notification]) -> int:
-    """Put ``notifications`` on the queue and mark those it accepted as sent (the rest stay for a retry)."""
+def send(deps: Deps, queue: NotifyQueue, notifications: list[Notification]) -> set[str]:
+    """Put ``notifications`` on the queue and mark those it accepted as sent (the rest stay for a retry).
+    Returns the ids sent."""
     if not notifications:
-        return 0
+        return set()
     accepted = set(queue.send(notifications))
     now = deps.now()
     for notification in notifications:
         if notification.id in accepted:
             deps.store.notifications.mark_sent(notification, now)
-    return len(accepted)
+    return accepted
 
 
 def _num(value: Decimal) -> str:

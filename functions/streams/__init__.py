@@ -1,0 +1,1 @@
+"""Stream consumers: Kinesis (kinesis.py) and MSK (msk.py), on one batch path (batch.py, consumer.py)."""

@@ -1,0 +1,105 @@
+"""What the Kinesis and MSK handlers share: each record decoded with Powertools (its event source data class, or
+its Kafka consumer record), the batch applied once (core.usecases.streams), and partial failures reported.
+
+Malformed records (not base64, not JSON, not an envelope, unknown type or symbol, bad data) are counted by
+reason and logged without their payload, then skipped. Records whose effect could not be stored are batch item
+failures: Lambda retries from the first of them on its shard or partition; what was already applied is keyed
+and changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+import binascii
+import logging
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import KinesisStreamRecord
+from aws_lambda_powertools.utilities.kafka.consumer_records import ConsumerRecordRecords
+
+from core.envelope import Envelope
+from core.events import Malformed, Skip, read_envelope
+from core.usecases.streams import BatchReport, Record, ingest
+from functions.streams.batch import BatchedProcessor
+from infra.bootstrap import Platform
+
+
+class StreamConsumer:
+    """One per process: the platform, its warm alert engine and the processor. ``report`` is the last batch's."""
+
+    def __init__(
+        self, platform: Platform, event_type: EventType, read: Callable[[Any], bytes | str],
+        logger: logging.Logger | Any, metrics: Any = None,
+    ) -> None:
+        self.platform = platform
+        self.logger = logger
+        self.metrics = metrics
+        self._read = read
+        record_type = ConsumerRecordRecords if event_type is EventType.Kafka else None
+        self.processor = BatchedProcessor(event_type, self._apply, record_type)
+        self.report = BatchReport()
+        self._skipped: Counter[str] = Counter()
+
+    @classmethod
+    def kinesis(cls, platform: Platform, logger: logging.Logger | Any, metrics: Any = None) -> StreamConsumer:
+        return cls(platform, EventType.KinesisDataStreams, _kinesis_bytes, logger, metrics)
+
+    @classmethod
+    def msk(cls, platform: Platform, logger: logging.Logger | Any, metrics: Any = None) -> StreamConsumer:
+        return cls(platform, EventType.Kafka, _kafka_text, logger, metrics)
+
+    def handle(self, event: dict, context: Any = None) -> dict:
+        self._skipped = Counter()
+        self.report = BatchReport()
+        response = process_partial_response(event, self.decode, self.processor, context)
+        self.report.skipped.update(self._skipped)
+        self._publish(self.report)
+        return dict(response)
+
+    def decode(self, record: Any) -> Envelope | None:
+        """The record's envelope, or None (counted, logged without the payload) if it is malformed."""
+        try:
+            return read_envelope(self._read(record))
+        except Malformed as bad:
+            reason = bad.reason
+        except (binascii.Error, ValueError):
+            reason = Skip.NOT_BASE64
+        self._skipped[reason.value] += 1
+        self.logger.warning("record skipped", extra={"reason": reason.value, "record": _where(record)})
+        return None
+
+    def _apply(self, envelopes: list[Envelope]) -> set[int]:
+        platform = self.platform
+        records = [Record(position, envelope) for position, envelope in enumerate(envelopes)]
+        self.report = ingest(platform.deps, platform.alert_engine, records, platform.read_order)
+        return self.report.failed
+
+    def _publish(self, report: BatchReport) -> None:
+        counts = {
+            "processed": report.processed, "skipped": sum(report.skipped.values()), "failed": len(report.failed),
+            "alerts_fired": report.alerts_fired, "orders_triggered": report.orders_triggered,
+        }
+        self.logger.info("batch", extra={**counts, "skipped_by_reason": dict(report.skipped)})
+        if self.metrics is None:
+            return
+        from aws_lambda_powertools.metrics import MetricUnit
+
+        for name, value in counts.items():
+            self.metrics.add_metric(name="".join(w.title() for w in name.split("_")), unit=MetricUnit.Count,
+                                    value=value)
+
+
+def _kinesis_bytes(record: KinesisStreamRecord) -> bytes:
+    return record.kinesis.data_as_bytes()
+
+
+def _kafka_text(record: ConsumerRecordRecords) -> str:
+    return record.value  # the Kafka consumer utility's default deserializer: base64, then UTF-8
+
+
+def _where(record: Any) -> str:
+    if isinstance(record, KinesisStreamRecord):
+        return record.kinesis.sequence_number
+    return f"{record.topic}-{record.partition}@{record.offset}"

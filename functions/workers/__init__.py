@@ -1,0 +1,1 @@
+"""Workers: the notification outbox relay (DynamoDB stream) and the sweep schedule."""

@@ -1,0 +1,55 @@
+"""In-process stand-ins for SQS and Kinesis, for the local platform and tests: what is put is kept in order
+(up to a bound) and can be taken by whoever plays the consumer."""
+
+from __future__ import annotations
+
+import queue
+from collections.abc import Callable
+
+from core.envelope import Envelope
+from core.notifications import Notification
+from core.ports.queue import EventPublisher, NotifyQueue
+
+BOUND = 10_000
+
+
+class InProcessQueue(NotifyQueue):
+    """The notify queue locally. Repeats of an id already taken are dropped, as the channel workers will."""
+
+    def __init__(self, bound: int = BOUND) -> None:
+        self.messages: queue.Queue[dict] = queue.Queue(maxsize=bound)
+        self._seen: set[str] = set()
+
+    def send(self, notifications: list[Notification]) -> list[str]:
+        accepted = []
+        for notification in notifications:
+            if notification.id not in self._seen:
+                try:
+                    self.messages.put_nowait(notification.message())
+                except queue.Full:
+                    break  # the rest stay unsent in the outbox, for a later relay
+                self._seen.add(notification.id)
+            accepted.append(notification.id)
+        return accepted
+
+    def drain(self) -> list[dict]:
+        taken = []
+        while True:
+            try:
+                taken.append(self.messages.get_nowait())
+            except queue.Empty:
+                return taken
+
+
+class InProcessPublisher(EventPublisher):
+    """The event stream locally: ``deliver`` (set by the local platform) gets each envelope on a worker of its
+    own, so a webhook answers before its work is done, as in AWS. Without it, envelopes wait in ``pending``."""
+
+    def __init__(self, deliver: Callable[[Envelope], None] | None = None) -> None:
+        self.deliver = deliver
+        self.pending: queue.Queue[Envelope] = queue.Queue(maxsize=BOUND)
+
+    def publish(self, envelope: Envelope) -> None:
+        self.pending.put_nowait(envelope)
+        if self.deliver is not None:
+            self.deliver(envelope)

@@ -1,0 +1,48 @@
+"""The notify queue on SQS. A FIFO queue (URL ending .fifo) keeps each trader's notifications in order
+(MessageGroupId: the account) and drops a repeat within five minutes (MessageDeduplicationId: the id)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from core.errors import StoreError
+from core.notifications import Notification
+from core.ports.queue import NotifyQueue
+
+MAX_BATCH = 10  # SendMessageBatch takes at most ten entries
+
+
+class SqsNotifyQueue(NotifyQueue):
+    def __init__(self, url: str, client: Any = None) -> None:
+        if client is None:
+            import boto3
+
+            client = boto3.client("sqs")
+        self.client = client
+        self.url = url
+        self.fifo = url.endswith(".fifo")
+
+    def send(self, notifications: list[Notification]) -> list[str]:
+        accepted: list[str] = []
+        for start in range(0, len(notifications), MAX_BATCH):
+            chunk = notifications[start : start + MAX_BATCH]
+            entries = [self._entry(str(i), n) for i, n in enumerate(chunk)]
+            try:
+                response = self.client.send_message_batch(QueueUrl=self.url, Entries=entries)
+            except (ClientError, BotoCoreError) as exc:
+                raise StoreError(f"SQS send_message_batch failed: {type(exc).__name__}") from exc
+            accepted += [chunk[int(ok["Id"])].id for ok in response.get("Successful", [])]
+        return accepted
+
+    def _entry(self, entry_id: str, notification: Notification) -> dict[str, Any]:
+        entry: dict[str, Any] = {
+            "Id": entry_id,
+            "MessageBody": json.dumps(notification.message()),
+            "MessageAttributes": {"kind": {"DataType": "String", "StringValue": notification.kind.value}},
+        }
+        if self.fifo:
+            entry |= {"MessageGroupId": notification.account_id, "MessageDeduplicationId": notification.id}
+        return entry
