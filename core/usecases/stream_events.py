@@ -69,6 +69,6 @@ def system_event(deps: Deps, envelope: Envelope, event: SystemEvent) -> bool:
         ))
         for admin in notify.admins(deps):
             notify.emit(uow, deps.now(), admin, kind, (envelope.id, admin), text, event_id=envelope.id,
-                        code=event.code, severity=event.severity.value, account_id=event.account_id)
+                        code=event.code, severity=event.severity.value, about_account=event.account_id)
         uow.commit()
     return True
