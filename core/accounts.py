@@ -15,12 +15,21 @@ class Role(StrEnum):
     ADMIN = "admin"
 
 
+class AccountKind(StrEnum):
+    """A cash account spends only its cash and cannot sell short; a margin account borrows against equity
+    (initial margin on equities, per-contract margin on futures). Crypto is paid in cash on either."""
+
+    CASH = "cash"
+    MARGIN = "margin"
+
+
 class Account(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$")
     name: str = ""
     role: Role = Role.TRADER
+    kind: AccountKind = AccountKind.MARGIN
     currency: str = "USD"
     starting_cash: Decimal = Decimal("1000000")
     limits: RiskLimits = Field(default_factory=lambda: RiskLimits())

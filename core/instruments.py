@@ -29,6 +29,10 @@ class Instrument(BaseModel):
     lot_size: Decimal = Field(gt=0)
     multiplier: Decimal = Field(default=Decimal(1), gt=0)
     trades_24x7: bool = False
+    # Its trading calendar in core.sessions: "xnys" (NYSE hours), "cme_energy" (CME Globex), "always" (24x7).
+    calendar: str = "always"
+    # Futures: the initial margin one contract ties up, in the instrument's currency (see the catalog's _margins).
+    initial_margin: Decimal | None = Field(default=None, gt=0)
     aliases: list[str] = []  # names and nicknames traders write for it ("apple", "nat gas"), lower case
 
     @property

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import date
 from decimal import Decimal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from core.instruments import Instrument
 from core.market import Quote
@@ -89,6 +90,9 @@ class PortfolioView(BaseModel):
     currency: str
     cash: Decimal
     equity: Decimal
+    buying_power: Decimal = Field(description="What the available funds buy in equities (x2 on margin)")
+    margin_used: Decimal = Field(description="Margin tied up by futures, and by equities on a margin account")
+    day_pnl: Decimal = Field(description="Equity now against equity at the start of the day")
     gross_exposure: Decimal
     realised_pnl: Decimal
     unrealised_pnl: Decimal
@@ -122,6 +126,29 @@ def gross_exposure(positions: list[PositionView]) -> Decimal:
     return sum((exposure(p.quantity, p.average_price, p.mark_price, p.multiplier) for p in positions), ZERO)
 
 
+def cash(starting_cash: Decimal, positions: Iterable[Position]) -> Decimal:
+    """The account's cash: what it started with and what its positions moved in or out."""
+    return starting_cash + sum((p.cash_flow for p in positions), ZERO)
+
+
+def holding_value(position: Position, instrument: Instrument, mark: Decimal | None) -> Decimal:
+    """What a position adds to equity: the market value of what cash bought (equities, crypto; at the average
+    price with no mark), or the open P&L of a future (nothing with no mark)."""
+    if instrument.cash_settled_notional:
+        return position.quantity * (mark if mark is not None else position.average_price) * instrument.multiplier
+    return position.unrealised_pnl(mark, instrument) if mark is not None else ZERO
+
+
+def equity(
+    starting_cash: Decimal, positions: Iterable[Position], instruments: Mapping[str, Instrument],
+    marks: Mapping[str, Decimal],
+) -> Decimal:
+    held = list(positions)
+    return cash(starting_cash, held) + sum(
+        (holding_value(p, instruments[p.symbol], marks.get(p.symbol)) for p in held), ZERO
+    )
+
+
 def build_portfolio(
     account_id: str,
     currency: str,
@@ -129,24 +156,22 @@ def build_portfolio(
     positions: list[Position],
     instruments: dict[str, Instrument],
     quotes: dict[str, Quote],
+    *,
+    buying_power: Decimal,
+    margin_used: Decimal,
+    day_pnl: Decimal,
 ) -> PortfolioView:
     views = [value_position(p, instruments[p.symbol], quotes.get(p.symbol)) for p in positions]
-    cash = starting_cash + sum((p.cash_flow for p in positions), ZERO)
     unrealised = sum((v.unrealised_pnl or ZERO for v in views), ZERO)
-    holdings = ZERO
-    for position, view in zip(positions, views, strict=True):
-        instrument = instruments[position.symbol]
-        if instrument.cash_settled_notional:
-            holdings += view.market_value if view.market_value is not None else (
-                position.quantity * position.average_price * instrument.multiplier
-            )
-        else:
-            holdings += view.unrealised_pnl or ZERO
+    marks = {symbol: quote.mark for symbol, quote in quotes.items()}
     return PortfolioView(
         account_id=account_id,
         currency=currency,
-        cash=cash,
-        equity=cash + holdings,
+        cash=cash(starting_cash, positions),
+        equity=equity(starting_cash, positions, instruments, marks),
+        buying_power=buying_power,
+        margin_used=margin_used,
+        day_pnl=day_pnl,
         gross_exposure=gross_exposure(views),
         realised_pnl=sum((p.realised_pnl for p in positions), ZERO),
         unrealised_pnl=unrealised,

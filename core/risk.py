@@ -13,19 +13,22 @@ from decimal import Decimal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
-from core.accounts import Account
+from core.accounts import Account, AccountKind
+from core.buying_power import committed, rate, requirement, working_requirement
 from core.errors import RiskRejected
 from core.instruments import AssetClass, Instrument
 from core.market import Quote
-from core.orders import Order, OrderRequest, OrderStatus, OrderType, Side
-from core.portfolio import Position, exposure
+from core.orders import Order, OrderRequest, OrderStatus, OrderType, Side, TimeInForce
+from core.portfolio import Position, equity, exposure
 from core.risk_book import WorkingOrder
+from core.sessions import MarketStatus
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
 HUNDRED = Decimal(100)
 CENTS = Decimal("0.01")
 RATE_WINDOW = timedelta(seconds=60)
+_AT_ONCE = frozenset({TimeInForce.IOC, TimeInForce.FOK})
 _COLLARED = (
     ("limit_price", "Limit price"),
     ("stop_price", "Stop price"),
@@ -55,6 +58,10 @@ class RiskContext:
     working: Sequence[WorkingOrder] = ()
     # An admin closing an account's position: a kill switch does not stop an order that only reduces.
     liquidation: bool = False
+    # The instrument's market at ``now`` (core.sessions); None leaves the session unchecked.
+    market: MarketStatus | None = None
+    # Equity at the day's first valuation: today's P&L is measured from it (None: realised + open P&L).
+    day_start_equity: Decimal | None = None
 
 
 class RiskReason(BaseModel):
@@ -112,10 +119,14 @@ def check_order(request: OrderRequest, ctx: RiskContext) -> RiskDecision:
         found += _price_collar(request, quote, limits.price_collar_percent)
     if ctx.instrument.asset_class is AssetClass.CRYPTO and request.side is Side.SELL:
         found += _cash_only(request, symbol, held, sells)
+    elif ctx.account.kind is AccountKind.CASH and request.side is Side.SELL and not reducing:
+        found += _cash_account_short(request, symbol, held, sells)
     if not reducing:
         found += _position(request, symbol, held, buys, sells, limits.max_position_quantity)
         found += _account_exposure(ctx, request, symbol, notional)
+        found += _buying_power(request, ctx, price)
     found += _recent_orders(request, symbol, ctx, reducing)
+    found += _market_closed(request, symbol, ctx)
     found += _quote_needed(request, symbol, ctx, fresh)
     return _decide(found, ctx.now)
 
@@ -173,6 +184,41 @@ def _cash_only(request: OrderRequest, symbol: str, held: Decimal, sells: Decimal
             + f", so at most {_qty(available)} can be sold."
         )
         yield ("crypto_short", message, _plain(available), _plain(request.size))
+
+
+def _cash_account_short(request: OrderRequest, symbol: str, held: Decimal, sells: Decimal) -> Iterator[_Found]:
+    available = max(held - sells, ZERO)
+    if request.size > available:
+        message = (
+            f"A cash account cannot sell {symbol} short: you can sell at most {_qty(available)}. "
+            "Short selling needs a margin account."
+        )
+        yield ("cash_account_short", message, _plain(available), _plain(request.size))
+
+
+def _buying_power(request: OrderRequest, ctx: RiskContext, price: Decimal | None) -> Iterator[_Found]:
+    """The funds the order ties up (its margin, or its full price in cash) against what the account has
+    left: equity less what its positions and working orders already tie up."""
+    account = ctx.account
+    marks = {symbol: quote.mark for symbol, quote in ctx.quotes.items()}
+    price = price if price is not None else marks.get(request.symbol.upper())
+    if price is None:
+        return  # nothing prices it: the quote check says so
+    instruments = {**ctx.instruments, ctx.instrument.symbol: ctx.instrument}
+    tied, _ = committed(account, ctx.positions, instruments, marks)
+    tied += working_requirement(account, ctx.working, instruments, marks)
+    available = equity(account.starting_cash, ctx.positions, instruments, marks) - tied
+    need = requirement(account, ctx.instrument, request.size, price)
+    if need > available:
+        ccy = account.currency
+        how = f"{rate(account, ctx.instrument) * HUNDRED:.0f}% of its notional"
+        if ctx.instrument.asset_class is AssetClass.FUTURE and ctx.instrument.initial_margin is not None:
+            how = f"{_money(ctx.instrument.initial_margin, ccy)} initial margin a contract"
+        message = (
+            f"This order needs {_money(need, ccy)} ({how}) and your {account.kind.value} account has "
+            f"{_money(max(available, ZERO), ccy)} available."
+        )
+        yield ("insufficient_buying_power", message, _cents(max(available, ZERO)), _cents(need))
 
 
 def _price_collar(request: OrderRequest, quote: Quote, collar: Decimal | None) -> Iterator[_Found]:
@@ -259,7 +305,12 @@ def _account_exposure(
             )
             yield ("max_gross_exposure", message, _cents(exposure_cap), _cents(total))
     if loss_cap is not None:
-        pnl = ctx.realised_pnl_today + unrealised
+        if ctx.day_start_equity is not None:
+            marks = {name: quote.mark for name, quote in ctx.quotes.items()}
+            now = equity(ctx.account.starting_cash, ctx.positions, {**ctx.instruments}, marks)
+            pnl = now - ctx.day_start_equity
+        else:
+            pnl = ctx.realised_pnl_today + unrealised
         if pnl < -loss_cap:
             message = f"Today's loss of {_money(-pnl, ccy)} is beyond your daily loss limit of {_money(loss_cap, ccy)}."
             yield ("daily_loss_limit", message, _cents(loss_cap), _cents(pnl))
@@ -345,6 +396,16 @@ def _recent_orders(request: OrderRequest, symbol: str, ctx: RiskContext, reducin
     if cap is not None and count >= cap:
         message = f"You have reached your limit of {cap} orders a minute ({count} in the last minute)."
         yield ("order_rate", message, str(cap), str(count))
+
+
+def _market_closed(request: OrderRequest, symbol: str, ctx: RiskContext) -> Iterator[_Found]:
+    """An order that must trade at once (at market, or ioc/fok) needs its market open. Alpaca and IB queue a
+    market order for the open; Parley refuses it and says when the market opens. A limit or a stop rests."""
+    market = ctx.market
+    if market is None or market.open or not (request.at_market or request.time_in_force in _AT_ONCE):
+        return
+    message = f"{symbol} trades {market.calendar.hours}; the market opens {market.opens}."
+    yield ("market_closed", message, None, market.next_open.isoformat())
 
 
 def _quote_needed(request: OrderRequest, symbol: str, ctx: RiskContext, fresh: bool) -> Iterator[_Found]:

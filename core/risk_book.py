@@ -7,6 +7,7 @@ its version check and the use case retries on the new state (Lambda runs many co
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -31,6 +32,9 @@ class RiskBook(BaseModel):
 
     account_id: str
     working: dict[str, WorkingOrder] = Field(default_factory=dict)
+    # Equity when the account was first valued on ``day`` (UTC): today's P&L is measured from it.
+    day: date | None = None
+    day_start_equity: Decimal | None = None
     version: int = 0
 
     def track(self, order: Order) -> None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from decimal import ROUND_DOWN, Decimal
 
 from core.accounts import Account
+from core.buying_power import buying_power, committed, working_requirement
 from core.errors import InvalidRequest, NotFound, QuoteUnavailable
 from core.market import Quote
 from core.orders import Order, OrderRequest, OrderType, Side
-from core.portfolio import PortfolioView, PositionView, build_portfolio, value_position
+from core.portfolio import PortfolioView, PositionView, build_portfolio, equity, value_position
 from core.usecases import orders
 from core.usecases.accounts import AccountRef, get_account
 from core.usecases.deps import Deps
@@ -22,12 +23,26 @@ def positions(deps: Deps, account: AccountRef) -> list[PositionView]:
 
 
 def portfolio(deps: Deps, account: AccountRef) -> PortfolioView:
+    """Cash, equity, buying power, margin used, today's P&L (equity against the day's first valuation; the
+    day's realised P&L before that valuation exists), exposure and positions."""
     account = get_account(deps, account)
     held = deps.store.positions.list_for_account(account.id)
-    symbols = [p.symbol for p in held]
+    book = deps.store.books.get(account.id)
+    symbols = sorted({p.symbol for p in held} | {w.symbol for w in book.opening()})
+    instruments = {s: deps.catalog.get(s) for s in symbols}
+    quotes = deps.store.quotes.get_many(symbols)
+    marks = {s: q.mark for s, q in quotes.items()}
+    now_equity = equity(account.starting_cash, held, instruments, marks)
+    tied, margined = committed(account, held, instruments, marks)
+    tied += working_requirement(account, book.opening(), instruments, marks)
+    today = deps.now().date()
+    if book.day == today and book.day_start_equity is not None:
+        day_pnl = now_equity - book.day_start_equity
+    else:
+        day_pnl = sum((p.realised_on(today) for p in held), Decimal(0))
     return build_portfolio(
-        account.id, account.currency, account.starting_cash, held,
-        {s: deps.catalog.get(s) for s in symbols}, deps.store.quotes.get_many(symbols),
+        account.id, account.currency, account.starting_cash, held, instruments, quotes,
+        buying_power=buying_power(account, now_equity - tied), margin_used=margined, day_pnl=day_pnl,
     )
 
 

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from core.accounts import Account
 from core.orders import Order, OrderRequest
+from core.portfolio import equity
 from core.ports.store import Store, UnitOfWork
 from core.risk import RATE_WINDOW, RiskContext, RiskDecision, check_order
 from core.usecases.deps import Deps
@@ -44,26 +45,37 @@ def gather(
     positions) instead of reading them again."""
     now = deps.now()
     positions = uow.positions.list_for_account(account.id)
-    symbols = sorted({p.symbol for p in positions} | {request.symbol})
+    book = uow.books.get(account.id)
+    working = book.opening(excluding=exclude_order_id)
+    symbols = sorted({p.symbol for p in positions} | {w.symbol for w in working} | {request.symbol})
     quotes, settings = uow.quotes_and_settings(symbols)
+    instruments = {s: deps.catalog.get(s) for s in symbols}
     if recent is None:
         recent = recent_orders(uow, account, now)
     since = now - recent_window(account)
     today = now.date()
-    book = uow.books.get(account.id)
+    if book.day != today or book.day_start_equity is None:
+        # The day's first valuation of the account: today's P&L is measured from here. Kept with the unit's
+        # writes (a what-if, reading the store, keeps nothing).
+        marks = {s: q.mark for s, q in quotes.items()}
+        book.day, book.day_start_equity = today, equity(account.starting_cash, positions, instruments, marks)
+        if isinstance(uow, UnitOfWork):
+            uow.books.save(book)
     return RiskContext(
         account=account,
         instrument=deps.catalog.get(request.symbol),
         quote=quotes.get(request.symbol),
         now=now,
         positions=positions,
-        instruments={s: deps.catalog.get(s) for s in symbols},
+        instruments=instruments,
         quotes=quotes,
         recent_orders=[o for o in recent if o.id != exclude_order_id and o.created_at >= since],
         realised_pnl_today=sum((p.realised_on(today) for p in positions), Decimal(0)),
         global_kill_switch=settings.global_kill_switch,
-        working=book.opening(excluding=exclude_order_id),
+        working=working,
+        day_start_equity=book.day_start_equity,
         liquidation=liquidation,
+        market=deps.sessions.status(deps.catalog.get(request.symbol), now),
     )
 
 

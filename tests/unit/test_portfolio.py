@@ -160,6 +160,9 @@ def test_unrealised_pnl_is_signed_and_multiplier_aware():
     assert short.unrealised_pnl(D("48.00"), AAPL) == D("20.00")
 
 
+NO_FUNDS = {"buying_power": D(0), "margin_used": D(0), "day_pnl": D(0)}
+
+
 # -- build_portfolio ------------------------------------------------------------------------------
 
 
@@ -179,7 +182,7 @@ def quote(symbol: str, bid: str, ask: str, last: str | None = None) -> Quote:
 
 def test_a_mixed_book_with_quotes_values_equities_at_market_and_futures_at_their_pnl(mixed_book):
     quotes = {"AAPL": quote("AAPL", "109.99", "110.01", last="110.00"), "CL": quote("CL", "70.99", "71.01")}
-    view = build_portfolio("acc-1", "USD", D("100000"), mixed_book, INSTRUMENTS, quotes)
+    view = build_portfolio("acc-1", "USD", D("100000"), mixed_book, INSTRUMENTS, quotes, **NO_FUNDS)
     assert view.cash == D("99050.00")  # 100,000 - 1,000 (AAPL) + 50 (MSFT round trip)
     assert view.unrealised_pnl == D("2100.00")  # AAPL +100, CL (71.00 mid - 70) * 2 * 1,000
     assert view.equity == D("102150.00")  # cash + AAPL market value 1,100 + CL P&L 2,000
@@ -194,7 +197,7 @@ def test_a_mixed_book_with_quotes_values_equities_at_market_and_futures_at_their
 
 
 def test_a_mixed_book_without_quotes_holds_equities_at_cost_and_futures_at_zero(mixed_book):
-    view = build_portfolio("acc-1", "USD", D("100000"), mixed_book, INSTRUMENTS, {})
+    view = build_portfolio("acc-1", "USD", D("100000"), mixed_book, INSTRUMENTS, {}, **NO_FUNDS)
     assert view.cash == D("99050.00")
     assert view.unrealised_pnl == 0
     assert view.equity == D("100050.00")  # cash + AAPL at cost 1,000
@@ -209,12 +212,12 @@ def test_a_flat_position_that_never_realised_anything_is_left_out_of_the_view():
     untouched = flat("MSFT")
     held = flat("AAPL")
     book(held, fill("buy", "1", "100.00"))
-    view = build_portfolio("acc-1", "USD", D("1000"), [untouched, held], INSTRUMENTS, {})
+    view = build_portfolio("acc-1", "USD", D("1000"), [untouched, held], INSTRUMENTS, {}, **NO_FUNDS)
     assert [p.symbol for p in view.positions] == ["AAPL"]
 
 
 def test_an_empty_book_is_all_cash():
-    view = build_portfolio("acc-1", "USD", D("250000"), [], INSTRUMENTS, {})
+    view = build_portfolio("acc-1", "USD", D("250000"), [], INSTRUMENTS, {}, **NO_FUNDS)
     assert (view.cash, view.equity, view.gross_exposure, view.realised_pnl, view.unrealised_pnl) == (
         D("250000"), D("250000"), 0, 0, 0,
     )
@@ -225,7 +228,8 @@ def test_an_empty_book_is_all_cash():
 def test_a_short_equity_adds_its_sale_to_cash_and_counts_its_exposure_unsigned():
     short = flat("AAPL")
     book(short, fill("sell", "10", "100.00"))
-    view = build_portfolio("acc-1", "USD", D("0"), [short], INSTRUMENTS, {"AAPL": quote("AAPL", "89.99", "90.01")})
+    quotes = {"AAPL": quote("AAPL", "89.99", "90.01")}
+    view = build_portfolio("acc-1", "USD", D("0"), [short], INSTRUMENTS, quotes, **NO_FUNDS)
     assert view.cash == D("1000.00")
     assert view.equity == D("100.00")  # 1,000 cash - 900 to buy back
     assert view.gross_exposure == D("900.00")
