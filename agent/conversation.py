@@ -17,7 +17,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from agent import intents as i
-from agent.grammar import parse
+from agent.grammar import parse, suggest
 from agent.limits import HISTORY_TURNS, MAX_MESSAGE_LENGTH, MEMORY_TTL
 from agent.replies import (
     HELP,
@@ -39,11 +39,29 @@ from core.alerts import AlertCondition
 from core.errors import ParleyError
 from core.ids import new_id
 from core.memory import ChatTurn, Speaker
+from core.orders import OrderType
 
 if TYPE_CHECKING:
     from agent.llm import LlmAgent
 
 NO_LLM = "I didn't catch that. No AI model is configured here, so I answer commands:\n" + HELP
+# Intents the grammar reads whose use case is not there yet: said plainly, never answered with another action.
+NOT_YET = {
+    "close_at_a_price": "Closing at a price is not available in chat yet, so nothing was staged. `close {symbol}` "
+                        "closes at market.",
+    "modify_order": "Changing an order from chat is not available yet, so nothing was changed. Cancel it "
+                    "(`cancel {order_id}`) and send the new order.",
+    "fills": "Your fills are not available in chat yet.",
+}
+
+
+def did_you_mean(text: str) -> str:
+    """The reply to text nothing could read, with no LLM: the closest commands, else every command."""
+    close = suggest(text)
+    if not close:
+        return NO_LLM
+    options = " or ".join(f"`{command}`" for command in close)
+    return f"I didn't catch that. Did you mean {options}? (`help` lists every command.)"
 
 
 class Conversation:
@@ -69,8 +87,8 @@ class Conversation:
         account = uc.get_account(self.deps, account)  # an unknown account is refused before anything is said
         intent = parse(text)
         try:
-            if isinstance(intent, i.Unknown):
-                replies = self._free_text(account, thread, text)
+            if isinstance(intent, i.Unknown | i.Clarify):
+                replies = self._free_text(account, thread, text, intent)
             else:
                 replies = self._answer(account, intent)
         except uc.PriceMoved as moved:
@@ -90,11 +108,24 @@ class Conversation:
         match intent:
             case i.PlaceOrder():
                 return [ticket_reply(uc.stage_order(deps, account, intent.to_order_request(), source="chat"))]
-            case i.ClosePosition():
+            case i.ClosePosition(order_type=OrderType.MARKET):
                 closing = uc.closing_order(
                     deps, account, intent.symbol, quantity=intent.quantity, fraction=intent.fraction
                 )
                 return [ticket_reply(uc.stage_order(deps, account, closing, source="chat"))]
+            case i.ClosePosition(symbol=symbol):  # with a price: never staged as the market close it is not
+                return [Reply(text=NOT_YET["close_at_a_price"].format(symbol=symbol))]
+            case i.CloseAll():
+                closing_all = uc.closing_orders(deps, account)
+                tickets = [uc.stage_order(deps, account, closing, source="chat") for closing in closing_all]
+                return [ticket_reply(ticket) for ticket in tickets] or [Reply(text="You have no open positions.")]
+            case i.WhatIf():
+                decision = uc.check_risk(deps, account, intent.to_order_request())
+                return [Reply(text=f"What if: {decision.message} Nothing was staged.")]
+            case i.ModifyOrder(order_id=order_id):
+                return [Reply(text=NOT_YET["modify_order"].format(order_id=order_id))]
+            case i.Fills():
+                return [Reply(text=NOT_YET["fills"])]
             case i.Confirm(code=code):
                 return [Reply(text=order_done(uc.confirm_order(deps, account, code)))]
             case i.Reject(code=code):
@@ -138,10 +169,10 @@ class Conversation:
 
     # -- free text ----------------------------------------------------------------------------------
 
-    def _free_text(self, account: Account, thread: str, text: str) -> list[Reply]:
+    def _free_text(self, account: Account, thread: str, text: str, intent: i.Unknown | i.Clarify) -> list[Reply]:
         llm = self._llm_agent()
         if llm is None:
-            return [Reply(text=NO_LLM)]
+            return [Reply(text=intent.question if isinstance(intent, i.Clarify) else did_you_mean(text))]
         history = self.deps.store.conversations.recent(account.id, thread, limit=HISTORY_TURNS, now=self.deps.now())
         turn = llm.respond(account.id, history, text)
         replies = [Reply(text=turn.text, actions=[Action(label=p, command=p) for p in turn.proposals])]

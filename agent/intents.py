@@ -1,7 +1,9 @@
 """Intents: what a trader asked for, typed. The grammar and the LLM agent both produce these.
 
-One pydantic model per intent, discriminated on ``intent``. A PlaceOrder is always a valid OrderRequest:
-its validator builds one, so whoever holds a PlaceOrder can hand its fields to the service as they are.
+One pydantic model per intent, discriminated on ``intent``. A PlaceOrder (and a WhatIf, the same order asked
+about and never staged) is always a valid OrderRequest: its validator builds one, so whoever holds one can hand
+its fields to the service as they are. A Clarify is the grammar's short question back for a message that
+looks like an instruction but is not a clear one (a negation, a question, two orders at once...).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from pydantic import (
     model_validator,
 )
 
-from core.orders import OrderRequest, request_fields
+from core.orders import OrderRequest, OrderType, request_fields
 
 
 def _plain(value: Decimal) -> str:
@@ -61,17 +63,33 @@ class _PlaceOrderBase(_Intent):
         return OrderRequest(**self.model_dump(exclude={"intent"}))
 
 
-# The order's fields are declared once, on OrderRequest; the intent adds only its tag.
+# The order's fields are declared once, on OrderRequest; each intent adds only its tag.
 PlaceOrder: type[_PlaceOrderBase] = create_model(
     "PlaceOrder",
     __base__=_PlaceOrderBase,
     intent=(Literal["place_order"], "place_order"),
     **request_fields(),
 )
+WhatIf: type[_PlaceOrderBase] = create_model(
+    "WhatIf",
+    __base__=_PlaceOrderBase,
+    intent=(Literal["what_if"], "what_if"),
+    **request_fields(),
+)
+
+# What a closing or modified order may carry besides its size: the type and the prices that go with it.
+CLOSING_TYPES = (OrderType.MARKET, OrderType.LIMIT, OrderType.STOP, OrderType.STOP_LIMIT, OrderType.TRAILING_STOP)
+_CLOSE_PRICES = ("limit_price", "stop_price", "trail_amount", "trail_percent")
 
 
-class ClosePosition(_Intent):
-    """Close a position: all of it (no quantity, no fraction), a quantity, or a fraction in (0, 1)."""
+def _request_fields(*names: str) -> dict[str, Any]:
+    fields = request_fields()
+    return {name: fields[name] for name in names}
+
+
+class _ClosePositionBase(_Intent):
+    """Close a position: all of it (no quantity, no fraction), a quantity, or a fraction in (0, 1); at market,
+    or with the prices of a limit, stop, stop-limit or trailing-stop order."""
 
     intent: Literal["close_position"] = "close_position"
     symbol: Upper
@@ -79,10 +97,62 @@ class ClosePosition(_Intent):
     fraction: Annotated[Dec, Field(gt=0, lt=1)] | None = None
 
     @model_validator(mode="after")
-    def _one_amount_at_most(self) -> ClosePosition:
+    def _one_amount_at_most_and_prices_that_fit_the_type(self) -> _ClosePositionBase:
         if self.quantity is not None and self.fraction is not None:
             raise ValueError("give a quantity or a fraction, not both")
+        if self.order_type not in CLOSING_TYPES:
+            raise ValueError(f"a position is not closed with a {self.order_type.value} order")
+        prices = {name: getattr(self, name) for name in _CLOSE_PRICES}
+        try:  # the order rules are OrderRequest's; any side and size will do to check the prices against them
+            OrderRequest(symbol=self.symbol, side="sell", quantity=1, order_type=self.order_type, **prices)
+        except ValidationError as exc:
+            raise ValueError("; ".join(error["msg"] for error in exc.errors())) from None
         return self
+
+
+ClosePosition: type[_ClosePositionBase] = create_model(
+    "ClosePosition", __base__=_ClosePositionBase, **_request_fields("order_type", *_CLOSE_PRICES)
+)
+
+
+class CloseAll(_Intent):
+    """Close every open position at market."""
+
+    intent: Literal["close_all"] = "close_all"
+
+
+class _ModifyOrderBase(_Intent):
+    """Change a working order's size or prices; what is not given stays as it is."""
+
+    intent: Literal["modify_order"] = "modify_order"
+    order_id: Upper
+    quantity: Positive | None = None
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> _ModifyOrderBase:
+        if all(getattr(self, name) is None for name in ("quantity", *_CLOSE_PRICES)):
+            raise ValueError("say what to change: quantity, limit_price, stop_price, trail_amount or trail_percent")
+        if self.trail_amount is not None and self.trail_percent is not None:
+            raise ValueError("give trail_amount or trail_percent, not both")
+        return self
+
+
+ModifyOrder: type[_ModifyOrderBase] = create_model(
+    "ModifyOrder", __base__=_ModifyOrderBase, **_request_fields(*_CLOSE_PRICES)
+)
+
+
+class Fills(_Intent):
+    """The trader's recent executions."""
+
+    intent: Literal["fills"] = "fills"
+
+
+class Clarify(_Intent):
+    """Not a clear instruction: nothing is done, and ``question`` is asked back."""
+
+    intent: Literal["clarify"] = "clarify"
+    question: str
 
 
 class CancelOrder(_Intent):
@@ -167,7 +237,11 @@ class Unknown(_Intent):
 
 Intent = Annotated[
     PlaceOrder
+    | WhatIf
     | ClosePosition
+    | CloseAll
+    | ModifyOrder
+    | Fills
     | CancelOrder
     | CancelAll
     | ListOrders
@@ -183,6 +257,7 @@ Intent = Annotated[
     | DeleteAlert
     | Confirm
     | Link
+    | Clarify
     | Unknown,
     Field(discriminator="intent"),
 ]

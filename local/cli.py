@@ -78,12 +78,12 @@ def cmd_parse(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from agent.evaluation import format_table, load_utterances, score_grammar
+    from agent.evaluation import evaluate_grammar, format_report, load_utterances
 
     utterances = load_utterances(args.file)
-    scores = score_grammar(utterances)
-    print("Command grammar (must get every line marked grammar: true):")
-    print(format_table(scores))
+    report = evaluate_grammar(utterances)
+    print("Command grammar, over every line (goal: no wrong order, no promised form missed):")
+    print(format_report(report))
     from agent.llm import llm_settings_from_env
 
     settings = llm_settings_from_env()
@@ -91,12 +91,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
         print("\nLLM: not scored (set OPENAI_API_KEY, and PARLEY_LLM_MODEL / PARLEY_LLM_BASE_URL, to score it).")
     else:
         from agent.classify import intent_reader
-        from agent.evaluation import score
+        from agent.evaluation import evaluate
         from agent.llm import chat_model
 
-        print(f"\nLLM {settings.model} (every line; misses listed):")
-        print(format_table(score(utterances, intent_reader(chat_model(settings)), misses_on_all_lines=True)))
-    return 1 if scores["misses"] else 0
+        print(f"\nLLM {settings.model}, over every line:")
+        print(format_report(evaluate(utterances, intent_reader(chat_model(settings)))))
+    return 1 if report.wrong_orders or report.promised_misses else 0
 
 
 def build_parser() -> argparse.ArgumentParser:

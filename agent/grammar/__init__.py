@@ -4,6 +4,7 @@
 """
 
 from agent.grammar.parser import parse
+from agent.grammar.suggest import suggest
 from agent.intents import Intent, intent_json
 
-__all__ = ["Intent", "intent_json", "parse"]
+__all__ = ["Intent", "intent_json", "parse", "suggest"]

@@ -10,6 +10,7 @@ from agent.grammar.lexicon import Token, code, number, record_id, symbol
 from agent.intents import (
     CancelAll,
     CancelOrder,
+    CloseAll,
     Confirm,
     DeleteAlert,
     Help,
@@ -34,10 +35,15 @@ _PHRASE_TABLE: tuple[tuple[Callable[[], Intent], str], ...] = (
     (Positions, "positions|position|pos|my positions|show positions|list positions|open positions|"
                 "show my positions"),
     (Portfolio, "pnl|p&l|p/l|portfolio|balance|bal|profit|account|my pnl|my p&l|show pnl|my portfolio|"
-                "my balance|show portfolio"),
+                "my balance|show portfolio|how much am i up|how much am i up today|how much am i down|how am i doing"),
+    (CloseAll, "close all|close all positions|close all my positions|close everything|flatten everything|"
+               "flatten all|flatten all positions|exit all|exit all positions|exit everything|liquidate everything|"
+               "liquidate all|close out everything|close out all positions|get me flat|get flat|go flat|"
+               "sell everything|close all open positions"),
     (RiskStatus, "risk|limits|risk limits|risk status|my risk|my limits|show risk|show limits"),
-    (Help, "help|start|commands|menu"),
-    (KillSwitch, "kill|killswitch|kill switch|kill-switch"),
+    (Help, "help|start|commands|menu|what can you do|what can i say|what can i do|how does this work"),
+    (KillSwitch, "kill|killswitch|kill switch|kill-switch|hit the kill switch|stop all trading|stop all trading now|"
+                 "halt all trading"),
     (Reject, "no|n|nope|nah|reject"),
     (ListAlerts, "alerts|my alerts|list alerts|show alerts|show my alerts"),
 )  # fmt: skip
@@ -54,6 +60,10 @@ _ABOVE = frozenset({"above", "over", ">", ">="})
 _BELOW = frozenset({"below", "under", "<", "<="})
 _MOVE = frozenset({"move", "moves", "change", "changes", "pct", "+/-", "+-", "±"})
 _ALERT_FILLERS = frozenset({"me", "when", "if", "on", "for", "is", "goes", "trades", "crosses", "by", "of"})
+
+
+_ALL_ORDERS = frozenset({"all", "every", "everything"})
+_CANCEL_FILLERS = frozenset({"order", "orders", "ord", "my", "the", "open", "working", "pending", "i", "have", "now"})
 
 
 def _single(tokens: list[Token]) -> Token | None:
@@ -75,9 +85,14 @@ def parse_reject(tokens: list[Token]) -> Reject | None:
 
 
 def parse_link(tokens: list[Token]) -> Link | None:
+    """Read "link 123456", and "my link code is 123456" or "here's my code: 123456" after the first word."""
+    tokens = [token for token in tokens if token.low not in _LINK_FILLERS]
     only = _single(tokens)
     found = code(only.raw) if only else None
     return Link(code=found) if found else None
+
+
+_LINK_FILLERS = frozenset({"my", "link", "code", "is", ":", "="})
 
 
 def parse_quote(tokens: list[Token]) -> Quote | None:
@@ -89,12 +104,14 @@ def parse_quote(tokens: list[Token]) -> Quote | None:
     return Quote(symbol=found) if found else None
 
 
-def parse_cancel(tokens: list[Token]) -> CancelOrder | DeleteAlert | None:
-    """Read "cancel 7F3K2", "cancel order #7F3K2", "cancel alert 9QX2M" ("cancel all" is a phrase)."""
+def parse_cancel(tokens: list[Token]) -> CancelOrder | CancelAll | DeleteAlert | None:
+    """Read "cancel 7F3K2", "cancel my order #7F3K2", "cancel alert 9QX2M", "cancel every order I have"."""
     if tokens and tokens[0].low in ("alert", "alerts"):
         return parse_delete_alert(tokens[1:])
-    if tokens and tokens[0].low in ("order", "ord"):
-        tokens = tokens[1:]
+    words = [token.low for token in tokens]
+    if _ALL_ORDERS & set(words) and set(words) <= _ALL_ORDERS | _CANCEL_FILLERS:
+        return CancelAll()
+    tokens = [token for token in tokens if token.low not in _CANCEL_FILLERS]
     only = _single(tokens)
     found = record_id(only.raw) if only else None
     return CancelOrder(order_id=found) if found else None

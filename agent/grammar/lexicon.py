@@ -17,13 +17,32 @@ _TRAILING = re.compile(r"[.!?]+$")
 _PAD = re.compile(r"(>=|<=|[@<>=])")
 _PERCENT_GAP = re.compile(r"(?<=[0-9])\s+(?=%)")
 _NUMBER = re.compile(
-    r"\$?(?P<int>[0-9]{1,3}(?:,[0-9]{3})+|[0-9]*)(?P<frac>\.[0-9]+)?(?P<suffix>[km])?(?P<pct>%)?", re.ASCII
+    r"(?P<money>\$)?(?P<int>[0-9]{1,3}(?:,[0-9]{3})+|[0-9]*)(?P<frac>\.[0-9]+)?(?P<suffix>[km])?(?P<pct>%)?", re.ASCII
 )
 _SYMBOL = re.compile(r"\$?([A-Za-z](?:[A-Za-z0-9.\-]{0,10}[A-Za-z0-9])?)", re.ASCII)
 _ID = re.compile(r"#?([A-Za-z0-9]{4,16})", re.ASCII)
 _CODE = re.compile(r"#?([A-Za-z0-9]{3,16})", re.ASCII)
 _NOT_IDS = frozenset({"that", "this", "last", "them", "mine", "these", "those", "please", "order", "orders"})
 _SCALE = {"k": 3, "m": 6}
+# Letters that pass for digits at a glance ("1O", "l0", "5S"): a token mixing them with digits is a typo to ask
+# about, never a number to read.
+_LOOKALIKE = re.compile(r"[$#]?(?=[0-9.,]*[oOlIS])(?=[oOlIS.,]*[0-9])[0-9oOlIS.,]+[kmx%]?", re.ASCII)
+_WORDS_1_TO_20 = [
+    "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen",
+    "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty",
+]  # fmt: skip
+# Quantities traders spell out ("buy ten AAPL"); only single words, so "twenty five" is never read as 20.
+NUMBER_WORDS = {word: Decimal(value) for value, word in enumerate(_WORDS_1_TO_20, start=1)} | {
+    "thirty": Decimal(30), "forty": Decimal(40), "fifty": Decimal(50), "hundred": Decimal(100),
+}  # fmt: skip
+
+
+class Unclear(Exception):
+    """A message that reads as an instruction but not a clear one; ``question`` is what to ask back."""
+
+    def __init__(self, question: str) -> None:
+        super().__init__(question)
+        self.question = question
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +57,7 @@ class Token:
 class Number:
     value: Decimal
     percent: bool = False
+    money: bool = False  # written with "$": an amount of money, never a quantity
 
 
 def tokenize(text: str) -> list[Token]:
@@ -61,7 +81,7 @@ def number(word: str) -> Number | None:
     match = _NUMBER.fullmatch(word.lower())
     if match is None:
         return None
-    whole, frac, suffix, pct = match.group("int", "frac", "suffix", "pct")
+    money, whole, frac, suffix, pct = match.group("money", "int", "frac", "suffix", "pct")
     if not whole and not frac:
         return None
     value = Decimal((whole or "0").replace(",", "") + (frac or ""))
@@ -70,7 +90,18 @@ def number(word: str) -> Number | None:
             return None
         value = value.scaleb(_SCALE[suffix])
         value = value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
-    return Number(value, percent=bool(pct))
+    return Number(value, percent=bool(pct), money=bool(money))
+
+
+def lookalike(word: str) -> bool:
+    """True for a number typed with a letter in it ("1O", "l0", "19O", "O.5"): worth a question, not a guess."""
+    return _LOOKALIKE.fullmatch(word) is not None and number(word) is None
+
+
+def ask_if_lookalike(token: Token) -> None:
+    """Raise Unclear for a number typed with a letter in it: "1O" is a typo to ask about, not 10 or a ticker."""
+    if lookalike(token.raw):
+        raise Unclear(f"Is {token.raw!r} a number? It has a letter in it; please type it in digits.")
 
 
 def symbol(word: str) -> str | None:

@@ -110,8 +110,8 @@ def test_the_kill_command_is_refused_to_a_trader(chat, service) -> None:
     assert say(chat, "kill", account="ops")[0].text.startswith("Global kill switch ON")
 
 
-def test_free_text_without_a_model_gets_the_list_of_commands(chat) -> None:
-    [reply] = say(chat, "could you grab me ten apple shares")
+def test_free_text_without_a_model_and_no_command_close_to_it_gets_the_list_of_commands(chat) -> None:
+    [reply] = say(chat, "I fancy ten of the fruit company")
     assert reply.text == NO_LLM
 
 
@@ -152,7 +152,7 @@ def test_an_order_the_llm_stages_from_free_text_waits_for_the_traders_own_yes(se
         "Staged: ten Apple at market. Confirm with the code below.",
     ])
     chat = Conversation(service, llm=LlmAgent(service, model))
-    replies = say(chat, "could you grab me ten apple shares")
+    replies = say(chat, "I fancy ten of the fruit company")
     assert replies[0].text == "Staged: ten Apple at market. Confirm with the code below."
     ticket = replies[1]
     assert ticket.text.startswith("BUY 10 AAPL MKT DAY")

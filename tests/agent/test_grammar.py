@@ -5,16 +5,14 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any
 
 import pytest
 
-from agent.evaluation import format_table, is_correct, load_utterances, score_grammar
 from agent.grammar import intent_json, parse
-from agent.intents import Intent, PlaceOrder, Unknown
+from agent.intents import PlaceOrder, Unknown
 from core.orders import OrderRequest
 
-UTTERANCES = Path(__file__).with_name("utterances.jsonl")
 REPO = Path(__file__).resolve().parents[2]
 
 NO_PRICES: dict[str, Any] = {
@@ -32,6 +30,13 @@ def order(side: str, symbol: str, quantity: str, order_type: str, tif: str = "da
     return {**fields, "order_type": order_type, **NO_PRICES, **prices, "time_in_force": tif, "notional": None}
 
 
+def close(symbol: str, quantity: str | None = None, fraction: str | None = None, order_type: str = "market",
+          **prices: str) -> dict:
+    fields = {"intent": "close_position", "symbol": symbol, "quantity": quantity, "fraction": fraction}
+    empty = {"limit_price": None, "stop_price": None, "trail_amount": None, "trail_percent": None}
+    return {**fields, "order_type": order_type, **empty, **prices}
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
@@ -46,10 +51,10 @@ def order(side: str, symbol: str, quantity: str, order_type: str, tif: str = "da
             "buy 10 AAPL @ 190 tp 200 sl 185",
             order("buy", "AAPL", "10", "bracket", limit_price="190", take_profit_price="200", stop_loss_price="185"),
         ),
-        ("close NG", {"intent": "close_position", "symbol": "NG", "quantity": None, "fraction": None}),
-        ("close half CL", {"intent": "close_position", "symbol": "CL", "quantity": None, "fraction": "0.5"}),
-        ("close 3 CL", {"intent": "close_position", "symbol": "CL", "quantity": "3", "fraction": None}),
-        ("close 25% CL", {"intent": "close_position", "symbol": "CL", "quantity": None, "fraction": "0.25"}),
+        ("close NG", close("NG")),
+        ("close half CL", close("CL", fraction="0.5")),
+        ("close 3 CL", close("CL", quantity="3")),
+        ("close 25% CL", close("CL", fraction="0.25")),
         ("cancel 7F3K2", {"intent": "cancel_order", "order_id": "7F3K2"}),
         ("cancel all", {"intent": "cancel_all"}),
         ("orders", {"intent": "list_orders"}),
@@ -70,7 +75,8 @@ def order(side: str, symbol: str, quantity: str, order_type: str, tif: str = "da
         ("link 123456", {"intent": "link", "code": "123456"}),
         ("help", {"intent": "help"}),
         ("kill", {"intent": "kill_switch"}),
-        ("what's my exposure looking like", {"intent": "unknown", "text": "what's my exposure looking like"}),
+        ("what's my exposure looking like", {"intent": "risk_status"}),
+        ("tell me a joke about oil", {"intent": "unknown", "text": "tell me a joke about oil"}),
     ],
 )
 def test_each_documented_example_parses_to_exactly_this_json(text: str, expected: dict) -> None:
@@ -146,7 +152,6 @@ def test_confirming_needs_a_code_but_rejecting_does_not() -> None:
         "buy 10 AAPL sl 185",
         "sell 10 AAPL @ 190 tp 200 sl 185",
         "buy 10 AAPL stop 190 ioc",
-        "buy 10 AAPL @ 190 @ 191",
         "buy 10 AAPL trail 100%",
         "buy " + "9" * 5000 + " AAPL",
         "buy 10 AAPL " + "gtc " * 500,
@@ -156,53 +161,6 @@ def test_confirming_needs_a_code_but_rejecting_does_not() -> None:
 )
 def test_what_is_not_a_valid_intent_comes_back_unknown_with_the_original_text(text: str) -> None:
     assert parse(text) == Unknown(text=text)
-
-
-def test_every_intent_is_covered_by_the_labelled_utterances() -> None:
-    labelled = {item["expected"]["intent"] for item in load_utterances(UTTERANCES) if item["grammar"]}
-    every = {model.model_fields["intent"].default for model in get_args(get_args(Intent)[0])}
-    assert labelled == every
-
-
-def test_the_grammar_gets_every_line_it_claims_right() -> None:
-    scores = score_grammar(load_utterances(UTTERANCES))
-    assert scores["misses"] == []
-    assert scores["totals"]["grammar_correct"] == scores["totals"]["grammar_total"] >= 200
-
-
-def test_free_text_is_left_unknown_for_the_llm_rather_than_guessed() -> None:
-    free = [item["text"] for item in load_utterances(UTTERANCES) if not item["grammar"]]
-    assert len(free) >= 40
-    assert [text for text in free if parse(text).intent != "unknown"] == []
-
-
-def test_the_utterances_file_has_the_labelled_shape() -> None:
-    for item in load_utterances(UTTERANCES):
-        assert set(item) == {"text", "expected", "grammar"}
-        assert isinstance(item["grammar"], bool)
-        assert "intent" in item["expected"]
-
-
-def test_scoring_counts_per_intent_and_lists_grammar_misses() -> None:
-    utterances = [
-        {"text": "buy 10 AAPL", "expected": {"intent": "place_order", "quantity": "10"}, "grammar": True},
-        {"text": "buy 10 AAPL", "expected": {"intent": "place_order", "quantity": "11"}, "grammar": True},
-        {"text": "grab ten apple", "expected": {"intent": "place_order"}, "grammar": False},
-        {"text": "orders", "expected": {"intent": "list_orders"}, "grammar": True},
-    ]
-    scores = score_grammar(utterances)
-    assert scores["intents"]["place_order"] == {"total": 3, "correct": 1, "grammar_total": 2, "grammar_correct": 1}
-    assert scores["intents"]["list_orders"] == {"total": 1, "correct": 1, "grammar_total": 1, "grammar_correct": 1}
-    assert [miss["text"] for miss in scores["misses"]] == ["buy 10 AAPL"]
-    table = format_table(scores)
-    assert "place_order" in table
-    assert "1/2" in table
-    assert "0/1" in table
-    assert "miss: 'buy 10 AAPL'" in table
-
-
-def test_a_field_missing_from_the_parse_is_not_correct() -> None:
-    assert not is_correct({"intent": "quote", "symbol": "AAPL", "extra": None}, {"intent": "quote", "symbol": "AAPL"})
 
 
 def test_importing_the_grammar_loads_no_llm_library_and_no_other_door() -> None:
@@ -216,3 +174,8 @@ def test_importing_the_grammar_loads_no_llm_library_and_no_other_door() -> None:
         [sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, check=True, timeout=60
     )
     assert result.stdout.split("\n")[:2] == ["[]", "True"]
+
+
+def test_a_dollar_amount_is_a_notional_order_never_that_many_shares() -> None:
+    intent = intent_json(parse("buy $1000 of AAPL"))
+    assert (intent["intent"], intent["notional"], intent["quantity"]) == ("place_order", "1000", None)

@@ -10,14 +10,22 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agent.grammar import intent_json, parse
-from agent.grammar.orders import CLOSE_FILLERS, FILLERS
+from agent.grammar.closing import CLOSE_FILLERS
+from agent.grammar.guards import NEGATIONS
+from agent.grammar.lexicon import NUMBER_WORDS
+from agent.grammar.orders import FILLERS, MONEY_WORDS
+from agent.grammar.words import CATALOG
 from agent.intents import Intent, PlaceOrder, Unknown
 from core.orders import OrderRequest, Side, TimeInForce
 
 INTENT_MODELS = get_args(get_args(Intent)[0])
 ANY_CHARACTER = st.characters(exclude_categories=())  # surrogates included: Python strings can hold them
 SIDE_WORDS = {"buy": Side.BUY, "b": Side.BUY, "long": Side.BUY, "sell": Side.SELL, "s": Side.SELL, "short": Side.SELL}
-NOT_SYMBOLS = {word.upper() for word in FILLERS | CLOSE_FILLERS}
+# Words the grammar reads as something else even in capitals: fillers, amounts, negations, instrument names.
+NOT_SYMBOLS = {
+    word.upper()
+    for word in (*FILLERS, *CLOSE_FILLERS, *NEGATIONS, *NUMBER_WORDS, *MONEY_WORDS, *CATALOG.aliases, "worth")
+}
 
 symbols = st.from_regex(r"[A-Z][A-Z0-9]{0,5}(-USD|\.[A-Z])?", fullmatch=True).filter(lambda s: s not in NOT_SYMBOLS)
 amounts = st.decimals(min_value=Decimal("0.00000001"), max_value=Decimal("999999999"), places=8, allow_nan=False)

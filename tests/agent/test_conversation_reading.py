@@ -1,0 +1,114 @@
+"""What the conversation does with what the grammar reads from everyday text: questions back, "did you mean",
+closing everything, what-ifs, and the intents whose use case is not there yet, none of which becomes an order."""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.conversation import NO_LLM, NOT_YET, Conversation
+from core import usecases as uc
+from core.orders import OrderStatus
+from tests.agent.fakes import ScriptedChatModel
+from tests.support import tick
+
+
+@pytest.fixture
+def chat(service):
+    return Conversation(service, env={})
+
+
+def say(chat: Conversation, text: str, account: str = "alice") -> list:
+    return chat.converse(account, "test", text)
+
+
+def staged(service) -> list:
+    return uc.pending_confirmations(service, "alice")
+
+
+def hold(chat: Conversation, service, clock, symbol: str, bid: str, ask: str, quantity: str) -> None:
+    tick(service, clock, symbol, bid, ask)
+    [ticket] = say(chat, f"buy {quantity} {symbol}")
+    say(chat, ticket.actions[0].command)
+
+
+def test_a_notional_order_in_words_stages_a_ticket_for_that_amount_not_that_many_shares(chat, service, clock) -> None:
+    tick(service, clock, "AAPL", "189.98", "190.02")
+    [ticket] = say(chat, "buy $1000 of apple")
+    assert ticket.text.startswith("BUY 5 AAPL MKT DAY (for 1,000.00 USD)")
+    [pending] = staged(service)
+    assert (pending.quantity, pending.notional) == (5, 1000)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["don't buy 10 AAPL", "should I buy 10 AAPL?", "buy 10 AAPL?", "I bought 10 AAPL yesterday",
+     "buy 10 AAPL and sell 5 TSLA", "buy 10 AAPL @ 190 @ 191", "buy 1O AAPL", "buy AAPL", "buy 10"],
+)  # fmt: skip
+def test_what_is_not_a_clear_instruction_gets_a_question_back_and_stages_nothing(chat, service, clock, text) -> None:
+    tick(service, clock, "AAPL", "189.98", "190.02")
+    [reply] = say(chat, text)
+    assert reply.actions == []
+    assert "?" in reply.text
+    assert reply.text != NO_LLM
+    assert staged(service) == []
+
+
+def test_with_an_llm_configured_a_question_back_becomes_the_llms_turn(service, clock) -> None:
+    from agent.llm import LlmAgent
+
+    model = ScriptedChatModel(responses=["Nothing placed. Do you want me to stage 10 AAPL?"])
+    chat = Conversation(service, llm=LlmAgent(service, model))
+    [reply] = say(chat, "should I buy 10 AAPL?")
+    assert reply.text == "Nothing placed. Do you want me to stage 10 AAPL?"
+    assert staged(service) == []
+
+
+def test_a_typo_without_a_model_gets_the_closest_command_not_the_whole_list(chat, service) -> None:
+    [reply] = say(chat, "postions")
+    assert reply.text.startswith("I didn't catch that. Did you mean `positions`?")
+    [order] = say(chat, "byu 10 AAPL")
+    assert "`buy 10 AAPL`" in order.text
+    assert staged(service) == []
+
+
+def test_close_all_stages_one_closing_ticket_per_position_and_executes_none(chat, service, clock) -> None:
+    hold(chat, service, clock, "CL", "70.00", "70.02", "2")
+    hold(chat, service, clock, "AAPL", "189.98", "190.02", "3")
+    tickets = say(chat, "flatten everything")
+    assert sorted(t.text.split(",")[0] for t in tickets) == ["SELL 2 CL MKT DAY", "SELL 3 AAPL MKT DAY"]
+    assert all(t.actions[0].command.startswith("yes ") for t in tickets)
+    assert {o.status for o in staged(service)} == {OrderStatus.PENDING_CONFIRMATION}
+    assert len(uc.positions(service, "alice")) == 2
+
+
+def test_close_all_with_nothing_held_says_so(chat, service) -> None:
+    assert say(chat, "close all")[0].text == "You have no open positions."
+
+
+def test_a_close_at_a_price_is_never_staged_as_a_market_close(chat, service, clock) -> None:
+    hold(chat, service, clock, "AAPL", "189.98", "190.02", "3")
+    for text in ("stop loss on AAPL at 185", "take profit on apple at 200", "trail my AAPL by 5%"):
+        [reply] = say(chat, text)
+        assert reply.text == NOT_YET["close_at_a_price"].format(symbol="AAPL")
+    assert staged(service) == []
+    [close] = say(chat, "take profits on half my AAPL")  # no price: at market, as the trader said
+    assert close.text.startswith("SELL 1 AAPL MKT DAY")
+
+
+def test_a_what_if_answers_with_the_risk_decision_and_stages_nothing(chat, service, clock) -> None:
+    tick(service, clock, "AAPL", "189.98", "190.02")
+    assert say(chat, "what if I buy 10 AAPL")[0].text == "What if: Risk OK. Nothing was staged."
+    refused = say(chat, "what if I buy 9000 AAPL")[0].text
+    assert refused.startswith("What if: ") and "1,000,000.00 USD" in refused
+    assert staged(service) == []
+
+
+def test_modify_and_fills_say_they_are_not_available_yet_and_change_nothing(chat, service, clock) -> None:
+    tick(service, clock, "CL", "70.00", "70.02")
+    [ticket] = say(chat, "buy 1 CL @ 65 gtc")
+    say(chat, ticket.actions[0].command)
+    [working] = uc.list_orders(service, "alice", open_only=True)
+    [reply] = say(chat, f"move order {working.id} to 66")
+    assert reply.text == NOT_YET["modify_order"].format(order_id=working.id)
+    assert uc.get_order(service, "alice", working.id).limit_price == 65
+    assert say(chat, "show my fills")[0].text == NOT_YET["fills"]
