@@ -14,12 +14,13 @@ from decimal import Decimal
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from core.accounts import Account, AccountKind
-from core.buying_power import committed, rate, requirement, working_requirement
+from core.buying_power import EQUITY_INITIAL_MARGIN as EQUITY_RATE
+from core.buying_power import rate, requirement
 from core.errors import RiskRejected
 from core.instruments import AssetClass, Instrument
 from core.market import Quote
 from core.orders import Order, OrderRequest, OrderStatus, OrderType, Side, TimeInForce
-from core.portfolio import Position, equity, exposure
+from core.portfolio import Position
 from core.risk_book import WorkingOrder
 from core.sessions import MarketStatus
 
@@ -123,8 +124,9 @@ def check_order(request: OrderRequest, ctx: RiskContext) -> RiskDecision:
         found += _cash_account_short(request, symbol, held, sells)
     if not reducing:
         found += _position(request, symbol, held, buys, sells, limits.max_position_quantity)
-        found += _account_exposure(ctx, request, symbol, notional)
-        found += _buying_power(request, ctx, price)
+        value = _value(ctx, request)
+        found += _account_exposure(ctx, value, notional)
+        found += _buying_power(request, ctx, value, price)
     found += _recent_orders(request, symbol, ctx, reducing)
     found += _market_closed(request, symbol, ctx)
     found += _quote_needed(request, symbol, ctx, fresh)
@@ -196,18 +198,17 @@ def _cash_account_short(request: OrderRequest, symbol: str, held: Decimal, sells
         yield ("cash_account_short", message, _plain(available), _plain(request.size))
 
 
-def _buying_power(request: OrderRequest, ctx: RiskContext, price: Decimal | None) -> Iterator[_Found]:
+def _buying_power(
+    request: OrderRequest, ctx: RiskContext, value: _Valuation, price: Decimal | None
+) -> Iterator[_Found]:
     """The funds the order ties up (its margin, or its full price in cash) against what the account has
     left: equity less what its positions and working orders already tie up."""
     account = ctx.account
-    marks = {symbol: quote.mark for symbol, quote in ctx.quotes.items()}
-    price = price if price is not None else marks.get(request.symbol.upper())
+    if price is None and ctx.quote is not None:
+        price = ctx.quote.mark
     if price is None:
         return  # nothing prices it: the quote check says so
-    instruments = {**ctx.instruments, ctx.instrument.symbol: ctx.instrument}
-    tied, _ = committed(account, ctx.positions, instruments, marks)
-    tied += working_requirement(account, ctx.working, instruments, marks)
-    available = equity(account.starting_cash, ctx.positions, instruments, marks) - tied
+    available = value.equity - value.committed
     need = requirement(account, ctx.instrument, request.size, price)
     if need > available:
         ccy = account.currency
@@ -261,56 +262,96 @@ def _position(
         yield ("max_position", message, _plain(cap), _plain(resulting))
 
 
-def _account_exposure(
-    ctx: RiskContext, request: OrderRequest, symbol: str, notional: Decimal | None
-) -> Iterator[_Found]:
+@dataclass(slots=True)
+class _Valuation:
+    """The account valued once per check: every figure the exposure, loss and buying-power checks need."""
+
+    gross: Decimal  # absolute market value, each symbol at its worst case (all buys or all sells filling)
+    unrealised: Decimal
+    equity: Decimal
+    committed: Decimal  # funds tied up by positions and working orders
+
+
+def _value(ctx: RiskContext, request: OrderRequest) -> _Valuation:
+    """One pass over the positions and one over the working orders (the gate's hot path: 50 positions and
+    20 working orders in tens of microseconds, so the arithmetic is inline rather than in helpers)."""
+    account, instruments = ctx.account, ctx.instruments
+    symbol = request.symbol.upper()
+    margin_account = account.kind is AccountKind.MARGIN
+    marks: dict[str, Decimal] = {}
+    for name, quote in ctx.quotes.items():
+        marks[name] = quote.last if quote.last is not None else (quote.bid + quote.ask) / 2
+    if symbol not in marks and ctx.quote is not None:
+        marks[symbol] = ctx.quote.mark
+    pending: dict[str, list[Decimal]] = {}
+    committed = ZERO
+    for order in ctx.working:
+        sides = pending.setdefault(order.symbol, [ZERO, ZERO])
+        sides[0 if order.side is Side.BUY else 1] += order.remaining
+        instrument = instruments.get(order.symbol)
+        price = order.price if order.price is not None else marks.get(order.symbol)
+        if instrument is not None and price is not None:
+            committed += requirement(account, instrument, order.remaining, price)
+    sides = pending.setdefault(symbol, [ZERO, ZERO])
+    sides[0 if request.side is Side.BUY else 1] += request.size
+    gross = unrealised = holdings = ZERO
+    cash = account.starting_cash
+    held: set[str] = set()
+    for position in ctx.positions:
+        cash += position.cash_flow
+        quantity = position.quantity
+        name = position.symbol
+        if not quantity and name not in pending:
+            continue
+        instrument = instruments.get(name)
+        if instrument is None:
+            continue
+        held.add(name)
+        multiplier, average = instrument.multiplier, position.average_price
+        mark = marks.get(name)
+        price = average if mark is None else mark
+        value = quantity * price * multiplier
+        pnl = ZERO if mark is None else value - quantity * average * multiplier
+        unrealised += pnl
+        worst = pending.get(name)
+        gross += abs(value) if worst is None else max(
+            abs(quantity + worst[0]), abs(quantity - worst[1])
+        ) * price * multiplier
+        if instrument.asset_class is AssetClass.FUTURE:
+            holdings += pnl
+            margin = instrument.initial_margin
+            committed += abs(quantity) * margin if margin is not None else abs(value)
+        else:
+            holdings += value
+            committed += abs(value) * EQUITY_RATE if margin_account and instrument.asset_class is AssetClass.EQUITY \
+                else abs(value)
+    for name, (buys, sells) in pending.items():  # working orders and the order itself on symbols not held
+        if name in held:
+            continue
+        instrument = instruments.get(name)
+        price = marks.get(name) or _order_price(ctx, name) or (request.limit_price if name == symbol else None)
+        if instrument is not None and price is not None:
+            gross += max(buys, sells) * price * instrument.multiplier
+    return _Valuation(gross=gross, unrealised=unrealised, equity=cash + holdings, committed=committed)
+
+
+def _account_exposure(ctx: RiskContext, value: _Valuation, notional: Decimal | None) -> Iterator[_Found]:
     """Gross exposure (should this order and every working order on the worse side of each position fill)
-    and today's loss, valued over every open position in one pass."""
+    and today's loss: equity now against the day's first valuation."""
     limits = ctx.account.limits
     exposure_cap, loss_cap = limits.max_gross_exposure, limits.daily_loss_limit
-    check_exposure = exposure_cap is not None and notional is not None
-    if not check_exposure and loss_cap is None:
-        return
-    gross, unrealised = ZERO, ZERO
-    worst = _worst_quantities(ctx, request) if check_exposure else {}
-    counted = set()
-    for position in ctx.positions:
-        quantity = position.quantity
-        if quantity == 0 and position.symbol not in worst:
-            continue
-        instrument = ctx.instruments.get(position.symbol)
-        multiplier = instrument.multiplier if instrument is not None else ONE
-        quote = ctx.quotes.get(position.symbol)
-        if quote is None and position.symbol.upper() == symbol:
-            quote = ctx.quote
-        mark = quote.mark if quote is not None else None
-        counted.add(position.symbol)
-        gross += exposure(worst.get(position.symbol, quantity), position.average_price, mark, multiplier)
-        if mark is not None:
-            unrealised += (mark - position.average_price) * quantity * multiplier
-    for other, quantity in worst.items():  # working orders and the order itself on symbols not held yet
-        if other in counted:
-            continue
-        quote = ctx.quotes.get(other) or (ctx.quote if other == symbol else None)
-        price = quote.mark if quote is not None else _order_price(ctx, other)
-        instrument = ctx.instruments.get(other)
-        if price is not None:
-            gross += exposure(quantity, price, None, instrument.multiplier if instrument is not None else ONE)
     ccy = ctx.account.currency
-    if check_exposure and exposure_cap is not None and notional is not None:
-        total = gross
-        if total > exposure_cap:
-            message = (
-                f"Gross exposure would reach {_money(total, ccy)}, above your limit of {_money(exposure_cap, ccy)}."
-            )
-            yield ("max_gross_exposure", message, _cents(exposure_cap), _cents(total))
+    if exposure_cap is not None and notional is not None and value.gross > exposure_cap:
+        message = (
+            f"Gross exposure would reach {_money(value.gross, ccy)}, above your limit of "
+            f"{_money(exposure_cap, ccy)}."
+        )
+        yield ("max_gross_exposure", message, _cents(exposure_cap), _cents(value.gross))
     if loss_cap is not None:
         if ctx.day_start_equity is not None:
-            marks = {name: quote.mark for name, quote in ctx.quotes.items()}
-            now = equity(ctx.account.starting_cash, ctx.positions, {**ctx.instruments}, marks)
-            pnl = now - ctx.day_start_equity
+            pnl = value.equity - ctx.day_start_equity
         else:
-            pnl = ctx.realised_pnl_today + unrealised
+            pnl = ctx.realised_pnl_today + value.unrealised
         if pnl < -loss_cap:
             message = f"Today's loss of {_money(-pnl, ccy)} is beyond your daily loss limit of {_money(loss_cap, ccy)}."
             yield ("daily_loss_limit", message, _cents(loss_cap), _cents(pnl))
