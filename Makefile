@@ -1,5 +1,8 @@
 # Parley: `make run` starts the whole platform locally; `make test` runs everything CI runs.
 PYTHON ?= python3
+# `make run PORT=8101 HOST=127.0.0.1`: where the local platform listens.
+HOST ?= 127.0.0.1
+PORT ?= 8000
 VENV := .venv
 BIN := $(VENV)/bin
 export AWS_DEFAULT_REGION ?= us-east-1
@@ -21,7 +24,7 @@ $(VENV)/.test: pyproject.toml | $(VENV)/bin/python
 install: $(VENV)/.runtime
 
 run: $(VENV)/.runtime
-	$(BIN)/parley serve
+	$(BIN)/parley serve --host $(HOST) --port $(PORT)
 
 lint: $(VENV)/.test
 	$(BIN)/ruff check .

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import Decimal
+from functools import cache
 
 from pydantic import BaseModel, Field
 
 from core.alerts import Alert, AlertStatus
+from core.instruments import InstrumentCatalog
 from core.market import Quote
 from core.orders import Order, OrderStatus, OrderType
 from core.portfolio import PortfolioView, PositionView
@@ -103,23 +105,67 @@ def ticket_reply(ticket: Ticket, lead: str = "") -> Reply:
     return Reply(text=text, actions=[confirm, Action(label="Cancel", command=f"no {ticket.code}")])
 
 
+@cache
+def _tick_places(symbol: str) -> int:
+    """The decimal places of the instrument's tick (2 for 0.01, 4 for RB's 0.0001); 2 for an unknown symbol."""
+    catalog = InstrumentCatalog.default()
+    if symbol not in catalog:
+        return 2
+    return max(0, -catalog.get(symbol).tick_size.normalize().as_tuple().exponent)
+
+
+def price(symbol: str, value: Decimal | None) -> str:
+    """A price at its instrument's precision: ``2.0512`` for RB, ``230.16`` for AAPL, never cut to cents."""
+    if value is None:
+        return "-"
+    return f"{value.quantize(Decimal(1).scaleb(-_tick_places(symbol))):,}"
+
+
+_TYPE_WORDS = {
+    OrderType.MARKET: "market",
+    OrderType.LIMIT: "limit",
+    OrderType.STOP: "stop",
+    OrderType.STOP_LIMIT: "stop",
+    OrderType.TRAILING_STOP: "trailing stop",
+    OrderType.TAKE_PROFIT: "take profit",
+    OrderType.BRACKET: "bracket",
+}
+
+
+def order_terms(order: Order) -> str:
+    """The type and every price of an order, each word once: ``stop 65.00``, ``stop 65.00 limit 64.90``,
+    ``trailing stop 2%``, ``bracket TP 200.00 SL 185.00``."""
+    sym = order.symbol
+    parts = [_TYPE_WORDS[order.order_type]]
+    if order.order_type in (OrderType.STOP, OrderType.STOP_LIMIT):
+        parts.append(price(sym, order.stop_price))
+    if order.order_type is OrderType.STOP_LIMIT or (
+        order.order_type is OrderType.BRACKET and order.limit_price is not None
+    ):
+        parts += ["limit", price(sym, order.limit_price)]
+    if order.order_type is OrderType.LIMIT:
+        parts.append(price(sym, order.limit_price))
+    if order.order_type is OrderType.TRAILING_STOP:
+        parts.append(f"{order.trail_percent}%" if order.trail_percent is not None else price(sym, order.trail_amount))
+    if order.order_type is OrderType.TAKE_PROFIT:
+        parts.append(price(sym, order.take_profit_price))
+    if order.order_type is OrderType.BRACKET:
+        parts += ["TP", price(sym, order.take_profit_price), "SL", price(sym, order.stop_loss_price)]
+    return " ".join(parts)
+
+
 def describe_order(order: Order) -> str:
-    price = ""
-    if order.limit_price is not None:
-        price = f" @ {order.limit_price}"
-    elif order.stop_price is not None:
-        price = f" stop {order.stop_price}"
-    head = f"{order.id} {order.side.value.upper()} {num(order.quantity)} {order.symbol} {order.order_type.value}{price}"
+    head = f"{order.id} {order.side.value.upper()} {num(order.quantity)} {order.symbol} {order_terms(order)}"
     state = order.status.value.replace("_", " ")
     if order.filled_quantity:
-        state += f", {num(order.filled_quantity)} filled @ {order.average_price:.2f}"
+        state += f", {num(order.filled_quantity)} filled @ {price(order.symbol, order.average_price)}"
     return f"{head}: {state}"
 
 
 def order_done(order: Order) -> str:
     if order.status is OrderStatus.FILLED:
         return (f"Done: {order.side.value.upper()} {num(order.quantity)} {order.symbol} filled at "
-                f"{order.average_price:.2f} (order {order.id}).")
+                f"{price(order.symbol, order.average_price)} (order {order.id}).")
     if order.status is OrderStatus.CANCELLED:
         return f"Order {order.id} was cancelled: {order.reason or 'no liquidity'}."
     return f"Working: {describe_order(order)}."
@@ -134,7 +180,7 @@ def positions_text(positions: list[PositionView]) -> str:
     if not positions:
         return "You have no open positions."
     lines = [
-        f"{p.symbol} {num(p.quantity)} @ {p.average_price:.2f}, mark {num(p.mark_price)}, "
+        f"{p.symbol} {num(p.quantity)} @ {price(p.symbol, p.average_price)}, mark {price(p.symbol, p.mark_price)}, "
         f"unrealised {money(p.unrealised_pnl, p.currency)}"
         for p in positions
     ]

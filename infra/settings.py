@@ -8,9 +8,29 @@ from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-DEFAULT_STORE_URL = "sqlite:///.parley/parley.db"
+STATE = ".parley"  # the folder under PARLEY_HOME that keeps the local store and the JWT secret
+
+
+def project_root() -> Path | None:
+    """The checkout this code runs from (an editable install, or the repository itself), if it is one."""
+    root = Path(__file__).resolve().parents[1]
+    return root if (root / "pyproject.toml").is_file() and (root / "local").is_dir() else None
+
+
+def default_home() -> Path:
+    """Where the local platform keeps its state when PARLEY_HOME is not set: the project root of a checkout,
+    else the user's data directory ($XDG_DATA_HOME/parley, or ~/.local/share/parley). Never the current
+    directory, so every `parley` command finds the same store and secret wherever it is run from."""
+    root = project_root()
+    if root is not None:
+        return root
+    data = os.environ.get("XDG_DATA_HOME")
+    try:
+        return Path(data) / "parley" if data else Path.home() / ".local" / "share" / "parley"
+    except RuntimeError:  # no home directory to be found (some sandboxes): fall back to the current one
+        return Path.cwd()
 
 
 class Settings(BaseModel):
@@ -19,7 +39,10 @@ class Settings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    store_url: str = DEFAULT_STORE_URL
+    # PARLEY_HOME: the folder that holds .parley/ (the SQLite store and the local JWT secret).
+    home: Path = Field(default_factory=default_home)
+    # Empty means sqlite:///<home>/.parley/parley.db.
+    store_url: str = ""
     # HS256 signing secret. Locally: this variable, else a random secret kept in .parley/jwt-secret.
     # In AWS: PARLEY_JWT_SECRET_ARN names a Secrets Manager secret, read through Powertools parameters.
     jwt_secret: str | None = Field(default=None, repr=False)
@@ -30,11 +53,23 @@ class Settings(BaseModel):
     feed_speed: float = Field(default=1.0, gt=0)
     slippage_bps: Decimal = Decimal("0")
     demo_account: str = "demo"
+    # Trading hours: "exchange" (each market keeps its own) or "always-open", a demo setting that opens every
+    # market at any hour so the local platform can be tried on a weekend. Never set it in AWS.
+    calendar: str = Field(default="exchange", pattern="^(exchange|always-open)$")
     # The notify queue (an SQS queue URL) the notification relay feeds; empty: an in-process queue.
     notify_queue_url: str = ""
     # The Kinesis stream (name or ARN) accepted signals are published to; empty: handled in process.
     events_stream: str = ""
-    state_dir: Path = Path(".parley")
+    # Empty means <home>/.parley.
+    state_dir: Path | None = None
+
+    @model_validator(mode="after")
+    def _under_home(self) -> Settings:
+        if self.state_dir is None:
+            self.state_dir = self.home / STATE
+        if not self.store_url:
+            self.store_url = f"sqlite:///{self.state_dir / 'parley.db'}"
+        return self
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:

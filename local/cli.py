@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Sequence
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 
 from pydantic import ValidationError
 
 from core import usecases as uc
-from core.accounts import Role
-from core.errors import ParleyError
+from core.accounts import Account, Role
+from core.errors import InvalidRequest, ParleyError
+from core.numbers import read_amount
+from infra.settings import project_root
+
+UTTERANCES = Path("tests") / "agent" / "utterances.jsonl"
 
 
 def _platform():
@@ -28,8 +34,24 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def account_id_rule() -> str:
+    """What an account id may be, in words, read from the Account model's own constraints."""
+    field = Account.model_fields["id"].metadata
+    meta = {k: getattr(m, k) for m in field for k in ("pattern", "max_length") if getattr(m, k, None) is not None}
+    chars = re.fullmatch(r"\^\[(.*)\]\+\$", meta["pattern"])
+    assert chars, meta["pattern"]
+    ranges = re.findall(r"(.)-(.)", chars.group(1).rstrip("-"))
+    singles = re.sub(r"(.)-(.)", "", chars.group(1))
+    allowed = ", ".join([f"{a}-{b}" for a, b in ranges] + list(singles))
+    return f"1 to {meta['max_length']} of the characters {allowed}"
+
+
 def cmd_account_create(args: argparse.Namespace) -> int:
     platform = _platform()
+    try:
+        Account(id=args.id, created_at=platform.deps.now())
+    except ValidationError:
+        raise InvalidRequest(f"{args.id!r} is not a valid account id: use {account_id_rule()}.") from None
     account = uc.create_account(
         platform.deps, args.id, role=Role.ADMIN if args.admin else Role.TRADER, name=args.name or "",
         starting_cash=args.cash,
@@ -80,7 +102,7 @@ def cmd_parse(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     from agent.evaluation import evaluate_grammar, format_report, load_utterances
 
-    utterances = load_utterances(args.file)
+    utterances = load_utterances(utterance_file(args.file))
     report = evaluate_grammar(utterances)
     print("Command grammar, over every line (goal: no wrong order, no promised form missed):")
     print(format_report(report))
@@ -99,6 +121,25 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 1 if report.wrong_orders or report.promised_misses else 0
 
 
+def utterance_file(given: str | None) -> Path:
+    """The file `parley eval` scores: the one given, else the project's labelled utterances, found from the
+    project root so that the command works from any directory."""
+    if given:
+        return Path(given)
+    root = project_root()
+    if root is None or not (root / UTTERANCES).is_file():
+        raise InvalidRequest(f"No labelled utterances here ({UTTERANCES} of a Parley checkout); pass --file F.")
+    return root / UTTERANCES
+
+
+def amount(text: str) -> Decimal:
+    """An argparse type: a plain decimal amount, read as the API reads one ("1_0" is refused)."""
+    try:
+        return read_amount(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r}: {exc}") from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="parley", description="Parley, the conversational trading platform.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -113,7 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("id")
     create.add_argument("--admin", action="store_true", help="give the account the admin role")
     create.add_argument("--name", default="")
-    create.add_argument("--cash", type=Decimal, default=None, help="starting cash (default 1,000,000)")
+    create.add_argument("--cash", type=amount, default=None, help="starting cash (default 1,000,000)")
     create.set_defaults(run=cmd_account_create)
 
     token = commands.add_parser("token", help="print a JWT for an account, signed with PARLEY_JWT_SECRET")
@@ -131,7 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
     parse.set_defaults(run=cmd_parse)
 
     evaluate = commands.add_parser("eval", help="score the command grammar on a labelled utterance file")
-    evaluate.add_argument("--file", default="tests/agent/utterances.jsonl")
+    evaluate.add_argument("--file", default=None, help=f"a JSONL file (default: the project's {UTTERANCES})")
     evaluate.set_defaults(run=cmd_eval)
     return parser
 
@@ -143,8 +184,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ParleyError as exc:
         print(f"parley: {exc.message}", file=sys.stderr)
         return 2
-    except ValidationError as exc:  # a malformed PARLEY_* variable
-        print(f"parley: bad configuration: {exc}", file=sys.stderr)
+    except ValidationError as exc:
+        what = "bad configuration (a PARLEY_* variable)" if exc.title == "Settings" else f"invalid {exc.title}"
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        print(f"parley: {what}: {problems}", file=sys.stderr)
         return 2
 
 

@@ -17,17 +17,18 @@ SAYS = "parley> "
 LEAVE = {"quit", "exit"}
 
 
-def hint(actions: list[Action]) -> str:
-    return "  " + "  ".join(f"[{a.label}: {a.command}]" for a in actions)
+def hint(actions: list[Action], first: int = 1) -> str:
+    """``  [1 Confirm: yes 4821]  [2 Cancel: no 4821]``: each button with the number that presses it."""
+    return "  " + "  ".join(f"[{n} {a.label}: {a.command}]" for n, a in enumerate(actions, start=first))
 
 
 def show(replies: list[Reply], print_fn: Callable[..., object]) -> list[Action]:
     """Print the replies; return their buttons in the order a number picks them (1 is the first)."""
     buttons: list[Action] = []
     for reply in replies:
-        print_fn(SAYS + reply.text)
+        print_fn(SAYS + reply.text.replace("\n", "\n" + " " * len(SAYS)))  # later lines under the first
         if reply.actions:
-            print_fn(hint(reply.actions))
+            print_fn(hint(reply.actions, first=len(buttons) + 1))
             buttons.extend(reply.actions)
     return buttons
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 from datetime import timedelta
 from functools import partial
@@ -12,17 +11,9 @@ from core.accounts import Role
 from infra.bootstrap import Platform
 from infra.tokens import issue_token
 from local.feed import FeedReplayer, feed_path
+from local.net import bind, is_loopback
 
 log = logging.getLogger("parley.serve")
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def banner(platform: Platform, host: str, port: int, feed: FeedReplayer | None) -> str:
@@ -53,7 +44,7 @@ Place an order:
   curl -s -X POST {base}/v1/orders \\
     -H "Authorization: Bearer $PARLEY_TOKEN" -H "Idempotency-Key: $(date +%s%N)" \\
     -H "Content-Type: application/json" \\
-    -d '{{"symbol": "AAPL", "side": "buy", "quantity": "10", "order_type": "market"}}'
+    -d '{{"symbol": "BTC-USD", "side": "buy", "quantity": "0.01", "order_type": "market"}}'
 """
 
 
@@ -63,6 +54,7 @@ def serve(platform: Platform, host: str, port: int) -> None:
     from functions.api.app import create_app
     from local.web import mount_chat_page
 
+    sock = bind(host, port)  # a busy port stops here: no feed started, no banner, no token printed
     uc.ensure_account(platform.deps, platform.settings.demo_account, role=Role.TRADER)
     path = feed_path(platform.settings.feed)
     feed = None
@@ -80,5 +72,11 @@ def serve(platform: Platform, host: str, port: int) -> None:
     # uvicorn.run() would not run when the server is terminated.
     app = create_app(platform, on_shutdown=close)
     if is_loopback(host):  # the page signs whoever opens it in as the demo account
-        mount_chat_page(app, platform)
-    uvicorn.run(app, host=host, port=port, log_level="info")
+        mount_chat_page(app, platform, port)
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="info"))
+    try:
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sock.close()

@@ -68,3 +68,29 @@ def test_a_token_for_the_demo_account_creates_it_on_an_empty_store(cli):
 
 def test_a_token_for_an_account_that_does_not_exist_is_refused(cli):
     assert_clean_refusal(cli("token", "--account", "nobody"), "nobody", "not found")
+
+
+def test_an_invalid_account_id_is_refused_saying_which_characters_are_allowed(cli):
+    run = cli("account", "create", "bad id!")
+    assert_clean_refusal(run, "'bad id!' is not a valid account id", "1 to 64 of the characters A-Z, a-z, 0-9")
+    assert "configuration" not in run.stderr
+
+
+def test_commands_run_from_any_directory_share_one_store_and_one_secret(tmp_path):
+    """No PARLEY_STORE_URL or PARLEY_STATE_DIR: PARLEY_HOME alone decides where .parley/ is, not the cwd."""
+    env = {k: v for k, v in platform_env(tmp_path, None).items() if k not in ("PARLEY_STORE_URL", "PARLEY_STATE_DIR")}
+    env["PARLEY_HOME"] = str(tmp_path / "home")
+    here, there = tmp_path / "here", tmp_path / "there"
+    here.mkdir()
+    there.mkdir()
+    assert Cli(here, env)("account", "create", "ops", "--admin").returncode == 0
+    token = Cli(there, env).token("ops")  # the account made "here" is found "there", signed with one secret
+    secret = (tmp_path / "home" / ".parley" / "jwt-secret").read_text().strip()
+    assert verify_token(token, secret)["sub"] == "ops"
+    assert not (here / ".parley").exists() and not (there / ".parley").exists()
+
+
+def test_parley_eval_scores_the_projects_utterances_from_any_directory(tmp_path, cli):
+    run = cli("eval")
+    assert "Command grammar" in run.stdout, run.stderr
+    assert "Traceback" not in run.stderr and "No such file" not in run.stderr

@@ -148,7 +148,7 @@ def test_a_trader_buys_from_the_web_page_by_pressing_confirm_and_sees_the_positi
     driver.get(f"{server.base}/")
     wait.until(ready.element_to_be_clickable((By.ID, "text")))
 
-    send(driver, "buy 1 AAPL", enter=True)
+    send(driver, "buy 0.01 BTC-USD", enter=True)  # crypto trades at any hour the test runs
     ticket = wait.until(lambda d: reply_with(d, "Reply yes"), message=server.logs())
     buttons = ticket.find_elements(By.TAG_NAME, "button")
     assert [b.text for b in buttons] == ["Confirm", "Cancel"]
@@ -165,15 +165,15 @@ def test_a_trader_buys_from_the_web_page_by_pressing_confirm_and_sees_the_positi
             break
         seen = len(replies(driver))
         answer.find_element(By.XPATH, ".//button[text()='Confirm']").click()
-    assert re.search(r"(Done: BUY 1 AAPL filled at|Working: )", answer.text), answer.text
+    assert re.search(r"(Done: BUY 0.01 BTC-USD filled at|Working: )", answer.text), answer.text
     assert all(not b.is_enabled() for b in buttons), "a reply's buttons are disabled once one is used"
     assert [t.text for t in driver.find_elements(By.CSS_SELECTOR, "#log .msg.trader")][:2] == [
-        "buy 1 AAPL", buttons[0].get_attribute("data-command"),
+        "buy 0.01 BTC-USD", buttons[0].get_attribute("data-command"),
     ]
 
     send(driver, "positions", enter=False)
     held = wait.until(lambda d: reply_with(d, "Positions:"), message=server.logs())
-    assert re.search(r"^Positions:\nAAPL 1 @ ", held.text), held.text
+    assert re.search(r"^Positions:\nBTC-USD 0.01 @ ", held.text), held.text
     screenshot = tmp_path / "web-chat.png"
     assert driver.save_screenshot(str(screenshot))
     assert screenshot.stat().st_size > 10_000

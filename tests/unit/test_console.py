@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -16,9 +15,10 @@ from infra.bootstrap import Platform, build_platform
 from infra.settings import Settings, get_settings
 from local import cli
 from local.console import run_console
+from tests.support import Clock
 
 ACCOUNT = "demo"
-HINT = re.compile(r"^  \[Confirm: yes (\d+)\]  \[Cancel: no \1\]$")
+HINT = re.compile(r"^  \[1 Confirm: yes (\d+)\]  \[2 Cancel: no \1\]$")  # as the README shows it
 
 
 @pytest.fixture(autouse=True)
@@ -29,12 +29,10 @@ def no_llm(monkeypatch):
 @pytest.fixture
 def platform(tmp_path) -> Iterator[Platform]:
     settings = Settings(store_url=f"sqlite:///{tmp_path / 'p.db'}", feed="off", state_dir=tmp_path)
-    platform = build_platform(settings, secret="x" * 40)
+    clock = Clock()  # a weekday morning in New York: AAPL's market is open
+    platform = build_platform(settings, secret="x" * 40, clock=clock)
     uc.ensure_account(platform.deps, ACCOUNT)
-    uc.on_quote(
-        platform.deps,
-        Quote(symbol="AAPL", bid=Decimal("229.90"), ask=Decimal("230.10"), time=datetime.now(UTC))
-    )
+    uc.on_quote(platform.deps, Quote(symbol="AAPL", bid=Decimal("229.90"), ask=Decimal("230.10"), time=clock.now))
     yield platform
     platform.store.close()
 
@@ -146,3 +144,11 @@ def test_parley_chat_refuses_an_account_that_does_not_exist(tmp_path, monkeypatc
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err == "parley: Account nobody not found.\n"
+
+
+def test_the_later_lines_of_a_reply_stand_under_its_first_as_the_readme_shows(platform):
+    script = Script("buy 1 AAPL")
+    assert script.run(platform) == 0
+    first, second = script.said()[0].split("\n")
+    assert first.startswith("parley> BUY 1 AAPL")
+    assert re.fullmatch(r" {8}Reply yes \d+ to confirm \(until \d\d:\d\d:\d\d UTC\), or no to cancel\.", second)
