@@ -49,4 +49,5 @@ processor = BatchedProcessor(EventType.DynamoDBStreams, relay)
 @capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict, context: object) -> dict:
+    metrics.add_metric(name="OutboxRecords", unit=MetricUnit.Count, value=len(event.get("Records", [])))
     return dict(process_partial_response(event, unsent, processor, context))
