@@ -3,7 +3,7 @@ exits and one-cancels-other, each with its audit record. The broker decides; thi
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from core.audit import AuditKind
@@ -33,7 +33,10 @@ WORKING_QUOTE_MAX_AGE = timedelta(seconds=RiskLimits.model_fields["quote_max_age
 
 
 def submit(deps: Deps, uow: UnitOfWork, order: Order, actor: str, quote: Quote | None) -> Order:
-    """Hand a stored, risk-approved order (status new) to the broker and book the answer."""
+    """Hand a stored, risk-approved order (status new) to the broker and book the answer. Outside its
+    instrument's session it goes without a quote, so nothing trades: a limit or a stop rests."""
+    if quote is not None and not deps.sessions.is_open(deps.catalog.get(order.symbol), deps.now()):
+        quote = None
     return apply(deps, uow, order, deps.broker.submit(order, quote, deps.now()), actor, quote)
 
 
@@ -65,7 +68,7 @@ def apply(
             audit(uow, deps.now(), order.account_id, AuditKind.ORDER_STATE, actor, order.id, triggered=True)
         elif order.status is not _STATUS_FOR[event.kind]:
             change_status(uow, deps.now(), order, _STATUS_FOR[event.kind], actor, event.reason)
-    stored = uow.orders.update(order)
+    stored = store(uow, order)
     for child in spawned:
         current = uow.orders.get(child.id)  # an exit that filled at once may have cancelled its sibling
         if current.status is OrderStatus.NEW:
@@ -97,22 +100,32 @@ def resize(deps: Deps, uow: UnitOfWork, order: Order, quantity: Decimal, actor: 
     order.updated_at = deps.now()
     audit(uow, deps.now(), order.account_id, AuditKind.ORDER_STATE, actor, order.id,
           quantity=str(quantity), previous_quantity=str(before), reason=reason)
-    return uow.orders.update(order)
+    return store(uow, order)
+
+
+def store(uow: UnitOfWork, order: Order) -> Order:
+    """Write an order the broker has seen, and where it now stands in its account's risk book: the book's
+    version makes concurrent decisions on one account conflict instead of both passing."""
+    stored = uow.orders.update(order)
+    book = uow.books.get(order.account_id)
+    book.track(stored)
+    uow.books.save(book)
+    return stored
 
 
 def work_quote(deps: Deps, uow: UnitOfWork, quote: Quote) -> list[Order]:
-    """Evaluate the working orders on the quote's symbol; expire day orders from an earlier UTC day. A quote
-    older than the default quote age limit (a replay of old data) fills and triggers nothing."""
+    """Evaluate the working orders on the quote's symbol; expire day orders whose session has closed. A quote
+    older than the default quote age limit (a replay of old data), or from outside the instrument's session
+    (a Saturday print), fills and triggers nothing."""
     now = deps.now()
     if now - quote.time > WORKING_QUOTE_MAX_AGE:
         return []
     working = []
     for order in uow.orders.list_open_for_symbol(quote.symbol):
-        if order.time_in_force is TimeInForce.DAY and order.created_at.date() < now.date():
-            change_status(uow, now, order, OrderStatus.EXPIRED, "system", "day order expired at the end of its UTC day")
-            uow.orders.update(order)
-        else:
+        if not expire_day_order(deps, uow, order, now):
             working.append(order)
+    if not deps.sessions.is_open(deps.catalog.get(quote.symbol), quote.time):
+        return []
     by_order: dict[str, list[BrokerEvent]] = {}
     for event in deps.broker.on_quote(working, quote, now):
         by_order.setdefault(event.order_id, []).append(event)
@@ -120,11 +133,34 @@ def work_quote(deps: Deps, uow: UnitOfWork, quote: Quote) -> list[Order]:
     for order in working:
         if order.id not in by_order:
             continue
-        current = uow.orders.get(order.id)  # an earlier order's fill may have cancelled it (one-cancels-other)
+        current = uow.orders.get(order.id)  # an earlier order's fill may have cancelled or shrunk it (OCO)
         if not current.status.is_open:
             continue
-        changed.append(apply(deps, uow, current, by_order[order.id], quote=quote))
+        events = by_order[order.id]
+        if current.version != order.version:  # changed meanwhile: the broker judges it as it is now
+            events = deps.broker.on_quote([current], quote, now)
+        changed.append(apply(deps, uow, current, events, quote=quote))
     return changed
+
+
+def day_order_ended(deps: Deps, order: Order, now: datetime) -> datetime | None:
+    """The close that ended ``order``'s day by ``now``, or None: a day order lasts until the close of the session
+    it was placed in, or of the next one when its market was closed then (as at Alpaca and IB)."""
+    if order.time_in_force is not TimeInForce.DAY:
+        return None
+    close = deps.sessions.session_close(deps.catalog.get(order.symbol), order.created_at)
+    return close if now >= close else None
+
+
+def expire_day_order(deps: Deps, uow: UnitOfWork, order: Order, now: datetime) -> bool:
+    """Expire ``order`` in the unit if its day has ended; True when it did."""
+    close = day_order_ended(deps, order, now)
+    if close is None:
+        return False
+    reason = f"day order expired at its session's close, {close:%Y-%m-%d %H:%M} UTC"
+    change_status(uow, now, order, OrderStatus.EXPIRED, "system", reason)
+    store(uow, order)
+    return True
 
 
 def _book_fill(deps: Deps, uow: UnitOfWork, order: Order, fill: Fill) -> bool:
