@@ -18,6 +18,15 @@ class AssetClass(StrEnum):
     CRYPTO = "crypto"
 
 
+SHOWN_EXTRA_PLACES = 4
+CENT = Decimal("0.01")
+
+
+def shown_money(amount: Decimal) -> Decimal:
+    """Money as Parley shows it: to the cent."""
+    return amount.quantize(CENT)
+
+
 class Instrument(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -70,6 +79,12 @@ class Instrument(BaseModel):
                 field=field,
                 tick_size=str(self.tick_size),
             )
+
+    def shown_price(self, price: Decimal) -> Decimal:
+        """A price as Parley shows it (an average of fills, a mark): the tick's decimal places plus four.
+        Inside, prices stay exact; this is for the people and programs reading them."""
+        places = -self.tick_size.as_tuple().exponent + SHOWN_EXTRA_PLACES
+        return price.quantize(Decimal(1).scaleb(-places))
 
     def round_to_tick(self, price: Decimal, rounding: str = ROUND_HALF_EVEN) -> Decimal:
         ticks = (price / self.tick_size).to_integral_value(rounding=rounding)

@@ -25,6 +25,8 @@ from functions.api.schemas import (
     OrderOut,
     PositionList,
     QuoteOut,
+    shown_portfolio,
+    shown_position,
 )
 
 router = api_router()
@@ -93,12 +95,13 @@ def cancel_order(order_id: str, account: Caller, parley: Parley, account_id: str
 @router.get("/v1/positions", response_model=PositionList, responses=responses_for(403, 404), tags=["portfolio"])
 def positions(account: Caller, parley: Parley, account_id: str | None = None) -> PositionList:
     target = uc.act_for(parley.deps, account, account_id)
-    return PositionList(account_id=target.id, positions=uc.positions(parley.deps, target))
+    shown = [shown_position(p) for p in uc.positions(parley.deps, target)]
+    return PositionList(account_id=target.id, positions=shown)
 
 
 @router.get("/v1/portfolio", response_model=PortfolioView, responses=responses_for(403, 404), tags=["portfolio"])
 def portfolio(account: Caller, parley: Parley, account_id: str | None = None) -> PortfolioView:
-    return uc.portfolio(parley.deps, uc.act_for(parley.deps, account, account_id))
+    return shown_portfolio(uc.portfolio(parley.deps, uc.act_for(parley.deps, account, account_id)))
 
 
 @router.get("/v1/quotes/{symbol}", response_model=QuoteOut, responses=responses_for(404), tags=["market"])

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from core.instruments import InstrumentCatalog, shown_money
 from core.market import Quote
 from core.orders import Order, OrderRequest, OrderStatus
-from core.portfolio import PositionView
+from core.portfolio import PortfolioView, PositionView
 from core.risk_limits import RiskLimits
 
 
@@ -32,7 +34,10 @@ class OrderOut(OrderRequest):
 
     @classmethod
     def of(cls, order: Order) -> OrderOut:
-        return cls.model_validate(order.model_dump(include=set(cls.model_fields)))
+        shown = cls.model_validate(order.model_dump(include=set(cls.model_fields)))
+        if order.average_price is not None:  # exact inside; shown to the tick's places plus four
+            shown.average_price = _catalog().get(order.symbol).shown_price(order.average_price)
+        return shown
 
 
 class OrderList(BaseModel):
@@ -97,3 +102,29 @@ class ErrorOut(BaseModel):
     """Every error answer: ``{"error": {"code": ..., "message": ...}}``."""
 
     error: ErrorInfo
+
+
+@cache
+def _catalog() -> InstrumentCatalog:
+    return InstrumentCatalog.default()
+
+
+def shown_position(view: PositionView) -> PositionView:
+    """Prices to the tick's places plus four, money to the cent."""
+    instrument = _catalog().get(view.symbol)
+    return view.model_copy(update={
+        "average_price": instrument.shown_price(view.average_price),
+        "mark_price": None if view.mark_price is None else instrument.shown_price(view.mark_price),
+        "market_value": None if view.market_value is None else shown_money(view.market_value),
+        "unrealised_pnl": None if view.unrealised_pnl is None else shown_money(view.unrealised_pnl),
+        "realised_pnl": shown_money(view.realised_pnl),
+    })
+
+
+def shown_portfolio(view: PortfolioView) -> PortfolioView:
+    money = ("cash", "equity", "buying_power", "margin_used", "day_pnl", "gross_exposure", "realised_pnl",
+             "unrealised_pnl")
+    return view.model_copy(update={
+        **{name: shown_money(getattr(view, name)) for name in money},
+        "positions": [shown_position(p) for p in view.positions],
+    })
