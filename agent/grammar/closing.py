@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from pydantic import ValidationError
 
-from agent.grammar.lexicon import NUMBER_WORDS, Token, Unclear, ask_if_lookalike, number
+from agent.grammar.lexicon import NUMBER_WORDS, Number, Token, Unclear, ask_if_lookalike, number
 from agent.grammar.orders import CLAUSE_WORDS, FILLERS, clauses, known_ticker, order_type, ticker
 from agent.grammar.words import CATALOG
 from agent.intents import CLOSING_TYPES, CloseAll, ClosePosition, Intent
@@ -26,6 +26,7 @@ _FRACTIONS = {
     "1/2": Decimal("0.5"), "1/4": Decimal("0.25"), "1/3": Decimal(1) / Decimal(3),
 }  # fmt: skip
 _HUNDRED = Decimal(100)
+_PERCENT_WORDS = frozenset({"percent", "pct", "%"})
 _PROTECT_FILLERS = CLOSE_FILLERS | {"on", "for", "to", "at", "@", "=", "by", "stop", "order"}
 # The protective order each entry word asks for: its type, the field its price goes in, whether it needs one.
 PROTECTIVE = {
@@ -69,7 +70,7 @@ def parse_close(tokens: list[Token]) -> Intent | None:
             named = token
             continue
         else:
-            _second_instrument(found, token)
+            _second_instrument(found, tokens[i:])
             return None
     if found is None:
         if everything and amount is None and not fields:
@@ -88,7 +89,7 @@ def parse_protect(entry: str, tokens: list[Token]) -> ClosePosition | None:
     named = None
     amount: dict[str, Decimal] | None = None
     price = None
-    for token in tokens:
+    for i, token in enumerate(tokens):
         word = token.low
         if word in _PROTECT_FILLERS:
             continue
@@ -105,8 +106,10 @@ def parse_protect(entry: str, tokens: list[Token]) -> ClosePosition | None:
             if price is not None:
                 raise Unclear(f"Two prices ({price.value} and {value.value}): which one?")
             price = value
+        elif word in _PERCENT_WORDS and price is not None and field == "trail":  # "by 4 percent"
+            price = Number(price.value, percent=True)
         else:
-            _second_instrument(found, token)
+            _second_instrument(found, tokens[i:])
             return None
     example = _EXAMPLES[kind]
     if found is None:
@@ -147,7 +150,8 @@ def _amount(token: Token) -> dict[str, Decimal] | None:
     return {} if found.value == _HUNDRED else {"fraction": found.value / _HUNDRED}
 
 
-def _second_instrument(found: str | None, token: Token) -> None:
-    other = CATALOG.resolve(token.raw)
-    if found is not None and other is not None:
-        raise Unclear(f"One position at a time, please: {found} or {other.symbol}?")
+def _second_instrument(found: str | None, rest: list[Token]) -> None:
+    """Where reading stopped: another instrument in the rest ("close NG and CL") is a question, not unknown."""
+    others = [i.symbol for i in map(CATALOG.resolve, (t.raw for t in rest)) if i is not None and i.symbol != found]
+    if found is not None and others:
+        raise Unclear(f"One position at a time, please: {found} or {others[0]}?")

@@ -17,7 +17,9 @@ ORDER_WORDS = frozenset({
 })  # fmt: skip
 # Words that name a protective order inside an order too ("buy 10 AAPL stop 190"): a mention, not a second order.
 _PROTECTIVE_WORDS = frozenset({"stop", "stop-loss", "sl", "take-profit", "tp", "trail", "trailing"})
-_OBJECTS = frozenset({"my", "all", "everything", "half", "position", "positions", "on", "some", "a", "the", "out"})
+_OBJECTS = frozenset({
+    "my", "all", "everything", "half", "position", "positions", "on", "some", "a", "the", "out", "more",
+})  # fmt: skip
 NEGATIONS = frozenset({
     "don't", "dont", "not", "never", "won't", "wont", "no", "shouldn't", "shouldnt", "can't", "cant",
     "cannot", "didn't", "didnt", "wouldn't", "wouldnt", "nope", "nah",
@@ -29,15 +31,19 @@ QUESTION_STARTS = frozenset({
 PAST = frozenset({
     "bought", "sold", "shorted", "covered", "closed", "purchased", "flattened", "exited", "liquidated", "dumped",
 })  # fmt: skip
+_MENTIONS = ORDER_WORDS | _PROTECTIVE_WORDS
+_QUIET = _MENTIONS | PAST  # a message with none of these cannot trip a guard
 _SUBJECTS = frozenset({"i", "we", "he", "she", "they", "you", "already", "just", "i've", "ive", "we've", "had", "have"})
 
 
 def check(tokens: list[Token], asked: bool) -> None:
     """Raise Unclear if ``tokens`` mention an order without giving one clearly; ``asked``: a "?" was typed."""
+    if _QUIET.isdisjoint(token.low for token in tokens):
+        return
     if _past(tokens):
         raise Unclear("Is that a trade you already made? I placed nothing; to trade now, send the order, "
                       "e.g. `buy 10 AAPL`.")
-    if not order_words(tokens, ORDER_WORDS | _PROTECTIVE_WORDS):
+    if not order_words(tokens, _MENTIONS):
         return
     if any(token.low in NEGATIONS for token in tokens):
         raise Unclear("You said not to, so I placed nothing. What would you like to do?")

@@ -33,7 +33,7 @@ MONEY_WORDS = frozenset({"dollars", "dollar", "usd", "bucks", "$"})
 PLAIN_WORDS = frozenset({
     "a", "an", "the", "it", "them", "those", "these", "this", "that", "some", "more", "all", "any", "few", "bunch",
     "me", "my", "now", "today", "tomorrow", "and", "or", "then", "to", "for", "with", "at", "on", "in", "worth",
-    "lot", "half", "quarter", "third", "everything", "please",
+    "lot", "half", "quarter", "third", "everything", "please", *SIDES,
 })  # fmt: skip
 _VAGUE = frozenset({"some", "a", "an", "few", "bunch", "of", "more", "the", "lot", "me", "worth", "$"}) | FILLERS
 _TIF = {tif.value: tif for tif in TimeInForce}
@@ -49,7 +49,7 @@ _PERCENT_WORDS = frozenset({"pct", "percent"})
 _CLAUSE_FILLERS = FILLERS | {"order"}
 CLAUSE_WORDS = _LIMIT | _MARKET | _STOP | _STOP_LOSS | _TAKE_PROFIT | _TRAIL | set(_TIF) | {"take"}
 _OR = frozenset({"or", "and", "to", "-", "between", "/"})
-_RANGE = re.compile(r"\$?[0-9][0-9.,]*[-/][0-9][0-9.,]*", re.ASCII)
+_RANGE = re.compile(r"\$?[0-9][0-9.,]*-[0-9][0-9.,]*", re.ASCII)
 _NAMES_AND_SYMBOLS = {**CATALOG.aliases, **{i.symbol.lower(): i.symbol for i in CATALOG}}
 _NAMES = {
     "limit_price": "limit prices", "stop_price": "stop prices", "trail_amount": "trails", "trail_percent": "trails",
@@ -67,11 +67,11 @@ def parse_order(side: Side, tokens: list[Token], model: type = PlaceOrder) -> Pl
         raise_if_unclear(side, tokens)
         return None
     amount, named, rest = head
-    found = known_ticker(named)
     fields = clauses(rest)
     if fields is None:
         raise_if_unclear(side, tokens)
         return None
+    found = known_ticker(named)
     fields.update(side=side, symbol=found, order_type=order_type(fields))
     if amount.money:
         if fields["order_type"] is not OrderType.MARKET:
@@ -101,7 +101,7 @@ def known_ticker(token: Token) -> str:
     capitals) is a typo or a name the catalog does not know ("appl", "gas"): Unclear, never a guessed symbol."""
     found = ticker(token)
     if found is None or (CATALOG.resolve(token.raw) is None and token.raw != token.raw.upper()):
-        close = get_close_matches(token.low, _NAMES_AND_SYMBOLS, n=6, cutoff=0.6)
+        close = get_close_matches(token.low, _NAMES_AND_SYMBOLS, n=6, cutoff=0.75)
         symbols = list(dict.fromkeys(_NAMES_AND_SYMBOLS[name] for name in close))[:3]
         hint = f" Did you mean {' or '.join(symbols)}?" if symbols else ""
         raise Unclear(f"Which instrument is {token.raw!r}?{hint} Please give its symbol, e.g. AAPL or CL.")

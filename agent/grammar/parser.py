@@ -117,7 +117,7 @@ def _ask_for_a_side(tokens: list[Token]) -> None:
 
 def _order(side: Side) -> Reader:
     def read(rest: list[Token]) -> Intent | None:
-        if side is Side.SELL and rest and rest[0].low == "short":  # "sell short 10 TSLA"
+        if side is Side.SELL and rest and rest[0].low in ("short", "sell"):  # "sell short 10 TSLA", "short sell"
             rest = rest[1:]
         if side is Side.SELL and any(t.low in _CLOSING_WORDS for t in rest):  # "sell half my TSLA", "sell all"
             try:  # unless it reads as an order: "sell 10 ALL" sells Allstate

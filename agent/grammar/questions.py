@@ -20,7 +20,8 @@ _NO_REQUEST = frozenset({
     "open", "today", "today's", "todays", "right", "now", "so", "far", "looking", "like", "doing", "get", "got",
     "check", "view", "display", "let", "lemme", "tell", "about", "of", "in", "there", "set", "am", "did", "was",
     "a", "an", "it", "for", "please", "pls", "up", "which", "where", "where's", "wheres", "at", "you", "your",
-    "recent", "latest", "last", "this", "week", "can", "say", "to", "and", "been", "has", "on", "with",
+    "recent", "latest", "last", "this", "week", "can", "say", "to", "and", "been", "has", "on", "with", "left",
+    "remaining", "available",
 })  # fmt: skip
 _TOPICS: dict[str, Callable[[], Intent]] = {
     **dict.fromkeys(("orders", "order", "pending", "working"), ListOrders),

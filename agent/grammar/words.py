@@ -37,7 +37,14 @@ _ONE_WORD: dict[tuple[str, ...], str] = {
 }  # fmt: skip
 _ONE_WORD.pop(("for", "day"))  # "good for day" is a day order; "for day" alone is not a phrase traders use
 _ALIASES = {tuple(alias.split()): symbol for alias, symbol in CATALOG.aliases.items()}
-_LONGEST = max(len(phrase) for phrase in (*_ONE_WORD, *_ALIASES))
+_MERGED: dict[tuple[str, ...], Token] = {
+    **{phrase: Token(word, word) for phrase, word in _ONE_WORD.items()},
+    **{phrase: Token(symbol, symbol.lower()) for phrase, symbol in _ALIASES.items()},
+}
+# The longest phrase that starts with each word: most words start none, and are passed over at once.
+_STARTS: dict[str, int] = {}
+for _phrase in _MERGED:
+    _STARTS[_phrase[0]] = max(_STARTS.get(_phrase[0], 0), len(_phrase))
 
 _LEADING = {
     *_spellings("please|pls|plz|kindly|hey|hi|yo|ok|okay|so|just|now"),
@@ -50,6 +57,7 @@ _LEADING = {
 }  # fmt: skip
 _TRAILING = {*_spellings("please|pls|plz|thanks|thx|ty|cheers"), ("thank", "you"), ("for", "me")}
 _LONGEST_WRAP = max(len(phrase) for phrase in (*_LEADING, *_TRAILING))
+_WRAP_WORDS = frozenset(word for phrase in (*_LEADING, *_TRAILING) for word in phrase)
 # A bare "ok 4821" confirms: polite words are only dropped when an instruction follows them.
 _KEEP_FIRST = frozenset({"ok", "okay"})
 
@@ -59,15 +67,11 @@ def merge(tokens: list[Token]) -> list[Token]:
     merged: list[Token] = []
     i = 0
     while i < len(tokens):
-        for size in range(min(_LONGEST, len(tokens) - i), 0, -1):
+        size = 1
+        for size in range(min(_STARTS.get(tokens[i].low, 0), len(tokens) - i), 0, -1):
             key = tuple(token.low for token in tokens[i : i + size])
-            if key in _ALIASES:
-                symbol = _ALIASES[key]
-                merged.append(Token(symbol, symbol.lower()))
-                break
-            if key in _ONE_WORD:
-                word = _ONE_WORD[key]
-                merged.append(Token(word, word))
+            if key in _MERGED:
+                merged.append(_MERGED[key])
                 break
         else:
             size = 1
@@ -92,6 +96,8 @@ def unwrap(tokens: list[Token]) -> list[Token]:
 
 
 def _match(tokens: list[Token], phrases: set[tuple[str, ...]], *, front: bool) -> int:
+    if (tokens[0] if front else tokens[-1]).low not in _WRAP_WORDS:
+        return 0
     for size in range(min(_LONGEST_WRAP, len(tokens)), 0, -1):
         part = tokens[:size] if front else tokens[-size:]
         if tuple(token.low for token in part) in phrases:
