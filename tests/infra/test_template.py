@@ -158,6 +158,10 @@ def test_function_policies_are_sam_templates_scoped_to_the_table_and_the_secret(
                 assert args == {"TableName": {"Ref": "Table"}}
             elif kind == "AWSSecretsManagerGetSecretValuePolicy":
                 assert args == {"SecretArn": {"Ref": "JwtSecret"}}
+            elif kind == "SQSSendMessagePolicy":
+                assert args == {"QueueName": {"Fn::GetAtt": ["NotifyQueue", "QueueName"]}}, name
+            elif kind == "KinesisCrudPolicy":
+                assert args == {"StreamName": {"Ref": "EventsStream"}}, name
             else:
                 assert kind == "Statement", (name, kind)
                 statements = args if isinstance(args, list) else [args]
@@ -168,15 +172,24 @@ def test_no_inline_policy_statement_grants_a_wildcard_resource(transformed):
     roles = {k: r for k, r in transformed["Resources"].items() if r["Type"] == "AWS::IAM::Role"}
     assert roles
     inline = [
-        statement
+        branch
         for role in roles.values()
         for policy in role["Properties"].get("Policies", [])
         for statement in policy["PolicyDocument"]["Statement"]
+        for branch in _branches(statement)
     ]
     assert inline
     for statement in inline:
         resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
         assert "*" not in resources, statement
+
+
+def _branches(statement: dict) -> list[dict]:
+    """A statement, or both branches of a conditional one ({"Fn::If": [condition, then, else]}), less NoValue."""
+    if "Fn::If" not in statement:
+        return [statement]
+    _, then, otherwise = statement["Fn::If"]
+    return [s for s in (then, otherwise) if s != {"Ref": "AWS::NoValue"}]
 
 
 def test_the_outputs_give_the_api_url_table_name_and_secret_arn(template):
