@@ -19,6 +19,7 @@ class AssetClass(StrEnum):
 
 
 SHOWN_EXTRA_PLACES = 4
+FRACTIONAL_LOT = Decimal("0.0001")
 CENT = Decimal("0.01")
 
 
@@ -40,6 +41,8 @@ class Instrument(BaseModel):
     trades_24x7: bool = False
     # Its trading calendar in core.sessions: "xnys" (NYSE hours), "cme_energy" (CME Globex), "always" (24x7).
     calendar: str = "always"
+    # Equities that may be bought in fractions of a share (market day orders, as Alpaca allows).
+    fractionable: bool = False
     # Futures: the initial margin one contract ties up, in the instrument's currency (see the catalog's _margins).
     initial_margin: Decimal | None = Field(default=None, gt=0)
     aliases: list[str] = []  # names and nicknames traders write for it ("apple", "nat gas"), lower case
@@ -58,15 +61,22 @@ class Instrument(BaseModel):
     def notional(self, quantity: Decimal, price: Decimal) -> Decimal:
         return abs(quantity) * price * self.multiplier
 
-    def check_quantity(self, quantity: Decimal) -> None:
+    def lot(self, fractional: bool = False) -> Decimal:
+        """The quantity step: the lot size, or for a fractionable instrument's market day orders (Alpaca's rule
+        for fractional shares) the fractional lot."""
+        return FRACTIONAL_LOT if fractional and self.fractionable else self.lot_size
+
+    def check_quantity(self, quantity: Decimal, fractional: bool = False) -> None:
         if quantity <= 0:
             raise InvalidRequest(f"Quantity must be positive, got {quantity}.", field="quantity")
-        if quantity % self.lot_size != 0:
+        lot = self.lot(fractional)
+        if quantity % lot != 0:
+            hint = " (fractions only on market day orders)" if self.fractionable and not fractional else ""
             raise InvalidRequest(
-                f"{self.symbol} trades in lots of {self.lot_size}; {quantity} is not a multiple.",
+                f"{self.symbol} trades in lots of {lot}{hint}; {quantity} is not a multiple.",
                 code="invalid_lot",
                 field="quantity",
-                lot_size=str(self.lot_size),
+                lot_size=str(lot),
             )
 
     def check_price(self, price: Decimal, field: str = "price") -> None:

@@ -188,6 +188,11 @@ class OrderRequest(BaseModel):
         )
 
     @property
+    def fractional(self) -> bool:
+        """May trade fractions of a lot where the instrument allows: market orders good for the day."""
+        return self.order_type is OrderType.MARKET and self.time_in_force is TimeInForce.DAY
+
+    @property
     def size(self) -> Decimal:
         """The quantity of a request whose notional has been resolved into one (see core.usecases)."""
         if self.quantity is None:
@@ -197,7 +202,7 @@ class OrderRequest(BaseModel):
     def check_against(self, instrument: Instrument) -> None:
         """Raise InvalidRequest unless quantity and prices respect the instrument's lot and tick."""
         if self.quantity is not None:
-            instrument.check_quantity(self.quantity)
+            instrument.check_quantity(self.quantity, fractional=self.fractional)
         if self.trail_amount is not None and self.trail_amount < instrument.tick_size:
             raise InvalidRequest(
                 f"A trail of {self.trail_amount} is under one {self.symbol} tick ({instrument.tick_size}).",

@@ -29,7 +29,7 @@ def sized(
             symbol=instrument.symbol,
         )
     price = quote.price_to(request.side)
-    lot = instrument.lot_size
+    lot = instrument.lot(request.fractional)
     lots = (notional / (price * instrument.multiplier) / lot).to_integral_value(rounding=ROUND_DOWN)
     quantity = (lots * lot).quantize(lot)
     if quantity <= 0:

@@ -26,10 +26,21 @@ def test_a_request_on_the_lot_and_tick_passes_its_instrument_check():
 def test_a_quantity_off_the_lot_is_refused_with_the_invalid_lot_code(symbol, quantity):
     instrument = CATALOG.get(symbol)
     with pytest.raises(InvalidRequest) as caught:
-        request(symbol=symbol, quantity=D(quantity)).check_against(instrument)
+        request(OrderType.LIMIT, symbol=symbol, quantity=D(quantity), limit_price=D("1.00")).check_against(instrument)
     assert caught.value.code == "invalid_lot"
     assert caught.value.details["field"] == "quantity"
     assert caught.value.details["lot_size"] == str(instrument.lot_size)
+
+
+def test_a_fractionable_stock_takes_fractions_on_market_day_orders_only():
+    aapl = CATALOG.get("AAPL")
+    request(symbol="AAPL", quantity=D("1.5")).check_against(aapl)  # market, day
+    with pytest.raises(InvalidRequest, match="fractions only on market day orders"):
+        request(OrderType.LIMIT, symbol="AAPL", quantity=D("1.5"), limit_price=D("230.00")).check_against(aapl)
+    with pytest.raises(InvalidRequest, match=r"lots of 0\.0001"):
+        request(symbol="AAPL", quantity=D("1.00005")).check_against(aapl)
+    with pytest.raises(InvalidRequest):
+        request(symbol="CL", quantity=D("0.5")).check_against(CATALOG.get("CL"))  # futures never split
 
 
 @pytest.mark.parametrize(
