@@ -297,34 +297,38 @@ def _value(ctx: RiskContext, request: OrderRequest) -> _Valuation:
     gross = unrealised = holdings = ZERO
     cash = account.starting_cash
     held: set[str] = set()
+    future, equity_class = AssetClass.FUTURE, AssetClass.EQUITY
+    open_pnl_needed = ctx.day_start_equity is None  # else today's loss is equity against the day's start
     for position in ctx.positions:
         cash += position.cash_flow
         quantity = position.quantity
         name = position.symbol
-        if not quantity and name not in pending:
+        worst = pending.get(name)
+        if not quantity and worst is None:
             continue
         instrument = instruments.get(name)
         if instrument is None:
             continue
-        held.add(name)
-        multiplier, average = instrument.multiplier, position.average_price
+        multiplier, kind = instrument.multiplier, instrument.asset_class
         mark = marks.get(name)
-        price = average if mark is None else mark
-        value = quantity * price * multiplier
-        pnl = ZERO if mark is None else value - quantity * average * multiplier
-        unrealised += pnl
-        worst = pending.get(name)
-        gross += abs(value) if worst is None else max(
-            abs(quantity + worst[0]), abs(quantity - worst[1])
-        ) * price * multiplier
-        if instrument.asset_class is AssetClass.FUTURE:
+        price = position.average_price if mark is None else mark
+        value = quantity * price if multiplier == ONE else quantity * price * multiplier
+        size = abs(value)
+        if worst is None:
+            gross += size
+        else:
+            held.add(name)
+            gross += max(abs(quantity + worst[0]), abs(quantity - worst[1])) * price * multiplier
+        if kind is future or open_pnl_needed:
+            pnl = ZERO if mark is None else value - quantity * position.average_price * multiplier
+            unrealised += pnl
+        if kind is future:
             holdings += pnl
             margin = instrument.initial_margin
-            committed += abs(quantity) * margin if margin is not None else abs(value)
+            committed += abs(quantity) * margin if margin is not None else size
         else:
             holdings += value
-            committed += abs(value) * EQUITY_RATE if margin_account and instrument.asset_class is AssetClass.EQUITY \
-                else abs(value)
+            committed += size * EQUITY_RATE if margin_account and kind is equity_class else size
     for name, (buys, sells) in pending.items():  # working orders and the order itself on symbols not held
         if name in held:
             continue
