@@ -3,6 +3,7 @@ how bodies are read (JSON only, bounded, authentication first), strict numbers, 
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 import pytest
@@ -230,3 +231,29 @@ def test_the_docs_page_loads_swagger_ui_from_this_api_and_nothing_from_elsewhere
     assert "SwaggerUIBundle" in api("GET", "/docs/assets/swagger-ui-bundle.js").body
     assert api("GET", "/docs/assets/index.html").status == 404
     assert api("GET", "/docs/assets/..%2F..%2F__init__.py").status == 404
+
+
+def test_a_streamed_body_is_refused_at_64_kb_without_being_read_whole(api: Api) -> None:
+    """No Content-Length (a chunked upload): reading stops at the first chunk past the limit."""
+    chunk, chunks = b"x" * 1024, 1000
+    sent: list[int] = []
+    answer: dict = {}
+
+    async def receive() -> dict:
+        sent.append(1)
+        return {"type": "http.request", "body": b'{"text": "' if len(sent) == 1 else chunk, "more_body": True}
+
+    async def send(message: dict) -> None:
+        if message["type"] == "http.response.start":
+            answer["status"] = message["status"]
+        elif message["type"] == "http.response.body":
+            answer["body"] = answer.get("body", b"") + message.get("body", b"")
+
+    headers = [(b"authorization", f"Bearer {api.token('alice')}".encode()), (b"content-type", b"application/json"),
+               (b"transfer-encoding", b"chunked"), (b"host", b"testserver")]
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+             "path": "/v1/chat", "raw_path": b"/v1/chat", "root_path": "", "query_string": b"", "headers": headers,
+             "server": ("testserver", 80), "client": ("127.0.0.1", 5000)}
+    asyncio.run(api.module.asgi.app(scope, receive, send))
+    assert answer["status"] == 413 and b"body_too_large" in answer["body"]
+    assert len(sent) <= 64 + 2 < chunks  # 64 KB of 1 KB chunks, and the one that went past
