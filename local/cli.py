@@ -121,6 +121,17 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 1 if report.wrong_orders or report.promised_misses else 0
 
 
+def cmd_replay(args: argparse.Namespace) -> int:
+    from local.streams import replay
+
+    platform = _platform()
+    try:
+        failed = replay(platform, Path(args.file), via=args.via, batch=args.batch)
+    finally:
+        platform.store.close()
+    return 1 if failed else 0
+
+
 def utterance_file(given: str | None) -> Path:
     """The file `parley eval` scores: the one given, else the project's labelled utterances, found from the
     project root so that the command works from any directory."""
@@ -174,6 +185,13 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("eval", help="score the command grammar on a labelled utterance file")
     evaluate.add_argument("--file", default=None, help=f"a JSONL file (default: the project's {UTTERANCES})")
     evaluate.set_defaults(run=cmd_eval)
+
+    replay = commands.add_parser("replay", help="push a JSONL file of stream envelopes through the Kinesis (or "
+                                                "MSK) handler and print what they did")
+    replay.add_argument("file", help="one envelope a line ({type, id, source, time, data, v})")
+    replay.add_argument("--via", choices=("kinesis", "msk"), default="kinesis")
+    replay.add_argument("--batch", type=int, default=500, help="records per handler call (default 500)")
+    replay.set_defaults(run=cmd_replay)
     return parser
 
 

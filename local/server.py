@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from functools import partial
 
 from core import usecases as uc
 from core.accounts import Role
@@ -12,6 +11,7 @@ from infra.bootstrap import Platform
 from infra.tokens import issue_token
 from local.feed import FeedReplayer, feed_path
 from local.net import bind, is_loopback
+from local.streams import LocalStreams, mount_webhooks
 
 log = logging.getLogger("parley.serve")
 
@@ -56,21 +56,25 @@ def serve(platform: Platform, host: str, port: int) -> None:
 
     sock = bind(host, port)  # a busy port stops here: no feed started, no banner, no token printed
     uc.ensure_account(platform.deps, platform.settings.demo_account, role=Role.TRADER)
+    streams = LocalStreams(platform)  # quotes and signals through the Kinesis handler; the outbox relay
+    streams.start()
     path = feed_path(platform.settings.feed)
     feed = None
     if path is not None:
-        feed = FeedReplayer(path, partial(uc.on_quote, platform.deps), speed=platform.settings.feed_speed)
+        feed = FeedReplayer(path, streams.feed_quote, speed=platform.settings.feed_speed)
         feed.start()
     print(banner(platform, host, port, feed), flush=True)
 
     def close() -> None:
         if feed is not None:
             feed.stop()
+        streams.stop()
         platform.store.close()
 
     # Cleanup runs in the app's shutdown: uvicorn re-raises SIGTERM after a graceful stop, so code after
     # uvicorn.run() would not run when the server is terminated.
     app = create_app(platform, on_shutdown=close)
+    mount_webhooks(app, platform)
     if is_loopback(host):  # the page signs whoever opens it in as the demo account
         mount_chat_page(app, platform, port)
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="info"))
