@@ -12,7 +12,7 @@ from decimal import Decimal
 from pydantic import ValidationError
 
 from agent.grammar.lexicon import NUMBER_WORDS, Number, Token, Unclear, ask_if_lookalike, number
-from agent.grammar.orders import CLAUSE_WORDS, FILLERS, clauses, known_ticker, order_type, ticker
+from agent.grammar.orders import CLAUSE_WORDS, FILLERS, PERCENT_WORDS, clauses, known_ticker, order_type, ticker
 from agent.grammar.words import CATALOG
 from agent.intents import CLOSING_TYPES, CloseAll, ClosePosition, Intent
 
@@ -26,7 +26,6 @@ _FRACTIONS = {
     "1/2": Decimal("0.5"), "1/4": Decimal("0.25"), "1/3": Decimal(1) / Decimal(3),
 }  # fmt: skip
 _HUNDRED = Decimal(100)
-_PERCENT_WORDS = frozenset({"percent", "pct", "%"})
 _PROTECT_FILLERS = CLOSE_FILLERS | {"on", "for", "to", "at", "@", "=", "by", "stop", "order"}
 # The protective order each entry word asks for: its type, the field its price goes in, whether it needs one.
 PROTECTIVE = {
@@ -106,7 +105,7 @@ def parse_protect(entry: str, tokens: list[Token]) -> ClosePosition | None:
             if price is not None:
                 raise Unclear(f"Two prices ({price.value} and {value.value}): which one?")
             price = value
-        elif word in _PERCENT_WORDS and price is not None and field == "trail":  # "by 4 percent"
+        elif word in PERCENT_WORDS and price is not None and field == "trail":  # "by 4 percent"
             price = Number(price.value, percent=True)
         else:
             _second_instrument(found, tokens[i:])

@@ -45,7 +45,7 @@ _TAKE_PROFIT = frozenset({"tp", "takeprofit", "take-profit", "target", "tgt"})
 _TRAIL = frozenset({"trail", "trailing"})
 _TRAIL_FILLERS = frozenset({"stop", "by"})
 _SEPARATORS = frozenset({"=", ":"})
-_PERCENT_WORDS = frozenset({"pct", "percent"})
+PERCENT_WORDS = frozenset({"pct", "percent"})
 _CLAUSE_FILLERS = FILLERS | {"order"}
 CLAUSE_WORDS = _LIMIT | _MARKET | _STOP | _STOP_LOSS | _TAKE_PROFIT | _TRAIL | set(_TIF) | {"take"}
 _OR = frozenset({"or", "and", "to", "-", "between", "/"})
@@ -223,7 +223,7 @@ def _price(tokens: list[Token], i: int, percent_ok: bool = False) -> tuple[Numbe
     if found is None:
         return None
     i += 1
-    if percent_ok and i < len(tokens) and tokens[i].low in _PERCENT_WORDS:
+    if percent_ok and i < len(tokens) and tokens[i].low in PERCENT_WORDS:
         found, i = Number(found.value, percent=True), i + 1
     if found.percent and not percent_ok:
         return None

@@ -44,5 +44,5 @@ def test_chat_without_a_token_or_with_bad_input_gets_a_4xx(api: Api) -> None:
 
 
 def test_free_text_with_no_model_configured_lists_the_commands(api: Api) -> None:
-    [reply] = chat(api, "what's my exposure looking like?").body["replies"]
+    [reply] = chat(api, "I fancy ten of the fruit company").body["replies"]
     assert "No AI model is configured" in reply["text"] and "buy 10 AAPL" in reply["text"]
