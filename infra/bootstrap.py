@@ -14,6 +14,7 @@ from core.orders import OrderRequest, utcnow
 from core.ports.broker import Broker
 from core.ports.queue import EventPublisher, NotifyQueue
 from core.ports.store import Store
+from core.sessions import Sessions
 from core.usecases import Deps
 from core.usecases.alert_engine import AlertEngine
 from infra.brokers.paper import PaperBroker
@@ -73,7 +74,9 @@ def build_platform(
     catalog = InstrumentCatalog.default()
     store = store or open_store(settings.store_url)
     broker = broker or PaperBroker(slippage_bps=settings.slippage_bps, instruments=catalog)
-    deps = Deps(store=store, broker=broker, catalog=catalog, clock=clock)
+    deps = Deps(
+        store=store, broker=broker, catalog=catalog, clock=clock, sessions=Sessions.named(settings.calendar)
+    )
     source = (lambda: secret) if secret is not None else (lambda: jwt_secret(settings))
     return Platform(settings=settings, deps=deps, secret_source=source, notify_queue=notify_queue(settings),
                     events=event_publisher(settings))

@@ -9,6 +9,7 @@ import pytest
 
 from core import usecases as uc
 from core.accounts import Role
+from core.sessions import Sessions
 from infra.brokers.paper import PaperBroker
 from infra.stores import open_store
 from tests.support import Clock
@@ -23,7 +24,9 @@ def clock() -> Clock:
 def service(clock: Clock) -> Iterator[uc.Deps]:
     """The platform's dependencies. Accounts: alice (trader) and ops (admin)."""
     store = open_store("memory://")
-    deps = uc.Deps(store=store, broker=PaperBroker(), clock=clock)
+    # Exchange hours, as in AWS. The clock (Friday 27 Nov 2026, 10:00 New York, an early close at 13:00) is
+    # inside every market's session; a test that leaves it picks its hour on purpose.
+    deps = uc.Deps(store=store, broker=PaperBroker(), clock=clock, sessions=Sessions.exchange())
     uc.create_account(deps, "alice")
     uc.create_account(deps, "ops", role=Role.ADMIN)
     yield deps

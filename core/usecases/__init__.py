@@ -45,6 +45,7 @@ from core.usecases.risk_admin import (
     set_limits,
 )
 from core.usecases.signals import register_source as register_signal_source
+from core.usecases.sweep import expire_day_orders
 
 __all__ = [
     "CancelledAll",
@@ -67,6 +68,7 @@ __all__ = [
     "decline_order",
     "delete_alert",
     "ensure_account",
+    "expire_day_orders",
     "get_account",
     "get_order",
     "kill_switch_state",

@@ -41,6 +41,7 @@ def platform_env(workdir: Path, secret: str | None) -> dict[str, str]:
         PARLEY_STORE_URL=f"sqlite:///{workdir / 'p.db'}",
         PARLEY_STATE_DIR=str(workdir / ".parley"),
         PYTHONUNBUFFERED="1",
+        PARLEY_CALENDAR="always-open",  # the platform runs on the wall clock: keep every market open
     )
     if secret is not None:
         env["PARLEY_JWT_SECRET"] = secret

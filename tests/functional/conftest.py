@@ -115,6 +115,9 @@ def load_handler(monkeypatch: pytest.MonkeyPatch, store_url: str, **env: str):
     monkeypatch.setenv("PARLEY_FEED", "off")
     monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "parley")
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "ParleyTest")
+    # Quotes here carry the wall clock, so every market is kept open (the demo calendar); exchange hours
+    # through the handler are tested with a fixed clock in test_api_sessions.py.
+    monkeypatch.setenv("PARLEY_CALENDAR", "always-open")
     if "PARLEY_JWT_SECRET_ARN" not in env:
         monkeypatch.setenv("PARLEY_JWT_SECRET", SECRET)
     for name, value in env.items():

@@ -34,7 +34,7 @@ RUNTIME_SHIPPED = ("boto3", "botocore", "s3transfer", "jmespath", "python-dateut
 # The packages deploy/package.sh copies into build/app (those that exist). `local` is never shipped.
 APP_PACKAGES = ("core", "agent", "channels", "functions", "infra")
 EXPECTED_LAYERS = {
-    "base": {"pydantic", "aws-lambda-powertools"},
+    "base": {"pydantic", "aws-lambda-powertools", "tzdata"},
     "api": {"fastapi", "mangum", "pyjwt", "swagger-ui-bundle-v2"},
     "agent": {"langchain", "langchain-openai"},
 }

@@ -208,6 +208,6 @@ def test_the_layer_requirements_leave_out_what_the_runtime_ships_and_the_local_s
     }
     assert names == {
         "pydantic", "fastapi", "mangum", "aws-lambda-powertools", "pyjwt", "langchain",
-        "langchain-openai",
+        "langchain-openai", "swagger-ui-bundle-v2", "tzdata",
     }
     assert not names & {"boto3", "botocore", "uvicorn"}

@@ -33,7 +33,7 @@ def test_a_replayed_old_quote_fills_and_triggers_nothing(service, clock) -> None
 
 def test_ioc_and_fok_orders_with_no_fresh_quote_are_cancelled_at_once(service, clock) -> None:
     tick(service, clock, "AAPL", "99.98", "100.00")
-    clock.advance(days=1)
+    clock.advance(days=3)  # Monday morning: the market is open and the quote three days old
     for tif in ("ioc", "fok"):
         done = uc.place_order(
             service, "alice", order("AAPL", "buy", "5", order_type="limit", limit_price="101.00", time_in_force=tif)
