@@ -41,8 +41,6 @@ class Instrument(BaseModel):
     trades_24x7: bool = False
     # Its trading calendar in core.sessions: "xnys" (NYSE hours), "cme_energy" (CME Globex), "always" (24x7).
     calendar: str = "always"
-    # Its trading calendar in core.sessions: "xnys" (NYSE hours), "cme_energy" (CME Globex), "always" (24x7).
-    calendar: str = "always"
     # Equities that may be bought in fractions of a share (market day orders, as Alpaca allows).
     fractionable: bool = False
     # Futures: the initial margin one contract ties up, in the instrument's currency (see the catalog's _margins).

@@ -23,14 +23,12 @@ from core.orders import Order, OrderRequest, OrderStatus, OrderType, Side, TimeI
 from core.portfolio import Position
 from core.risk_book import WorkingOrder
 from core.sessions import MarketStatus
-from core.sessions import MarketStatus
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
 HUNDRED = Decimal(100)
 CENTS = Decimal("0.01")
 RATE_WINDOW = timedelta(seconds=60)
-_AT_ONCE = frozenset({TimeInForce.IOC, TimeInForce.FOK})
 _AT_ONCE = frozenset({TimeInForce.IOC, TimeInForce.FOK})
 _COLLARED = (
     ("limit_price", "Limit price"),
@@ -61,8 +59,6 @@ class RiskContext:
     working: Sequence[WorkingOrder] = ()
     # An admin closing an account's position: a kill switch does not stop an order that only reduces.
     liquidation: bool = False
-    # The instrument's market at ``now`` (core.sessions); None leaves the session unchecked.
-    market: MarketStatus | None = None
     # The instrument's market at ``now`` (core.sessions); None leaves the session unchecked.
     market: MarketStatus | None = None
     # Equity at the day's first valuation: today's P&L is measured from it (None: realised + open P&L).
@@ -132,7 +128,6 @@ def check_order(request: OrderRequest, ctx: RiskContext) -> RiskDecision:
         found += _account_exposure(ctx, value, notional)
         found += _buying_power(request, ctx, value, price)
     found += _recent_orders(request, symbol, ctx, reducing)
-    found += _market_closed(request, symbol, ctx)
     found += _market_closed(request, symbol, ctx)
     found += _quote_needed(request, symbol, ctx, fresh)
     return _decide(found, ctx.now)
@@ -446,16 +441,6 @@ def _recent_orders(request: OrderRequest, symbol: str, ctx: RiskContext, reducin
     if cap is not None and count >= cap:
         message = f"You have reached your limit of {cap} orders a minute ({count} in the last minute)."
         yield ("order_rate", message, str(cap), str(count))
-
-
-def _market_closed(request: OrderRequest, symbol: str, ctx: RiskContext) -> Iterator[_Found]:
-    """An order that must trade at once (at market, or ioc/fok) needs its market open. Alpaca and IB queue a
-    market order for the open; Parley refuses it and says when the market opens. A limit or a stop rests."""
-    market = ctx.market
-    if market is None or market.open or not (request.at_market or request.time_in_force in _AT_ONCE):
-        return
-    message = f"{symbol} trades {market.calendar.hours}; the market opens {market.opens}."
-    yield ("market_closed", message, None, market.next_open.isoformat())
 
 
 def _market_closed(request: OrderRequest, symbol: str, ctx: RiskContext) -> Iterator[_Found]:

@@ -56,9 +56,6 @@ class Settings(BaseModel):
     # Trading hours: "exchange" (each market keeps its own) or "always-open", a demo setting that opens every
     # market at any hour so the local platform can be tried on a weekend. Never set it in AWS.
     calendar: str = Field(default="exchange", pattern="^(exchange|always-open)$")
-    # Trading hours: "exchange" (each market keeps its own) or "always-open", a demo setting that opens every
-    # market at any hour so the local platform can be tried on a weekend. Never set it in AWS.
-    calendar: str = Field(default="exchange", pattern="^(exchange|always-open)$")
     # The notify queue (an SQS queue URL) the notification relay feeds; empty: an in-process queue.
     notify_queue_url: str = ""
     # The Kinesis stream (name or ARN) accepted signals are published to; empty: handled in process.

@@ -126,8 +126,6 @@ def work_quote(deps: Deps, uow: UnitOfWork, quote: Quote) -> list[Order]:
             working.append(order)
     if not deps.sessions.is_open(deps.catalog.get(quote.symbol), quote.time):
         return []
-    if not deps.sessions.is_open(deps.catalog.get(quote.symbol), quote.time):
-        return []
     by_order: dict[str, list[BrokerEvent]] = {}
     for event in deps.broker.on_quote(working, quote, now):
         by_order.setdefault(event.order_id, []).append(event)
