@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from agent.grammar.lexicon import NUMBER_WORDS, Number, Token, Unclear, ask_if_lookalike, number
 from agent.grammar.orders import CLAUSE_WORDS, FILLERS, PERCENT_WORDS, clauses, known_ticker, order_type, ticker
-from agent.grammar.words import CATALOG
+from agent.grammar.words import instrument
 from agent.intents import CLOSING_TYPES, CloseAll, ClosePosition, Intent
 
 CLOSE_VERBS = frozenset({"close", "flatten", "flat", "exit", "liquidate", "dump"})
@@ -151,6 +151,6 @@ def _amount(token: Token) -> dict[str, Decimal] | None:
 
 def _second_instrument(found: str | None, rest: list[Token]) -> None:
     """Where reading stopped: another instrument in the rest ("close NG and CL") is a question, not unknown."""
-    others = [i.symbol for i in map(CATALOG.resolve, (t.raw for t in rest)) if i is not None and i.symbol != found]
+    others = [symbol for symbol in map(instrument, rest) if symbol is not None and symbol != found]
     if found is not None and others:
         raise Unclear(f"One position at a time, please: {found} or {others[0]}?")

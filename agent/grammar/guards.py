@@ -8,7 +8,7 @@ a short question back; with an LLM configured the conversation hands the text to
 from __future__ import annotations
 
 from agent.grammar.lexicon import NUMBER_WORDS, Token, Unclear, number
-from agent.grammar.words import CATALOG
+from agent.grammar.words import instrument
 
 # Words that place or close an order, when what follows is something to trade ("buy 10", "close NG", "sell my").
 ORDER_WORDS = frozenset({
@@ -60,7 +60,7 @@ def order_words(tokens: list[Token], words: frozenset[str] = ORDER_WORDS) -> lis
 
 def _tradeable(token: Token) -> bool:
     word = token.low
-    if word in _OBJECTS or word in NUMBER_WORDS or CATALOG.resolve(token.raw) is not None:
+    if word in _OBJECTS or word in NUMBER_WORDS or instrument(token) is not None:
         return True
     found = number(word)
     return found is not None or (word[:1].isdigit() and any(c.isalpha() for c in word))

@@ -17,7 +17,7 @@ from difflib import get_close_matches
 from pydantic import ValidationError
 
 from agent.grammar.lexicon import NUMBER_WORDS, Number, Token, Unclear, ask_if_lookalike, number, symbol
-from agent.grammar.words import CATALOG
+from agent.grammar.words import NAMES, instrument
 from agent.intents import PlaceOrder
 from core.orders import OrderType, Side, TimeInForce
 
@@ -50,7 +50,6 @@ _CLAUSE_FILLERS = FILLERS | {"order"}
 CLAUSE_WORDS = _LIMIT | _MARKET | _STOP | _STOP_LOSS | _TAKE_PROFIT | _TRAIL | set(_TIF) | {"take"}
 _OR = frozenset({"or", "and", "to", "-", "between", "/"})
 _RANGE = re.compile(r"\$?[0-9][0-9.,]*-[0-9][0-9.,]*", re.ASCII)
-_NAMES_AND_SYMBOLS = {**CATALOG.aliases, **{i.symbol.lower(): i.symbol for i in CATALOG}}
 _NAMES = {
     "limit_price": "limit prices", "stop_price": "stop prices", "trail_amount": "trails", "trail_percent": "trails",
     "take_profit_price": "take-profit prices", "stop_loss_price": "stop-loss prices", "time_in_force": "times in force",
@@ -88,9 +87,9 @@ def parse_order(side: Side, tokens: list[Token], model: type = PlaceOrder) -> Pl
 
 def ticker(token: Token) -> str | None:
     """The symbol a word names: a catalog alias or symbol, else a ticker by shape unless it is a plain word."""
-    known = CATALOG.resolve(token.raw)
+    known = instrument(token)
     if known is not None:
-        return known.symbol
+        return known
     if token.low in PLAIN_WORDS and not token.raw.isupper():
         return None
     return symbol(token.raw)
@@ -100,9 +99,9 @@ def known_ticker(token: Token) -> str:
     """The symbol of the instrument ``token`` names. A word that names none and is not typed as a ticker (in
     capitals) is a typo or a name the catalog does not know ("appl", "gas"): Unclear, never a guessed symbol."""
     found = ticker(token)
-    if found is None or (CATALOG.resolve(token.raw) is None and token.raw != token.raw.upper()):
-        close = get_close_matches(token.low, _NAMES_AND_SYMBOLS, n=6, cutoff=0.75)
-        symbols = list(dict.fromkeys(_NAMES_AND_SYMBOLS[name] for name in close))[:3]
+    if found is None or (instrument(token) is None and token.raw != token.raw.upper()):
+        close = get_close_matches(token.low, NAMES, n=6, cutoff=0.75)
+        symbols = list(dict.fromkeys(NAMES[name] for name in close))[:3]
         hint = f" Did you mean {' or '.join(symbols)}?" if symbols else ""
         raise Unclear(f"Which instrument is {token.raw!r}?{hint} Please give its symbol, e.g. AAPL or CL.")
     return found
@@ -146,9 +145,9 @@ def raise_if_unclear(side: Side, tokens: list[Token]) -> None:
         ask_if_lookalike(token)
         if _RANGE.fullmatch(token.low):
             raise Unclear(f"Which number? {token.raw!r} is a range; please give one.")
-    named = [CATALOG.resolve(t.raw) for t in tokens]
-    symbols = list(dict.fromkeys(i.symbol for i in named if i is not None))
-    if len([i for i in named if i is not None]) > 1:
+    named = [symbol for symbol in map(instrument, tokens) if symbol is not None]
+    symbols = list(dict.fromkeys(named))
+    if len(named) > 1:
         raise Unclear(f"One instrument per order, please: {' or '.join(symbols)}? Send each order on its own.")
     content = [t for t in tokens if t.low not in _VAGUE]
     amounts = [t for t in content if amount([t], 0) is not None]

@@ -81,6 +81,7 @@ def _read(text: str) -> Intent | None:
 
 _WHAT_IF = (("what", "if"), ("what", "happens", "if"), ("what", "would", "happen", "if"), ("whatif",), ("what-if",),
             ("simulate",), ("dry", "run"))  # fmt: skip
+_WHAT_IF_STARTS = frozenset(prefix[0] for prefix in _WHAT_IF)
 _SUBJECT = frozenset({"i", "we", "were", "was", "to", "went", "go", "get", "got", "did"})
 _PAST_SIDES = {"bought": Side.BUY, "sold": Side.SELL, "shorted": Side.SELL, "purchased": Side.BUY}
 
@@ -88,6 +89,8 @@ _PAST_SIDES = {"bought": Side.BUY, "sold": Side.SELL, "shorted": Side.SELL, "pur
 def _what_if(tokens: list[Token]) -> Intent | None:
     """ "what if I buy 10 AAPL", "what happens if I sold 5 CL @ 78", "simulate buy 10 AAPL": the order's
     risk decision and buying-power effect, never staged."""
+    if tokens[0].low not in _WHAT_IF_STARTS:
+        return None
     lows = tuple(token.low for token in tokens)
     prefix = next((p for p in _WHAT_IF if lows[: len(p)] == p), None)
     if prefix is None:

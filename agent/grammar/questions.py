@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from agent.grammar.lexicon import Token
-from agent.grammar.words import CATALOG
+from agent.grammar.words import instrument
 from agent.intents import Fills, Help, Intent, ListAlerts, ListOrders, Portfolio, Positions, Quote, RiskStatus
 
 _NO_REQUEST = frozenset({
@@ -46,9 +46,9 @@ def parse_question(tokens: list[Token]) -> Intent | None:
     topics = {_TOPICS[t.low] for t in content if t.low in _TOPICS}
     if len(topics) == 1 and all(t.low in _TOPICS for t in content):
         return topics.pop()()
-    instruments = [CATALOG.resolve(t.raw) for t in content]
-    named = {i.symbol for i in instruments if i is not None}
-    rest = [t for t, i in zip(content, instruments, strict=True) if i is None]
+    instruments = [instrument(t) for t in content]
+    named = {symbol for symbol in instruments if symbol is not None}
+    rest = [t for t, symbol in zip(content, instruments, strict=True) if symbol is None]
     opening = tuple(t.low for t in tokens)
     priced = any(t.low in _PRICE_WORDS for t in rest) or any(opening[: len(a)] == a for a in _ASKING_A_PRICE)
     if len(named) == 1 and priced and all(t.low in _PRICE_WORDS for t in rest):

@@ -13,6 +13,13 @@ from agent.grammar.lexicon import Token
 from core.instruments import InstrumentCatalog
 
 CATALOG = InstrumentCatalog.default()
+# Every word that names an instrument, lower case: its symbol, or a one-word alias (longer ones are merged first).
+NAMES: dict[str, str] = {**CATALOG.aliases, **{instrument.symbol.lower(): instrument.symbol for instrument in CATALOG}}
+
+
+def instrument(token: Token) -> str | None:
+    """The catalog symbol ``token`` names, or None."""
+    return NAMES.get(token.low.lstrip("$"))
 
 
 def _spellings(*parts: str) -> list[tuple[str, ...]]:
