@@ -44,3 +44,19 @@ def test_loading_the_sessions_imports_neither_the_calendar_library_nor_pandas() 
     run = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "[]"
+
+
+def test_without_a_system_tz_database_the_tzdata_package_serves_new_york_time() -> None:
+    """Lambda's runtime image may lack /usr/share/zoneinfo; the base layer ships tzdata for that case."""
+    probe = (
+        "import zoneinfo\n"
+        "zoneinfo.reset_tzpath([])\n"
+        "from datetime import UTC, datetime\n"
+        "from core.instruments import InstrumentCatalog\n"
+        "from core.sessions import Sessions\n"
+        "aapl = InstrumentCatalog.default().get('AAPL')\n"
+        "print(Sessions.exchange().next_open(aapl, datetime(2026, 7, 4, tzinfo=UTC)).isoformat())\n"
+    )
+    run = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "2026-07-06T13:30:00+00:00"  # Monday after Independence Day, 09:30 EDT
