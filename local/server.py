@@ -10,6 +10,7 @@ from core.accounts import Role
 from infra.bootstrap import Platform
 from infra.tokens import issue_token
 from local.feed import FeedReplayer, feed_path
+from local.markets import DayOrderSweeper, market_lines
 from local.net import bind, is_loopback
 from local.streams import LocalStreams, mount_webhooks
 
@@ -36,6 +37,7 @@ Parley is running.
   Store     {platform.settings.store_url}
   Feed      {feed_line}
   Account   {account.id} ({account.role.value})
+  Markets   {market_lines(platform.deps)}
 
 A token for {account.id} (also: parley token --account {account.id}):
   export PARLEY_TOKEN={token}
@@ -58,6 +60,8 @@ def serve(platform: Platform, host: str, port: int) -> None:
     uc.ensure_account(platform.deps, platform.settings.demo_account, role=Role.TRADER)
     streams = LocalStreams(platform)  # quotes and signals through the Kinesis handler; the outbox relay
     streams.start()
+    sweeper = DayOrderSweeper(platform.deps)  # day orders end at their session's close, quotes or not
+    sweeper.start()
     path = feed_path(platform.settings.feed)
     feed = None
     if path is not None:
@@ -69,6 +73,7 @@ def serve(platform: Platform, host: str, port: int) -> None:
         if feed is not None:
             feed.stop()
         streams.stop()
+        sweeper.stop()
         platform.store.close()
 
     # Cleanup runs in the app's shutdown: uvicorn re-raises SIGTERM after a graceful stop, so code after
