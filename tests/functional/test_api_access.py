@@ -113,6 +113,6 @@ def test_quotes_portfolio_and_api_docs_are_served(api: Api) -> None:
     portfolio = api("GET", "/v1/portfolio", token=token).body
     position = portfolio["positions"][0]
     assert position["unrealised_pnl"] == "2000.00"  # (mark 71.02 - entry 70.02) x 2 lots x 1,000 bbl
-    assert portfolio["cash"] == "1000000"
+    assert portfolio["cash"] == "1000000.00"  # money to the cent
     assert api("GET", "/openapi.json").body["info"]["title"] == "Parley"
     assert api("GET", "/docs").status == 200

@@ -46,7 +46,7 @@ def test_an_order_through_the_handler_on_dynamodb_is_stored_once_however_often_i
     ]
     assert [a.status for a in answers] == [201, 201, 201]
     assert len({a.body["id"] for a in answers}) == 1
-    assert answers[0].body["status"] == "filled" and answers[0].body["average_price"] == "70.02"
+    assert answers[0].body["status"] == "filled" and answers[0].body["average_price"] == "70.020000"
     assert len(order_items()) == 1
     position = aws_api("GET", "/v1/positions", token=token).body["positions"][0]
     assert (position["symbol"], position["quantity"], position["multiplier"]) == ("CL", "2", "1000")
