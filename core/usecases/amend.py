@@ -75,7 +75,9 @@ def modify_order(
             audit(uow, deps.now(), account.id, AuditKind.ORDER_STATE, actor or account.id, order.id,
                   modified={k: str(v) for k, v in applied.items()}, previous={k: str(v) for k, v in before.items()})
             stored = execution.store(uow, order)
-            events = deps.broker.modify(stored, fresh_quote(ctx), deps.now())
+            # Outside the instrument's session nothing trades: the changed order rests until the open.
+            tradable = fresh_quote(ctx) if ctx.market is None or ctx.market.open else None
+            events = deps.broker.modify(stored, tradable, deps.now())
             done = execution.apply(deps, uow, stored, events, actor or account.id) if events else stored
             uow.commit()
         return done

@@ -149,3 +149,16 @@ def test_a_demo_calendar_trades_aapl_on_a_saturday(service, clock) -> None:
     clock.now = SATURDAY
     tick(demo, clock, "AAPL", "229.90", "230.10")
     assert uc.place_order(demo, "alice", order("AAPL", "buy", "1")).status is OrderStatus.FILLED
+
+
+def test_a_limit_moved_through_the_market_on_a_saturday_rests_until_the_open(service, clock) -> None:
+    tick(service, clock, "AAPL", "229.90", "230.10")
+    limit = uc.place_order(service, "alice", order("AAPL", "buy", "5", order_type="limit", limit_price="200.00",
+                                                   time_in_force="gtc"))
+    clock.now = SATURDAY
+    tick(service, clock, "AAPL", "229.90", "230.10")
+    moved = uc.modify_order(service, "alice", limit.id, limit_price="231.00")
+    assert moved.status is OrderStatus.ACCEPTED and moved.filled_quantity == 0
+    clock.now = MONDAY_OPEN
+    tick(service, clock, "AAPL", "229.90", "230.10")
+    assert uc.get_order(service, "alice", limit.id).status is OrderStatus.FILLED
