@@ -28,6 +28,7 @@ ALWAYS_OPEN = "always-open"  # the demo setting: every market trades at any hour
 EXCHANGE = "exchange"  # the default setting: each instrument keeps its exchange's hours
 _DAY = timedelta(days=1)
 _SEARCH_DAYS = 15  # the longest run of days without a session on any calendar here is 4 (a long weekend)
+_CACHED_DAYS = 4096
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class Calendar(ABC):
     hours: str  # when it trades, for a trader: "09:30-16:00 New York time"
     zone: ZoneInfo
     zone_label: str  # the zone's short name in a sentence: "ET"
+    around_the_clock = False
 
     @abstractmethod
     def session_on(self, day: date) -> Session | None:
@@ -55,11 +57,20 @@ class Calendar(ABC):
         """The session ``at`` is in, or the next one when the market is closed at ``at``."""
         day = at.astimezone(self.zone).date() - _DAY  # a session may open on the evening before its day
         for _ in range(_SEARCH_DAYS):
-            session = self.session_on(day)
+            session = self._cached(day)
             if session is not None and session.close > at:
                 return session
             day += _DAY
         raise ValueError(f"no {self.name} session within {_SEARCH_DAYS} days of {at.isoformat()}")
+
+    def _cached(self, day: date) -> Session | None:
+        """``session_on``, remembered: every order asks about the same few days."""
+        cache = self.__dict__.setdefault("_sessions", {})
+        if day not in cache:
+            if len(cache) > _CACHED_DAYS:
+                cache.clear()
+            cache[day] = self.session_on(day)
+        return cache[day]
 
     def is_open(self, at: datetime) -> bool:
         return self.session_for(at).open <= at
@@ -129,6 +140,7 @@ class AroundTheClock(Calendar):
 
     zone = ZoneInfo("UTC")
     zone_label = "UTC"
+    around_the_clock = True
 
     def __init__(self, name: str, title: str) -> None:
         self.name, self.title = name, title
@@ -228,9 +240,7 @@ class Sessions:
 
 def _status(calendar: Calendar, at: datetime) -> MarketStatus:
     session = calendar.session_for(at)
-    is_open = session.open <= at
-    next_open = calendar.session_for(session.close).open if is_open else session.open
-    return MarketStatus(calendar, at, is_open, next_open, session.close)
+    return MarketStatus(calendar, at, session.open <= at, calendar.next_open(at), session.close)
 
 
 def _utc(day: date, at: time, zone: ZoneInfo) -> datetime:

@@ -25,7 +25,7 @@ def market_lines(deps: uc.Deps) -> str:
     lines = []
     for group in sessions.open_markets(deps.catalog, now):
         status, calendar = group.status, group.status.calendar
-        if status.open and calendar.name == "always":
+        if calendar.around_the_clock:
             state = "open 24x7"
         elif status.open:
             state = f"open, closes {calendar.when(status.close)}"
