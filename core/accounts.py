@@ -33,6 +33,8 @@ class Account(BaseModel):
     currency: str = "USD"
     starting_cash: Decimal = Decimal("1000000")
     limits: RiskLimits = Field(default_factory=lambda: RiskLimits())
+    # Set by an admin only: may this account trade real money on a live venue (PARLEY_LIVE_TRADING must be on too).
+    live_trading: bool = False
     created_at: AwareDatetime
     version: int = 0
 

@@ -17,7 +17,7 @@ from core.ports.store import Store
 from core.sessions import Sessions
 from core.usecases import Deps
 from core.usecases.alert_engine import AlertEngine
-from infra.brokers.paper import PaperBroker
+from infra.brokers.router import build_broker
 from infra.queues import InProcessPublisher, InProcessQueue, event_publisher, notify_queue
 from infra.secrets import jwt_secret
 from infra.settings import Settings, get_settings
@@ -73,7 +73,7 @@ def build_platform(
     settings = settings or get_settings()
     catalog = InstrumentCatalog.default()
     store = store or open_store(settings.store_url)
-    broker = broker or PaperBroker(slippage_bps=settings.slippage_bps, instruments=catalog)
+    broker = broker or build_broker(settings, store, catalog, clock)
     deps = Deps(
         store=store, broker=broker, catalog=catalog, clock=clock, sessions=Sessions.named(settings.calendar)
     )

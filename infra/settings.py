@@ -60,6 +60,17 @@ class Settings(BaseModel):
     notify_queue_url: str = ""
     # The Kinesis stream (name or ARN) accepted signals are published to; empty: handled in process.
     events_stream: str = ""
+    # Real venues (see infra/brokers/config.py): which accounts trade where, as ACCOUNT=VENUE:ENVIRONMENT pairs
+    # separated by commas ("alice=alpaca:paper,bob=binance:sandbox"); an account not named trades on paper.
+    broker_accounts: str = ""
+    # Venue credentials as JSON keyed by account id or by venue ("alpaca:paper"); locally from this variable,
+    # in AWS from the Secrets Manager secret PARLEY_BROKER_SECRET_ARN (read with Powertools parameters).
+    broker_credentials: str | None = Field(default=None, repr=False)
+    broker_secret_arn: str | None = None
+    # The Lambda function that holds the venue adapters; functions without them reach venues through it.
+    broker_function: str = ""
+    # The platform's half of the live-trading switch; each account also needs its admin-set flag.
+    live_trading: bool = False
     # Empty means <home>/.parley.
     state_dir: Path | None = None
 

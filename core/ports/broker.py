@@ -15,6 +15,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from core.market import Quote
 from core.orders import Fill, Order
+from core.venues import PAPER, Venue
 
 
 class EventKind(StrEnum):
@@ -57,3 +58,11 @@ class Broker(ABC):
     @abstractmethod
     def on_quote(self, orders: list[Order], quote: Quote, now: datetime) -> list[BrokerEvent]:
         """Evaluate working orders on ``quote.symbol`` against a new quote, oldest order first."""
+
+    def venue_for(self, account_id: str) -> Venue:
+        """Where ``account_id``'s orders go (configuration decides; see core/venues.py)."""
+        return PAPER
+
+    def fresh_quote(self, account_id: str, symbol: str) -> Quote | None:
+        """A quote from the account's venue when the streams have none fresh; None where there is no venue to ask."""
+        return None
