@@ -49,6 +49,11 @@ def num(value: Decimal | None) -> str:
     return "-" if value is None else f"{value:,}"
 
 
+def qty(value: Decimal) -> str:
+    """A quantity as a trader writes it: ``0.01``, not the stored ``0.01000``; ``1,000``, not ``1E+3``."""
+    return f"{value.normalize():,f}"
+
+
 def money(value: Decimal | None, currency: str = "USD") -> str:
     return "-" if value is None else f"{value:,.2f} {currency}"
 
@@ -155,16 +160,16 @@ def order_terms(order: Order) -> str:
 
 
 def describe_order(order: Order) -> str:
-    head = f"{order.id} {order.side.value.upper()} {num(order.quantity)} {order.symbol} {order_terms(order)}"
+    head = f"{order.id} {order.side.value.upper()} {qty(order.quantity)} {order.symbol} {order_terms(order)}"
     state = order.status.value.replace("_", " ")
     if order.filled_quantity:
-        state += f", {num(order.filled_quantity)} filled @ {price(order.symbol, order.average_price)}"
+        state += f", {qty(order.filled_quantity)} filled @ {price(order.symbol, order.average_price)}"
     return f"{head}: {state}"
 
 
 def order_done(order: Order) -> str:
     if order.status is OrderStatus.FILLED:
-        return (f"Done: {order.side.value.upper()} {num(order.quantity)} {order.symbol} filled at "
+        return (f"Done: {order.side.value.upper()} {qty(order.quantity)} {order.symbol} filled at "
                 f"{price(order.symbol, order.average_price)} (order {order.id}).")
     if order.status is OrderStatus.CANCELLED:
         return f"Order {order.id} was cancelled: {order.reason or 'no liquidity'}."
@@ -180,7 +185,7 @@ def positions_text(positions: list[PositionView]) -> str:
     if not positions:
         return "You have no open positions."
     lines = [
-        f"{p.symbol} {num(p.quantity)} @ {price(p.symbol, p.average_price)}, mark {price(p.symbol, p.mark_price)}, "
+        f"{p.symbol} {qty(p.quantity)} @ {price(p.symbol, p.average_price)}, mark {price(p.symbol, p.mark_price)}, "
         f"unrealised {money(p.unrealised_pnl, p.currency)}"
         for p in positions
     ]

@@ -64,3 +64,12 @@ def test_positions_show_entry_and_mark_at_the_instruments_precision() -> None:
                       market_value=D("86570.40"), unrealised_pnl=D("418.95"), realised_pnl=D(0),
                       multiplier=D(42000), currency="USD")
     assert positions_text([rb]) == "Positions:\nRB 1 @ 2.0512, mark 2.0612, unrealised 418.95 USD"
+
+
+def test_quantities_read_as_a_trader_writes_them_whatever_their_stored_places() -> None:
+    btc = PositionView(symbol="BTC-USD", quantity=D("0.01000"), average_price=D("94926.47"), mark_price=None,
+                       market_value=None, unrealised_pnl=None, realised_pnl=D(0), multiplier=D(1), currency="USD")
+    assert positions_text([btc]).startswith("Positions:\nBTC-USD 0.01 @ 94,926.47, mark -,")
+    lots = order(symbol="CL", quantity=D("1000"), status=OrderStatus.FILLED, filled_quantity=D("1000.0"),
+                 average_price=D("70.02"))
+    assert order_done(lots) == "Done: SELL 1,000 CL filled at 70.02 (order 7F3K2)."
