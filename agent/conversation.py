@@ -25,6 +25,7 @@ from agent.replies import (
     Reply,
     alert_text,
     alerts_text,
+    fills_text,
     limits_text,
     order_done,
     orders_text,
@@ -32,6 +33,7 @@ from agent.replies import (
     positions_text,
     quote_text,
     ticket_reply,
+    what_if_text,
 )
 from core import usecases as uc
 from core.accounts import Account
@@ -39,20 +41,12 @@ from core.alerts import AlertCondition
 from core.errors import ParleyError
 from core.ids import new_id
 from core.memory import ChatTurn, Speaker
-from core.orders import OrderType
 
 if TYPE_CHECKING:
     from agent.llm import LlmAgent
 
 NO_LLM = "I didn't catch that. No AI model is configured here, so I answer commands:\n" + HELP
-# Intents the grammar reads whose use case is not there yet: said plainly, never answered with another action.
-NOT_YET = {
-    "close_at_a_price": "Closing at a price is not available in chat yet, so nothing was staged. `close {symbol}` "
-                        "closes at market.",
-    "modify_order": "Changing an order from chat is not available yet, so nothing was changed. Cancel it "
-                    "(`cancel {order_id}`) and send the new order.",
-    "fills": "Your fills are not available in chat yet.",
-}
+MODIFY_FIELDS = ("quantity", "limit_price", "stop_price", "trail_amount", "trail_percent")
 
 
 def did_you_mean(text: str) -> str:
@@ -108,24 +102,24 @@ class Conversation:
         match intent:
             case i.PlaceOrder():
                 return [ticket_reply(uc.stage_order(deps, account, intent.to_order_request(), source="chat"))]
-            case i.ClosePosition(order_type=OrderType.MARKET):
+            case i.ClosePosition():
                 closing = uc.closing_order(
-                    deps, account, intent.symbol, quantity=intent.quantity, fraction=intent.fraction
+                    deps, account, intent.symbol, quantity=intent.quantity, fraction=intent.fraction,
+                    order_type=intent.order_type, limit_price=intent.limit_price, stop_price=intent.stop_price,
+                    trail_amount=intent.trail_amount, trail_percent=intent.trail_percent,
                 )
                 return [ticket_reply(uc.stage_order(deps, account, closing, source="chat"))]
-            case i.ClosePosition(symbol=symbol):  # with a price: never staged as the market close it is not
-                return [Reply(text=NOT_YET["close_at_a_price"].format(symbol=symbol))]
             case i.CloseAll():
                 closing_all = uc.closing_orders(deps, account)
                 tickets = [uc.stage_order(deps, account, closing, source="chat") for closing in closing_all]
                 return [ticket_reply(ticket) for ticket in tickets] or [Reply(text="You have no open positions.")]
             case i.WhatIf():
-                decision = uc.check_risk(deps, account, intent.to_order_request())
-                return [Reply(text=f"What if: {decision.message} Nothing was staged.")]
+                return [Reply(text=what_if_text(uc.what_if(deps, account, intent.to_order_request()), account))]
             case i.ModifyOrder(order_id=order_id):
-                return [Reply(text=NOT_YET["modify_order"].format(order_id=order_id))]
+                changes = {name: getattr(intent, name) for name in MODIFY_FIELDS}
+                return [ticket_reply(uc.stage_modify(deps, account, order_id, **changes))]
             case i.Fills():
-                return [Reply(text=NOT_YET["fills"])]
+                return [Reply(text=fills_text(uc.list_fills(deps, account)))]
             case i.Confirm(code=code):
                 return [Reply(text=order_done(uc.confirm_order(deps, account, code)))]
             case i.Reject(code=code):

@@ -12,13 +12,14 @@ from functools import cache
 
 from pydantic import BaseModel, Field
 
+from core.accounts import Account
 from core.alerts import Alert, AlertStatus
 from core.instruments import InstrumentCatalog
 from core.market import Quote
-from core.orders import Order, OrderStatus, OrderType
+from core.orders import Fill, Order, OrderStatus, OrderType
 from core.portfolio import PortfolioView, PositionView
 from core.risk_limits import RiskLimits
-from core.usecases import Ticket
+from core.usecases import Ticket, WhatIf
 
 
 class Action(BaseModel):
@@ -37,9 +38,13 @@ HELP = """Commands I understand (no AI needed):
   buy 1 BTC-USD stop 65000 limit 65100
   sell 100 TSLA trail 2%            trailing stop
   buy 10 AAPL @ 190 tp 200 sl 185   bracket
-  close NG | close half CL          flatten a position
+  buy $1000 of AAPL                 an amount instead of a quantity
+  close NG | close half CL | close all   flatten positions
+  stop loss on TSLA at 240          protect a position (also: take profit, trail by 5%)
+  move order 7F3K2 to 191           change a working order
   cancel 7F3K2 | cancel all         cancel working orders
-  orders | positions | pnl | quote AAPL | risk
+  what if I buy 10 AAPL             the risk check and buying power, nothing staged
+  orders | positions | fills | pnl | quote AAPL | risk
   alert NG above 3.5 | alerts       price alerts
   yes 4821 | no                     confirm or decline an order
 Every order is risk-checked and waits for your "yes <code>"."""
@@ -96,6 +101,8 @@ def ticket_summary(ticket: Ticket) -> str:
     if ticket.notional is not None:
         text += f", est. {ticket.notional:,.2f} {instrument.currency}"
     verdict = "risk OK" if ticket.decision.approved else ticket.decision.message
+    if ticket.replaces is not None:
+        text = f"Change order {ticket.replaces} to {text}"
     return f"{text}, {verdict}"
 
 
@@ -230,3 +237,25 @@ def alert_text(alert: Alert) -> str:
 
 def alerts_text(alerts: list[Alert]) -> str:
     return "Alerts:\n" + "\n".join(alert_text(a) for a in alerts) if alerts else "No alerts set."
+
+
+def fills_text(fills: list[Fill]) -> str:
+    if not fills:
+        return "No fills yet."
+    lines = [
+        f"{f.time:%m-%d %H:%M} {f.side.value.upper()} {num(f.quantity)} {f.symbol} at {f.price} "
+        f"(order {f.order_id})"
+        for f in fills
+    ]
+    return "Your fills, newest first:\n" + "\n".join(lines)
+
+
+def what_if_text(outcome: WhatIf, account: Account) -> str:
+    decision = outcome.decision
+    head = "Risk OK" if decision.approved else decision.message.rstrip(".")
+    text = f"What if: {head}."
+    if outcome.requirement is not None:
+        text += (f" It would tie up {money(outcome.requirement, account.currency)}; buying power "
+                 f"{money(outcome.buying_power, account.currency)} now, "
+                 f"{money(outcome.buying_power_after, account.currency)} after.")
+    return text + " Nothing was staged."

@@ -20,7 +20,8 @@ from agent.replies import ticket_summary
 from core import usecases as uc
 from core.alerts import Alert, AlertCondition
 from core.errors import InvalidRequest, ParleyError
-from core.orders import Order, OrderRequest, request_fields
+from core.instruments import shown_money
+from core.orders import Order, OrderRequest, OrderType, request_fields
 from core.usecases import Ticket
 
 ORDER_LIST_LIMIT = 20
@@ -104,6 +105,31 @@ class CancelArgs(_Args):
     order_id: str = Field(min_length=1, max_length=32, description="Id of a working order of this account")
 
 
+class CloseArgs(_Args):
+    symbol: str = Field(min_length=1, max_length=32, description="The position to close")
+    quantity: DecimalText | None = Field(default=None, description="Close this many (default: all)")
+    fraction: DecimalText | None = Field(default=None, description="Or this part, e.g. 0.5 for half")
+    order_type: OrderType = Field(default=OrderType.MARKET,
+                                  description="market; limit (take profit); stop (stop loss); trailing_stop")
+    limit_price: DecimalText | None = None
+    stop_price: DecimalText | None = None
+    trail_amount: DecimalText | None = None
+    trail_percent: DecimalText | None = None
+
+
+class ModifyArgs(_Args):
+    order_id: str = Field(min_length=1, max_length=32, description="Id of a working order of this account")
+    quantity: DecimalText | None = Field(default=None, description="The new total quantity")
+    limit_price: DecimalText | None = None
+    stop_price: DecimalText | None = None
+    trail_amount: DecimalText | None = None
+    trail_percent: DecimalText | None = None
+
+
+class FillsArgs(_Args):
+    limit: int = Field(default=20, ge=1, le=100, description="How many recent fills")
+
+
 class AlertArgs(_Args):
     symbol: str = Field(min_length=1, max_length=32)
     condition: AlertCondition = Field(description="above, below, or pct_move (percent move either way)")
@@ -134,9 +160,33 @@ def build_tools(deps: uc.Deps, account_id: str, ledger: TurnLedger) -> list[Base
         }
 
     def check_risk(args: _OrderArgsBase) -> dict[str, Any]:
-        decision = uc.check_risk(deps, account_id, args.to_request())
+        outcome = uc.what_if(deps, account_id, args.to_request())
+        decision = outcome.decision
         return {"approved": decision.approved, "message": decision.message,
-                "reasons": [reason.code for reason in decision.reasons]}
+                "reasons": [reason.code for reason in decision.reasons],
+                "buying_power": str(shown_money(outcome.buying_power)),
+                "buying_power_after": str(shown_money(outcome.buying_power_after)),
+                "ties_up": None if outcome.requirement is None else str(shown_money(outcome.requirement))}
+
+    def staged(ticket: Ticket) -> dict[str, Any]:
+        ledger.record(ticket)
+        return {
+            "staged": True, "code": ticket.code, "summary": ticket_summary(ticket),
+            "expires_at": ticket.expires_at.isoformat(),
+            "note": f'Not done. Only the trader can do it, by replying "yes {ticket.code}".',
+        }
+
+    def stage_close(args: CloseArgs) -> dict[str, Any]:
+        fields = args.model_dump(exclude={"symbol"})
+        closing = uc.closing_order(deps, account_id, args.symbol, **fields)
+        return staged(uc.stage_order(deps, account_id, closing, source="chat"))
+
+    def stage_close_all(args: NoArgs) -> list[dict[str, Any]]:
+        return [staged(uc.stage_order(deps, account_id, closing, source="chat"))
+                for closing in uc.closing_orders(deps, account_id)]
+
+    def stage_modify(args: ModifyArgs) -> dict[str, Any]:
+        return staged(uc.stage_modify(deps, account_id, args.order_id, **args.model_dump(exclude={"order_id"})))
 
     actions: list[tuple[str, str, type[_Args], Callable[[Any], Any]]] = [
         ("get_quote", "Latest bid, ask and last price of one symbol.", SymbolArgs,
@@ -154,6 +204,15 @@ def build_tools(deps: uc.Deps, account_id: str, ledger: TurnLedger) -> list[Base
          OrderArgs, stage_order),
         ("stage_cancel", "Propose cancelling a working order; the trader sends the command, nothing is "
          "cancelled here.", CancelArgs, stage_cancel),
+        ("stage_close", "Prepare a ticket closing a position (all, a quantity or a fraction; at market, or as a "
+         "take-profit limit, stop loss or trailing stop); closes nothing.", CloseArgs, stage_close),
+        ("stage_close_all", "Prepare tickets closing every open position; closes nothing.", NoArgs,
+         stage_close_all),
+        ("stage_modify", "Prepare a ticket changing a working order's quantity, prices or trail; changes "
+         "nothing until the trader confirms.", ModifyArgs, stage_modify),
+        ("list_fills", "The trader's recent executions, newest first.", FillsArgs,
+         lambda a: [f.model_dump(mode="json", exclude={"account_id"}) for f in uc.list_fills(deps, account_id,
+                                                                                             limit=a.limit)]),
         ("set_alert", "Set a price alert: above or below a price, or a percent move.", AlertArgs,
          lambda a: _alert(uc.set_alert(deps, account_id, a.symbol, a.condition, a.threshold))),
         ("list_alerts", "The trader's price alerts.", NoArgs,

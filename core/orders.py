@@ -256,6 +256,8 @@ class Order(OrderRequest):
     confirmation_code: str | None = None
     confirm_by: AwareDatetime | None = None
     staged_price: Decimal | None = None
+    # A ticket that changes another order (a modify asked for in a chat): confirming it changes that order.
+    replaces: str | None = None
 
     @property
     def remaining_quantity(self) -> Decimal:

@@ -12,6 +12,7 @@ from core.usecases.confirmations import (
     confirm_order,
     decline_order,
     pending_confirmations,
+    stage_modify,
     stage_order,
 )
 from core.usecases.deps import Deps
@@ -28,13 +29,16 @@ from core.usecases.orders import (
     resolve_order_id,
 )
 from core.usecases.positions import (
+    WhatIf,
     close_all,
     close_position,
     closing_order,
     closing_orders,
+    list_fills,
     portfolio,
     positions,
     quote,
+    what_if,
 )
 from core.usecases.risk_admin import (
     audit_trail,
@@ -52,6 +56,7 @@ __all__ = [
     "Deps",
     "PriceMoved",
     "Ticket",
+    "WhatIf",
     "act_for",
     "audit_trail",
     "cancel_all",
@@ -74,6 +79,7 @@ __all__ = [
     "kill_switch_state",
     "limits",
     "list_alerts",
+    "list_fills",
     "list_notifications",
     "list_orders",
     "modify_order",
@@ -90,5 +96,7 @@ __all__ = [
     "set_alert",
     "set_kill_switch",
     "set_limits",
+    "stage_modify",
     "stage_order",
+    "what_if",
 ]

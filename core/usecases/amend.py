@@ -32,29 +32,15 @@ def modify_order(
     """Change the working order ``order_id``: any of quantity, limit_price, stop_price, trail_amount,
     trail_percent (None leaves a field as it is). Raises Conflict if the order is not working, InvalidRequest
     if the change does not fit the order, RiskRejected if the gate refuses it (the order is then unchanged)."""
-    unknown = set(changes) - set(CHANGEABLE)
-    if unknown:
-        raise InvalidRequest(f"Only {', '.join(CHANGEABLE)} can be changed, not {', '.join(sorted(unknown))}.")
-    wanted = {name: value for name, value in changes.items() if value is not None}
-    if not wanted:
-        raise InvalidRequest(f"Give at least one of {', '.join(CHANGEABLE)} to change.")
+    wanted = changes_of(changes)
     account = get_account(deps, account)
     order_id = orders.resolve_order_id(deps, account, order_id)
 
     def attempt() -> Order:
         with deps.store.unit() as uow:
             order = orders.own_order(uow, account.id, order_id)
-            if not order.status.is_open:
-                raise Conflict(f"Order {order.id} is {order.status.value}; only a working order can be changed.",
-                               code="order_not_working", order_id=order.id)
-            request = _changed(order, wanted)
+            request = changed_request(deps, order, wanted)
             instrument = deps.catalog.get(order.symbol)
-            request.check_against(instrument)
-            if request.size <= order.filled_quantity:
-                raise InvalidRequest(
-                    f"Order {order.id} has filled {order.filled_quantity}; its quantity must stay above that.",
-                    code="quantity_below_filled", field="quantity",
-                )
             ctx = gather(deps, uow, account, request, exclude_order_id=order.id)
             if order.parent_id is None:  # a bracket exit only waits for its level; the entry checks are for entries
                 check_against_market(request, instrument, fresh_quote(ctx))
@@ -83,6 +69,38 @@ def modify_order(
         return done
 
     return on_conflict(attempt)
+
+
+def changes_of(changes: dict[str, Decimal | None]) -> dict[str, Decimal]:
+    """The fields a change names (None leaves a field as it is); InvalidRequest for anything else."""
+    unknown = set(changes) - set(CHANGEABLE)
+    if unknown:
+        raise InvalidRequest(f"Only {', '.join(CHANGEABLE)} can be changed, not {', '.join(sorted(unknown))}.")
+    wanted = {name: value for name, value in changes.items() if value is not None}
+    if not wanted:
+        raise InvalidRequest(f"Give at least one of {', '.join(CHANGEABLE)} to change.")
+    return wanted
+
+
+def changed_request(deps: Deps, order: Order, wanted: dict[str, Decimal]) -> OrderRequest:
+    """``order`` as it would be with ``wanted`` applied, checked against its instrument; only a working order
+    changes, and its quantity stays above what has filled."""
+    if not order.status.is_open:
+        raise Conflict(f"Order {order.id} is {order.status.value}; only a working order can be changed.",
+                       code="order_not_working", order_id=order.id)
+    if order.oco_group is not None and "quantity" in wanted:
+        raise InvalidRequest(
+            f"Order {order.id} is a bracket exit: its quantity follows the position it protects. Change its price, "
+            "or cancel it.", code="exit_quantity_fixed", field="quantity",
+        )
+    request = _changed(order, wanted)
+    request.check_against(deps.catalog.get(order.symbol))
+    if request.size <= order.filled_quantity:
+        raise InvalidRequest(
+            f"Order {order.id} has filled {order.filled_quantity}; its quantity must stay above that.",
+            code="quantity_below_filled", field="quantity",
+        )
+    return request
 
 
 def _changed(order: Order, wanted: dict[str, Decimal]) -> OrderRequest:

@@ -22,7 +22,7 @@ from core.market import Quote
 from core.orders import Order, OrderRequest, OrderStatus
 from core.ports.store import UnitOfWork
 from core.risk import RiskDecision, check_order, fresh_quote, reference_price
-from core.usecases import execution, orders
+from core.usecases import amend, execution, orders
 from core.usecases.accounts import AccountRef, get_account
 from core.usecases.deps import Deps
 from core.usecases.entry_checks import check_against_market
@@ -45,6 +45,7 @@ class Ticket(BaseModel):
     order_id: str
     request: OrderRequest  # with its quantity; ``asked_notional`` is the amount the trader gave, if any
     asked_notional: Decimal | None = None
+    replaces: str | None = None  # a ticket that changes this working order, rather than placing one
     instrument: Instrument
     expires_at: AwareDatetime
     price: Decimal | None  # the price the estimate uses
@@ -113,7 +114,47 @@ def confirm_order(deps: Deps, account: AccountRef, code: str) -> Order:
     return on_conflict(lambda: _confirm(deps, account, code))
 
 
+def stage_modify(deps: Deps, account: AccountRef, order_id: str, **changes: Decimal | None) -> Ticket:
+    """A change to a working order asked for in a chat: checked now (the order as it would become, through
+    the gate) and held as a ticket; ``confirm_order`` with its code makes the change."""
+    account = get_account(deps, account)
+    wanted = amend.changes_of(changes)
+    order_id = orders.resolve_order_id(deps, account, order_id)
+
+    def attempt() -> tuple[Ticket | None, RiskDecision, Order]:
+        with deps.store.unit() as uow:
+            original = orders.own_order(uow, account.id, order_id)
+            request = amend.changed_request(deps, original, wanted)
+            now = deps.now()
+            recent = recent_orders(uow, account, now, at_least=TICKET_TTL)
+            ctx = gather(deps, uow, account, request, recent=recent, exclude_order_id=original.id)
+            decision = check_order(request, ctx)
+            ticket_order = uow.orders.add(Order(
+                **request.model_dump(exclude={"notional"}), id=new_id(), account_id=account.id, created_at=now,
+                updated_at=now, source="chat", request_fingerprint=request.fingerprint(), replaces=original.id,
+            ))
+            audit_decision(uow, account.id, ticket_order.id, decision, request)
+            if not decision.approved:
+                rejected = orders.route(deps, uow, ticket_order, decision, None)
+                uow.commit()
+                return None, decision, rejected
+            ticket_order.confirmation_code = _fresh_code(recent, now)
+            ticket_order.confirm_by = now + TICKET_TTL
+            change_status(uow, now, ticket_order, OrderStatus.PENDING_CONFIRMATION, "chat")
+            ticket_order = uow.orders.update(ticket_order)
+            uow.commit()
+        return _ticket(deps, ticket_order, fresh_quote(ctx), decision), decision, ticket_order
+
+    ticket, decision, staged = on_conflict(attempt)
+    orders.raise_if_rejected(staged, decision)
+    assert ticket is not None
+    return ticket
+
+
 def _confirm(deps: Deps, account: Account, code: str) -> Order:
+    modifying = _modify_ticket(deps, account, code)
+    if modifying is not None:
+        return modifying
     with deps.store.unit() as uow:
         now = deps.now()
         recent = recent_orders(uow, account, now, at_least=LOOKBACK)
@@ -156,6 +197,23 @@ def _confirm(deps: Deps, account: Account, code: str) -> Order:
         done = execution.submit(deps, uow, order, account.id, quote)
         uow.commit()
     return done
+
+
+def _modify_ticket(deps: Deps, account: Account, code: str) -> Order | None:
+    """Confirming a modify ticket: the ticket is used up, then the order it names is changed (re-checked by
+    the gate as it is now). None when ``code`` is an order ticket."""
+    with deps.store.unit() as uow:
+        now = deps.now()
+        ticket = _find(recent_orders(uow, account, now, at_least=LOOKBACK), code)
+        if ticket.replaces is None or ticket.status is not OrderStatus.PENDING_CONFIRMATION:
+            return None
+        if ticket.confirm_by is not None and now > ticket.confirm_by:
+            return None  # the order path says it expired
+        change_status(uow, now, ticket, OrderStatus.CANCELLED, account.id, f"applied to order {ticket.replaces}")
+        uow.orders.update(ticket)
+        uow.commit()
+    changes = {name: getattr(ticket, name) for name in amend.CHANGEABLE}
+    return amend.modify_order(deps, account, ticket.replaces, **changes)
 
 
 def decline_order(deps: Deps, account: AccountRef, code: str | None = None) -> Order:
@@ -226,6 +284,7 @@ def _ticket(deps: Deps, order: Order, quote: Quote | None, decision: RiskDecisio
     price = reference_price(request, quote)
     return Ticket(
         code=order.confirmation_code, order_id=order.id, request=request, asked_notional=order.notional,
+        replaces=order.replaces,
         instrument=instrument,
         expires_at=order.confirm_by, price=price,
         notional=instrument.notional(request.quantity, price) if price is not None else None, decision=decision,

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_DOWN, Decimal
+from dataclasses import dataclass
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
 
-from core.accounts import Account
-from core.buying_power import buying_power, committed, working_requirement
+from pydantic import ValidationError
+
+from core.accounts import Account, AccountKind
+from core.buying_power import EQUITY_INITIAL_MARGIN, buying_power, committed, requirement, working_requirement
 from core.errors import InvalidRequest, NotFound, QuoteUnavailable
 from core.market import Quote
-from core.orders import Order, OrderRequest, OrderType, Side
+from core.orders import Fill, Order, OrderRequest, OrderType, Side, TimeInForce
 from core.portfolio import PortfolioView, PositionView, build_portfolio, equity, value_position
+from core.risk import RiskDecision, reference_price
 from core.usecases import orders
 from core.usecases.accounts import AccountRef, get_account
 from core.usecases.deps import Deps
+from core.usecases.sizing import sized
+
+FRACTION_PLACES = Decimal("0.000001")
 
 
 def positions(deps: Deps, account: AccountRef) -> list[PositionView]:
@@ -55,10 +62,13 @@ def quote(deps: Deps, symbol: str) -> Quote:
 
 
 def closing_order(
-    deps: Deps, account: AccountRef, symbol: str, *, quantity: Decimal | None = None, fraction: Decimal | None = None
+    deps: Deps, account: AccountRef, symbol: str, *, quantity: Decimal | None = None, fraction: Decimal | None = None,
+    order_type: OrderType = OrderType.MARKET, limit_price: Decimal | None = None, stop_price: Decimal | None = None,
+    trail_amount: Decimal | None = None, trail_percent: Decimal | None = None,
 ) -> OrderRequest:
-    """The market order that closes all of a position, ``quantity`` of it, or ``fraction`` of it (rounded
-    down to the lot size)."""
+    """The order that closes all of a position, ``quantity`` of it, or ``fraction`` of it (rounded down to
+    the lot size): at market, or as a limit (take profit), stop (stop loss) or trailing stop, which rest
+    good till cancelled like the protective orders they are."""
     instrument = deps.catalog.get(symbol)
     symbol = instrument.symbol
     account_id = get_account(deps, account).id
@@ -72,11 +82,22 @@ def closing_order(
         size = quantity
     elif fraction is not None:
         lot = instrument.lot_size
-        size = (size * fraction / lot).to_integral_value(rounding=ROUND_DOWN) * lot
+        # a third of three lots is one lot: round the product first, so 3 x 0.333... is not 0.999...
+        part = (size * fraction).quantize(FRACTION_PLACES, rounding=ROUND_HALF_EVEN)
+        size = (part / lot).to_integral_value(rounding=ROUND_DOWN) * lot
         if size == 0:
             raise InvalidRequest(f"That fraction of your {symbol} position is less than one lot.")
     side = Side.SELL if held.quantity > 0 else Side.BUY
-    return OrderRequest(symbol=symbol, side=side, quantity=size, order_type=OrderType.MARKET)
+    resting = order_type is not OrderType.MARKET
+    try:
+        return OrderRequest(
+            symbol=symbol, side=side, quantity=size, order_type=order_type, limit_price=limit_price,
+            stop_price=stop_price, trail_amount=trail_amount, trail_percent=trail_percent,
+            time_in_force=TimeInForce.GTC if resting else TimeInForce.DAY,
+        )
+    except ValidationError as exc:
+        reasons = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
+        raise InvalidRequest(f"That close does not fit: {reasons}.") from None
 
 
 def closing_orders(deps: Deps, account: AccountRef) -> list[OrderRequest]:
@@ -106,3 +127,39 @@ def close_all(deps: Deps, actor: Account, account: AccountRef) -> list[Order]:
     return [
         close_position(deps, actor, account, request.symbol) for request in closing_orders(deps, account)
     ]
+
+
+def list_fills(deps: Deps, account: AccountRef, *, limit: int = 20) -> list[Fill]:
+    """The account's executions, newest first."""
+    fills = deps.store.fills.list_for_account(get_account(deps, account).id)
+    return fills[::-1][:limit]
+
+
+@dataclass(frozen=True)
+class WhatIf:
+    """What an order would meet now, with nothing stored: the gate's decision and the buying power before
+    and after the funds it would tie up."""
+
+    decision: RiskDecision
+    buying_power: Decimal
+    buying_power_after: Decimal
+    requirement: Decimal | None
+
+
+def what_if(deps: Deps, account: AccountRef, request: OrderRequest) -> WhatIf:
+    account = get_account(deps, account)
+    decision = orders.check_risk(deps, account, request)
+    book = portfolio(deps, account)
+    instrument = deps.catalog.get(request.symbol)
+    quote = deps.store.quotes.get(instrument.symbol)
+    price = reference_price(request, quote)
+    size = request.quantity
+    if size is None and request.notional is not None and price is not None:
+        size = sized(request, instrument, quote, deps.now(), account).quantity
+    need = requirement(account, instrument, size, price) if size is not None and price is not None else None
+    after = book.buying_power
+    if need is not None:
+        margin = account.kind is AccountKind.MARGIN
+        available = book.buying_power * EQUITY_INITIAL_MARGIN if margin else book.buying_power
+        after = buying_power(account, available - need)
+    return WhatIf(decision=decision, buying_power=book.buying_power, buying_power_after=after, requirement=need)

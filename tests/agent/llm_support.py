@@ -18,7 +18,7 @@ from tests.support import Clock, tick
 
 TOOL_NAMES = {
     "get_quote", "get_positions", "get_portfolio", "list_orders", "check_risk", "stage_order", "stage_cancel",
-    "set_alert", "list_alerts", "explain_limits",
+    "stage_close", "stage_close_all", "stage_modify", "list_fills", "set_alert", "list_alerts", "explain_limits",
 }
 
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from agent.conversation import NO_LLM, NOT_YET, Conversation
+from agent.conversation import NO_LLM, Conversation
 from core import usecases as uc
 from core.orders import OrderStatus
 from tests.agent.fakes import ScriptedChatModel
@@ -88,30 +88,42 @@ def test_close_all_with_nothing_held_says_so(chat, service) -> None:
     assert say(chat, "close all")[0].text == "You have no open positions."
 
 
-def test_a_close_at_a_price_is_never_staged_as_a_market_close(chat, service, clock) -> None:
+def test_a_close_at_a_price_is_staged_as_the_resting_order_the_trader_named(chat, service, clock) -> None:
     hold(chat, service, clock, "AAPL", "189.98", "190.02", "3")
-    for text in ("stop loss on AAPL at 185", "take profit on apple at 200", "trail my AAPL by 5%"):
+    expected = {
+        "stop loss on AAPL at 185": "SELL 3 AAPL STP 185.00 GTC",
+        "take profit on apple at 200": "SELL 3 AAPL LMT 200.00 GTC",
+        "trail my AAPL by 5%": "SELL 3 AAPL TRAIL 5% GTC",
+    }
+    for text, summary in expected.items():
         [reply] = say(chat, text)
-        assert reply.text == NOT_YET["close_at_a_price"].format(symbol="AAPL")
-    assert staged(service) == []
+        assert reply.text.startswith(summary), reply.text
+    assert {o.order_type.value for o in staged(service)} == {"stop", "limit", "trailing_stop"}
     [close] = say(chat, "take profits on half my AAPL")  # no price: at market, as the trader said
     assert close.text.startswith("SELL 1 AAPL MKT DAY")
 
 
-def test_a_what_if_answers_with_the_risk_decision_and_stages_nothing(chat, service, clock) -> None:
+def test_a_what_if_answers_with_the_risk_decision_and_buying_power_and_stages_nothing(chat, service, clock) -> None:
     tick(service, clock, "AAPL", "189.98", "190.02")
-    assert say(chat, "what if I buy 10 AAPL")[0].text == "What if: Risk OK. Nothing was staged."
+    answer = say(chat, "what if I buy 10 AAPL")[0].text
+    assert answer.startswith("What if: Risk OK. It would tie up 950.10 USD; buying power ")
+    assert answer.endswith("Nothing was staged.")
     refused = say(chat, "what if I buy 9000 AAPL")[0].text
     assert refused.startswith("What if: ") and "1,000,000.00 USD" in refused
     assert staged(service) == []
 
 
-def test_modify_and_fills_say_they_are_not_available_yet_and_change_nothing(chat, service, clock) -> None:
+def test_a_modify_is_a_ticket_that_changes_the_order_on_yes_and_fills_are_listed(chat, service, clock) -> None:
     tick(service, clock, "CL", "70.00", "70.02")
     [ticket] = say(chat, "buy 1 CL @ 65 gtc")
     say(chat, ticket.actions[0].command)
     [working] = uc.list_orders(service, "alice", open_only=True)
     [reply] = say(chat, f"move order {working.id} to 66")
-    assert reply.text == NOT_YET["modify_order"].format(order_id=working.id)
-    assert uc.get_order(service, "alice", working.id).limit_price == 65
-    assert say(chat, "show my fills")[0].text == NOT_YET["fills"]
+    assert reply.text.startswith(f"Change order {working.id} to BUY 1 CL LMT 66.00 GTC")
+    assert uc.get_order(service, "alice", working.id).limit_price == 65  # nothing changed before the yes
+    say(chat, reply.actions[0].command)
+    assert uc.get_order(service, "alice", working.id).limit_price == 66
+    assert say(chat, "show my fills")[0].text == "No fills yet."
+    say(chat, "buy 1 CL")
+    say(chat, say(chat, "buy 2 CL")[0].actions[0].command)
+    assert "BUY 2 CL at 70.02" in say(chat, "show my fills")[0].text

@@ -81,3 +81,13 @@ def test_an_admin_can_liquidate_under_a_kill_switch_but_the_trader_cannot_add(se
     done = uc.close_position(service, ops, "alice", "AAPL")
     assert done.status is OrderStatus.FILLED
     assert uc.positions(service, "alice") == []
+
+
+def test_a_bracket_exits_quantity_cannot_be_changed_only_its_price(service, clock) -> None:
+    tick(service, clock, "AAPL", "99.98", "100.00")
+    entry = uc.place_order(service, "alice", order(
+        "AAPL", "buy", "10", order_type="bracket", take_profit_price="105.00", stop_loss_price="95.00"
+    ))
+    stop = next(o for o in uc.list_orders(service, "alice") if o.parent_id == entry.id and o.order_type.value == "stop")
+    with pytest.raises(InvalidRequest, match="follows the position it protects"):
+        uc.modify_order(service, "alice", stop.id, quantity=D(20))
