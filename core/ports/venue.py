@@ -91,7 +91,7 @@ def report_events(order: Order, report: VenueOrder) -> list[BrokerEvent]:
             price = report.average_price
         fill = Fill(
             id=fill_id(order.id, report.filled_quantity), order_id=order.id, account_id=order.account_id,
-            symbol=order.symbol, side=order.side, quantity=delta, price=price.normalize(), time=report.time,
+            symbol=order.symbol, side=order.side, quantity=delta, price=_plain(price), time=report.time,
         )
         events.append(BrokerEvent(kind=EventKind.FILL, order_id=order.id, time=report.time, fill=fill))
     kind = _ENDED.get(report.status)
@@ -105,3 +105,9 @@ _ENDED = {
     OrderStatus.REJECTED: EventKind.REJECTED,
     OrderStatus.EXPIRED: EventKind.EXPIRED,
 }
+
+
+def _plain(price: Decimal) -> Decimal:
+    """A derived price to ten places, trailing zeros dropped, never in exponent form (95000, not 9.5E+4)."""
+    text = format(price.quantize(Decimal("1e-10")), "f").rstrip("0").rstrip(".")
+    return Decimal(text)

@@ -138,7 +138,7 @@ class AlpacaBroker(VenueAdapter):
         if raw is None:
             return None
         if order.order_type is OrderType.BRACKET:
-            raw = self.client.get_order_by_id(raw["id"], _nested())
+            raw = self._nested(raw["id"])
         return self.report(raw, order)
 
     def request_cancel(self, order: Order, report: VenueOrder) -> None:
@@ -287,24 +287,22 @@ class AlpacaBroker(VenueAdapter):
             raw = self.client.get_order_by_id(raw["replaced_by"])
         return raw
 
+    def _nested(self, venue_id: str) -> dict:
+        """The order with its legs (``nested=true``, as Alpaca's API spells the boolean)."""
+        return self.client.get(f"/orders/{venue_id}", {"nested": "true"})
+
     def _leg(self, exit_order: Order) -> VenueOrder:
         """A bracket exit is Alpaca's leg of the same type on the entry: the limit is the take-profit, the stop
         the stop-loss."""
         parent = self._by_client_id(exit_order.parent_id or "")
         if parent is None:
             raise Refused(f"Alpaca has no bracket {exit_order.parent_id} for this exit.")
-        nested = self.client.get_order_by_id(parent["id"], _nested())
+        nested = self._nested(parent["id"])
         wanted = "limit" if exit_order.order_type is OrderType.LIMIT else "stop"
         for leg in nested.get("legs") or []:
             if leg.get("type") == wanted:
                 return self.report(leg, exit_order)
         raise Refused(f"Alpaca's bracket {exit_order.parent_id} has no {wanted} leg.")
-
-
-def _nested() -> Any:
-    from alpaca.trading.requests import GetOrderByIdRequest
-
-    return GetOrderByIdRequest(nested=True)
 
 
 def _translate(error: APIError) -> Exception:
