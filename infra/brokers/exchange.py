@@ -15,6 +15,7 @@ exchange has one. Configured and tested end to end: Binance spot (its testnet in
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -43,6 +44,7 @@ _WORDS: tuple[tuple[type[Exception], str], ...] = (
     (ccxt.MarketClosed, "the market is closed at {venue}"),
     (ccxt.BadSymbol, "{venue} does not list it"),
     (ccxt.AuthenticationError, "{venue} refused Parley's credentials for this account; tell an admin"),
+    (ccxt.BadRequest, "{venue} refused the order as invalid"),
 )
 
 
@@ -236,5 +238,12 @@ def _text(value: Decimal | None) -> str | None:
 
 
 def _message(error: Exception) -> str:
+    """The exchange's own message: CCXT prefixes its id and often the raw JSON answer ({"code", "msg"})."""
     text = str(error)
-    return text.split(" ", 1)[1] if text.startswith(("binance ", "kraken ", "coinbase ")) else text
+    head, _, rest = text.partition(" ")
+    raw = rest if head.isalnum() and head.islower() else text
+    try:
+        answer = json.loads(raw)
+    except ValueError:
+        return raw
+    return str(answer.get("msg") or answer.get("message") or raw) if isinstance(answer, dict) else raw
