@@ -106,7 +106,6 @@ class ExchangeDays(Calendar):
         self.holidays = frozenset(date.fromisoformat(d) for d in data["holidays"])
         self.early_closes = {date.fromisoformat(d): time.fromisoformat(t) for d, t in data["early_closes"].items()}
         self.late_opens = {date.fromisoformat(d): time.fromisoformat(t) for d, t in data["late_opens"].items()}
-        self.covers = (date.fromisoformat(data["first"]), date.fromisoformat(data["last"]))
         self.hours = f"{self.open:%H:%M}-{self.close:%H:%M} New York time on exchange trading days"
 
     def session_on(self, day: date) -> Session | None:

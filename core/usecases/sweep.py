@@ -1,6 +1,6 @@
 """The day-order sweep: day orders expire at their session's close whether or not a quote arrives.
 
-Run on a schedule (an EventBridge rule in AWS, a timer in the local server). Quotes expire day orders too
+Run on a schedule (EventBridge Scheduler in AWS, a timer in the local server). Quotes expire day orders too
 (``execution.work_quote``), by the same rule; the sweep is for the symbols that go quiet at the close.
 """
 
