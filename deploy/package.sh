@@ -3,6 +3,8 @@
 #   build/layers/base/python/   BaseLayer:  pydantic, Powertools (every function)
 #   build/layers/api/python/    ApiLayer:   FastAPI, Mangum, PyJWT (functions that serve HTTP)
 #   build/layers/agent/python/  AgentLayer: LangChain, OpenAI (functions that call the LLM)
+#   build/layers/brokers/python/ BrokersLayer: alpaca-py, CCXT (the broker and reconciliation functions),
+#                               built on top of the base layer only (see ON_TOP_OF)
 #   build/app/                  the project code (every function's CodeUri)
 # Layers hold arm64 / CPython 3.12 wheels (no Docker needed), from layers/<name>/requirements.txt.
 # A distribution appears in one layer only: each layer is resolved with the versions the layers before
@@ -35,7 +37,10 @@ LAMBDA_PYTHON_VERSION="3.12"
 LAMBDA_PLATFORM="manylinux2014_aarch64"
 # In dependency order: a later layer leaves out what an earlier one holds. template.yaml has one
 # AWS::Serverless::LayerVersion per name, ContentUri build/layers/<name>/.
-LAYERS=(base api agent)
+LAYERS=(base api agent brokers)
+# A layer named here is built on top of the listed layers only, not on every layer before it: it leaves
+# out what those hold, and a function attaches it after exactly them.
+declare -A ON_TOP_OF=([brokers]="base")
 APP_DIR="$BUILD_DIR/app"
 APP_PACKAGES=(core agent channels functions infra)
 # The Lambda Python runtime ships these; a copy in a layer would shadow the runtime's own.
@@ -102,6 +107,15 @@ build_layers() {
     for layer in "${LAYERS[@]}"; do
         local requirements="layers/$layer/requirements.txt"
         local target="$BUILD_DIR/layers/$layer/python"
+        if [[ -n "${ON_TOP_OF[$layer]:-}" ]]; then
+            # Built on the named layers only: their pins and their contents, not every earlier layer's.
+            earlier=()
+            : > "$constraints"
+            for below in ${ON_TOP_OF[$layer]}; do
+                earlier+=("$BUILD_DIR/layers/$below/python")
+                distributions_with_versions "$BUILD_DIR/layers/$below/python" >> "$constraints"
+            done
+        fi
         if [[ ! -f "$requirements" ]]; then
             echo "error: $requirements is missing" >&2
             exit 1

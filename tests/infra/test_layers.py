@@ -37,7 +37,10 @@ EXPECTED_LAYERS = {
     "base": {"pydantic", "aws-lambda-powertools", "tzdata"},
     "api": {"fastapi", "mangum", "pyjwt", "swagger-ui-bundle-v2"},
     "agent": {"langchain", "langchain-openai"},
+    "brokers": {"alpaca-py", "ccxt"},
 }
+# Layers built on top of some layers only (deploy/package.sh's ON_TOP_OF), not on every layer before them.
+ON_TOP_OF = {"brokers": ["base"]}
 
 
 def canonical(name: str) -> str:
@@ -111,15 +114,22 @@ def test_no_layers_are_attached_through_globals(template):
 
 
 def test_every_function_attaches_a_leading_run_of_the_layers_in_build_order(template):
-    """A later layer leaves out what the earlier ones hold, so it is usable only on top of them."""
+    """A later layer leaves out what the earlier ones hold, so it is usable only on top of them: a leading run
+    of the chain (base, api, agent), or a layer built on some layers only right after exactly those."""
     order = packaged_layers()
+    chain = [layer for layer in order if layer not in ON_TOP_OF]
     functions = functions_of(template)
     assert functions
     for name in functions:
         attached = attached_layers(template, name)
         assert set(attached) <= set(order), (name, attached)
-        assert attached == order[: len(attached)], (name, attached)
+        runs = [chain[:n] for n in range(1, len(chain) + 1)] + [[*below, top] for top, below in ON_TOP_OF.items()]
+        assert attached in runs, (name, attached)
         assert "base" in attached, name
+
+
+def test_package_sh_builds_the_brokers_layer_on_the_base_layer_only():
+    assert re.search(r'^declare -A ON_TOP_OF=\(\[brokers\]="base"\)$', PACKAGE_SH.read_text(), re.MULTILINE)
 
 
 def test_the_api_function_attaches_base_api_and_agent(template):

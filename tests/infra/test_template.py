@@ -81,7 +81,7 @@ def test_every_function_runs_python_3_12_or_newer_on_arm64(template):
 
 def test_the_layers_are_built_for_the_functions_runtime_and_architecture(template):
     layers = resources_of(template, "AWS::Serverless::LayerVersion")
-    assert sorted(layers) == ["AgentLayer", "ApiLayer", "BaseLayer"]
+    assert sorted(layers) == ["AgentLayer", "ApiLayer", "BaseLayer", "BrokersLayer"]
     for name, layer in layers.items():
         props = layer["Properties"]
         assert props["ContentUri"] == f"build/layers/{name.removesuffix('Layer').lower()}/", name
@@ -149,15 +149,22 @@ def test_the_jwt_secret_is_generated_and_handed_to_functions_by_arn(template):
     assert env["PARLEY_FEED"] == "off"
 
 
+VENUE_FUNCTIONS = ("BrokerFunction", "ReconcileFunction")  # the functions that hold the venue adapters
+
+
 def test_function_policies_are_sam_templates_scoped_to_the_table_and_the_secret(template):
     for name in resources_of(template, "AWS::Serverless::Function"):
         for policy in template["Resources"][name]["Properties"].get("Policies", []):
             assert isinstance(policy, dict) and len(policy) == 1, (name, policy)
             ((kind, args),) = policy.items()
-            if kind == "DynamoDBCrudPolicy":
+            if kind in ("DynamoDBCrudPolicy", "DynamoDBReadPolicy"):
                 assert args == {"TableName": {"Ref": "Table"}}
+            elif kind == "AWSSecretsManagerGetSecretValuePolicy" and name in VENUE_FUNCTIONS:
+                assert args == {"SecretArn": {"Ref": "BrokerSecret"}}, name  # venue credentials: only these two
             elif kind == "AWSSecretsManagerGetSecretValuePolicy":
                 assert args == {"SecretArn": {"Ref": "JwtSecret"}}
+            elif kind == "LambdaInvokePolicy":
+                assert args == {"FunctionName": {"Ref": "BrokerFunction"}}, name
             elif kind == "SQSSendMessagePolicy":
                 assert args == {"QueueName": {"Fn::GetAtt": ["NotifyQueue", "QueueName"]}}, name
             elif kind == "KinesisCrudPolicy":
