@@ -75,7 +75,8 @@ _TYPE_LABEL = {
 
 
 def ticket_summary(ticket: Ticket) -> str:
-    """``BUY 10 AAPL LMT 190.00 DAY, est. 1,900.00 USD, risk OK``: what the trader reads before confirming."""
+    """``BUY 10 AAPL LMT 190.00 DAY, est. 1,900.00 USD, risk OK, PAPER``: what the trader reads before confirming,
+    ending with where it would trade (``LIVE at alpaca`` for real money)."""
     request, instrument = ticket.request, ticket.instrument
 
     def px(value: Decimal) -> str:
@@ -103,7 +104,7 @@ def ticket_summary(ticket: Ticket) -> str:
     verdict = "risk OK" if ticket.decision.approved else ticket.decision.message
     if ticket.replaces is not None:
         text = f"Change order {ticket.replaces} to {text}"
-    return f"{text}, {verdict}"
+    return f"{text}, {verdict}, {ticket.venue}"
 
 
 def confirm_prompt(ticket: Ticket) -> str:

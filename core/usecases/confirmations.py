@@ -51,6 +51,7 @@ class Ticket(BaseModel):
     price: Decimal | None  # the price the estimate uses
     notional: Decimal | None
     decision: RiskDecision
+    venue: str = "PAPER"  # where it would trade, LIVE or PAPER first (core.venues.Venue.label): every ticket says it
 
 
 class PriceMoved(ParleyError):
@@ -288,6 +289,7 @@ def _ticket(deps: Deps, order: Order, quote: Quote | None, decision: RiskDecisio
         instrument=instrument,
         expires_at=order.confirm_by, price=price,
         notional=instrument.notional(request.quantity, price) if price is not None else None, decision=decision,
+        venue=deps.broker.venue_for(order.account_id).label,
     )
 
 

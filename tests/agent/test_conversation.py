@@ -29,7 +29,7 @@ def say(chat: Conversation, text: str, account: str = "alice") -> list:
 def test_an_order_becomes_a_ticket_and_only_the_traders_yes_executes_it(chat, service, clock) -> None:
     tick(service, clock, "AAPL", "189.98", "190.02")
     [ticket] = say(chat, "buy 10 AAPL")
-    assert ticket.text.startswith("BUY 10 AAPL MKT DAY, est. 1,900.20 USD, risk OK.")
+    assert ticket.text.startswith("BUY 10 AAPL MKT DAY, est. 1,900.20 USD, risk OK, PAPER.")
     code = ticket.actions[0].command.split()[1]
     assert [a.command for a in ticket.actions] == [f"yes {code}", f"no {code}"]
     assert uc.positions(service, "alice") == []

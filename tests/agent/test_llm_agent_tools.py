@@ -85,7 +85,7 @@ def test_an_order_is_staged_as_a_ticket_and_nothing_is_filled(service) -> None:
     bot, model = agent(service, tool_call("stage_order", symbol="AAPL", side="buy", quantity="10"), "Reply yes.")
     reply = bot.respond("alice", [], "get me ten apple shares")
     [ticket] = reply.tickets
-    assert ticket_summary(ticket) == "BUY 10 AAPL MKT DAY, est. 1,900.20 USD, risk OK"
+    assert ticket_summary(ticket) == "BUY 10 AAPL MKT DAY, est. 1,900.20 USD, risk OK, PAPER"
     assert uc.get_order(service, "alice", ticket.order_id).status is OrderStatus.PENDING_CONFIRMATION
     assert uc.positions(service, "alice") == []
     assert f'replying \\"yes {ticket.code}\\"' in tool_message(model, "stage_order").text

@@ -187,3 +187,13 @@ def test_a_cancel_that_loses_to_a_fill_leaves_the_order_filled_and_the_position_
         after = uc.cancel_order(deps, "dave", order.id)
     assert (after.status, after.filled_quantity) == (OrderStatus.FILLED, D("0.01"))
     assert deps.store.positions.get("dave", "BTC-USD").quantity == D("0.01")
+
+
+def test_every_ticket_says_live_or_paper_and_where(platform):
+    from agent.replies import ticket_summary
+
+    live = uc.stage_order(platform.deps, "carol", buy())
+    sandbox = uc.stage_order(platform.deps, "bob", buy())
+    paper = uc.stage_order(platform.deps, "alice", buy())
+    assert [t.venue for t in (live, sandbox, paper)] == ["LIVE at alpaca", "PAPER at binance sandbox", "PAPER"]
+    assert ticket_summary(live).endswith("risk OK, LIVE at alpaca")

@@ -15,7 +15,7 @@ def test_an_order_typed_in_chat_is_staged_then_confirmed_through_the_api(api: Ap
     staged = chat(api, "buy 10 AAPL @ 190.05")
     assert staged.status == 200
     [reply] = staged.body["replies"]
-    assert reply["text"].startswith("BUY 10 AAPL LMT 190.05 DAY, est. 1,900.50 USD, risk OK.")
+    assert reply["text"].startswith("BUY 10 AAPL LMT 190.05 DAY, est. 1,900.50 USD, risk OK, PAPER.")
     confirm, cancel = reply["actions"]
     assert confirm["label"] == "Confirm" and confirm["command"].startswith("yes ")
     assert cancel["command"] == "no " + confirm["command"].split()[1]

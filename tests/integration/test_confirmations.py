@@ -18,7 +18,7 @@ from tests.support import order, tick
 def test_a_ticket_reads_as_the_trader_expects_and_executes_once(service, clock) -> None:
     tick(service, clock, "AAPL", "189.98", "190.02")
     ticket = uc.stage_order(service, "alice", order("AAPL", "buy", "10", order_type="limit", limit_price="190"))
-    assert ticket_summary(ticket) == "BUY 10 AAPL LMT 190.00 DAY, est. 1,900.00 USD, risk OK"
+    assert ticket_summary(ticket) == "BUY 10 AAPL LMT 190.00 DAY, est. 1,900.00 USD, risk OK, PAPER"
     assert len(ticket.code) == 4 and ticket.code.isdigit()
     assert ticket.expires_at == clock.now + timedelta(minutes=2)
     assert uc.get_order(service, "alice", ticket.order_id).status is OrderStatus.PENDING_CONFIRMATION
