@@ -60,6 +60,17 @@ def cmd_account_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_account_live(args: argparse.Namespace) -> int:
+    from core.usecases.venues import set_live_trading
+
+    platform = _platform()
+    account = set_live_trading(platform.deps, args.by, args.id, args.state == "on")
+    venue = platform.deps.broker.venue_for(account.id)
+    print(f"live trading {args.state} for account {account.id} (venue {venue}; the platform switch "
+          f"PARLEY_LIVE_TRADING is {'on' if platform.settings.live_trading else 'off'})")
+    return 0
+
+
 def cmd_token(args: argparse.Namespace) -> int:
     from infra.tokens import issue_token
 
@@ -167,6 +178,11 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--name", default="")
     create.add_argument("--cash", type=amount, default=None, help="starting cash (default 1,000,000)")
     create.set_defaults(run=cmd_account_create)
+    live = account.add_parser("live", help="allow or stop an account's real-money orders on its live venue")
+    live.add_argument("id")
+    live.add_argument("state", choices=["on", "off"])
+    live.add_argument("--by", required=True, help="the admin account that decides (kept in the audit trail)")
+    live.set_defaults(run=cmd_account_live)
 
     token = commands.add_parser("token", help="print a JWT for an account, signed with PARLEY_JWT_SECRET")
     token.add_argument("--account", required=True)

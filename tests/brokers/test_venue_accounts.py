@@ -197,3 +197,16 @@ def test_every_ticket_says_live_or_paper_and_where(platform):
     paper = uc.stage_order(platform.deps, "alice", buy())
     assert [t.venue for t in (live, sandbox, paper)] == ["LIVE at alpaca", "PAPER at binance sandbox", "PAPER"]
     assert ticket_summary(live).endswith("risk OK, LIVE at alpaca")
+
+
+def test_only_an_admin_turns_an_accounts_live_flag_and_it_is_audited(platform):
+    from core.errors import Forbidden
+    from core.usecases.venues import set_live_trading
+
+    with pytest.raises(Forbidden):
+        set_live_trading(platform.deps, "bob", "carol", True)
+    assert set_live_trading(platform.deps, "ops", "carol", True).live_trading
+    platform.deps.broker.live_trading = True
+    assert platform.deps.broker.refusal("carol") is None
+    record = platform.store.audit.list_for_account("carol")[-1]
+    assert (record.actor, record.data) == ("ops", {"live_trading": True, "venue": "alpaca:live"})
