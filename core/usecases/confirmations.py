@@ -153,9 +153,6 @@ def stage_modify(deps: Deps, account: AccountRef, order_id: str, **changes: Deci
 
 
 def _confirm(deps: Deps, account: Account, code: str) -> Order:
-    modifying = _modify_ticket(deps, account, code)
-    if modifying is not None:
-        return modifying
     with deps.store.unit() as uow:
         now = deps.now()
         recent = recent_orders(uow, account, now, at_least=LOOKBACK)
@@ -173,6 +170,11 @@ def _confirm(deps: Deps, account: Account, code: str) -> Order:
                 f"Code {code} expired at {order.confirm_by:%H:%M:%S} UTC; send the order again.",
                 code="ticket_expired", order_id=order.id,
             )
+        if order.replaces is not None:  # a change to another order: used up here, applied just below
+            change_status(uow, now, order, OrderStatus.CANCELLED, account.id, f"applied to order {order.replaces}")
+            uow.orders.update(order)
+            uow.commit()
+            return _apply_modify(deps, account, order)
         request = order.request()
         ctx = gather(deps, uow, account, request, recent=recent, exclude_order_id=order.id)
         decision = check_order(request, ctx)
@@ -200,19 +202,9 @@ def _confirm(deps: Deps, account: Account, code: str) -> Order:
     return done
 
 
-def _modify_ticket(deps: Deps, account: Account, code: str) -> Order | None:
-    """Confirming a modify ticket: the ticket is used up, then the order it names is changed (re-checked by
-    the gate as it is now). None when ``code`` is an order ticket."""
-    with deps.store.unit() as uow:
-        now = deps.now()
-        ticket = _find(recent_orders(uow, account, now, at_least=LOOKBACK), code)
-        if ticket.replaces is None or ticket.status is not OrderStatus.PENDING_CONFIRMATION:
-            return None
-        if ticket.confirm_by is not None and now > ticket.confirm_by:
-            return None  # the order path says it expired
-        change_status(uow, now, ticket, OrderStatus.CANCELLED, account.id, f"applied to order {ticket.replaces}")
-        uow.orders.update(ticket)
-        uow.commit()
+def _apply_modify(deps: Deps, account: Account, ticket: Order) -> Order:
+    """A confirmed modify ticket: the order it names is changed, re-checked by the gate as it is now."""
+    assert ticket.replaces is not None
     changes = {name: getattr(ticket, name) for name in amend.CHANGEABLE}
     return amend.modify_order(deps, account, ticket.replaces, **changes)
 

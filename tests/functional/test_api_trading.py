@@ -45,7 +45,7 @@ def test_a_notional_order_reports_the_amount_and_the_derived_quantity(api: Api) 
     api.quote("AAPL", "229.90", "230.10")
     placed = place(api, {"symbol": "AAPL", "side": "buy", "notional": "1000"}, "n-1")
     assert placed.status == 201, placed.body
-    assert (placed.body["notional"], placed.body["quantity"], placed.body["status"]) == ("1000", "4", "filled")
+    assert (placed.body["notional"], placed.body["quantity"], placed.body["status"]) == ("1000", "4.3459", "filled")
     limit_with_notional = place(api, {"symbol": "AAPL", "side": "buy", "notional": "1000", "order_type": "limit",
                                       "limit_price": "230.00"}, "n-2")
     assert limit_with_notional.status == 422
