@@ -49,6 +49,12 @@ def gather(
     working = book.opening(excluding=exclude_order_id)
     symbols = sorted({p.symbol for p in positions} | {w.symbol for w in working} | {request.symbol})
     quotes, settings = uow.quotes_and_settings(symbols)
+    stored = quotes.get(request.symbol)
+    if stored is None or not stored.is_fresh(now, timedelta(seconds=account.limits.quote_max_age_seconds)):
+        # The streams have none fresh: an account on a real venue asks its venue (cached briefly there).
+        asked = deps.broker.fresh_quote(account.id, request.symbol)
+        if asked is not None:
+            quotes[request.symbol] = asked
     instruments = {s: deps.catalog.get(s) for s in symbols}
     if recent is None:
         recent = recent_orders(uow, account, now)

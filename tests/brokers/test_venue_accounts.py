@@ -208,5 +208,18 @@ def test_only_an_admin_turns_an_accounts_live_flag_and_it_is_audited(platform):
     assert set_live_trading(platform.deps, "ops", "carol", True).live_trading
     platform.deps.broker.live_trading = True
     assert platform.deps.broker.refusal("carol") is None
-    record = platform.store.audit.list_for_account("carol")[-1]
+    [record] = [r for r in platform.store.audit.list_for_account("carol") if "live_trading" in r.data]
     assert (record.actor, record.data) == ("ops", {"live_trading": True, "venue": "alpaca:live"})
+
+
+def test_the_gate_asks_the_venue_for_a_quote_when_the_streams_have_none_fresh(platform):
+    platform.clock.advance(minutes=5)  # the stream's BTC-USD quote is stale now
+    with responses.RequestsMock():
+        assert uc.check_risk(platform.deps, "alice", buy()).reasons[0].code == "no_fresh_quote"
+    ticker = {"symbol": "BTCUSDT", "bidPrice": "95100.00", "bidQty": "1", "askPrice": "95101.00", "askQty": "1",
+              "lastPrice": "95100.50", "closeTime": int(platform.clock().timestamp() * 1000)}
+    with responses.RequestsMock() as mock:
+        markets(mock)
+        mock.get(f"{API}/ticker/24hr", json=ticker)
+        decision = uc.check_risk(platform.deps, "bob", buy())
+    assert decision.approved, decision.message
