@@ -19,6 +19,7 @@ from core.risk_limits import RiskLimits
 from core.usecases import notify
 from core.usecases.deps import Deps
 from core.usecases.journal import audit, change_status
+from core.venues import PAPER
 
 _STATUS_FOR = {
     EventKind.ACCEPTED: OrderStatus.ACCEPTED,
@@ -146,8 +147,8 @@ def work_quote(deps: Deps, uow: UnitOfWork, quote: Quote) -> list[Order]:
 def day_order_ended(deps: Deps, order: Order, now: datetime) -> datetime | None:
     """The close that ended ``order``'s day by ``now``, or None: a day order lasts until the close of the session
     it was placed in, or of the next one when its market was closed then (as at Alpaca and IB)."""
-    if order.time_in_force is not TimeInForce.DAY:
-        return None
+    if order.time_in_force is not TimeInForce.DAY or deps.broker.venue_for(order.account_id).name != PAPER.name:
+        return None  # a real venue expires its own day orders; reconciliation books it
     close = deps.sessions.session_close(deps.catalog.get(order.symbol), order.created_at)
     return close if now >= close else None
 

@@ -16,7 +16,7 @@ from core.notifications import NotificationKind
 from core.orders import OrderRequest, OrderStatus, OrderType, Side, TimeInForce
 from core.ports.venue import fill_id
 from core.usecases.reconcile import reconcile
-from core.venues import Environment, LiveTradingDisabled
+from core.venues import Environment, LiveTradingDisabled, Venue
 from infra.bootstrap import build_platform
 from infra.brokers.paper import PaperBroker
 from infra.brokers.router import BrokerRouter
@@ -223,3 +223,21 @@ def test_the_gate_asks_the_venue_for_a_quote_when_the_streams_have_none_fresh(pl
         mock.get(f"{API}/ticker/24hr", json=ticker)
         decision = uc.check_risk(platform.deps, "bob", buy())
     assert decision.approved, decision.message
+
+
+def test_a_venues_day_order_is_left_for_the_venue_to_expire(platform):
+    deps = platform.deps
+    placed = buy(order_type=OrderType.LIMIT, limit_price=D("95000"))
+    router = deps.broker
+    router.venues["dave"] = Venue(name="alpaca", environment=Environment.PAPER)
+    uc.create_account(deps, "dave")
+    with responses.RequestsMock() as mock:
+        mock.post(f"{alpaca.TRADING}/orders", json=alpaca.alpaca_order(platform_order_stub(placed), status="new"))
+        equity = OrderRequest(symbol="AAPL", side=Side.BUY, quantity=D(1), order_type=OrderType.LIMIT,
+                              limit_price=D("150"))
+        uc.on_quote(deps, Quote(symbol="AAPL", bid=D("190"), ask=D("190.02"), time=platform.clock()))
+        order = uc.place_order(deps, "dave", equity)
+    platform.clock.advance(days=1)
+    with responses.RequestsMock():
+        assert uc.expire_day_orders(deps) == []
+    assert deps.store.orders.get(order.id).status is OrderStatus.ACCEPTED
