@@ -17,6 +17,7 @@ thousands, and only the latest quote of each symbol in a batch is kept (core/use
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -28,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from core.envelope import Envelope, EventType
 from core.errors import UnknownSymbol
 from core.instruments import InstrumentCatalog
-from core.numbers import Amount, PositiveAmount, read_amount
+from core.numbers import PATTERN, Amount, PositiveAmount, read_amount
 from core.orders import OrderStatus, Side
 
 
@@ -77,43 +78,67 @@ class Tick:
 
 
 def read_tick(envelope: Envelope, catalog: InstrumentCatalog) -> Tick:
+    """Every record of a batch comes through here: plain code, and each price or size string read once."""
     data = envelope.data
     try:
-        symbol = catalog.get(data["symbol"]).symbol
+        raw = data["symbol"]
+        symbol = _SYMBOLS.get((raw, catalog)) if raw.__class__ is str else None
+        if symbol is None:
+            symbol = catalog.get(raw).symbol
+            if raw.__class__ is str and len(_SYMBOLS) < _BOUND:
+                _SYMBOLS[(raw, catalog)] = symbol
     except UnknownSymbol:
         raise Malformed(Skip.UNKNOWN_SYMBOL) from None
-    except (KeyError, TypeError):
+    except (KeyError, TypeError, AttributeError):
         raise Malformed(Skip.BAD_DATA) from None
+    prices, sizes = _PRICES.get, _SIZES.get
     try:
         if envelope.type == EventType.MARKET_TRADE:
-            last = _positive(data["price"])
+            value = data["price"]
+            last = prices(value) or _read(value, _PRICES)
             bid = ask = bid_size = ask_size = None
         else:
-            bid, ask, last = _price(data.get("bid")), _price(data.get("ask")), _price(data.get("last"))
-            bid_size, ask_size = _size(data.get("bid_size")), _size(data.get("ask_size"))
-    except (KeyError, ValueError):
+            get = data.get
+            bid, ask, last = get("bid"), get("ask"), get("last")
+            bid_size, ask_size = get("bid_size"), get("ask_size")
+            # a string seen before is one dict look-up; anything else is read (and checked) once
+            bid = None if bid is None else prices(bid) or _read(bid, _PRICES)
+            ask = None if ask is None else prices(ask) or _read(ask, _PRICES)
+            last = None if last is None else prices(last) or _read(last, _PRICES)
+            bid_size = None if bid_size is None else sizes(bid_size) or _read(bid_size, _SIZES)
+            ask_size = None if ask_size is None else sizes(ask_size) or _read(ask_size, _SIZES)
+    except (KeyError, ValueError, TypeError):
         raise Malformed(Skip.BAD_DATA) from None
-    if (bid is None) != (ask is None) or (bid is not None and ask is not None and bid > ask):
+    if bid is None:
+        if ask is not None or last is None:
+            raise Malformed(Skip.BAD_DATA)  # one side only, or no price at all
+        return Tick(symbol, envelope.time, None, None, last, bid_size, ask_size, last)
+    if ask is None or bid > ask:
         raise Malformed(Skip.BAD_DATA)  # one side only, or a crossed book
-    if last is not None:
-        mark = last
-    elif bid is not None and ask is not None:
-        mark = (bid + ask) / 2
-    else:
-        raise Malformed(Skip.BAD_DATA)  # no price at all
+    mark = last if last is not None else (bid + ask) / 2
     return Tick(symbol, envelope.time, bid, ask, last, bid_size, ask_size, mark)
 
 
-def _positive(value: Any) -> Decimal:
-    return read_amount(value, positive=True)
+_PLAIN = re.compile(PATTERN, re.ASCII)
+_ZERO = Decimal(0)
+# A feed repeats its price and size strings: each is read once (Decimal is immutable). Prices are above zero.
+_PRICES: dict[Any, Decimal] = {}
+_SIZES: dict[Any, Decimal] = {}
+_SYMBOLS: dict[tuple[str, InstrumentCatalog], str] = {}  # a symbol as sent, resolved in its catalog
+_BOUND = 100_000
 
 
-def _price(value: Any) -> Decimal | None:
-    return None if value is None else _positive(value)
-
-
-def _size(value: Any) -> Decimal | None:
-    return None if value is None else read_amount(value)
+def _read(value: Any, known: dict[Any, Decimal]) -> Decimal:
+    """An amount as core.numbers reads it (for ``_PRICES``, above zero), remembered if it was a string."""
+    plain = value.__class__ is str and _PLAIN.fullmatch(value)
+    amount = Decimal(value) if plain else read_amount(value)
+    if known is _PRICES and amount <= _ZERO:
+        raise ValueError("a price must be positive")
+    if value.__class__ is str:
+        if len(known) >= _BOUND:
+            known.clear()
+        known[value] = amount
+    return amount
 
 
 class _Data(BaseModel):

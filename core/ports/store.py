@@ -26,6 +26,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 from core.accounts import Account, SystemSettings
 from core.alerts import Alert, AlertChange
 from core.audit import AuditRecord
+from core.errors import StoreError
 from core.market import Quote
 from core.memory import ChatTurn
 from core.notifications import Notification
@@ -101,6 +102,19 @@ class QuoteRepository(ABC):
 
     @abstractmethod
     def get_many(self, symbols: list[str]) -> dict[str, Quote]: ...
+
+    def put_many(self, quotes: list[Quote]) -> tuple[set[str], set[str]]:
+        """``put`` each quote (one per symbol): (the symbols whose quote was kept, those the store failed to
+        write). Each keeps its own condition; adapters may write them in one round trip (SQLite: one
+        transaction, kept or failed as a whole)."""
+        kept, failed = set(), set()
+        for quote in quotes:
+            try:
+                if self.put(quote):
+                    kept.add(quote.symbol)
+            except StoreError:
+                failed.add(quote.symbol)
+        return kept, failed
 
 
 class AuditLog(ABC):

@@ -63,10 +63,18 @@ class AlertEngine:
             if not index.is_loaded(symbol):
                 index.load(symbol, deps.store.alerts.list_active_for_symbol(symbol))
 
+    def may_fire(self, path: PricePath) -> bool:
+        """Whether ``path`` reaches any alert of its symbol (a cheap look at the index, no store read)."""
+        return bool(self.index.candidates(path.symbol, path.low, path.high, path.time))
+
+    def record(self, path: PricePath) -> None:
+        """Remember a path that fired nothing (a windowed move measures the recent path)."""
+        self.index.record_path(path.symbol, path.time, path.low, path.high)
+
     def evaluate(self, deps: Deps, uow: UnitOfWork, path: PricePath) -> Evaluation:
         """Fire, in ``uow``, the alerts ``path`` meets. The index is left alone until ``settle``: if the unit
         does not commit, nothing fired."""
-        self.index.record_path(path.symbol, path.time, path.low, path.high)
+        self.record(path)
         result = Evaluation()
         for copy in self.index.candidates(path.symbol, path.low, path.high, path.time):
             try:

@@ -14,7 +14,7 @@ import logging
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal
+from operator import attrgetter
 from typing import TypeVar
 
 from core.envelope import Envelope, EventType
@@ -32,21 +32,14 @@ from core.events import (
 )
 from core.market import Quote
 from core.usecases import signals, stream_events
-from core.usecases.alert_engine import AlertEngine
+from core.usecases.alert_engine import AlertEngine, PricePath
 from core.usecases.deps import Deps
 from core.usecases.market import apply_quote
 
 log = logging.getLogger("parley.streams")
+_KINDS = {kind.value: kind for kind in EventType}
 ATTEMPTS = 3  # a unit that loses a race with a duplicate of itself is tried again, and then finds it done
 T = TypeVar("T")
-
-
-@dataclass
-class Record:
-    """A decoded record and its position in the batch."""
-
-    position: int
-    envelope: Envelope
 
 
 @dataclass
@@ -68,24 +61,17 @@ class BatchReport:
         self.orders_triggered += other.orders_triggered
 
 
-@dataclass
 class _Path:
-    """One symbol's ticks in a batch: its extremes and its latest tick (and latest book)."""
+    """One symbol's ticks in a batch, folded once the batch is read: its extremes, its latest tick and book."""
 
-    positions: list[int]
-    low: Decimal
-    high: Decimal
-    latest: Tick
-    book: Tick | None
-
-    def add(self, position: int, tick: Tick) -> None:
-        self.positions.append(position)
-        self.low = min(self.low, tick.mark)
-        self.high = max(self.high, tick.mark)
-        if tick.time >= self.latest.time:
-            self.latest = tick
-        if tick.bid is not None and (self.book is None or tick.time >= self.book.time):
-            self.book = tick
+    def __init__(self, ticks: list[tuple[int, Tick]]) -> None:
+        self.positions = [position for position, _ in ticks]
+        marks = [tick.mark for _, tick in ticks]
+        self.low, self.high = min(marks), max(marks)
+        by_time = attrgetter("time")
+        self.latest = max((tick for _, tick in ticks), key=by_time)  # the first of equal times is kept
+        books = [tick for _, tick in ticks if tick.bid is not None]
+        self.book = max(books, key=by_time) if books else None
 
     def quote(self, source: str) -> Quote:
         """The latest tick as a quote. A tick with no book takes the batch's latest book, or, with none, a
@@ -94,46 +80,49 @@ class _Path:
         book = tick if tick.bid is not None else self.book
         bid, ask = (book.bid, book.ask) if book is not None else (tick.mark, tick.mark)
         sizes = (book.bid_size, book.ask_size) if book is not None else (None, None)
-        return Quote(symbol=tick.symbol, bid=bid, ask=ask, last=tick.last, bid_size=sizes[0], ask_size=sizes[1],
-                     time=tick.time, source=source)
+        # The tick's fields were read and checked (positive prices, an uncrossed book, a catalog symbol).
+        return Quote.model_construct(symbol=tick.symbol, bid=bid, ask=ask, last=tick.last, bid_size=sizes[0],
+                                     ask_size=sizes[1], time=tick.time, source=source)
 
 
 def ingest(
-    deps: Deps, engine: AlertEngine, records: list[Record], read_order: signals.OrderReader | None = None
+    deps: Deps, engine: AlertEngine, envelopes: list[Envelope], read_order: signals.OrderReader | None = None
 ) -> BatchReport:
+    """Apply a batch of envelopes; failures are reported by position in ``envelopes``."""
     report = BatchReport()
-    paths: dict[str, _Path] = {}
+    ticks: dict[str, list[tuple[int, Tick]]] = {}
     sources: dict[str, str] = {}
-    others: list[Record] = []
+    others: list[tuple[int, Envelope]] = []
     seen: set[str] = set()
-    for record in records:
-        envelope = record.envelope
+    skipped = report.skipped
+    catalog = deps.catalog
+    for position, envelope in enumerate(envelopes):  # per record only what must be; the rest per symbol below
         if envelope.id in seen:
-            report.skip(Skip.DUPLICATE)
+            skipped[Skip.DUPLICATE.value] += 1
             continue
         seen.add(envelope.id)
-        kind = envelope.known_type
+        kind = _KINDS.get(envelope.type)
         if kind is None:
-            report.skip(Skip.UNKNOWN_TYPE)
-        elif kind in (EventType.MARKET_QUOTE, EventType.MARKET_TRADE):
+            skipped[Skip.UNKNOWN_TYPE.value] += 1
+        elif kind is EventType.MARKET_QUOTE or kind is EventType.MARKET_TRADE:
             try:
-                tick = read_tick(envelope, deps.catalog)
+                tick = read_tick(envelope, catalog)
             except Malformed as bad:
-                report.skip(bad.reason)
+                skipped[bad.reason.value] += 1
                 continue
-            path = paths.get(tick.symbol)
-            if path is None:
-                book = tick if tick.bid is not None else None
-                paths[tick.symbol] = _Path([record.position], tick.mark, tick.mark, tick, book)
+            found = ticks.get(tick.symbol)
+            if found is None:
+                ticks[tick.symbol] = [(position, tick)]
+                sources[tick.symbol] = envelope.source
             else:
-                path.add(record.position, tick)
-            sources[tick.symbol] = envelope.source
+                found.append((position, tick))
         else:
-            others.append(record)
-    if paths:
+            others.append((position, envelope))
+    if ticks:
+        paths = {symbol: _Path(found) for symbol, found in ticks.items()}
         report.merge(_market(deps, engine, paths, sources))
-    for record in others:
-        report.merge(_other(deps, record, read_order))
+    for position, envelope in others:
+        report.merge(_other(deps, position, envelope, read_order))
     return report
 
 
@@ -145,7 +134,12 @@ def _market(deps: Deps, engine: AlertEngine, paths: dict[str, _Path], sources: d
         log.warning("store unavailable for the alert index; %d symbols to retry", len(paths))
         report.failed.update(p for path in paths.values() for p in path.positions)
         return report
+    quiet = _quiet(deps, engine, paths)
+    if quiet:
+        report.merge(_quotes_only(deps, engine, {s: paths[s] for s in quiet}, sources))
     for symbol, path in paths.items():
+        if symbol in quiet:
+            continue
         try:
             outcome = _retried(lambda p=path, s=symbol: apply_quote(deps, engine, p.quote(sources[s]), p.low, p.high))
         except (StoreError, ConcurrentUpdate) as exc:
@@ -161,10 +155,41 @@ def _market(deps: Deps, engine: AlertEngine, paths: dict[str, _Path], sources: d
     return report
 
 
-def _other(deps: Deps, record: Record, read_order: signals.OrderReader | None) -> BatchReport:
+def _quiet(deps: Deps, engine: AlertEngine, paths: dict[str, _Path]) -> set[str]:
+    """Symbols whose quote can cause nothing: no working order, and no alert its path crossed. Their quotes are
+    written together (one round trip where the store allows) instead of one unit each."""
+    quiet = set()
+    for symbol, path in paths.items():
+        if engine.may_fire(PricePath(symbol, path.low, path.high, path.latest.mark, path.latest.time)):
+            continue
+        try:
+            if deps.store.orders.list_open_for_symbol(symbol):
+                continue
+        except StoreError:
+            continue  # its own unit will fail, and report its records
+        quiet.add(symbol)
+    return quiet
+
+
+def _quotes_only(deps: Deps, engine: AlertEngine, paths: dict[str, _Path], sources: dict[str, str]) -> BatchReport:
+    report = BatchReport()
+    kept, failed = deps.store.quotes.put_many([path.quote(sources[symbol]) for symbol, path in paths.items()])
+    if failed:
+        log.warning("%d quotes not written; their records will be retried", len(failed))
+    for symbol, path in paths.items():
+        if symbol in failed:
+            report.failed.update(path.positions)
+        elif symbol in kept:
+            report.processed += len(path.positions)
+            engine.record(PricePath(symbol, path.low, path.high, path.latest.mark, path.latest.time))
+        else:
+            report.skip(Skip.STALE, len(path.positions))
+    return report
+
+
+def _other(deps: Deps, position: int, envelope: Envelope, read_order: signals.OrderReader | None) -> BatchReport:
     """One non-market record, in its own unit(s); what it changed, or why it changed nothing."""
     report = BatchReport()
-    envelope = record.envelope
     try:
         match envelope.known_type:
             case EventType.TRADE_FILL:
@@ -183,7 +208,7 @@ def _other(deps: Deps, record: Record, read_order: signals.OrderReader | None) -
         report.skip(bad.reason)
     except (StoreError, ConcurrentUpdate) as exc:
         log.warning("%s record not applied (%s); it will be retried", envelope.type, type(exc).__name__)
-        report.failed.add(record.position)
+        report.failed.add(position)
     except (AlreadyExists, StaleQuote):
         report.skip(Skip.DUPLICATE)
     except NotFound:
@@ -207,8 +232,3 @@ def _retried(action: Callable[[], T]) -> T:
             if attempt == ATTEMPTS - 1:
                 raise
     raise AssertionError("unreachable")
-
-
-def apply_batch(deps: Deps, engine: AlertEngine, envelopes: list[Envelope]) -> BatchReport:
-    """``ingest`` for envelopes already in hand (a replay, a test), positions in list order."""
-    return ingest(deps, engine, [Record(i, e) for i, e in enumerate(envelopes)])

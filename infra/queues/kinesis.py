@@ -13,12 +13,17 @@ from core.ports.queue import EventPublisher
 
 class KinesisPublisher(EventPublisher):
     def __init__(self, stream: str, client: Any = None) -> None:
-        if client is None:
+        self._client = client
+        self.stream = stream
+
+    @property
+    def client(self) -> Any:
+        """Built on first use: only the signals webhook publishes."""
+        if self._client is None:
             import boto3
 
-            client = boto3.client("kinesis")
-        self.client = client
-        self.stream = stream
+            self._client = boto3.client("kinesis")
+        return self._client
 
     def publish(self, envelope: Envelope) -> None:
         kwargs: dict[str, Any] = {"Data": envelope.model_dump_json().encode(), "PartitionKey": envelope.source}

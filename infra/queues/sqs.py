@@ -17,13 +17,18 @@ MAX_BATCH = 10  # SendMessageBatch takes at most ten entries
 
 class SqsNotifyQueue(NotifyQueue):
     def __init__(self, url: str, client: Any = None) -> None:
-        if client is None:
-            import boto3
-
-            client = boto3.client("sqs")
-        self.client = client
+        self._client = client
         self.url = url
         self.fifo = url.endswith(".fifo")
+
+    @property
+    def client(self) -> Any:
+        """Built on first use: most functions that hold the queue never send (a cold start pays nothing)."""
+        if self._client is None:
+            import boto3
+
+            self._client = boto3.client("sqs")
+        return self._client
 
     def send(self, notifications: list[Notification]) -> list[str]:
         accepted: list[str] = []

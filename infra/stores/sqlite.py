@@ -339,13 +339,26 @@ class SqlitePositions(_Repo, ports.PositionRepository):
 
 
 class SqliteQuotes(_Repo, ports.QuoteRepository):
+    # Kept only if newer than the stored quote: a replayed or older quote changes nothing.
+    PUT = (
+        "INSERT INTO quotes (symbol, time, data) VALUES (?, ?, ?) ON CONFLICT (symbol) DO UPDATE"
+        " SET time = excluded.time, data = excluded.data WHERE excluded.time > quotes.time"
+    )
+
     def put(self, quote: Quote) -> bool:
-        sql = (
-            "INSERT INTO quotes (symbol, time, data) VALUES (?, ?, ?) ON CONFLICT (symbol) DO UPDATE"
-            " SET time = excluded.time, data = excluded.data WHERE excluded.time > quotes.time"
-        )
         with self.db.write() as conn:
-            return conn.execute(sql, (quote.symbol, key_time(quote.time), dump(quote))).rowcount == 1
+            return conn.execute(self.PUT, (quote.symbol, key_time(quote.time), dump(quote))).rowcount == 1
+
+    def put_many(self, quotes: list[Quote]) -> tuple[set[str], set[str]]:
+        kept = set()
+        try:
+            with self.db.write() as conn:  # one transaction for the batch, not one per symbol
+                for quote in quotes:
+                    if conn.execute(self.PUT, (quote.symbol, key_time(quote.time), dump(quote))).rowcount == 1:
+                        kept.add(quote.symbol)
+        except StoreError:
+            return set(), {quote.symbol for quote in quotes}
+        return kept, set()
 
     def get(self, symbol: str) -> Quote | None:
         return self.db.one(Quote, "SELECT data FROM quotes WHERE symbol = ?", (symbol,))

@@ -159,3 +159,12 @@ def test_a_quote_no_newer_than_the_stored_one_refuses_the_unit_it_is_in(store: S
         assert refused
     assert store.quotes.get("AAPL").bid == 100
     assert store.audit.list_for_account("acct-1") == []
+
+
+def test_quotes_put_together_each_keep_their_own_condition(store: Store) -> None:
+    store.quotes.put(make_quote("AAPL", time=at(5), bid="100", ask="101"))
+    kept, failed = store.quotes.put_many([
+        make_quote("AAPL", time=at(4), bid="1", ask="2"), make_quote("MSFT", time=at(1)), make_quote("CL", time=at(1)),
+    ])
+    assert (kept, failed) == ({"MSFT", "CL"}, set())
+    assert (store.quotes.get("AAPL").bid, store.quotes.get("CL").time) == (100, at(1))

@@ -16,7 +16,7 @@ from core.envelope import Envelope
 from core.errors import StoreError
 from core.notifications import NotificationKind
 from core.usecases.alert_engine import AlertEngine
-from core.usecases.streams import Record, apply_batch, ingest
+from core.usecases.streams import ingest
 from infra.brokers.paper import PaperBroker
 from infra.stores.memory import MemoryStore
 from infra.stores.sqlite import open_sqlite_store
@@ -31,53 +31,32 @@ def quote_env(event_id: str, time: datetime, symbol: str, bid: str | None, ask: 
     return env("market.quote", event_id, time, symbol=symbol, bid=bid, ask=ask, **more)
 
 
-class _Counting(MemoryStore):
-    """The memory store, counting units of work and quote writes."""
+def test_one_quote_write_per_symbol_however_many_records(clock, monkeypatch) -> None:
+    from infra.stores import memory
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.units = 0
-
-    def unit(self):
-        self.units += 1
-        return super().unit()
-
-
-def test_a_batch_writes_one_quote_per_symbol_the_latest_by_event_time(service, clock) -> None:
-    now = clock.now
-    envelopes = [
-        quote_env("q1", now + timedelta(seconds=1), "AAPL", "190.00", "190.02"),
-        quote_env("q2", now + timedelta(seconds=3), "AAPL", "190.10", "190.12"),
-        quote_env("q3", now + timedelta(seconds=2), "AAPL", "189.00", "189.02"),  # out of order, older
-        quote_env("q4", now + timedelta(seconds=1), "MSFT", "400.00", "400.10", bid_size="300", ask_size="100"),
-    ]
-    report = apply_batch(service, AlertEngine(), envelopes)
-    assert (report.processed, dict(report.skipped), report.failed) == (4, {}, set())
-    assert service.store.quotes.get("AAPL").bid == D("190.10")
-    msft = service.store.quotes.get("MSFT")
-    assert (msft.bid_size, msft.ask_size, msft.source) == (D("300"), D("100"), "test-feed")
-
-
-def test_one_unit_per_symbol_however_many_records(clock) -> None:
-    store = _Counting()
-    deps = uc.Deps(store=store, broker=PaperBroker(), clock=clock)
+    writes: list[str] = []
+    put = memory.MemoryQuotes.put
+    monkeypatch.setattr(memory.MemoryQuotes, "put", lambda self, quote: writes.append(quote.symbol) or put(self, quote))
+    deps = uc.Deps(store=MemoryStore(), broker=PaperBroker(), clock=clock)
+    uc.create_account(deps, "alice")
+    uc.set_alert(deps, "alice", "CL", AlertCondition.BELOW, D("99"))  # CL's path reaches it: CL gets its own unit
     envelopes = [quote_env(f"q{i}", clock.now + timedelta(milliseconds=i), ("AAPL", "MSFT", "CL")[i % 3],
-                           "100.00", "100.02") for i in range(300)]
-    before = store.units
-    assert apply_batch(deps, AlertEngine(), envelopes).processed == 300
-    assert store.units - before == 3
+                           "100.00" if i < 297 else "98.00", "100.02" if i < 297 else "98.02") for i in range(300)]
+    report = ingest(deps, AlertEngine(), envelopes)
+    assert (report.processed, report.alerts_fired) == (300, 1)
+    assert sorted(writes) == ["AAPL", "CL", "MSFT"]
 
 
 def test_an_older_batch_changes_nothing_and_is_counted_stale(service, clock) -> None:
-    apply_batch(service, AlertEngine(), [quote_env("new", clock.now, "AAPL", "190.00", "190.02")])
-    report = apply_batch(service, AlertEngine(), [quote_env("old", clock.now - timedelta(seconds=5), "AAPL", "1", "2")])
+    ingest(service, AlertEngine(), [quote_env("new", clock.now, "AAPL", "190.00", "190.02")])
+    report = ingest(service, AlertEngine(), [quote_env("old", clock.now - timedelta(seconds=5), "AAPL", "1", "2")])
     assert (report.processed, dict(report.skipped)) == (0, {"stale": 1})
     assert service.store.quotes.get("AAPL").bid == D("190.00")
 
 
 def test_trades_and_last_only_quotes_keep_the_batchs_book_or_stand_for_both_sides(service, clock) -> None:
     t = clock.now
-    apply_batch(service, AlertEngine(), [
+    ingest(service, AlertEngine(), [
         quote_env("b", t, "AAPL", "190.00", "190.04"),
         env("market.trade", "t1", t + timedelta(seconds=1), symbol="AAPL", price="190.03", size="5"),
         env("market.trade", "t2", t + timedelta(seconds=1), symbol="CL", price="70.11"),
@@ -91,7 +70,7 @@ def test_trades_and_last_only_quotes_keep_the_batchs_book_or_stand_for_both_side
 
 def test_malformed_records_are_skipped_and_counted_by_reason(service, clock) -> None:
     t = clock.now
-    report = apply_batch(service, AlertEngine(), [
+    report = ingest(service, AlertEngine(), [
         env("market.tick", "u1", t, symbol="AAPL"),
         quote_env("s1", t, "NOPE", "1", "2"),
         quote_env("d1", t, "AAPL", "abc", "2"),
@@ -107,18 +86,18 @@ def test_malformed_records_are_skipped_and_counted_by_reason(service, clock) -> 
 
 
 def test_a_resting_order_fills_on_the_stream_and_its_trader_is_told(service, clock) -> None:
-    apply_batch(service, AlertEngine(), [quote_env("q0", clock.now, "AAPL", "190.00", "190.02")])
+    ingest(service, AlertEngine(), [quote_env("q0", clock.now, "AAPL", "190.00", "190.02")])
     resting = uc.place_order(service, "alice", order("AAPL", "buy", "5", order_type="limit", limit_price="189.50"),
                              idempotency_key="rest")
     clock.advance(seconds=1)
-    report = apply_batch(service, AlertEngine(), [quote_env("q1", clock.now, "AAPL", "189.40", "189.45")])
+    report = ingest(service, AlertEngine(), [quote_env("q1", clock.now, "AAPL", "189.40", "189.45")])
     assert report.orders_triggered == 1
     assert uc.get_order(service, "alice", resting.id).status.value == "filled"
     assert [n.kind for n in uc.list_notifications(service, "alice")] == [NotificationKind.FILL]
 
 
 def _resting_limit(service: uc.Deps, clock: Clock) -> str:
-    apply_batch(service, AlertEngine(), [quote_env("q0", clock.now, "AAPL", "190.00", "190.02")])
+    ingest(service, AlertEngine(), [quote_env("q0", clock.now, "AAPL", "190.00", "190.02")])
     return uc.place_order(service, "alice", order("AAPL", "buy", "5", order_type="limit", limit_price="150"),
                           idempotency_key="rest").id
 
@@ -127,8 +106,8 @@ def test_a_fill_from_the_broker_is_booked_once_however_often_it_is_delivered(ser
     order_id = _resting_limit(service, clock)
     fill = env("trade.fill", "f1", clock.now, order_id=order_id, fill_id="BRK-1", symbol="AAPL", side="buy",
                quantity="2", price="149.90")
-    first = apply_batch(service, AlertEngine(), [fill])
-    again = apply_batch(service, AlertEngine(), [fill.model_copy(update={"id": "f1-redelivered"})])
+    first = ingest(service, AlertEngine(), [fill])
+    again = ingest(service, AlertEngine(), [fill.model_copy(update={"id": "f1-redelivered"})])
     assert (first.processed, dict(again.skipped)) == (1, {"duplicate": 1})
     assert [f.quantity for f in service.store.fills.list_for_account("alice")] == [D("2")]
     assert uc.get_order(service, "alice", order_id).filled_quantity == D("2")
@@ -139,12 +118,12 @@ def test_an_order_update_applies_once_and_an_unknown_order_is_skipped(service, c
     order_id = _resting_limit(service, clock)
     update = env("order.update", "u1", clock.now, order_id=order_id, status="cancelled", filled_quantity="0",
                  average_price=None)
-    assert apply_batch(service, AlertEngine(), [update]).processed == 1
-    assert dict(apply_batch(service, AlertEngine(), [update]).skipped) == {"duplicate": 1}
+    assert ingest(service, AlertEngine(), [update]).processed == 1
+    assert dict(ingest(service, AlertEngine(), [update]).skipped) == {"duplicate": 1}
     late = update.model_copy(update={"id": "u2", "data": {**update.data, "status": "accepted"}})
-    assert dict(apply_batch(service, AlertEngine(), [late]).skipped) == {"refused": 1}
+    assert dict(ingest(service, AlertEngine(), [late]).skipped) == {"refused": 1}
     stray = update.model_copy(update={"id": "u3", "data": {**update.data, "order_id": "NOPE"}})
-    assert dict(apply_batch(service, AlertEngine(), [stray]).skipped) == {"unknown_order": 1}
+    assert dict(ingest(service, AlertEngine(), [stray]).skipped) == {"unknown_order": 1}
     assert uc.get_order(service, "alice", order_id).status.value == "cancelled"
 
 
@@ -154,8 +133,8 @@ def test_system_and_compliance_events_are_audited_and_told_to_every_admin_once(s
                 severity="critical")
     compliance = env("compliance.event", "cmp-1", clock.now, code="wash_trade", message="Possible wash trade",
                      account_id="alice")
-    assert apply_batch(service, AlertEngine(), [alert, compliance]).processed == 2
-    assert dict(apply_batch(service, AlertEngine(), [alert]).skipped) == {"duplicate": 1}
+    assert ingest(service, AlertEngine(), [alert, compliance]).processed == 2
+    assert dict(ingest(service, AlertEngine(), [alert]).skipped) == {"duplicate": 1}
     for admin in ("ops", "ops2"):
         assert sorted(n.kind.value for n in uc.list_notifications(service, admin)) == [
             "compliance.event", "system.alert"]
@@ -190,9 +169,8 @@ def test_a_store_failure_reports_that_symbols_records_and_the_retry_applies_them
     engine = AlertEngine()
     uc.set_alert(deps, "alice", "MSFT", AlertCondition.ABOVE, D("400"))
     t = clock.now
-    records = [Record(0, quote_env("a", t, "AAPL", "190", "190.02")),
-               Record(1, quote_env("m1", t, "MSFT", "401", "401.02")),
-               Record(2, quote_env("m2", t + timedelta(seconds=1), "MSFT", "402", "402.02"))]
+    records = [quote_env("a", t, "AAPL", "190", "190.02"), quote_env("m1", t, "MSFT", "401", "401.02"),
+               quote_env("m2", t + timedelta(seconds=1), "MSFT", "402", "402.02")]
     store.down = "MSFT"
     failed = ingest(deps, engine, records)
     assert (failed.processed, failed.failed, failed.alerts_fired) == (1, {1, 2}, 0)
@@ -210,7 +188,7 @@ def test_concurrent_duplicates_of_one_fill_book_it_once(tmp_path, clock) -> None
     fill = env("trade.fill", "f1", clock.now, order_id=order_id, fill_id="BRK-9", symbol="AAPL", side="buy",
                quantity="1", price="149")
     reports = []
-    threads = [threading.Thread(target=lambda: reports.append(apply_batch(deps, AlertEngine(), [fill])))
+    threads = [threading.Thread(target=lambda: reports.append(ingest(deps, AlertEngine(), [fill])))
                for _ in range(4)]
     for thread in threads:
         thread.start()
