@@ -53,7 +53,7 @@ def order_ended(uow: UnitOfWork, now: datetime, order: Order) -> None:
     if kind is None:
         return
     text = f"Order {order.id} ({order.side.value} {_num(order.quantity)} {order.symbol}) {order.status.value}"
-    text += f": {order.reason}." if order.reason else "."
+    text += f": {order.reason.rstrip('.')}." if order.reason else "."
     emit(uow, now, order.account_id, kind, (order.id, order.status.value), text, order_id=order.id,
          symbol=order.symbol, status=order.status.value, reason=order.reason)
 

@@ -176,3 +176,21 @@ def test_a_notify_signal_tells_the_trader_and_a_bad_order_says_why(world) -> Non
     assert texts[0] == "Signal from risk engine: VaR above 80% of limit"
     assert texts[1].startswith("Signal from tv: buy lots of stuff. Not staged: ")
     assert deps.store.orders.list_for_account("alice") == []
+
+
+def test_a_signal_with_order_fields_stages_that_order(world) -> None:
+    webhook = world["webhook"]
+    deps = webhook.platform.deps
+    clock = Clock()
+    clock.now = datetime.now(UTC)
+    uc.on_quote(deps, Quote(symbol="BTC-USD", bid=D("60000"), ask=D("60001"), time=clock.now))
+    source = uc.register_signal_source(deps, "alice", "risk engine", SignalMode.STAGE)
+    fields = {"symbol": "BTC-USD", "side": "buy", "quantity": "0.01", "order_type": "limit", "limit_price": "59000"}
+    signed_body = dict(fields)
+    assert call(webhook, request(source.id, signed_body, signed(source.secret, signed_body)))["statusCode"] == 202
+    consume(world, clock)
+    [ticket] = uc.pending_confirmations(deps, "alice")
+    assert (ticket.symbol, ticket.side.value, ticket.quantity, ticket.limit_price) == (
+        "BTC-USD", "buy", D("0.01"), D("59000"))
+    [note] = uc.list_notifications(deps, "alice")
+    assert f"Reply YES {ticket.confirmation_code}" in note.text
