@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
 
@@ -63,4 +64,21 @@ def test_risk_gate_checks_per_second_with_50_open_positions_and_20_working_order
     median = benchmark.stats.stats.median
     verdict = "meets" if 1 / median >= GOAL else "BELOW"
     say(f"risk gate: {1 / median:,.0f} checks/s (median {median * 1e6:.1f} us) for one order against 50 open "
-        f"positions and 20 working orders ({verdict} the {GOAL:,}/s goal)")
+        f"positions and 20 working orders, the account valued once for the context ({verdict} the {GOAL:,}/s "
+        "goal)")
+
+
+def test_valuing_the_account_and_checking_one_order_on_a_fresh_context(benchmark, say) -> None:
+    """What the first order against a freshly gathered context costs: the account's valuation included."""
+    request = OrderRequest(symbol="AAPL", side=Side.BUY, quantity=D(10), order_type="limit", limit_price=D("100.00"))
+
+    ctx = context()
+
+    def fresh_check():
+        return check_order(request, dataclasses.replace(ctx))  # a copy: nothing of the valuation is cached
+
+    decision = benchmark(fresh_check)
+    assert decision.approved, decision.message
+    median = benchmark.stats.stats.median
+    say(f"risk gate on a fresh context (valuation of 50 positions and 20 working orders included): "
+        f"{1 / median:,.0f} checks/s (median {median * 1e6:.1f} us)")
