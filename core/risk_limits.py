@@ -8,7 +8,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from core.numbers import PositiveAmount
 
-
 DAY_SECONDS = 86_400
 
 

@@ -32,6 +32,7 @@ from core.memory import ChatTurn
 from core.notifications import Notification
 from core.orders import Fill, Order
 from core.portfolio import Position
+from core.risk_book import RiskBook
 from core.signals import SignalSource
 
 
@@ -171,6 +172,18 @@ class SettingsRepository(ABC):
     def save(self, settings: SystemSettings) -> SystemSettings: ...
 
 
+class RiskBookRepository(ABC):
+    """One versioned RiskBook per account (core.risk_book)."""
+
+    @abstractmethod
+    def get(self, account_id: str) -> RiskBook:
+        """The stored book, or an empty one (version 0) if none was saved yet."""
+
+    @abstractmethod
+    def save(self, book: RiskBook) -> RiskBook:
+        """Insert when ``version`` is 0, else update if the stored version matches; ConcurrentUpdate otherwise."""
+
+
 class AlertRepository(ABC):
     """Versioned like orders. Active alerts are indexed by symbol for evaluation on each quote."""
 
@@ -283,6 +296,7 @@ class UnitOfWork(ABC):
     settings: SettingsRepository
     alerts: AlertRepository
     notifications: NotificationRepository
+    books: RiskBookRepository
 
     def quotes_and_settings(self, symbols: list[str]) -> tuple[dict[str, Quote], SystemSettings]:
         """The latest quotes of ``symbols`` and the platform settings; one round trip where the backend
@@ -320,6 +334,7 @@ class Store:
     notifications: NotificationRepository
     signal_sources: SignalSourceRepository
     conversations: ConversationRepository
+    books: RiskBookRepository
 
     def unit(self) -> UnitOfWork:
         """A new unit of work over this backend (adapters override)."""

@@ -13,6 +13,7 @@ store from both.
 #                                                      open only: GSI2PK OPEN#<symbol>, GSI2SK <created>#<id>
 #   Fill         FILL#<id>          FILL               ACCOUNT#<acct>#FILLS / <time>#<id>
 #   Position     ACCOUNT#<acct>     POSITION#<symbol>
+#   RiskBook     ACCOUNT#<acct>     BOOK
 #   Quote        QUOTE#<symbol>     LATEST             (quote_time: the stored quote's time)
 #   Audit        AUDIT#<id>         AUDIT              ACCOUNT#<acct>#AUDIT / <time>#<id>
 #   Idempotency  IDEMPOTENCY#<key>  RECORD             (expires_at: epoch seconds, the table's TTL attribute)
@@ -20,7 +21,6 @@ store from both.
 #   Alert        ALERT#<id>         ALERT              ACCOUNT#<acct>#ALERTS / <created>#<id>
 #                                                      active only: GSI2PK ACTIVE_ALERTS#<symbol>, GSI2SK as GSI1SK
 #   ChatTurn     CONVERSATION#<acct>#<thread> / SK <time>#<id>   (expires_at: epoch seconds, the TTL attribute)
-#   TurnId       TURN#<id>          TURN               (expires_at: its turn's, so the id stays taken as long)
 #   AlertChange  ALERT_CHANGES      <seq, 12 digits>   (expires_at: a day on); the head ALERT_CHANGES / #HEAD
 #                                                      holds the last seq as its version
 #   Notification NOTIFICATION#<id>  NOTIFICATION       ACCOUNT#<acct>#NOTIFICATIONS / <created>#<id>
@@ -38,7 +38,9 @@ store from both.
 #                                are written only while the order is accepted or partially_filled
 #   fills.add/list_for_account   put keyed by fill id if absent (AlreadyExists), so one id is written once;
 #                                query GSI1 ascending
-#   positions.get/save/list      get/put by key; query PK = ACCOUNT#<acct> AND begins_with(SK, POSITION#)
+#   positions.get/save/list      get/put by key; list: query the partition PK = ACCOUNT#<acct> (profile, book
+#                                and positions; the positions kept), which a unit remembers whole
+#   books.get/save               ACCOUNT#<acct> / BOOK, versioned like the profile
 #   quotes.put/get/get_many      put only if absent or older (quote_time < new); get; batch_get_item in
 #                                chunks of 100 keys, asking again for UnprocessedKeys
 #   quotes_and_settings          one batch_get_item: the quote keys and SYSTEM/SETTINGS together (in a unit
@@ -98,6 +100,7 @@ from core.market import Quote
 from core.orders import Fill, Order
 from core.portfolio import Position
 from core.ports import store as ports
+from core.risk_book import RiskBook
 from infra.stores.codec import dump, key_time, versioned
 from infra.stores.dynamodb_chat import DynamoAlerts, DynamoConversations
 from infra.stores.dynamodb_outbox import DynamoNotifications, DynamoSignalSources
@@ -207,10 +210,10 @@ class DynamoPositions(Repo, ports.PositionRepository):
         return stored
 
     def list_for_account(self, account_id: str) -> list[Position]:
-        items = self.table.query(
-            "PK = :pk AND begins_with(SK, :prefix)", pk=f"ACCOUNT#{account_id}", prefix="POSITION#"
-        )
-        return from_items(Position, items)
+        # The whole account partition (profile, risk book, positions) in one query: a unit of work remembers
+        # every item it read, so the risk gate's account and book cost no second round trip.
+        items = self.table.query("PK = :pk", pk=f"ACCOUNT#{account_id}")
+        return from_items(Position, (item for item in items if item["SK"]["S"].startswith("POSITION#")))
 
 
 class DynamoQuotes(Repo, ports.QuoteRepository):
@@ -312,6 +315,19 @@ class DynamoIdempotency(Repo, ports.IdempotencyStore):
         self.table.delete(f"IDEMPOTENCY#{key}", "RECORD")
 
 
+class DynamoBooks(Repo, ports.RiskBookRepository):
+    def get(self, account_id: str) -> RiskBook:
+        item = self.table.get(f"ACCOUNT#{account_id}", "BOOK")
+        return from_item(RiskBook, item) if item else RiskBook(account_id=account_id)
+
+    def save(self, book: RiskBook) -> RiskBook:
+        stored, text = versioned(book, book.version + 1)
+        item = attrs(PK=f"ACCOUNT#{book.account_id}", SK="BOOK", version=stored.version, data=text)
+        what = f"Risk book {book.account_id}"
+        self.table.write(put_versioned(item, book.version, what, create=book.version == 0))
+        return stored
+
+
 class DynamoSettings(Repo, ports.SettingsRepository):
     def get(self) -> SystemSettings:
         item = self.table.get("SYSTEM", "SETTINGS")
@@ -344,6 +360,7 @@ class DynamoUnitOfWork(ports.UnitOfWork):
         self.audit = DynamoAudit(self._pending)
         self.settings = DynamoSettings(self._pending)
         self.alerts = DynamoAlerts(self._pending)
+        self.books = DynamoBooks(self._pending)
 
     def quotes_and_settings(self, symbols: list[str]) -> tuple[dict[str, Quote], SystemSettings]:
         if self._pending.buffered("SYSTEM", "SETTINGS"):  # the unit's own settings, and the quotes in one call
@@ -385,6 +402,7 @@ def open_dynamodb_store(table_name: str, client: Any = None) -> DynamoStore:
         alerts=DynamoAlerts(table),
         notifications=DynamoNotifications(table),
         signal_sources=DynamoSignalSources(table),
+        books=DynamoBooks(table),
         conversations=DynamoConversations(table),
         table=table,
     )

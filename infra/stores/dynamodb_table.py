@@ -344,6 +344,8 @@ class UnitTable(Table):
             yield item
         if key == "PK = :pk AND begins_with(SK, :prefix)" and not page:
             self._covered.add((str(values["pk"]), str(values["prefix"])))
+        elif key == "PK = :pk" and not page:
+            self._covered.add((str(values["pk"]), ""))
 
     def buffered(self, pk: str, sk: str) -> bool:
         return (pk, sk) in self._writes

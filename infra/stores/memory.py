@@ -28,6 +28,7 @@ from core.notifications import Notification
 from core.orders import Fill, Order
 from core.portfolio import Position
 from core.ports import store as ports
+from core.risk_book import RiskBook
 from core.signals import SignalSource
 from infra.stores.codec import M, dump, load, versioned
 
@@ -80,6 +81,7 @@ class _Db:
                 "alert_changes",
                 "notifications",
                 "signal_sources",
+                "books",
             )
         }
 
@@ -101,6 +103,7 @@ class MemoryUnitOfWork(ports.UnitOfWork):
         self.notifications = MemoryNotifications(self._db, self)
         self.settings = MemorySettings(self._db, self)
         self.alerts = MemoryAlerts(self._db, self)
+        self.books = MemoryBooks(self._db, self)
 
     def __enter__(self) -> MemoryUnitOfWork:
         if self._state != "new":
@@ -377,6 +380,21 @@ class MemorySettings(_Repo, ports.SettingsRepository):
         return row.fresh()
 
 
+class MemoryBooks(_Repo, ports.RiskBookRepository):
+    def get(self, account_id: str) -> RiskBook:
+        with self.db.lock:
+            row = self.db.tables["books"].get(account_id)
+        return row.fresh() if row is not None else RiskBook(account_id=account_id)
+
+    def save(self, book: RiskBook) -> RiskBook:
+        row = _versioned_row(book, book.version + 1)
+        with self._writing():
+            stored = self.db.tables["books"].get(book.account_id)
+            _check_version(stored, book.version, f"Risk book {book.account_id}", create=book.version == 0)
+            self._set("books", book.account_id, row)
+        return row.fresh()
+
+
 class MemoryAlerts(_Versioned[Alert], ports.AlertRepository):
     noun, table = "Alert", "alerts"
 
@@ -494,6 +512,7 @@ class MemoryStore(ports.Store):
             audit=MemoryAudit(db),
             idempotency=MemoryIdempotency(db),
             settings=MemorySettings(db),
+            books=MemoryBooks(db),
             alerts=MemoryAlerts(db),
             notifications=MemoryNotifications(db),
             signal_sources=MemorySignalSources(db),

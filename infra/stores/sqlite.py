@@ -28,6 +28,7 @@ from core.notifications import Notification
 from core.orders import Fill, Order
 from core.portfolio import Position
 from core.ports import store as ports
+from core.risk_book import RiskBook
 from core.signals import SignalSource
 from infra.stores.codec import M, dump, from_key_time, key_time, load, versioned
 
@@ -54,6 +55,7 @@ CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
 CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
     BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
 CREATE TABLE IF NOT EXISTS idempotency (key TEXT PRIMARY KEY, expires_at TEXT NOT NULL, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS books (account_id TEXT PRIMARY KEY, version INTEGER NOT NULL, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS settings (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL,
     data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS alerts (id TEXT PRIMARY KEY, account_id TEXT NOT NULL, symbol TEXT NOT NULL,
@@ -410,6 +412,18 @@ class SqliteIdempotency(_Repo, ports.IdempotencyStore):
             conn.execute("DELETE FROM idempotency WHERE key = ?", (key,))
 
 
+class SqliteBooks(_Repo, ports.RiskBookRepository):
+    def get(self, account_id: str) -> RiskBook:
+        found = self.db.one(RiskBook, "SELECT data FROM books WHERE account_id = ?", (account_id,))
+        return found or RiskBook(account_id=account_id)
+
+    def save(self, book: RiskBook) -> RiskBook:
+        stored, text = versioned(book, book.version + 1)
+        key, row = {"account_id": book.account_id}, {"version": stored.version, "data": text}
+        self.db.put_versioned("books", key, row, book.version, f"Risk book {book.account_id}", create=book.version == 0)
+        return stored
+
+
 class SqliteSettings(_Repo, ports.SettingsRepository):
     def get(self) -> SystemSettings:
         return self.db.one(SystemSettings, "SELECT data FROM settings WHERE id = 1") or SystemSettings()
@@ -556,7 +570,7 @@ class SqliteUnitOfWork(ports.UnitOfWork):
     def __init__(self, store: SqliteStore) -> None:
         self._db = store.db
         self._open: ExitStack | None = None
-        for name in ("accounts", "orders", "fills", "positions", "quotes", "audit", "settings", "alerts"):
+        for name in ("accounts", "orders", "fills", "positions", "quotes", "audit", "settings", "alerts", "books"):
             setattr(self, name, getattr(store, name))
         self.notifications = store.notifications
 
@@ -614,6 +628,7 @@ def open_sqlite_store(path: str) -> SqliteStore:
         audit=SqliteAudit(db),
         idempotency=SqliteIdempotency(db),
         settings=SqliteSettings(db),
+        books=SqliteBooks(db),
         alerts=SqliteAlerts(db),
         notifications=SqliteNotifications(db),
         signal_sources=SqliteSignalSources(db),
