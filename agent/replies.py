@@ -244,7 +244,7 @@ def fills_text(fills: list[Fill]) -> str:
     if not fills:
         return "No fills yet."
     lines = [
-        f"{f.time:%m-%d %H:%M} {f.side.value.upper()} {num(f.quantity)} {f.symbol} at {f.price} "
+        f"{f.time:%m-%d %H:%M} {f.side.value.upper()} {qty(f.quantity)} {f.symbol} at {price(f.symbol, f.price)} "
         f"(order {f.order_id})"
         for f in fills
     ]

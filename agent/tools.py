@@ -143,13 +143,7 @@ def build_tools(deps: uc.Deps, account_id: str, ledger: TurnLedger) -> list[Base
     """The agent's tools for ``account_id``; what they stage or propose is recorded in ``ledger``."""
 
     def stage_order(args: _OrderArgsBase) -> dict[str, Any]:
-        ticket = uc.stage_order(deps, account_id, args.to_request(), source="chat")
-        ledger.record(ticket)
-        return {
-            "staged": True, "code": ticket.code, "summary": ticket_summary(ticket),
-            "expires_at": ticket.expires_at.isoformat(),
-            "note": f'Not placed. Only the trader can place it, by replying "yes {ticket.code}".',
-        }
+        return staged(uc.stage_order(deps, account_id, args.to_request(), source="chat"))
 
     def stage_cancel(args: CancelArgs) -> dict[str, Any]:
         order = uc.cancelable_order(deps, account_id, args.order_id)
