@@ -141,17 +141,22 @@ def start_server(workdir: Path, secret: str | None, feed_speed: str = "50") -> I
     env = platform_env(workdir, secret)
     env["PARLEY_FEED_SPEED"] = feed_speed  # PARLEY_FEED stays unset: the shipped demo feed is replayed
     env.pop("OPENAI_API_KEY", None)  # commands only: the grammar answers, no model is called
+    yield from serve(workdir, workdir, env, workdir)
+
+
+def serve(server_dir: Path, cli_dir: Path, env: dict[str, str], logs: Path) -> Iterator[Server]:
+    """`parley serve` on a free loopback port, run in ``server_dir``, with a CLI in ``cli_dir``; it is
+    stopped when the generator is closed. Its output goes to ``logs``/server.out and server.err."""
     port = free_port()
-    stdout, stderr = workdir / "server.out", workdir / "server.err"
+    stdout, stderr = logs / "server.out", logs / "server.err"
     with stdout.open("wb") as out, stderr.open("wb") as err:
         process = subprocess.Popen(
             [sys.executable, "-m", "local.cli", "serve", "--host", HOST, "--port", str(port)],
-            cwd=workdir, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+            cwd=server_dir, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
         )
-    server = Server(f"http://{HOST}:{port}", Cli(workdir, env), process, stdout, stderr)
+    server = Server(f"http://{HOST}:{port}", Cli(cli_dir, env), process, stdout, stderr)
     try:
         wait_until_healthy(server)
         yield server
     finally:
         stop(process)
-    assert process.returncode is not None

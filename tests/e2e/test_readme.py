@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.platform_support import CLI_TIMEOUT, HOST, REPO, Cli, Server, free_port, stop, wait_until_healthy
+from tests.e2e.platform_support import CLI_TIMEOUT, HOST, REPO, Server, serve
 
 README = REPO / "README.md"
 README_BASE = "http://127.0.0.1:8000"
@@ -124,19 +124,8 @@ def first_run(tmp_path) -> Iterator[tuple[Server, Shell]]:
     server_dir.mkdir()
     wrapper.write_text(f"#!/bin/sh\nexec {shlex.quote(sys.executable)} -m local.cli \"$@\"\n")
     wrapper.chmod(wrapper.stat().st_mode | stat.S_IXUSR)
-    port = free_port()
-    out, err = tmp_path / "server.out", tmp_path / "server.err"
-    with out.open("wb") as stdout, err.open("wb") as stderr:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "local.cli", "serve", "--host", HOST, "--port", str(port)],
-            cwd=server_dir, env=env, stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr,
-        )
-    server = Server(f"http://{HOST}:{port}", Cli(shell_dir, env), process, out, err)
-    try:
-        wait_until_healthy(server)
+    for server in serve(server_dir, shell_dir, env, tmp_path):
         yield server, Shell(shell_dir, env, server.base)
-    finally:
-        stop(process)
 
 
 class Console:
