@@ -14,17 +14,13 @@ from pydantic import BaseModel, Field
 
 from core.accounts import Account
 from core.alerts import Alert, AlertStatus
+from core.channels import Action
 from core.instruments import InstrumentCatalog
 from core.market import Quote
 from core.orders import Fill, Order, OrderStatus, OrderType
 from core.portfolio import PortfolioView, PositionView
 from core.risk_limits import RiskLimits
 from core.usecases import Ticket, WhatIf
-
-
-class Action(BaseModel):
-    label: str
-    command: str = Field(description="The text to send back when the button is pressed.")
 
 
 class Reply(BaseModel):

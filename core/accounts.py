@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from core.channels import Preferences
 from core.risk_limits import RiskLimits
 
 
@@ -35,6 +36,8 @@ class Account(BaseModel):
     limits: RiskLimits = Field(default_factory=lambda: RiskLimits())
     # Set by an admin only: may this account trade real money on a live venue (PARLEY_LIVE_TRADING must be on too).
     live_trading: bool = False
+    # Where notifications go, in order, and the quiet hours (GET/PUT /v1/preferences).
+    preferences: Preferences = Field(default_factory=Preferences)
     created_at: AwareDatetime
     version: int = 0
 

@@ -26,6 +26,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 from core.accounts import Account, SystemSettings
 from core.alerts import Alert, AlertChange
 from core.audit import AuditRecord
+from core.channels import Channel, Contact, LinkCode, OutboundMessage
 from core.errors import StoreError
 from core.market import Quote
 from core.memory import ChatTurn
@@ -273,6 +274,53 @@ class ConversationRepository(ABC):
         """The last ``limit`` unexpired turns of the thread, oldest first."""
 
 
+class ContactRepository(ABC):
+    """Senders on the messenger channels, keyed by (channel, address); versioned like positions."""
+
+    @abstractmethod
+    def get(self, channel: Channel, address: str) -> Contact | None: ...
+
+    @abstractmethod
+    def save(self, contact: Contact) -> Contact:
+        """Insert when ``version`` is 0, else update if the stored version matches; ConcurrentUpdate otherwise."""
+
+    @abstractmethod
+    def list_for_account(self, account_id: str) -> list[Contact]:
+        """The contacts linked to the account, by channel then address."""
+
+
+class LinkCodeRepository(ABC):
+    """One-time codes that link a sender to an account."""
+
+    @abstractmethod
+    def add(self, code: LinkCode, *, now: datetime) -> None:
+        """AlreadyExists if the code is taken and unexpired at ``now``."""
+
+    @abstractmethod
+    def take(self, code: str, *, now: datetime) -> LinkCode | None:
+        """Remove and return the code if it exists and has not expired; None otherwise. Atomic: two takers
+        of one code never both get it."""
+
+
+class MessageRepository(ABC):
+    """Every outbound message, recorded before it is sent (the local outbox, and delivery status in AWS)."""
+
+    @abstractmethod
+    def add(self, message: OutboundMessage) -> None:
+        """AlreadyExists if the id is taken: the message was already recorded (and maybe sent)."""
+
+    @abstractmethod
+    def get(self, message_id: str) -> OutboundMessage | None: ...
+
+    @abstractmethod
+    def save(self, message: OutboundMessage) -> None:
+        """Overwrite a recorded message (its status moved on); NotFound if it was never added."""
+
+    @abstractmethod
+    def recent(self, *, now: datetime, limit: int = 50) -> list[OutboundMessage]:
+        """The newest messages created at or before ``now``, newest first (DynamoDB looks a week back)."""
+
+
 class UnitOfWork(ABC):
     """The repositories of one use case, whose writes commit together or not at all.
 
@@ -335,6 +383,9 @@ class Store:
     signal_sources: SignalSourceRepository
     conversations: ConversationRepository
     books: RiskBookRepository
+    contacts: ContactRepository
+    link_codes: LinkCodeRepository
+    messages: MessageRepository
 
     def unit(self) -> UnitOfWork:
         """A new unit of work over this backend (adapters override)."""

@@ -102,6 +102,7 @@ from core.portfolio import Position
 from core.ports import store as ports
 from core.risk_book import RiskBook
 from infra.stores.codec import dump, key_time, versioned
+from infra.stores.dynamodb_channels import DynamoContacts, DynamoLinkCodes, DynamoMessages
 from infra.stores.dynamodb_chat import DynamoAlerts, DynamoConversations
 from infra.stores.dynamodb_outbox import DynamoNotifications, DynamoSignalSources
 from infra.stores.dynamodb_table import (
@@ -404,6 +405,9 @@ def open_dynamodb_store(table_name: str, client: Any = None) -> DynamoStore:
         signal_sources=DynamoSignalSources(table),
         books=DynamoBooks(table),
         conversations=DynamoConversations(table),
+        contacts=DynamoContacts(table),
+        link_codes=DynamoLinkCodes(table),
+        messages=DynamoMessages(table),
         table=table,
     )
 

@@ -21,6 +21,7 @@ from typing import Any, Generic
 from core.accounts import Account, SystemSettings
 from core.alerts import Alert, AlertChange, AlertStatus
 from core.audit import AuditRecord
+from core.channels import Channel, Contact, LinkCode, OutboundMessage
 from core.errors import AlreadyExists, ConcurrentUpdate, NotFound, ParleyError
 from core.market import Quote
 from core.memory import ChatTurn
@@ -82,6 +83,9 @@ class _Db:
                 "notifications",
                 "signal_sources",
                 "books",
+                "contacts",
+                "link_codes",
+                "messages",
             )
         }
 
@@ -498,6 +502,67 @@ class MemoryConversations(_Repo, ports.ConversationRepository):
         return self._select("turns", keep, lambda turn: (turn.time, turn.id), reverse=True, limit=limit)[::-1]
 
 
+class MemoryContacts(_Repo, ports.ContactRepository):
+    def get(self, channel: Channel, address: str) -> Contact | None:
+        with self.db.lock:
+            row = self.db.tables["contacts"].get((channel, address))
+        return row.fresh() if row is not None else None
+
+    def save(self, contact: Contact) -> Contact:
+        row = _versioned_row(contact, contact.version + 1)
+        key = (contact.channel, contact.address)
+        with self._writing():
+            stored = self.db.tables["contacts"].get(key)
+            _check_version(stored, contact.version, f"Contact {contact.channel}:{contact.address}",
+                           create=contact.version == 0)
+            self._set("contacts", key, row)
+        return row.fresh()
+
+    def list_for_account(self, account_id: str) -> list[Contact]:
+        return self._select("contacts", lambda c: c.account_id == account_id, lambda c: (c.channel, c.address))
+
+
+class MemoryLinkCodes(_Repo, ports.LinkCodeRepository):
+    def add(self, code: LinkCode, *, now: datetime) -> None:
+        with self._writing():
+            stored = self.db.tables["link_codes"].get(code.code)
+            if stored is not None and stored.record.expires_at > now:
+                raise AlreadyExists(f"Link code {code.code} exists.", code=code.code)
+            self._set("link_codes", code.code, _row(code))
+
+    def take(self, code: str, *, now: datetime) -> LinkCode | None:
+        with self._writing():
+            stored = self.db.tables["link_codes"].get(code)
+            if stored is None:
+                return None
+            self._delete("link_codes", code)
+        taken = stored.fresh()
+        return taken if taken.expires_at > now else None
+
+
+class MemoryMessages(_Repo, ports.MessageRepository):
+    def add(self, message: OutboundMessage) -> None:
+        with self._writing():
+            if message.id in self.db.tables["messages"]:
+                raise AlreadyExists(f"Message {message.id} exists.", message_id=message.id)
+            self._set("messages", message.id, _row(message))
+
+    def get(self, message_id: str) -> OutboundMessage | None:
+        with self.db.lock:
+            row = self.db.tables["messages"].get(message_id)
+        return row.fresh() if row is not None else None
+
+    def save(self, message: OutboundMessage) -> None:
+        with self._writing():
+            if message.id not in self.db.tables["messages"]:
+                raise NotFound(f"Message {message.id} was never recorded.", message_id=message.id)
+            self._set("messages", message.id, _row(message))
+
+    def recent(self, *, now: datetime, limit: int = 50) -> list[OutboundMessage]:
+        return self._select("messages", lambda m: m.created_at <= now, lambda m: (m.created_at, m.id), reverse=True,
+                            limit=limit)
+
+
 class MemoryStore(ports.Store):
     """Every repository over one set of dicts; ``MemoryStore()`` is a fresh, empty store."""
 
@@ -517,6 +582,9 @@ class MemoryStore(ports.Store):
             notifications=MemoryNotifications(db),
             signal_sources=MemorySignalSources(db),
             conversations=MemoryConversations(db),
+            contacts=MemoryContacts(db),
+            link_codes=MemoryLinkCodes(db),
+            messages=MemoryMessages(db),
         )
         self.db = db
 

@@ -31,6 +31,8 @@ from core.ports import store as ports
 from core.risk_book import RiskBook
 from core.signals import SignalSource
 from infra.stores.codec import M, dump, from_key_time, key_time, load, versioned
+from infra.stores.sqlite_channels import SCHEMA as CHANNEL_SCHEMA
+from infra.stores.sqlite_channels import SqliteContacts, SqliteLinkCodes, SqliteMessages
 
 BUSY_TIMEOUT_MS = 10_000
 CHANGE_LOG_TTL = timedelta(days=1)  # alert change log entries older than this are dropped (DynamoDB: TTL)
@@ -615,7 +617,7 @@ def open_sqlite_store(path: str) -> SqliteStore:
     file.parent.mkdir(parents=True, exist_ok=True)
     db = _Db(str(file))
     try:
-        db.conn().executescript(f"BEGIN IMMEDIATE;\n{SCHEMA}\nCOMMIT;")
+        db.conn().executescript(f"BEGIN IMMEDIATE;\n{SCHEMA}{CHANNEL_SCHEMA}\nCOMMIT;")
     except (sqlite3.Error, StoreError) as exc:
         db.close()
         raise StoreError(f"Cannot create the database schema at {file}: {exc}") from exc
@@ -633,5 +635,8 @@ def open_sqlite_store(path: str) -> SqliteStore:
         notifications=SqliteNotifications(db),
         signal_sources=SqliteSignalSources(db),
         conversations=SqliteConversations(db),
+        contacts=SqliteContacts(db),
+        link_codes=SqliteLinkCodes(db),
+        messages=SqliteMessages(db),
         db=db,
     )

@@ -1,0 +1,115 @@
+"""DynamoDB repositories for the messenger channels, on the table helpers of ``dynamodb_table``.
+
+    entity     PK                             SK        GSI1PK / GSI1SK
+    Contact    CONTACT#<channel>#<address>    CONTACT   linked only: ACCOUNT#<acct>#CONTACTS / <channel>#<address>
+    LinkCode   LINK#<code>                    CODE      (expires_at: epoch seconds, the table's TTL attribute)
+    Message    MESSAGE#<id>                   MESSAGE   MESSAGES#<yyyy-mm-dd> / <created>#<id>  (TTL: 30 days)
+
+    contacts.save       put_versioned (created at version 0); the GSI1 keys only while linked (a sparse index)
+    link_codes.add      put if absent or expired; take: delete returning the old item, so one taker gets it
+    messages.recent     query GSI1 by day from ``now`` back, newest first, until ``limit`` are found (a week at most)
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from core.channels import Channel, Contact, LinkCode, OutboundMessage
+from core.errors import NotFound
+from core.ports import store as ports
+from infra.stores.codec import dump, key_time, load, versioned
+from infra.stores.dynamodb_table import (
+    ConditionFailed,
+    Item,
+    Repo,
+    already_exists,
+    attrs,
+    create,
+    epoch,
+    from_item,
+    from_items,
+    key,
+    put_versioned,
+)
+
+MESSAGE_TTL = timedelta(days=30)
+RECENT_DAYS = 7
+
+
+def _contact_pk(channel: Channel, address: str) -> str:
+    return f"CONTACT#{channel.value}#{address}"
+
+
+class DynamoContacts(Repo, ports.ContactRepository):
+    def get(self, channel: Channel, address: str) -> Contact | None:
+        item = self.table.get(_contact_pk(channel, address), "CONTACT")
+        return from_item(Contact, item) if item else None
+
+    def save(self, contact: Contact) -> Contact:
+        stored, text = versioned(contact, contact.version + 1)
+        linked = (
+            {"GSI1PK": f"ACCOUNT#{contact.account_id}#CONTACTS", "GSI1SK": f"{contact.channel.value}#{contact.address}"}
+            if contact.account_id else {}
+        )
+        item = attrs(PK=_contact_pk(contact.channel, contact.address), SK="CONTACT", version=stored.version,
+                     data=text, **linked)
+        what = f"Contact {contact.channel.value}:{contact.address}"
+        self.table.write(put_versioned(item, contact.version, what, create=contact.version == 0))
+        return stored
+
+    def list_for_account(self, account_id: str) -> list[Contact]:
+        items = self.table.query("GSI1PK = :pk", index="GSI1", pk=f"ACCOUNT#{account_id}#CONTACTS")
+        return from_items(Contact, items)
+
+
+class DynamoLinkCodes(Repo, ports.LinkCodeRepository):
+    def add(self, code: LinkCode, *, now: datetime) -> None:
+        item = attrs(PK=f"LINK#{code.code}", SK="CODE", expires_at=epoch(code.expires_at), data=dump(code))
+        try:
+            self.table.put(item, "attribute_not_exists(PK) OR expires_at <= :now", now=epoch(now))
+        except ConditionFailed:
+            raise already_exists(f"Link code {code.code} exists.", code=code.code)(None) from None
+
+    def take(self, code: str, *, now: datetime) -> LinkCode | None:
+        response = self.table.call("delete_item", TableName=self.table.name, Key=key(f"LINK#{code}", "CODE"),
+                                   ReturnValues="ALL_OLD")
+        old: Item | None = response.get("Attributes")
+        if not old:
+            return None
+        taken = load(LinkCode, old["data"]["S"])
+        return taken if taken.expires_at > now else None
+
+
+class DynamoMessages(Repo, ports.MessageRepository):
+    def _item(self, message: OutboundMessage) -> Item:
+        return attrs(
+            PK=f"MESSAGE#{message.id}", SK="MESSAGE", GSI1PK=f"MESSAGES#{message.created_at:%Y-%m-%d}",
+            GSI1SK=f"{key_time(message.created_at)}#{message.id}", expires_at=epoch(message.created_at + MESSAGE_TTL),
+            data=dump(message),
+        )
+
+    def add(self, message: OutboundMessage) -> None:
+        self.table.write(create(self._item(message), already_exists(f"Message {message.id} exists.",
+                                                                     message_id=message.id)))
+
+    def get(self, message_id: str) -> OutboundMessage | None:
+        item = self.table.get(f"MESSAGE#{message_id}", "MESSAGE")
+        return from_item(OutboundMessage, item) if item else None
+
+    def save(self, message: OutboundMessage) -> None:
+        try:
+            self.table.put(self._item(message), "attribute_exists(PK)")
+        except ConditionFailed:
+            raise NotFound(f"Message {message.id} was never recorded.", message_id=message.id) from None
+
+    def recent(self, *, now: datetime, limit: int = 50) -> list[OutboundMessage]:
+        found: list[OutboundMessage] = []
+        day = now.astimezone(UTC)
+        for back in range(RECENT_DAYS):
+            partition = f"MESSAGES#{day - timedelta(days=back):%Y-%m-%d}"
+            items = self.table.query("GSI1PK = :pk AND GSI1SK <= :upto", index="GSI1", forward=False,
+                                     page=limit - len(found), pk=partition, upto=f"{key_time(now)}#~")
+            found += from_items(OutboundMessage, items, limit - len(found))
+            if len(found) >= limit:
+                break
+        return found

@@ -1,0 +1,81 @@
+"""SQLite repositories for the messenger channels (contacts, link codes, outbound messages), on the helpers of
+``sqlite``. Their tables are created with the rest of the schema."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import partial
+from typing import Any
+
+from core.channels import Channel, Contact, LinkCode, OutboundMessage
+from core.errors import AlreadyExists, NotFound
+from core.ports import store as ports
+from infra.stores.codec import dump, key_time, load, versioned
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS contacts (channel TEXT NOT NULL, address TEXT NOT NULL, account_id TEXT,
+    version INTEGER NOT NULL, data TEXT NOT NULL, PRIMARY KEY (channel, address));
+CREATE INDEX IF NOT EXISTS contacts_by_account ON contacts (account_id, channel, address)
+    WHERE account_id IS NOT NULL;
+CREATE TABLE IF NOT EXISTS link_codes (code TEXT PRIMARY KEY, expires_at TEXT NOT NULL, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS messages (id TEXT PRIMARY KEY, created_at TEXT NOT NULL, data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS messages_by_time ON messages (created_at, id);
+"""
+
+
+class _Repo:
+    def __init__(self, db: Any) -> None:
+        self.db = db  # sqlite._Db (not imported: sqlite imports this module)
+
+
+class SqliteContacts(_Repo, ports.ContactRepository):
+    def get(self, channel: Channel, address: str) -> Contact | None:
+        sql = "SELECT data FROM contacts WHERE channel = ? AND address = ?"
+        return self.db.one(Contact, sql, (channel.value, address))
+
+    def save(self, contact: Contact) -> Contact:
+        stored, text = versioned(contact, contact.version + 1)
+        key = {"channel": contact.channel.value, "address": contact.address}
+        row = {"account_id": contact.account_id, "version": stored.version, "data": text}
+        what = f"Contact {contact.channel.value}:{contact.address}"
+        self.db.put_versioned("contacts", key, row, contact.version, what, create=contact.version == 0)
+        return stored
+
+    def list_for_account(self, account_id: str) -> list[Contact]:
+        sql = "SELECT data FROM contacts WHERE account_id = ? ORDER BY channel, address"
+        return self.db.many(Contact, sql, (account_id,))
+
+
+class SqliteLinkCodes(_Repo, ports.LinkCodeRepository):
+    def add(self, code: LinkCode, *, now: datetime) -> None:
+        with self.db.write() as conn:
+            conn.execute("DELETE FROM link_codes WHERE expires_at <= ?", (key_time(now),))
+            row = (code.code, key_time(code.expires_at), dump(code))
+            if conn.execute("INSERT OR IGNORE INTO link_codes VALUES (?, ?, ?)", row).rowcount != 1:
+                raise AlreadyExists(f"Link code {code.code} exists.", code=code.code)
+
+    def take(self, code: str, *, now: datetime) -> LinkCode | None:
+        with self.db.write() as conn:
+            found = conn.execute("DELETE FROM link_codes WHERE code = ? RETURNING data", (code,)).fetchone()
+        if found is None:
+            return None
+        taken = load(LinkCode, found[0])
+        return taken if taken.expires_at > now else None
+
+
+class SqliteMessages(_Repo, ports.MessageRepository):
+    def add(self, message: OutboundMessage) -> None:
+        row = {"id": message.id, "created_at": key_time(message.created_at), "data": dump(message)}
+        self.db.create("messages", row, partial(AlreadyExists, f"Message {message.id} exists.", message_id=message.id))
+
+    def get(self, message_id: str) -> OutboundMessage | None:
+        return self.db.one(OutboundMessage, "SELECT data FROM messages WHERE id = ?", (message_id,))
+
+    def save(self, message: OutboundMessage) -> None:
+        with self.db.write() as conn:
+            if conn.execute("UPDATE messages SET data = ? WHERE id = ?", (dump(message), message.id)).rowcount != 1:
+                raise NotFound(f"Message {message.id} was never recorded.", message_id=message.id)
+
+    def recent(self, *, now: datetime, limit: int = 50) -> list[OutboundMessage]:
+        sql = "SELECT data FROM messages WHERE created_at <= ? ORDER BY created_at DESC, id DESC LIMIT ?"
+        return self.db.many(OutboundMessage, sql, (key_time(now), limit))
