@@ -20,9 +20,9 @@ class KinesisPublisher(EventPublisher):
     def client(self) -> Any:
         """Built on first use: only the signals webhook publishes."""
         if self._client is None:
-            import boto3
+            from infra import aws  # imports boto3: only once something is sent
 
-            self._client = boto3.client("kinesis")
+            self._client = aws.client("kinesis")
         return self._client
 
     def publish(self, envelope: Envelope) -> None:

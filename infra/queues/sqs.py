@@ -25,9 +25,9 @@ class SqsNotifyQueue(NotifyQueue):
     def client(self) -> Any:
         """Built on first use: most functions that hold the queue never send (a cold start pays nothing)."""
         if self._client is None:
-            import boto3
+            from infra import aws  # imports boto3: only once something is sent
 
-            self._client = boto3.client("sqs")
+            self._client = aws.client("sqs")
         return self._client
 
     def send(self, notifications: list[Notification]) -> list[str]:

@@ -90,7 +90,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-import boto3
 from botocore.exceptions import BotoCoreError
 
 from core.accounts import Account, SystemSettings
@@ -389,8 +388,9 @@ class DynamoStore(ports.Store):
 
 
 def open_dynamodb_store(table_name: str, client: Any = None) -> DynamoStore:
-    """The repositories over ``table_name``; ``client`` is a boto3 DynamoDB client (built if omitted)."""
-    table = Table(client if client is not None else boto3.client("dynamodb"), table_name)
+    """The repositories over ``table_name``; ``client`` is a boto3 DynamoDB client (if omitted, the process's,
+    built on the first call)."""
+    table = Table(client, table_name)
     return DynamoStore(
         accounts=DynamoAccounts(table),
         orders=DynamoOrders(table),

@@ -18,6 +18,7 @@ from typing import Any, Generic
 from botocore.exceptions import BotoCoreError, ClientError
 
 from core.errors import AlreadyExists, ConcurrentUpdate, NotFound, StoreError
+from infra import aws
 from infra.stores.codec import M, load, versioned
 
 Item = dict[str, dict[str, Any]]
@@ -166,8 +167,15 @@ class Table:
     """The few DynamoDB calls the repositories need, with errors translated once."""
 
     def __init__(self, client: Any, name: str) -> None:
-        self.client = client
+        self._client = client
         self.name = name
+
+    @property
+    def client(self) -> Any:
+        """The injected client, or else the process's DynamoDB client, built on the first call, not at import."""
+        if self._client is None:
+            self._client = aws.client("dynamodb")
+        return self._client
 
     def call(self, operation: str, **kwargs: Any) -> dict[str, Any]:
         try:
