@@ -12,13 +12,21 @@ from core.errors import InvalidRequest
 from core.instruments import InstrumentCatalog
 from core.orders import OrderRequest, utcnow
 from core.ports.broker import Broker
+from core.ports.channel import InboundQueue, Senders
 from core.ports.queue import EventPublisher, NotifyQueue
 from core.ports.store import Store
 from core.sessions import Sessions
 from core.usecases import Deps
 from core.usecases.alert_engine import AlertEngine
 from infra.brokers.router import build_broker
-from infra.queues import InProcessPublisher, InProcessQueue, event_publisher, notify_queue
+from infra.queues import (
+    InProcessInbox,
+    InProcessPublisher,
+    InProcessQueue,
+    event_publisher,
+    inbound_queue,
+    notify_queue,
+)
 from infra.secrets import jwt_secret
 from infra.settings import Settings, get_settings
 from infra.stores import open_store
@@ -34,6 +42,7 @@ class Platform:
     secret_source: Callable[[], str] = field(repr=False, default=lambda: "")
     notify_queue: NotifyQueue = field(default_factory=InProcessQueue)
     events: EventPublisher = field(default_factory=InProcessPublisher)
+    inbox: InboundQueue = field(default_factory=InProcessInbox)  # the conversation queue the webhooks feed
     # A warm stream consumer's alert index, kept across batches (see core/usecases/alert_engine.py).
     alert_engine: AlertEngine = field(default_factory=AlertEngine)
 
@@ -43,6 +52,13 @@ class Platform:
 
     def jwt_secret(self) -> str:
         return self.secret_source()
+
+    @cached_property
+    def senders(self) -> Senders:
+        """The channel senders, built on first use (the webhooks never send)."""
+        from infra.channels import build_senders
+
+        return build_senders(self.settings)
 
     @cached_property
     def conversation(self) -> Conversation:
@@ -79,4 +95,4 @@ def build_platform(
     )
     source = (lambda: secret) if secret is not None else (lambda: jwt_secret(settings))
     return Platform(settings=settings, deps=deps, secret_source=source, notify_queue=notify_queue(settings),
-                    events=event_publisher(settings))
+                    events=event_publisher(settings), inbox=inbound_queue(settings))

@@ -71,6 +71,29 @@ class Settings(BaseModel):
     broker_function: str = ""
     # The platform's half of the live-trading switch; each account also needs its admin-set flag.
     live_trading: bool = False
+    # Messenger channels (README "Channels"). The conversation queue (an SQS FIFO queue URL) the webhooks feed;
+    # empty: an in-process queue answered on a worker thread.
+    conversation_queue_url: str = ""
+    # The public HTTPS base of the deployed API ("https://abc.execute-api.eu-west-1.amazonaws.com"): Twilio
+    # signs the URL it posted to, so the webhook rebuilds it from this and the request path.
+    public_base_url: str = ""
+    # Provider credentials: locally from these variables; in AWS each provider's values are the JSON of one
+    # Secrets Manager secret (PARLEY_<PROVIDER>_SECRET_ARN, keys named like these fields without the prefix).
+    telegram_bot_token: str | None = Field(default=None, repr=False)
+    telegram_webhook_secret: str | None = Field(default=None, repr=False)
+    telegram_secret_arn: str | None = None
+    twilio_account_sid: str = ""
+    twilio_auth_token: str | None = Field(default=None, repr=False)
+    twilio_sms_from: str = ""  # a number ("+15550001111") or a Messaging Service SID ("MG...")
+    twilio_whatsapp_from: str = ""  # "whatsapp:+15550001111"
+    twilio_whatsapp_template_sid: str = ""  # an approved ContentSid for messages outside the 24 h window
+    twilio_secret_arn: str | None = None
+    sendgrid_api_key: str | None = Field(default=None, repr=False)
+    sendgrid_from_email: str = ""
+    sendgrid_inbound_token: str | None = Field(default=None, repr=False)
+    sendgrid_event_public_key: str = ""  # the Event Webhook's verification key (base64 ECDSA public key)
+    sendgrid_inbound_public_key: str = ""  # Inbound Parse's security policy key, where one is configured
+    sendgrid_secret_arn: str | None = None
     # Empty means <home>/.parley.
     state_dir: Path | None = None
 

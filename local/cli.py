@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from core import usecases as uc
 from core.accounts import Account, Role
+from core.channels import Channel
 from core.errors import InvalidRequest, ParleyError
 from core.numbers import read_amount
 from infra.settings import project_root
@@ -162,6 +163,24 @@ def amount(text: str) -> Decimal:
         raise argparse.ArgumentTypeError(f"{text!r}: {exc}") from None
 
 
+def cmd_outbox(args: argparse.Namespace) -> int:
+    """The recent outbound messages, oldest first (a log to read down), each as one JSON object with
+    ``channel``, ``to``, ``text`` and ``actions``."""
+    import json
+
+    platform = _platform()
+    messages = platform.store.messages.recent(now=platform.deps.now(), limit=args.limit)
+    shown = [m for m in reversed(messages) if args.channel in (None, m.channel.value)]
+    for message in shown:
+        line = message.outbox_line()
+        if args.json:
+            print(json.dumps(line))
+        else:
+            buttons = "  [" + " | ".join(a["label"] for a in line["actions"]) + "]" if line["actions"] else ""
+            print(f"{line['created_at']}  {line['channel']:<8} -> {line['to']}  {line['text']}{buttons}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="parley", description="Parley, the conversational trading platform.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -208,6 +227,13 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--via", choices=("kinesis", "msk"), default="kinesis")
     replay.add_argument("--batch", type=int, default=500, help="records per handler call (default 500)")
     replay.set_defaults(run=cmd_replay)
+
+    outbox = commands.add_parser("outbox", help="print the recent outbound channel messages (Telegram, SMS, "
+                                                "WhatsApp, email), oldest first")
+    outbox.add_argument("--json", action="store_true", help="one JSON object a line: channel, to, text, actions")
+    outbox.add_argument("--limit", type=int, default=50, help="how many of the newest (default 50)")
+    outbox.add_argument("--channel", choices=[c.value for c in Channel], default=None)
+    outbox.set_defaults(run=cmd_outbox)
     return parser
 
 

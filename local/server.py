@@ -9,6 +9,7 @@ from core import usecases as uc
 from core.accounts import Role
 from infra.bootstrap import Platform
 from infra.tokens import issue_token
+from local.channels import LocalConversations, mount_channel_webhooks
 from local.feed import FeedReplayer, feed_path
 from local.markets import DayOrderSweeper, market_lines
 from local.net import bind, is_loopback
@@ -60,6 +61,8 @@ def serve(platform: Platform, host: str, port: int) -> None:
     uc.ensure_account(platform.deps, platform.settings.demo_account, role=Role.TRADER)
     streams = LocalStreams(platform)  # quotes and signals through the Kinesis handler; the outbox relay
     streams.start()
+    conversations = LocalConversations(platform)  # the conversation queue's worker: channel messages answered
+    conversations.start()
     sweeper = DayOrderSweeper(platform.deps)  # day orders end at their session's close, quotes or not
     sweeper.start()
     path = feed_path(platform.settings.feed)
@@ -73,6 +76,7 @@ def serve(platform: Platform, host: str, port: int) -> None:
         if feed is not None:
             feed.stop()
         streams.stop()
+        conversations.stop()
         sweeper.stop()
         platform.store.close()
 
@@ -80,6 +84,7 @@ def serve(platform: Platform, host: str, port: int) -> None:
     # uvicorn.run() would not run when the server is terminated.
     app = create_app(platform, on_shutdown=close)
     mount_webhooks(app, platform)
+    mount_channel_webhooks(app, platform)
     if is_loopback(host):  # the page signs whoever opens it in as the demo account
         mount_chat_page(app, platform, port)
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="info"))

@@ -19,11 +19,14 @@ from typing import IO
 from fastapi import FastAPI, Request, Response
 
 from core.envelope import Envelope, EventType
+from core.errors import ParleyError
 from core.market import Quote
+from core.notifications import Notification
 from core.usecases import notify
 from core.usecases.streams import BatchReport
 from functions.streams.consumer import StreamConsumer
 from functions.webhooks.receive import respond
+from functions.workers.channels import NotifyWorker
 from infra.bootstrap import Platform
 from infra.queues.local import InProcessPublisher, InProcessQueue
 
@@ -121,11 +124,17 @@ class LocalStreams:
 
 
 def relay_and_log(platform: Platform) -> int:
-    """Relay unsent notifications to the in-process queue and log what it holds (no channel delivers yet)."""
+    """Relay unsent notifications to the in-process queue, then deliver what it holds through the notify worker
+    (to the trader's linked channels; locally, the outbox) and log each."""
     sent = notify.relay(platform.deps, platform.notify_queue)
     if isinstance(platform.notify_queue, InProcessQueue):
+        worker = NotifyWorker(platform, notes)
         for message in platform.notify_queue.drain():
             notes.info("notify %s: %s", message["account_id"], message["text"])
+            try:
+                worker.deliver(Notification.model_validate(message))
+            except ParleyError as failure:  # reached no channel: kept in the account's notification list
+                notes.warning("notification %s not delivered: %s", message["id"], failure.message)
     return sent
 
 

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from functions.api.alerts import router as alerts_router
+from functions.api.channels import router as channels_router
 from functions.api.chat import router as chat_router
 from functions.api.docs import install_docs
 from functions.api.errors import install_error_handlers
@@ -41,4 +42,5 @@ def create_app(platform: Platform, on_shutdown: Callable[[], None] | None = None
     app.include_router(trading_router)
     app.include_router(chat_router)
     app.include_router(alerts_router)
+    app.include_router(channels_router)
     return app

@@ -4,15 +4,12 @@ waits at most 3 s. Refusals store nothing; errors map to statuses here, once, fo
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
 from core import errors
 from core.signals import ReplayedSignal
 from core.usecases import signals
+from functions.webhooks.http import answer, body
 from infra.bootstrap import Platform
 
 STATUS = [
@@ -28,24 +25,11 @@ def respond(platform: Platform, raw_event: dict) -> dict:
     event = APIGatewayProxyEventV2(raw_event)
     source = (event.path_parameters or {}).get("source", "")
     try:
-        body = _body(event)
+        raw = body(event)
         envelope = signals.accept(platform.deps, platform.events, source, event.headers.get("x-parley-signature"),
-                                  body)
+                                  raw)
     except errors.ParleyError as exc:
         status = next((code for kind, code in STATUS if isinstance(exc, kind)), 400)
-        return _answer(status, {"error": {"code": exc.code, "message": exc.message}})
-    return _answer(202, {"id": envelope.id, "status": "accepted"})
+        return answer(status, {"error": {"code": exc.code, "message": exc.message}})
+    return answer(202, {"id": envelope.id, "status": "accepted"})
 
-
-def _body(event: APIGatewayProxyEventV2) -> bytes:
-    text = event.body or ""
-    if not event.is_base64_encoded:
-        return text.encode()
-    try:
-        return base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
-        raise errors.InvalidRequest("The body is not valid base64.", code="malformed_body") from None
-
-
-def _answer(status: int, body: dict) -> dict:
-    return {"statusCode": status, "headers": {"content-type": "application/json"}, "body": json.dumps(body)}

@@ -3,8 +3,9 @@ or in process), chosen from settings by ``notify_queue`` and ``event_publisher``
 
 from __future__ import annotations
 
+from core.ports.channel import InboundQueue
 from core.ports.queue import EventPublisher, NotifyQueue
-from infra.queues.local import InProcessPublisher, InProcessQueue
+from infra.queues.local import InProcessInbox, InProcessPublisher, InProcessQueue
 from infra.settings import Settings
 
 
@@ -16,6 +17,14 @@ def notify_queue(settings: Settings) -> NotifyQueue:
     return InProcessQueue()
 
 
+def inbound_queue(settings: Settings) -> InboundQueue:
+    if settings.conversation_queue_url:
+        from infra.queues.sqs import SqsInboundQueue
+
+        return SqsInboundQueue(settings.conversation_queue_url)
+    return InProcessInbox()
+
+
 def event_publisher(settings: Settings) -> EventPublisher:
     if settings.events_stream:
         from infra.queues.kinesis import KinesisPublisher
@@ -24,4 +33,4 @@ def event_publisher(settings: Settings) -> EventPublisher:
     return InProcessPublisher()
 
 
-__all__ = ["InProcessPublisher", "InProcessQueue", "event_publisher", "notify_queue"]
+__all__ = ["InProcessInbox", "InProcessPublisher", "InProcessQueue", "event_publisher", "inbound_queue", "notify_queue"]

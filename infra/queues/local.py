@@ -6,8 +6,10 @@ from __future__ import annotations
 import queue
 from collections.abc import Callable
 
+from core.channels import Inbound
 from core.envelope import Envelope
 from core.notifications import Notification
+from core.ports.channel import InboundQueue
 from core.ports.queue import EventPublisher, NotifyQueue
 
 BOUND = 10_000
@@ -53,3 +55,18 @@ class InProcessPublisher(EventPublisher):
         self.pending.put_nowait(envelope)
         if self.deliver is not None:
             self.deliver(envelope)
+
+
+class InProcessInbox(InboundQueue):
+    """The conversation queue locally: ``deliver`` (set by the local platform) hands each message to the worker
+    thread that answers it, after the webhook has answered; without it messages wait in ``pending``."""
+
+    def __init__(self, deliver: Callable[[Inbound], None] | None = None) -> None:
+        self.deliver = deliver
+        self.pending: queue.Queue[Inbound] = queue.Queue(maxsize=BOUND)
+
+    def send(self, inbound: Inbound) -> None:
+        if self.deliver is not None:
+            self.deliver(inbound)
+            return
+        self.pending.put_nowait(inbound)

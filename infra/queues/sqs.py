@@ -3,13 +3,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from core.channels import Inbound
 from core.errors import StoreError
 from core.notifications import Notification
+from core.ports.channel import InboundQueue
 from core.ports.queue import NotifyQueue
 
 MAX_BATCH = 10  # SendMessageBatch takes at most ten entries
@@ -51,3 +54,35 @@ class SqsNotifyQueue(NotifyQueue):
         if self.fifo:
             entry |= {"MessageGroupId": notification.account_id, "MessageDeduplicationId": notification.id}
         return entry
+
+
+class SqsInboundQueue(InboundQueue):
+    """The conversation queue. On a FIFO queue each sender's messages are answered in order (MessageGroupId:
+    the thread, so "buy 10 AAPL" is staged before its "yes 4821" is read) and a repeat within five minutes
+    is dropped (MessageDeduplicationId: a digest of the provider's dedup key, which may be longer than 128)."""
+
+    def __init__(self, url: str, client: Any = None) -> None:
+        self._client = client
+        self.url = url
+        self.fifo = url.endswith(".fifo")
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            from infra import aws  # imports boto3: only once something is sent
+
+            self._client = aws.client("sqs")
+        return self._client
+
+    def send(self, inbound: Inbound) -> None:
+        request: dict[str, Any] = {"QueueUrl": self.url, "MessageBody": inbound.model_dump_json()}
+        if self.fifo:
+            request |= {"MessageGroupId": _digest(inbound.thread), "MessageDeduplicationId": _digest(inbound.id)}
+        try:
+            self.client.send_message(**request)
+        except (ClientError, BotoCoreError) as exc:
+            raise StoreError(f"SQS send_message failed: {type(exc).__name__}") from exc
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()

@@ -1,0 +1,168 @@
+"""Messages from the messenger channels, from the webhook to the reply.
+
+``accept`` is the webhook's half: drop a replay by its dedup key, put the message on the conversation queue.
+``answer`` is the conversation worker's half: once per message, resolve the sender, honour the SMS keywords
+(STOP, START, HELP), link and unlink, onboard a stranger once, keep unverified email to questions, and send
+what the conversation service replies on the same channel.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+from core.channels import Action, Channel, Contact, Inbound, OutboundMessage
+from core.errors import InvalidRequest, ParleyError
+from core.ids import derived_id
+from core.ports.channel import InboundQueue, Senders
+from core.usecases import links
+from core.usecases.deps import Deps
+from core.usecases.outbound import deliver
+
+WEBHOOK_DEDUP_SECONDS = 7 * 24 * 3600  # providers retry for up to a few days; a week outlasts them all
+WORK_CLAIM_SECONDS = 15 * 60  # a worker that died mid-message frees it for a retry after this
+TEXTED = {Channel.SMS, Channel.WHATSAPP}
+# Twilio's default opt-out and opt-in keywords, matched as the whole message like Twilio does.
+STOP_WORDS = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "optout", "revoke"}
+START_WORDS = {"start", "unstop", "yes", "optin"}
+HELP_WORDS = {"help", "info"}
+LINK = re.compile(r"link\s+([A-Za-z0-9-]{4,32})", re.IGNORECASE)
+
+ONBOARDING = (
+    "Hi, this is Parley. This {channel} is not linked to a trading account yet. Get a code in the app or with "
+    "POST /v1/links, then send: link <code>"
+)
+UNVERIFIED = (
+    "I could not verify that this email came from your domain (SPF/DKIM did not pass), so I answer questions "
+    "but will not place, change or confirm orders from it."
+)
+RESUBSCRIBED = "You will get Parley messages here again. Reply STOP to opt out, HELP for help."
+OPT_OUT_HINT = "\nReply STOP to opt out."
+
+
+class Reply(Protocol):
+    text: str
+    actions: Sequence[Action]
+
+
+Converse = Callable[[str, str, str], Sequence[Reply]]  # (account id, thread, text) -> replies
+
+
+class InProgress(ParleyError):
+    """Another worker holds this message; it is retried later."""
+
+    code = "in_progress"
+
+
+def accept(deps: Deps, queue: InboundQueue, inbound: Inbound) -> bool:
+    """Queue ``inbound`` unless its dedup key was seen (False: a replay, acknowledged and dropped). If the
+    queue fails the claim is released, so the provider's retry is accepted."""
+    key = f"webhook:{inbound.id}"
+    if deps.store.idempotency.claim(key, inbound.channel.value, now=deps.now(),
+                                    ttl_seconds=WEBHOOK_DEDUP_SECONDS) is not None:
+        return False
+    try:
+        queue.send(inbound)
+    except BaseException:
+        deps.store.idempotency.release(key)
+        raise
+    deps.store.idempotency.complete(key, {"queued": True})
+    return True
+
+
+def answer(
+    deps: Deps, senders: Senders, inbound: Inbound, converse: Converse, asks_only: Callable[[str], bool]
+) -> list[OutboundMessage]:
+    """Answer ``inbound`` once (a redelivery finds it done and sends nothing); the messages sent."""
+    key = f"inbound:{inbound.id}"
+    held = deps.store.idempotency.claim(key, inbound.channel.value, now=deps.now(), ttl_seconds=WORK_CLAIM_SECONDS)
+    if held is not None:
+        if held.status.value == "completed":
+            return []
+        raise InProgress(f"Message {inbound.id} is being answered by another worker.")
+    try:
+        sent = _answer(deps, senders, inbound, converse, asks_only)
+    except BaseException:
+        deps.store.idempotency.release(key)
+        raise
+    deps.store.idempotency.complete(key, {"messages": [message.id for message in sent]})
+    return sent
+
+
+def _answer(
+    deps: Deps, senders: Senders, inbound: Inbound, converse: Converse, asks_only: Callable[[str], bool]
+) -> list[OutboundMessage]:
+    contact = deps.store.contacts.get(inbound.channel, inbound.sender) or Contact(
+        channel=inbound.channel, address=inbound.sender
+    )
+    contact = contact.model_copy(update={"last_inbound_at": inbound.received_at})
+    text = inbound.text.strip()
+    word = text.lower().rstrip(".!")
+    texts: list[Reply | str]
+
+    if inbound.channel in TEXTED and word in STOP_WORDS:
+        deps.store.contacts.save(contact.model_copy(update={"opted_out": True}))
+        return []  # the carrier's own confirmation is the last message this number gets
+    if inbound.channel in TEXTED and contact.opted_out:
+        if word not in START_WORDS:
+            deps.store.contacts.save(contact)
+            return []
+        contact = contact.model_copy(update={"opted_out": False})
+        texts = [RESUBSCRIBED]
+    elif match := LINK.fullmatch(text):
+        try:
+            contact = links.link(deps, contact, match.group(1))
+            texts = [f"Linked: this {inbound.channel.value} now speaks for account {contact.account_id}. "
+                     "Send `help` to see what I do."]
+        except InvalidRequest as refused:
+            texts = [refused.message]
+    elif word == "unlink" and contact.account_id:
+        texts = [f"Unlinked from account {contact.account_id}. Send link <code> to link again."]
+        contact = contact.model_copy(update={"account_id": None, "linked_at": None})
+    elif contact.account_id is None:
+        if contact.onboarded:
+            deps.store.contacts.save(contact)
+            return []
+        contact = contact.model_copy(update={"onboarded": True})
+        texts = [ONBOARDING.format(channel=_noun(inbound.channel))]
+    elif not inbound.verified and not asks_only(text):
+        texts = [UNVERIFIED]
+    else:
+        deps.store.contacts.save(contact)
+        texts = list(converse(contact.account_id, inbound.thread, text))
+        if inbound.channel in TEXTED and word in HELP_WORDS:
+            texts.append(OPT_OUT_HINT.strip())
+        return _reply(deps, senders, inbound, contact, texts)
+    deps.store.contacts.save(contact)
+    return _reply(deps, senders, inbound, contact, texts)
+
+
+def _reply(
+    deps: Deps, senders: Senders, inbound: Inbound, contact: Contact, replies: Sequence[Reply | str]
+) -> list[OutboundMessage]:
+    sent = []
+    for index, reply in enumerate(replies):
+        text, actions = (reply, []) if isinstance(reply, str) else (reply.text, list(reply.actions))
+        message = OutboundMessage(
+            id=derived_id("reply", inbound.id, str(index), length=16), channel=inbound.channel, to=inbound.sender,
+            text=text, actions=actions, subject=_subject(inbound), account_id=contact.account_id, cause=inbound.id,
+            context=inbound.context, created_at=deps.now(),
+        )
+        sent.append(deliver(deps, senders, message))
+    sender = senders.get(inbound.channel)
+    if sender is not None:
+        sender.acknowledge(inbound, sent)
+    return sent
+
+
+def _subject(inbound: Inbound) -> str:
+    if inbound.channel is not Channel.EMAIL:
+        return ""
+    subject = inbound.context.get("subject", "").strip() or "Parley"
+    return subject if subject.lower().startswith("re:") else f"Re: {subject}"
+
+
+def _noun(channel: Channel) -> str:
+    return {Channel.TELEGRAM: "Telegram chat", Channel.SMS: "number", Channel.WHATSAPP: "WhatsApp number",
+            Channel.EMAIL: "email address"}[channel]

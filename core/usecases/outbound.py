@@ -1,0 +1,55 @@
+"""Sending one message exactly once: it is recorded under an id derived from its cause before it goes, so a
+retried cause (a redelivered inbound message, a notification put twice) finds it and does not send again."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from core.channels import Channel, Contact, MessageStatus, OutboundMessage
+from core.errors import AlreadyExists, ConcurrentUpdate
+from core.ports.channel import DeliveryFailed, Senders
+from core.usecases.deps import Deps
+
+IN_FLIGHT = timedelta(seconds=60)  # a queued record younger than this is another worker's send in progress
+DONE = {MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.LOCAL}
+
+
+def deliver(deps: Deps, senders: Senders, message: OutboundMessage) -> OutboundMessage:
+    """Record ``message`` and send it on its channel; the stored message, sent (or kept locally).
+
+    Raises DeliveryFailed when the provider did not take it (recorded as failed, with the reason; a number the
+    provider says opted out is marked so), and ConcurrentUpdate when another worker is sending it right now."""
+    try:
+        deps.store.messages.add(message)
+    except AlreadyExists:
+        stored = deps.store.messages.get(message.id)
+        if stored is not None and stored.status in DONE:
+            return stored
+        if stored is not None and stored.status is MessageStatus.QUEUED and deps.now() - stored.created_at < IN_FLIGHT:
+            raise ConcurrentUpdate(f"Message {message.id} is being sent by another worker.") from None
+    sender = senders.get(message.channel)
+    if sender is None:
+        failure = DeliveryFailed(f"No {message.channel.value} sender is configured.", reason="unavailable")
+        _record(deps, message, MessageStatus.FAILED, error=failure.reason)
+        raise failure
+    try:
+        provider_id = sender.send(message)
+    except DeliveryFailed as failure:
+        _record(deps, message, MessageStatus.FAILED, error=failure.reason)
+        if failure.reason == "opted_out":
+            opt_out(deps, message.channel, message.to)
+        raise
+    status = MessageStatus.LOCAL if sender.local else MessageStatus.SENT
+    return _record(deps, message, status, provider_id=provider_id)
+
+
+def opt_out(deps: Deps, channel: Channel, address: str, opted_out: bool = True) -> None:
+    contact = deps.store.contacts.get(channel, address) or Contact(channel=channel, address=address)
+    if contact.opted_out != opted_out:
+        deps.store.contacts.save(contact.model_copy(update={"opted_out": opted_out}))
+
+
+def _record(deps: Deps, message: OutboundMessage, status: MessageStatus, **fields: str) -> OutboundMessage:
+    done = message.model_copy(update={"status": status, "updated_at": deps.now(), **fields})
+    deps.store.messages.save(done)
+    return done
