@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
 from decimal import ROUND_HALF_EVEN, Decimal
 from enum import StrEnum
 from importlib import resources
@@ -43,6 +44,8 @@ class Instrument(BaseModel):
     calendar: str = "always"
     # Equities that may be bought in fractions of a share (market day orders, as Alpaca allows).
     fractionable: bool = False
+    # Whether it may be sold short (on a margin account; crypto never is, see core.risk). A venue's listing says.
+    shortable: bool = True
     # Futures: the initial margin one contract ties up, in the instrument's currency (see the catalog's _margins).
     initial_margin: Decimal | None = Field(default=None, gt=0)
     aliases: list[str] = []  # names and nicknames traders write for it ("apple", "nat gas"), lower case
@@ -145,6 +148,56 @@ class InstrumentCatalog:
     def default(cls) -> InstrumentCatalog:
         raw = json.loads(resources.files("core").joinpath("data/instruments.json").read_text())
         return cls([Instrument.model_validate(item) for item in raw["instruments"]])
+
+
+class ListedCatalog(InstrumentCatalog):
+    """What an account on a real venue trades: the venue's listing, asked one symbol at a time through ``lookup``
+    (which raises UnknownSymbol for a symbol the venue does not list) and kept for the life of this catalog (the
+    venue adapter caches its listing). Traders' names for instruments ("apple") come from the shipped catalog."""
+
+    def __init__(self, lookup: Callable[[str], Instrument], shipped: InstrumentCatalog) -> None:
+        super().__init__([])
+        self._lookup = lookup
+        self._shipped = shipped
+        self._listed: dict[str, Instrument] = {}
+
+    def get(self, symbol: str) -> Instrument:
+        key = symbol.strip().upper() if isinstance(symbol, str) else ""
+        if not key:
+            raise UnknownSymbol(str(symbol))
+        found = self._listed.get(key)
+        if found is None:
+            found = self._listed[key] = self._lookup(key)
+        return found
+
+    def resolve(self, word: str) -> Instrument | None:
+        named = self._shipped.resolve(word)
+        if named is None and (not isinstance(word, str) or len(word.split()) != 1):
+            return None
+        try:
+            return self.get(named.symbol if named is not None else word)
+        except UnknownSymbol:
+            return None
+
+    @property
+    def aliases(self) -> dict[str, str]:
+        return self._shipped.aliases
+
+    def __contains__(self, symbol: object) -> bool:
+        if not isinstance(symbol, str):
+            return False
+        try:
+            self.get(symbol)
+        except UnknownSymbol:
+            return False
+        return True
+
+    def __iter__(self) -> Iterator[Instrument]:
+        """The instruments looked up so far (a venue lists thousands; nothing walks them all)."""
+        return iter(self._listed.values())
+
+    def __len__(self) -> int:
+        return len(self._listed)
 
 
 def _words(text: str) -> str:

@@ -54,7 +54,9 @@ class RiskContext:
     instruments: Mapping[str, Instrument]
     quotes: Mapping[str, Quote]
     recent_orders: list[Order]
-    realised_pnl_today: Decimal
+    # Today's P&L less the open P&L now, each instrument's day as its calendar has it (core.day_pnl.day_base):
+    # the daily loss check adds the open P&L at the context's marks.
+    day_base: Decimal
     global_kill_switch: bool
     # The account's working orders that may still add to a position (bracket exits never do).
     working: Sequence[WorkingOrder] = ()
@@ -62,8 +64,6 @@ class RiskContext:
     liquidation: bool = False
     # The instrument's market at ``now`` (core.sessions); None leaves the session unchecked.
     market: MarketStatus | None = None
-    # Equity at the day's first valuation: today's P&L is measured from it (None: realised + open P&L).
-    day_start_equity: Decimal | None = None
 
     @cached_property
     def valuation(self) -> AccountValue:
@@ -128,6 +128,8 @@ def check_order(request: OrderRequest, ctx: RiskContext) -> RiskDecision:
         found += _price_collar(request, quote, limits.price_collar_percent)
     if ctx.instrument.asset_class is AssetClass.CRYPTO and request.side is Side.SELL:
         found += _cash_only(request, symbol, held, sells)
+    elif not ctx.instrument.shortable and request.side is Side.SELL:
+        found += _not_shortable(request, symbol, held, sells)
     elif ctx.account.kind is AccountKind.CASH and request.side is Side.SELL and not reducing:
         found += _cash_account_short(request, symbol, held, sells)
     if not reducing:
@@ -194,6 +196,14 @@ def _cash_only(request: OrderRequest, symbol: str, held: Decimal, sells: Decimal
             + f", so at most {_qty(available)} can be sold."
         )
         yield ("crypto_short", message, _plain(available), _plain(request.size))
+
+
+def _not_shortable(request: OrderRequest, symbol: str, held: Decimal, sells: Decimal) -> Iterator[_Found]:
+    """An instrument its venue will not lend (Alpaca's ``shortable: false``): sell only what is held."""
+    available = max(held - sells, ZERO)
+    if request.size > available:
+        message = f"{symbol} cannot be sold short at your venue: you can sell at most {_qty(available)}."
+        yield ("not_shortable", message, _plain(available), _plain(request.size))
 
 
 def _cash_account_short(request: OrderRequest, symbol: str, held: Decimal, sells: Decimal) -> Iterator[_Found]:
@@ -321,7 +331,6 @@ def value_account(ctx: RiskContext) -> AccountValue:
     gross = unrealised = holdings = ZERO
     cash = account.starting_cash
     future, equity_class = AssetClass.FUTURE, AssetClass.EQUITY
-    open_pnl_needed = ctx.day_start_equity is None  # else today's loss is equity against the day's start
     for position in ctx.positions:
         cash += position.cash_flow
         quantity = position.quantity
@@ -340,9 +349,8 @@ def value_account(ctx: RiskContext) -> AccountValue:
         part = size if worst is None else max(abs(quantity + worst[0]), abs(quantity - worst[1])) * price * multiplier
         gross += part
         parts[name] = (quantity, price, multiplier, part)
-        if kind is future or open_pnl_needed:
-            pnl = ZERO if mark is None else value - quantity * position.average_price * multiplier
-            unrealised += pnl
+        pnl = ZERO if mark is None else value - quantity * position.average_price * multiplier
+        unrealised += pnl
         if kind is future:
             holdings += pnl
             margin = instrument.initial_margin
@@ -382,7 +390,7 @@ def _value(ctx: RiskContext, request: OrderRequest) -> _Valuation:
 
 def _account_exposure(ctx: RiskContext, value: _Valuation, notional: Decimal | None) -> Iterator[_Found]:
     """Gross exposure (should this order and every working order on the worse side of each position fill)
-    and today's loss: equity now against the day's first valuation."""
+    and today's loss: equity now against equity when each instrument's trading day began."""
     limits = ctx.account.limits
     exposure_cap, loss_cap = limits.max_gross_exposure, limits.daily_loss_limit
     ccy = ctx.account.currency
@@ -393,10 +401,7 @@ def _account_exposure(ctx: RiskContext, value: _Valuation, notional: Decimal | N
         )
         yield ("max_gross_exposure", message, _cents(exposure_cap), _cents(value.gross))
     if loss_cap is not None:
-        if ctx.day_start_equity is not None:
-            pnl = value.equity - ctx.day_start_equity
-        else:
-            pnl = ctx.realised_pnl_today + value.unrealised
+        pnl = ctx.day_base + value.unrealised
         if pnl < -loss_cap:
             message = f"Today's loss of {_money(-pnl, ccy)} is beyond your daily loss limit of {_money(loss_cap, ccy)}."
             yield ("daily_loss_limit", message, _cents(loss_cap), _cents(pnl))

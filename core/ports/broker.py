@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
+from core.instruments import Instrument
 from core.market import Quote
 from core.orders import Fill, Order
 from core.venues import PAPER, Venue
@@ -65,4 +66,9 @@ class Broker(ABC):
 
     def fresh_quote(self, account_id: str, symbol: str) -> Quote | None:
         """A quote from the account's venue when the streams have none fresh; None where there is no venue to ask."""
+        return None
+
+    def listed(self, account_id: str, symbol: str) -> Instrument | None:
+        """``symbol`` as the account's venue lists it (its tick, lot, fractionable and shortable flags), UnknownSymbol
+        if the venue does not list it; None where the account trades Parley's shipped catalog (paper)."""
         return None

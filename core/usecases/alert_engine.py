@@ -24,7 +24,7 @@ from core.errors import NotFound
 from core.portfolio import Position, exposure
 from core.ports.store import UnitOfWork
 from core.usecases import notify
-from core.usecases.deps import Deps
+from core.usecases.deps import Deps, catalog_for
 from core.usecases.journal import audit
 
 TAIL = 256  # log entries re-applied after a cold start's first loads
@@ -144,9 +144,10 @@ def _usage(deps: Deps, uow: UnitOfWork, alert: Alert, position: Position, path: 
     held = [p for p in uow.positions.list_for_account(alert.account_id) if p.quantity != 0]
     quotes = uow.quotes.get_many([p.symbol for p in held if p.symbol != alert.symbol])
     gross = ZERO
+    catalog = catalog_for(deps, alert.account_id)  # a venue account may hold what only its venue lists
     for p in held:
         mark = path.high if p.symbol == alert.symbol else (quotes[p.symbol].mark if p.symbol in quotes else None)
-        gross += exposure(p.quantity, p.average_price, mark, deps.catalog.get(p.symbol).multiplier)
+        gross += exposure(p.quantity, p.average_price, mark, catalog.get(p.symbol).multiplier)
     return gross / cap * 100
 
 

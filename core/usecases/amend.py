@@ -17,7 +17,7 @@ from core.orders import Order, OrderRequest
 from core.risk import check_order, fresh_quote
 from core.usecases import execution, orders
 from core.usecases.accounts import AccountRef, get_account
-from core.usecases.deps import Deps
+from core.usecases.deps import Deps, catalog_for
 from core.usecases.entry_checks import check_against_market
 from core.usecases.journal import audit, audit_decision
 from core.usecases.retry import on_conflict
@@ -40,7 +40,7 @@ def modify_order(
         with deps.store.unit() as uow:
             order = orders.own_order(uow, account.id, order_id)
             request = changed_request(deps, order, wanted)
-            instrument = deps.catalog.get(order.symbol)
+            instrument = catalog_for(deps, account.id).get(order.symbol)
             ctx = gather(deps, uow, account, request, exclude_order_id=order.id)
             if order.parent_id is None:  # a bracket exit only waits for its level; the entry checks are for entries
                 check_against_market(request, instrument, fresh_quote(ctx))
@@ -94,7 +94,7 @@ def changed_request(deps: Deps, order: Order, wanted: dict[str, Decimal]) -> Ord
             "or cancel it.", code="exit_quantity_fixed", field="quantity",
         )
     request = _changed(order, wanted)
-    request.check_against(deps.catalog.get(order.symbol))
+    request.check_against(catalog_for(deps, order.account_id).get(order.symbol))
     if request.size <= order.filled_quantity:
         raise InvalidRequest(
             f"Order {order.id} has filled {order.filled_quantity}; its quantity must stay above that.",

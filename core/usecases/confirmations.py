@@ -24,7 +24,7 @@ from core.ports.store import UnitOfWork
 from core.risk import RiskDecision, check_order, fresh_quote, reference_price
 from core.usecases import amend, execution, orders
 from core.usecases.accounts import AccountRef, get_account
-from core.usecases.deps import Deps
+from core.usecases.deps import Deps, catalog_for
 from core.usecases.entry_checks import check_against_market
 from core.usecases.journal import audit_decision, change_status
 from core.usecases.retry import on_conflict
@@ -69,7 +69,7 @@ class CancelledAll:
 def stage_order(deps: Deps, account: AccountRef, request: OrderRequest, *, source: str = "chat") -> Ticket:
     """An order from a chat: risk-checked and held as a ticket until ``confirm_order``. Raises RiskRejected."""
     account = get_account(deps, account)
-    instrument = deps.catalog.get(request.symbol)
+    instrument = catalog_for(deps, account.id).get(request.symbol)
     request.check_against(instrument)
 
     def attempt() -> tuple[Ticket | None, RiskDecision, Order]:
@@ -273,7 +273,7 @@ def _fresh_code(recent: list[Order], now: datetime) -> str:
 def _ticket(deps: Deps, order: Order, quote: Quote | None, decision: RiskDecision) -> Ticket:
     assert order.confirmation_code is not None and order.confirm_by is not None
     request = order.request()
-    instrument = deps.catalog.get(order.symbol)
+    instrument = catalog_for(deps, order.account_id).get(order.symbol)
     price = reference_price(request, quote)
     return Ticket(
         code=order.confirmation_code, order_id=order.id, request=request, asked_notional=order.notional,

@@ -1,5 +1,5 @@
 """What every use case is handed: the store (and its units of work), the broker port, the catalog, a clock and
-the trading sessions."""
+the trading sessions; and the catalog of the account being served (``catalog_for``)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from core.instruments import InstrumentCatalog
+from core.instruments import Instrument, InstrumentCatalog, ListedCatalog
 from core.orders import utcnow
 from core.ports.broker import Broker
 from core.ports.store import Store
 from core.sessions import Sessions
+from core.venues import PAPER
 
 
 @dataclass(frozen=True)
@@ -24,3 +25,15 @@ class Deps:
 
     def now(self) -> datetime:
         return self.clock()
+
+
+def catalog_for(deps: Deps, account_id: str) -> InstrumentCatalog:
+    """What ``account_id`` trades: the shipped catalog on Parley's paper broker, its venue's listing (tick, lot,
+    fractionable and shortable from the venue, cached by the adapter) when configuration puts it on a real venue."""
+    if deps.broker.venue_for(account_id).name == PAPER.name:
+        return deps.catalog
+
+    def lookup(symbol: str) -> Instrument:
+        return deps.broker.listed(account_id, symbol) or deps.catalog.get(symbol)
+
+    return ListedCatalog(lookup, deps.catalog)

@@ -17,7 +17,7 @@ from core.ports.broker import BrokerEvent, EventKind
 from core.ports.store import UnitOfWork
 from core.risk_limits import RiskLimits
 from core.usecases import notify
-from core.usecases.deps import Deps
+from core.usecases.deps import Deps, catalog_for
 from core.usecases.journal import audit, change_status
 from core.venues import PAPER
 
@@ -36,8 +36,9 @@ WORKING_QUOTE_MAX_AGE = timedelta(seconds=RiskLimits.model_fields["quote_max_age
 def submit(deps: Deps, uow: UnitOfWork, order: Order, actor: str, quote: Quote | None) -> Order:
     """Hand a stored, risk-approved order (status new) to the broker and book the answer. Outside its
     instrument's session it goes without a quote, so nothing trades: a limit or a stop rests."""
-    if quote is not None and not deps.sessions.is_open(deps.catalog.get(order.symbol), deps.now()):
-        quote = None
+    if quote is not None:
+        instrument = catalog_for(deps, order.account_id).get(order.symbol)
+        quote = quote if deps.sessions.is_open(instrument, deps.now()) else None
     return apply(deps, uow, order, deps.broker.submit(order, quote, deps.now()), actor, quote)
 
 
@@ -167,12 +168,12 @@ def expire_day_order(deps: Deps, uow: UnitOfWork, order: Order, now: datetime) -
 def _book_fill(deps: Deps, uow: UnitOfWork, order: Order, fill: Fill) -> bool:
     """The fill record, the position and the order move together: they are written in one unit. True when
     the fill made the position smaller (its exits may now be too large)."""
-    instrument = deps.catalog.get(order.symbol)
+    instrument = catalog_for(deps, order.account_id).get(order.symbol)
     position = uow.positions.get(order.account_id, order.symbol) or Position(
         account_id=order.account_id, symbol=order.symbol, updated_at=fill.time
     )
     held = position.quantity
-    realised = apply_fill(position, fill, instrument)
+    realised = apply_fill(position, fill, instrument, deps.sessions.day_start(instrument, fill.time))
     uow.positions.save(position)
     uow.fills.add(fill.model_copy(update={"realised_pnl": realised}))
     before = order.status

@@ -10,7 +10,7 @@ from core.ports.store import Store, UnitOfWork
 from core.risk import RiskDecision, check_order, fresh_quote
 from core.usecases import execution
 from core.usecases.accounts import AccountRef, get_account
-from core.usecases.deps import Deps
+from core.usecases.deps import Deps, catalog_for
 from core.usecases.entry_checks import check_against_market
 from core.usecases.journal import audit_decision, change_status
 from core.usecases.retry import on_conflict
@@ -30,7 +30,7 @@ def place_order(
     guarantee in the order's own write, the same on every store.
     """
     account = get_account(deps, account)
-    instrument = deps.catalog.get(request.symbol)
+    instrument = catalog_for(deps, account.id).get(request.symbol)
     request.check_against(instrument)
     fingerprint = request.fingerprint()
     order_id = derived_id(account.id, idempotency_key) if idempotency_key else new_id()
@@ -163,7 +163,7 @@ def list_orders(deps: Deps, account: AccountRef, *, open_only: bool = False, lim
 def check_risk(deps: Deps, account: AccountRef, request: OrderRequest) -> RiskDecision:
     """A what-if: the decision the gate would take now, with nothing stored."""
     account = get_account(deps, account)
-    instrument = deps.catalog.get(request.symbol)
+    instrument = catalog_for(deps, account.id).get(request.symbol)
     request.check_against(instrument)
     ctx = gather(deps, deps.store, account, request)
     request = sized(request, instrument, ctx.quote, ctx.now, account)

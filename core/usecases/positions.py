@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
 
 from pydantic import ValidationError
 
 from core.accounts import Account, AccountKind
 from core.buying_power import EQUITY_INITIAL_MARGIN, buying_power, committed, requirement, working_requirement
+from core.day_pnl import day_base, open_pnl
 from core.errors import InvalidRequest, NotFound, QuoteUnavailable
 from core.market import Quote
 from core.orders import Fill, Order, OrderRequest, OrderType, Side, TimeInForce
@@ -16,7 +18,7 @@ from core.portfolio import PortfolioView, PositionView, build_portfolio, equity,
 from core.risk import RiskDecision, reference_price
 from core.usecases import orders
 from core.usecases.accounts import AccountRef, get_account
-from core.usecases.deps import Deps
+from core.usecases.deps import Deps, catalog_for
 from core.usecases.sizing import sized
 
 FRACTION_PLACES = Decimal("0.000001")
@@ -26,36 +28,44 @@ def positions(deps: Deps, account: AccountRef) -> list[PositionView]:
     account_id = get_account(deps, account).id
     held = [p for p in deps.store.positions.list_for_account(account_id) if not p.is_flat]
     quotes = deps.store.quotes.get_many([p.symbol for p in held])
-    return [value_position(p, deps.catalog.get(p.symbol), quotes.get(p.symbol)) for p in held]
+    catalog = catalog_for(deps, account_id)
+    return [value_position(p, catalog.get(p.symbol), quotes.get(p.symbol)) for p in held]
 
 
 def portfolio(deps: Deps, account: AccountRef) -> PortfolioView:
-    """Cash, equity, buying power, margin used, today's P&L (equity against the day's first valuation; the
-    day's realised P&L before that valuation exists), exposure and positions."""
+    """Cash, equity, buying power, margin used, today's P&L (equity against equity when each instrument's
+    trading day began, core.day_pnl), exposure and positions."""
     account = get_account(deps, account)
     held = deps.store.positions.list_for_account(account.id)
     book = deps.store.books.get(account.id)
     symbols = sorted({p.symbol for p in held} | {w.symbol for w in book.opening()})
-    instruments = {s: deps.catalog.get(s) for s in symbols}
-    quotes = deps.store.quotes.get_many(symbols)
+    catalog = catalog_for(deps, account.id)
+    instruments = {s: catalog.get(s) for s in symbols}
+    quotes, closes, _ = deps.store.prices_and_settings(symbols)
     marks = {s: q.mark for s, q in quotes.items()}
     now_equity = equity(account.starting_cash, held, instruments, marks)
     tied, margined = committed(account, held, instruments, marks)
     tied += working_requirement(account, book.opening(), instruments, marks)
-    today = deps.now().date()
-    if book.day == today and book.day_start_equity is not None:
-        day_pnl = now_equity - book.day_start_equity
-    else:
-        day_pnl = sum((p.realised_on(today) for p in held), Decimal(0))
+    base = day_base(held, instruments, deps.sessions, deps.now(), quotes, closes)
+    day_pnl = base + open_pnl(held, instruments, marks)
     return build_portfolio(
         account.id, account.currency, account.starting_cash, held, instruments, quotes,
         buying_power=buying_power(account, now_equity - tied), margin_used=margined, day_pnl=day_pnl,
     )
 
 
-def quote(deps: Deps, symbol: str) -> Quote:
-    instrument = deps.catalog.get(symbol)
+def quote(deps: Deps, symbol: str, account: AccountRef | None = None) -> Quote:
+    """The latest quote of ``symbol``, as the streams stored it. For ``account`` on a real venue, the symbol is one
+    its venue lists, and when the streams have none fresh (the account's quote age limit) the venue is asked (its
+    adapter keeps the answer a few seconds); a stale stored quote is still better than none."""
+    served = get_account(deps, account) if account is not None else None
+    catalog = catalog_for(deps, served.id) if served is not None else deps.catalog
+    instrument = catalog.get(symbol)
     found = deps.store.quotes.get(instrument.symbol)
+    if served is not None:
+        fresh_for = timedelta(seconds=served.limits.quote_max_age_seconds)
+        if found is None or not found.is_fresh(deps.now(), fresh_for):
+            found = deps.broker.fresh_quote(served.id, instrument.symbol) or found
     if found is None:
         raise QuoteUnavailable(f"No quote for {instrument.symbol} yet.", symbol=instrument.symbol)
     return found
@@ -69,9 +79,9 @@ def closing_order(
     """The order that closes all of a position, ``quantity`` of it, or ``fraction`` of it (rounded down to
     the lot size): at market, or as a limit (take profit), stop (stop loss) or trailing stop, which rest
     good till cancelled like the protective orders they are."""
-    instrument = deps.catalog.get(symbol)
-    symbol = instrument.symbol
     account_id = get_account(deps, account).id
+    instrument = catalog_for(deps, account_id).get(symbol)
+    symbol = instrument.symbol
     held = deps.store.positions.get(account_id, symbol)
     if held is None or held.is_flat:
         raise NotFound(f"You have no {symbol} position to close.", code="no_position")
@@ -150,7 +160,7 @@ def what_if(deps: Deps, account: AccountRef, request: OrderRequest) -> WhatIf:
     account = get_account(deps, account)
     decision = orders.check_risk(deps, account, request)
     book = portfolio(deps, account)
-    instrument = deps.catalog.get(request.symbol)
+    instrument = catalog_for(deps, account.id).get(request.symbol)
     quote = deps.store.quotes.get(instrument.symbol)
     price = reference_price(request, quote)
     size = request.quantity

@@ -14,7 +14,7 @@ from core.notifications import NotificationKind
 from core.orders import Fill, OrderStatus
 from core.ports.broker import BrokerEvent, EventKind
 from core.usecases import execution, notify
-from core.usecases.deps import Deps
+from core.usecases.deps import Deps, catalog_for
 
 _UPDATES = {
     OrderStatus.ACCEPTED: EventKind.ACCEPTED,
@@ -28,7 +28,7 @@ def trade_fill(deps: Deps, envelope: Envelope, event: TradeFill) -> bool:
     """A broker's execution report. AlreadyExists (from the store) when its fill id is booked already."""
     with deps.store.unit() as uow:
         order = uow.orders.get(event.order_id)
-        if (order.symbol, order.side) != (deps.catalog.get(event.symbol).symbol, event.side):
+        if (order.symbol, order.side) != (catalog_for(deps, order.account_id).get(event.symbol).symbol, event.side):
             raise InvalidRequest(f"Fill {event.fill_id} does not match order {order.id}.", code="fill_mismatch")
         fill = Fill(
             id=event.fill_id, order_id=order.id, account_id=order.account_id, symbol=order.symbol, side=event.side,

@@ -95,12 +95,14 @@ class AlpacaBroker(VenueAdapter):
         self.crypto = crypto or CryptoHistoricalDataClient(api_key, secret_key, raw_data=True)
         self.catalog = catalog or InstrumentCatalog.default()
         self.feed = feed
-        self._listings: dict[str, tuple[Instrument, datetime]] = {}
+        self._listings: dict[str, tuple[Instrument | None, datetime]] = {}  # None: Alpaca does not list it
 
     # -- symbols -----------------------------------------------------------------------------------
 
     def _is_crypto(self, symbol: str) -> bool:
-        return symbol in self.catalog and self.catalog.get(symbol).asset_class is AssetClass.CRYPTO
+        """By the shipped catalog or Alpaca's listing; else by shape (Parley writes crypto pairs BASE-QUOTE)."""
+        known = self.catalog.get(symbol) if symbol in self.catalog else (self._listings.get(symbol) or (None,))[0]
+        return known.asset_class is AssetClass.CRYPTO if known is not None else "-" in symbol
 
     def venue_symbol(self, symbol: str) -> str:
         """AAPL stays AAPL; Parley's BTC-USD is Alpaca's BTC/USD."""
@@ -108,9 +110,10 @@ class AlpacaBroker(VenueAdapter):
 
     def parley_symbol(self, symbol: str) -> str | None:
         """Alpaca's symbol (BTC/USD in orders, BTCUSD in positions) as Parley's, or None if Parley lists none."""
-        for instrument in self.catalog:
-            if symbol in (instrument.symbol, instrument.symbol.replace("-", "/"), instrument.symbol.replace("-", "")):
-                return instrument.symbol
+        listed = [name for name, (instrument, _) in self._listings.items() if instrument is not None]
+        for name in [instrument.symbol for instrument in self.catalog] + listed:
+            if symbol in (name, name.replace("-", "/"), name.replace("-", "")):
+                return name
         return None
 
     # -- hooks -------------------------------------------------------------------------------------
@@ -193,18 +196,25 @@ class AlpacaBroker(VenueAdapter):
         return held
 
     def instrument(self, symbol: str) -> Instrument:
-        """Alpaca's asset as an instrument: tick, lot and fractionable from Alpaca, cached for an hour."""
+        """Alpaca's asset (GET /v2/assets/{symbol}) as an instrument: tick, lot, fractionable and shortable from
+        Alpaca, cached for an hour (a symbol Alpaca does not list, too). A symbol the shipped catalog lacks is an
+        equity, or a crypto pair when written BASE-QUOTE (SOL-USD is Alpaca's SOL/USD)."""
         cached = self._listings.get(symbol)
         now = self.clock()
-        if cached is not None and now - cached[1] <= LISTING_TTL:
-            return cached[0]
+        if cached is None or now - cached[1] > LISTING_TTL:
+            cached = self._listings[symbol] = (self._list(symbol), now)
+        if cached[0] is None:
+            raise UnknownSymbol(symbol)
+        return cached[0]
+
+    def _list(self, symbol: str) -> Instrument | None:
         try:
             with self.translated():
                 asset = self.client.get(f"/assets/{self.venue_symbol(symbol)}")
-        except Refused:
-            raise UnknownSymbol(symbol) from None
+        except Refused:  # 404 asset not found (or 422 for a malformed symbol)
+            return None
         if asset.get("status") != "active" or not asset.get("tradable"):
-            raise UnknownSymbol(symbol)
+            return None
         shipped = self.catalog.get(symbol) if symbol in self.catalog else None
         crypto = asset.get("class") == "crypto"
         fields: dict[str, Any] = shipped.model_dump() if shipped else {
@@ -213,13 +223,12 @@ class AlpacaBroker(VenueAdapter):
             "lot_size": Decimal(1), "trades_24x7": crypto,
         }
         fields["fractionable"] = bool(asset.get("fractionable"))
+        fields["shortable"] = bool(asset.get("shortable")) and not crypto
         if asset.get("price_increment"):
             fields["tick_size"] = _dec(asset["price_increment"])
         if asset.get("min_trade_increment"):
             fields["lot_size"] = _dec(asset["min_trade_increment"])
-        listed = Instrument.model_validate(fields)
-        self._listings[symbol] = (listed, now)
-        return listed
+        return Instrument.model_validate(fields)
 
     # -- mapping -----------------------------------------------------------------------------------
 

@@ -3,7 +3,9 @@
 exchange has one. Configured and tested end to end: Binance spot (its testnet in sandbox mode).
 
 - Symbols: Parley's BTC-USD is the exchange's BTC/<quote>, where ``quote_currency`` says what stands for USD
-  (USDT on Binance). Tick and lot come from the exchange's markets (cached an hour).
+  (USDT on Binance). An account trades every active spot market the exchange lists (SOL-USD is SOL/USDT), not
+  only the shipped crypto; tick and lot come from the market's precision (or its minimum amount), cached an hour
+  with the markets; spot is never sold short.
 - Types: market, limit; stop as a stop-loss trigger, stop_limit as a stop-loss limit, take_profit as a
   take-profit trigger, trailing_stop by percent. Brackets, trailing by amount and day orders that rest are
   refused in words (spot exchanges have none of them); so is a change to a working order (cancel and place).
@@ -68,14 +70,17 @@ class ExchangeBroker(VenueAdapter):
         self.catalog = catalog or InstrumentCatalog.default()
         self.quote_currency = quote_currency or QUOTE_CURRENCY.get(exchange_id, "USD")
         self._loaded_at: datetime | None = None
+        self._asked: set[str] = set()  # symbols looked up beyond the shipped catalog (reconciliation reads them)
 
     # -- symbols and markets -----------------------------------------------------------------------
 
     def venue_symbol(self, symbol: str) -> str:
-        instrument = self.catalog.get(symbol)
-        if instrument.asset_class is not AssetClass.CRYPTO:
+        """Parley's BASE-QUOTE pair as the exchange's BASE/QUOTE; UnknownSymbol for anything else (AAPL, CL)."""
+        if symbol in self.catalog and self.catalog.get(symbol).asset_class is not AssetClass.CRYPTO:
             raise UnknownSymbol(symbol)
-        base, _, quote = instrument.symbol.partition("-")
+        base, dash, quote = symbol.strip().upper().partition("-")
+        if not dash or not base.isalnum() or not quote.isalnum():
+            raise UnknownSymbol(symbol)
         return f"{base}/{self.quote_currency if quote == 'USD' else quote}"
 
     def _markets(self) -> dict:
@@ -86,25 +91,38 @@ class ExchangeBroker(VenueAdapter):
         return self.client.markets
 
     def instrument(self, symbol: str) -> Instrument:
-        """The exchange's market as an instrument: the shipped one with the exchange's tick and lot."""
+        """The exchange's spot market as an instrument: the shipped one, or one built from the market, with the
+        exchange's tick and lot; never shortable (spot)."""
         with self.translated():
             market = self._markets().get(self.venue_symbol(symbol))
-        if market is None or market.get("active") is False:
+        if market is None or market.get("active") is False or market.get("spot") is False:
             raise UnknownSymbol(symbol)
+        symbol = symbol.strip().upper()
+        fields = self.catalog.get(symbol).model_dump() if symbol in self.catalog else {
+            "symbol": symbol, "name": market["symbol"], "asset_class": AssetClass.CRYPTO, "currency": market["quote"],
+            "tick_size": Decimal("0.01"), "lot_size": Decimal("0.00000001"), "trades_24x7": True, "calendar": "always",
+        }
+        mode = getattr(self.client, "precisionMode", ccxt.TICK_SIZE)
         precision = market.get("precision") or {}
-        fields = self.catalog.get(symbol).model_dump()
-        if precision.get("price"):
-            fields["tick_size"] = Decimal(str(precision["price"]))
-        if precision.get("amount"):
-            fields["lot_size"] = Decimal(str(precision["amount"]))
-        fields["fractionable"] = False
+        tick = _step(precision.get("price"), mode)
+        lot = _step(precision.get("amount"), mode) or _step(((market.get("limits") or {}).get("amount") or {})
+                                                             .get("min"), ccxt.TICK_SIZE)
+        if tick:
+            fields["tick_size"] = tick
+        if lot:
+            fields["lot_size"] = lot
+        fields["fractionable"] = fields["shortable"] = False
+        if symbol not in self.catalog:
+            self._asked.add(symbol)
         return Instrument.model_validate(fields)
 
     # -- hooks -------------------------------------------------------------------------------------
 
     def refuse(self, order: Order) -> str | None:
         venue = self.venue.name
-        if order.symbol not in self.catalog or self.catalog.get(order.symbol).asset_class is not AssetClass.CRYPTO:
+        try:
+            self.venue_symbol(order.symbol)
+        except UnknownSymbol:
             return f"{venue} trades crypto only; {order.symbol} is not crypto"
         refusal = unsupported(venue, order, _TYPES)
         if refusal is None and order.trail_amount is not None:
@@ -181,12 +199,12 @@ class ExchangeBroker(VenueAdapter):
         with self.translated():
             balance = self.client.fetch_balance()
         held: dict[str, Decimal] = {}
-        for instrument in self.catalog:
-            if instrument.asset_class is AssetClass.CRYPTO:
-                base = instrument.symbol.partition("-")[0]
-                total = (balance.get(base) or {}).get("total")
-                if total:
-                    held[instrument.symbol] = Decimal(str(total))
+        shipped = {i.symbol for i in self.catalog if i.asset_class is AssetClass.CRYPTO}
+        for symbol in sorted(shipped | self._asked):
+            base = symbol.partition("-")[0]
+            total = (balance.get(base) or {}).get("total")
+            if total:
+                held[symbol] = Decimal(str(total))
         return held
 
     # -- mapping -----------------------------------------------------------------------------------
@@ -231,6 +249,16 @@ class ExchangeBroker(VenueAdapter):
 
 def _dec(value: Any) -> Decimal | None:
     return None if value is None or value == "" else Decimal(str(value))
+
+
+def _step(value: Any, mode: int) -> Decimal | None:
+    """A market's precision as a step: CCXT gives the step itself (TICK_SIZE, Binance and most exchanges now) or a
+    number of decimal places (DECIMAL_PLACES); significant digits name no fixed step."""
+    if value is None or value == 0:
+        return None
+    if mode == ccxt.DECIMAL_PLACES:
+        return Decimal(1).scaleb(-int(value))
+    return Decimal(str(value)) if mode == ccxt.TICK_SIZE else None
 
 
 def _text(value: Decimal | None) -> str | None:

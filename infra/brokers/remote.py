@@ -1,22 +1,28 @@
 """Venues reached through the broker function: the functions that place orders without the venue adapters
 installed (the API, the stream consumers) invoke the one function that holds them and the venue credentials.
 
-The request is ``{"op": "submit"|"cancel"|"modify"|"quote", "order": {...}, "quote": {...}|null}`` (``quote``
-takes ``account_id`` and ``symbol`` instead); the answer ``{"events": [...]}``, ``{"quote": {...}|null}`` or
-``{"error": {"code", "message"}}``. ``serve`` is the function's side, ``RemoteBroker`` the caller's.
+The request is ``{"op": "submit"|"cancel"|"modify"|"quote"|"instrument", "order": {...}, "quote": {...}|null}``
+(``quote`` and ``instrument`` take ``account_id`` and ``symbol`` instead); the answer ``{"events": [...]}``,
+``{"quote": {...}|null}``, ``{"instrument": {...}|null}`` or ``{"error": {"code", "message"}}``. ``serve`` is the
+function's side, ``RemoteBroker`` the caller's, which keeps quotes a few seconds and listings an hour, as the
+adapters do, so a use case that asks twice invokes the function once.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import time
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from core.errors import ParleyError
+from core.errors import ParleyError, UnknownSymbol
+from core.instruments import Instrument
 from core.market import Quote
 from core.orders import Order
 from core.ports.broker import Broker, BrokerEvent, EventKind
+from infra.brokers.venue import LISTING_TTL, QUOTE_TTL
 
 log = logging.getLogger("parley.brokers")
 NO_ANSWER = "no answer from the broker function; reconciliation will confirm where the order stands"
@@ -31,9 +37,11 @@ class RemoteError(ParleyError):
 class RemoteBroker(Broker):
     name = "remote"
 
-    def __init__(self, function: str, client: Any = None) -> None:
+    def __init__(self, function: str, client: Any = None, *, monotonic: Callable[[], float] = time.monotonic) -> None:
         self.function = function
         self._client = client
+        self.monotonic = monotonic
+        self._kept: dict[tuple[str, str, str], tuple[float, Any]] = {}
 
     @property
     def client(self) -> Any:
@@ -62,8 +70,34 @@ class RemoteBroker(Broker):
         return []  # venues work their own orders
 
     def fresh_quote(self, account_id: str, symbol: str) -> Quote | None:
-        answer = self._invoke("quote", account_id=account_id, symbol=symbol)
-        return Quote.model_validate(answer["quote"]) if answer.get("quote") else None
+        def ask() -> Quote | None:
+            answer = self._invoke("quote", account_id=account_id, symbol=symbol)
+            return Quote.model_validate(answer["quote"]) if answer.get("quote") else None
+
+        return self._kept_for("quote", account_id, symbol, QUOTE_TTL.total_seconds(), ask)
+
+    def listed(self, account_id: str, symbol: str) -> Instrument | None:
+        def ask() -> Instrument | None:
+            try:
+                answer = self._invoke("instrument", account_id=account_id, symbol=symbol)
+            except RemoteError as error:
+                if error.code == UnknownSymbol.code:
+                    raise UnknownSymbol(symbol) from None
+                raise
+            return Instrument.model_validate(answer["instrument"]) if answer.get("instrument") else None
+
+        return self._kept_for("instrument", account_id, symbol, LISTING_TTL.total_seconds(), ask)
+
+    def _kept_for(self, kind: str, account_id: str, symbol: str, seconds: float, ask: Callable[[], Any]) -> Any:
+        """The answer kept from an earlier ask, while younger than ``seconds``; else ask (errors are not kept)."""
+        key = (kind, account_id, symbol)
+        kept = self._kept.get(key)
+        now = self.monotonic()
+        if kept is not None and now - kept[0] <= seconds:
+            return kept[1]
+        answer = ask()
+        self._kept[key] = (now, answer)
+        return answer
 
     def _invoke(self, op: str, **fields: Any) -> dict:
         payload = {"op": op, **{k: v.model_dump(mode="json") if hasattr(v, "model_dump") else v
@@ -91,6 +125,9 @@ def serve(broker: Broker, event: dict, now: datetime) -> dict:
         if op == "quote":
             quote = broker.fresh_quote(str(event["account_id"]), str(event["symbol"]))
             return {"quote": quote.model_dump(mode="json") if quote else None}
+        if op == "instrument":
+            listed = broker.listed(str(event["account_id"]), str(event["symbol"]))
+            return {"instrument": listed.model_dump(mode="json") if listed else None}
         order = Order.model_validate(event["order"])
         quote = Quote.model_validate(event["quote"]) if event.get("quote") else None
         if op == "submit":

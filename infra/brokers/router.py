@@ -13,7 +13,7 @@ from datetime import datetime
 
 from core.accounts import Account
 from core.errors import ParleyError
-from core.instruments import InstrumentCatalog
+from core.instruments import Instrument, InstrumentCatalog
 from core.market import Quote
 from core.orders import Order
 from core.ports.broker import Broker, BrokerEvent, EventKind
@@ -93,6 +93,16 @@ class BrokerRouter(Broker, VenueDirectory):
         except ParleyError as exc:  # no quote from the venue: the gate says the stream has none fresh
             log.info("no quote for %s from %s (%s)", symbol, self.venue_for(account_id), exc.code)
             return None
+
+    def listed(self, account_id: str, symbol: str) -> Instrument | None:
+        """The venue's listing (cached by its adapter); None for paper accounts, which trade the shipped catalog, and
+        for a live venue before both keys are turned (its orders are refused, so its credentials stay unused)."""
+        if account_id not in self.venues or self.refusal(account_id) is not None:
+            return None
+        broker = self.broker_for(account_id)
+        if isinstance(broker, VenueBroker):
+            return broker.instrument(symbol)
+        return broker.listed(account_id, symbol)
 
     # -- reconciliation ----------------------------------------------------------------------------
 

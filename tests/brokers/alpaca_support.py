@@ -35,6 +35,28 @@ def alpaca_order(order: Order, *, status: str = "accepted", filled: str = "0", a
     return body
 
 
+def asset(symbol: str, **fields: Any) -> dict:
+    """A US equity as GET /v2/assets/{symbol} answers it (override ``class``, the flags and increments)."""
+    body = {
+        "id": "b0b6dd9d-8b9b-48a9-ba46-b9d54906e415", "class": "us_equity", "exchange": "NASDAQ", "symbol": symbol,
+        "name": f"{symbol} Inc. Common Stock", "status": "active", "tradable": True, "marginable": True,
+        "maintenance_margin_requirement": 30, "margin_requirement_long": "30", "margin_requirement_short": "100",
+        "shortable": True, "easy_to_borrow": True, "fractionable": True,
+        "attributes": ["fractional_eh_enabled", "has_options"],
+    }
+    body.update(fields)
+    return body
+
+
+CRYPTO_ASSET = {
+    "id": "276e2673-764b-4ab6-a611-caf665ca6340", "class": "crypto", "exchange": "CRYPTO", "symbol": "BTC/USD",
+    "name": "Bitcoin  / US Dollar", "status": "active", "tradable": True, "marginable": False,
+    "maintenance_margin_requirement": 100, "margin_requirement_long": "100", "margin_requirement_short": "100",
+    "shortable": False, "easy_to_borrow": False, "fractionable": True, "attributes": [], "min_order_size": "0.0001",
+    "min_trade_increment": "0.000000001", "price_increment": "1",
+}
+
+
 def error(code: int, message: str) -> str:
     return json.dumps({"code": code, "message": message})
 

@@ -175,6 +175,7 @@ def test_a_cancel_that_loses_to_a_fill_leaves_the_order_filled_and_the_position_
     placed = OrderRequest(symbol="BTC-USD", side=Side.BUY, quantity=D("0.01"), order_type=OrderType.LIMIT,
                           limit_price=D("95000"), time_in_force=TimeInForce.GTC)
     with responses.RequestsMock() as mock:
+        mock.get(f"{alpaca.TRADING}/assets/BTC/USD", json=alpaca.CRYPTO_ASSET)
         mock.post(f"{alpaca.TRADING}/orders", json={**alpaca.alpaca_order(platform_order_stub(placed)),
                                                      "client_order_id": "ignored"})
         order = uc.place_order(deps, "dave", placed)
@@ -193,7 +194,9 @@ def test_every_ticket_says_live_or_paper_and_where(platform):
     from agent.replies import ticket_summary
 
     live = uc.stage_order(platform.deps, "carol", buy())
-    sandbox = uc.stage_order(platform.deps, "bob", buy())
+    with responses.RequestsMock() as mock:
+        markets(mock)  # bob's venue lists BTC-USD
+        sandbox = uc.stage_order(platform.deps, "bob", buy())
     paper = uc.stage_order(platform.deps, "alice", buy())
     assert [t.venue for t in (live, sandbox, paper)] == ["LIVE at alpaca", "PAPER at binance sandbox", "PAPER"]
     assert ticket_summary(live).endswith("risk OK, LIVE at alpaca")
@@ -232,6 +235,7 @@ def test_a_venues_day_order_is_left_for_the_venue_to_expire(platform):
     router.venues["dave"] = Venue(name="alpaca", environment=Environment.PAPER)
     uc.create_account(deps, "dave")
     with responses.RequestsMock() as mock:
+        mock.get(f"{alpaca.TRADING}/assets/AAPL", json=alpaca.asset("AAPL"))
         mock.post(f"{alpaca.TRADING}/orders", json=alpaca.alpaca_order(platform_order_stub(placed), status="new"))
         equity = OrderRequest(symbol="AAPL", side=Side.BUY, quantity=D(1), order_type=OrderType.LIMIT,
                               limit_price=D("150"))
