@@ -1,0 +1,164 @@
+"""SMS and WhatsApp through Twilio's REST API (the worker answers after the webhook did, so replies are sent
+messages, never TwiML).
+
+SMS is kept to as few segments as it can: typographic characters outside the GSM-7 alphabet become plain ones
+(one curly quote would force the whole message into UCS-2, 70 characters a segment instead of 160) and markdown
+backticks go. A reply's actions become a compact line ("Reply YES 4821 to confirm"), or just their keyword
+uppercased where the text already says it. WhatsApp outside its 24-hour window sends the configured approved
+template (ContentSid) with the text as its variable, or fails as ``outside_window`` so the next channel is tried.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import unicodedata
+from collections.abc import Iterable
+
+import requests
+from twilio.base.exceptions import TwilioException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
+
+from core.channels import Action, Channel, OutboundMessage
+from core.ports.channel import DeliveryFailed, Sender
+
+TIMEOUT_SECONDS = 10.0
+BODY_LIMIT = 1600  # Twilio refuses a longer Body (error 21617); longer text goes as several messages
+TEMPLATE_VARIABLE_LIMIT = 1024  # WhatsApp caps a template's body; its variables take no newlines or tabs
+OUTSIDE_WINDOW, OPTED_OUT, TOO_MANY_REQUESTS = 63016, 21610, 20429
+
+GSM7 = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿"
+    "abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM7_EXTENDED = frozenset("^{}\\[~]|€\f")  # in the alphabet, but two septets each
+PLAIN = str.maketrans({  # typographic characters GSM-7 lacks, and their plain forms
+    **dict.fromkeys("\u2018\u2019\u201a\u201b\u2032\u00b4", "'"),  # curly single quotes, prime, acute
+    **dict.fromkeys("\u201c\u201d\u201e\u201f\u2033\u00ab\u00bb", '"'),  # curly double quotes, guillemets
+    **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212", "-"),  # hyphens, dashes, minus sign
+    **dict.fromkeys("\u00a0\u2002\u2003\u2007\u2009\u200a\u202f\t", " "),  # odd spaces, tab
+    **dict.fromkeys("\u200b\u200c\u200d\ufeff`", ""),  # zero-width characters, markdown backticks
+    "\u2026": "...", "\u2022": "-", "\u00b7": "-", "\u00d7": "x", "\u00f7": "/", "\u2265": ">=", "\u2264": "<=",
+    "\u2260": "!=", "\u2192": "->", "\u2190": "<-", "\u00b1": "+/-", "\u2122": "TM", "\u00a9": "(c)",
+    "\u00ae": "(R)", "\u00a2": "c",
+})
+WIDE_GAP = re.compile(r" {3,}")
+
+
+class TwilioSender(Sender):
+    """One Twilio sender for one channel: ``sender`` is a number ("+15550001111"), a Messaging Service SID
+    ("MG..."), or for WhatsApp "whatsapp:+15550001111"; ``template_sid`` the approved ContentSid for WhatsApp
+    messages outside the 24-hour window."""
+
+    def __init__(self, channel: Channel, account_sid: str, auth_token: str, sender: str, *,
+                 template_sid: str = "", client: Client | None = None) -> None:
+        if channel not in (Channel.SMS, Channel.WHATSAPP):
+            raise ValueError(f"Twilio sends SMS and WhatsApp, not {channel.value}")
+        self.channel = channel
+        self.sender = sender
+        self.template_sid = template_sid
+        self.client = client or Client(account_sid, auth_token, http_client=TwilioHttpClient(timeout=TIMEOUT_SECONDS))
+
+    def send(self, message: OutboundMessage) -> str:
+        """The message SID (several, comma-separated, when a long text went as more than one message)."""
+        origin = {"messaging_service_sid": self.sender} if self.sender.startswith("MG") else {"from_": self.sender}
+        to = self._address(message.to)
+        if message.template:
+            if not self.template_sid:
+                raise DeliveryFailed(f"WhatsApp to {to} is outside the 24-hour window and no template is set.",
+                                     reason="outside_window")
+            variable = " ".join(message.text.split())[:TEMPLATE_VARIABLE_LIMIT]
+            return self._create(to=to, content_sid=self.template_sid,
+                                content_variables=json.dumps({"1": variable}), **origin)
+        text = with_actions(message.text, message.actions)
+        if self.channel is Channel.SMS:
+            text = gsm_friendly(text)
+        return ",".join(self._create(to=to, body=part, **origin) for part in split(text, BODY_LIMIT))
+
+    def _address(self, to: str) -> str:
+        if self.channel is Channel.WHATSAPP and not to.startswith("whatsapp:"):
+            return f"whatsapp:{to}"
+        return to
+
+    def _create(self, **fields: str) -> str:
+        try:
+            return str(self.client.messages.create(**fields).sid)
+        except TwilioException as error:
+            raise failure(error) from error
+        except requests.RequestException as error:
+            raise DeliveryFailed(f"Twilio could not be reached: {error}", reason="unavailable") from error
+
+
+def failure(error: TwilioException) -> DeliveryFailed:
+    """Twilio's answer as the port's reason: the number opted out, the WhatsApp window closed, Twilio busy or
+    down (another try or channel may work), or this message refused."""
+    code, status = getattr(error, "code", None), int(getattr(error, "status", 0) or 0)
+    if code == OUTSIDE_WINDOW:
+        reason = "outside_window"
+    elif code == OPTED_OUT:
+        reason = "opted_out"
+    elif code == TOO_MANY_REQUESTS or status == 429 or status >= 500 or status == 0:
+        reason = "unavailable"
+    else:
+        reason = "rejected"
+    detail = getattr(error, "msg", None) or getattr(error, "detail", None) or getattr(error, "title", "") or str(error)
+    return DeliveryFailed(f"Twilio error {code}: {detail}", reason=reason, twilio_code=code, status=status)
+
+
+def with_actions(text: str, actions: Iterable[Action]) -> str:
+    """The actions as words to reply: a command the text already names gets its keyword uppercased ("yes 4821"
+    -> "YES 4821", "or no to cancel" -> "or NO to cancel"); the others are listed on one line at the end."""
+    missing = []
+    for action in actions:
+        keyword, _, rest = action.command.strip().partition(" ")
+        loud = f"{keyword.upper()} {rest}".strip()
+        named = ((re.escape(action.command.strip()), loud), (rf"{re.escape(keyword)}(?= to\b)", keyword.upper()))
+        for said, spoken in named:
+            pattern = re.compile(rf"(?<![\w]){said}(?![\w])", re.IGNORECASE)
+            if pattern.search(text):
+                text = pattern.sub(spoken, text, count=1)
+                break
+        else:
+            missing.append(f"{loud} to {action.label.lower()}")
+    return f"{text}\nReply {', '.join(missing)}." if missing else text
+
+
+def gsm_friendly(text: str) -> str:
+    """``text`` in the GSM-7 alphabet where a plain character says the same: curly quotes, dashes, ellipses and
+    odd spaces made plain, accents dropped where GSM-7 lacks the letter, backticks removed, aligned columns
+    closed up. What has no plain form (emoji, other scripts) stays: that message needs UCS-2 anyway."""
+    text = text.translate(PLAIN)
+    plain = []
+    for char in text:
+        if char not in GSM7 and char not in GSM7_EXTENDED:
+            bare = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
+            if bare and all(c in GSM7 for c in bare):
+                char = bare
+        plain.append(char)
+    lines = ("".join(plain)).split("\n")
+    return "\n".join(WIDE_GAP.sub("  ", line.strip()) for line in lines).strip()
+
+
+def segments(text: str) -> int:
+    """How many SMS segments ``text`` costs: 160 GSM-7 septets in one, 153 a part once split; UCS-2 70, 67."""
+    if all(c in GSM7 or c in GSM7_EXTENDED for c in text):
+        septets = len(text) + sum(c in GSM7_EXTENDED for c in text)
+        return 1 if septets <= 160 else math.ceil(septets / 153)
+    units = len(text.encode("utf-16-le")) // 2
+    return 1 if units <= 70 else math.ceil(units / 67)
+
+
+def split(text: str, limit: int) -> list[str]:
+    """``text`` in parts of at most ``limit`` characters, cut at a line break, else a space, where there is one."""
+    parts = []
+    while len(text) > limit:
+        cut = text.rfind("\n", 0, limit + 1)
+        if cut <= 0:
+            cut = text.rfind(" ", 0, limit + 1)
+        if cut <= 0:
+            cut = limit
+        parts.append(text[:cut].rstrip())
+        text = text[cut:].lstrip()
+    return [*parts, text]
