@@ -25,7 +25,7 @@ class AccountKind(StrEnum):
 
 
 class Account(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$")
     name: str = ""
@@ -49,7 +49,7 @@ class Account(BaseModel):
 class SystemSettings(BaseModel):
     """Platform-wide switches, one record per deployment."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     global_kill_switch: bool = False
     version: int = 0

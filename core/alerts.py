@@ -55,7 +55,7 @@ class AlertStatus(StrEnum):
 
 
 class Alert(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     id: str
     account_id: str
@@ -146,7 +146,7 @@ class AlertChange(BaseModel):
     in-memory index current without re-reading every alert; see core/usecases/alert_engine.py.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     seq: int = Field(ge=1)
     alert: Alert

@@ -22,7 +22,7 @@ class AuditKind(StrEnum):
 
 
 class AuditRecord(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     id: str
     time: AwareDatetime

@@ -21,7 +21,7 @@ class EventType(StrEnum):
 class Envelope(BaseModel):
     """``type`` stays a plain string so that unknown types decode and can be skipped and counted."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     type: str = Field(min_length=1)
     id: str = Field(min_length=1, description="The dedup key.")

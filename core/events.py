@@ -142,7 +142,7 @@ def _read(value: Any, known: dict[Any, Decimal]) -> Decimal:
 
 
 class _Data(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
 
 
 class OrderUpdate(_Data):

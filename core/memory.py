@@ -13,7 +13,7 @@ class Speaker(StrEnum):
 
 
 class ChatTurn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     id: str
     account_id: str

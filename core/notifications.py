@@ -25,7 +25,7 @@ class NotificationKind(StrEnum):
 
 
 class Notification(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     id: str
     account_id: str

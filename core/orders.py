@@ -122,7 +122,7 @@ _IMMEDIATE_TIFS = frozenset({TimeInForce.IOC, TimeInForce.FOK})
 class OrderRequest(BaseModel):
     """What a trader asks for. Field names are a public contract (API JSON, grammar, agent tools)."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
 
     symbol: str = Field(
         min_length=1, max_length=32, pattern=r"^[A-Za-z0-9][A-Za-z0-9.\-/]*$",
@@ -233,7 +233,7 @@ def request_fields() -> dict[str, tuple[Any, FieldInfo]]:
 class Order(OrderRequest):
     """An order as Parley keeps it. ``version`` guards concurrent updates in every store."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=False)
+    model_config = ConfigDict(extra="forbid", validate_assignment=False, defer_build=True)
 
     quantity: Decimal = Field(gt=0)  # always known on an order; ``notional`` keeps what was asked, if that
     id: str
@@ -300,7 +300,7 @@ class Order(OrderRequest):
 class Fill(BaseModel):
     """One execution against an order. ``realised_pnl`` is set when the fill is booked to a position."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     id: str
     order_id: str

@@ -33,7 +33,7 @@ class SignalMode(StrEnum):
 
 
 class SignalSource(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     id: str
     account_id: str

@@ -25,7 +25,7 @@ from core.venues import PAPER, Venue
 class VenueOrder(BaseModel):
     """An order as the venue reports it: cumulative fills, so a report can be read any number of times."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     client_id: str  # Parley's order id
     venue_id: str
