@@ -1,0 +1,164 @@
+"""An email as SendGrid's Inbound Parse posts it (multipart/form-data, parsed with the standard library's
+``email`` package), read into an Inbound: who wrote, what they wrote above the quoted thread and signature,
+and whether their domain vouched for it (SPF and DKIM aligned with the From address, else ``verified`` is
+False and the trader may only ask questions).
+
+Standard library only: the webhook imports this on every cold start.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from datetime import datetime
+from email.parser import BytesParser, HeaderParser
+from email.policy import HTTP
+from email.utils import parseaddr
+from html.parser import HTMLParser
+
+from core.channels import Channel, Inbound
+
+ID_MAX = 290  # Inbound.id holds 300 characters, "email:" included
+DKIM_RESULT = re.compile(r"@([A-Za-z0-9.-]+)\s*:\s*([A-Za-z]+)")
+ATTRIBUTION = re.compile(r"^On\b.*\bwrote:$", re.IGNORECASE)  # "On Tue, 27 Nov 2026 ... Alice <a@x> wrote:"
+QUOTE_HEADERS = ("-----Original Message-----", "________________________________")
+SIGNATURE = re.compile(r"^(-- ?|Sent from my .*|Get Outlook for .*)$", re.IGNORECASE)
+
+
+class MalformedEmail(ValueError):
+    """The post is not an Inbound Parse form Parley can answer (no form, no sender address)."""
+
+
+def form_fields(raw: bytes, content_type: str) -> dict[str, str]:
+    """The text fields of a multipart/form-data body (attachments are skipped), decoded with the charsets
+    SendGrid names in its ``charsets`` field (UTF-8 otherwise)."""
+    if not content_type.lower().startswith("multipart/form-data") or "boundary=" not in content_type.lower():
+        raise MalformedEmail("Expected multipart/form-data with a boundary.")
+    head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode()
+    message = BytesParser(policy=HTTP).parsebytes(head + raw)
+    if not message.is_multipart():
+        raise MalformedEmail("The multipart body could not be read.")
+    payloads: dict[str, bytes] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if not isinstance(name, str) or part.get_filename():
+            continue
+        payloads[name] = part.get_payload(decode=True) or b""
+    charsets = _charsets(payloads.get("charsets", b""))
+    return {name: _decode(value, charsets.get(name, "utf-8")) for name, value in payloads.items()}
+
+
+def read_inbound(fields: dict[str, str], received_at: datetime) -> Inbound:
+    sender = parseaddr(fields.get("from", ""))[1].strip().lower()
+    if "@" not in sender:
+        raise MalformedEmail("The email has no sender address.")
+    headers = HeaderParser().parsestr(fields.get("headers", ""))
+    message_id = (headers.get("Message-Id") or "").strip()
+    subject = fields.get("subject", "").strip()
+    text = fields.get("text") or html_text(fields.get("html", ""))
+    key = message_id.strip("<>")
+    if not key or len(key) > ID_MAX:
+        key = hashlib.sha256("\x1f".join((sender, subject, text)).encode()).hexdigest()[:40]
+    context = {"subject": subject}
+    if message_id:
+        context["message_id"] = message_id
+    return Inbound(id=f"email:{key}", channel=Channel.EMAIL, sender=sender, text=reply_text(text),
+                   received_at=received_at, verified=authenticated(fields, sender), context=context)
+
+
+def authenticated(fields: dict[str, str], sender: str) -> bool:
+    """SPF passed for an envelope sender in the From domain, and a DKIM signature of that domain passed
+    (relaxed alignment, as DMARC reads it: a parent domain's signature counts for its subdomains)."""
+    domain = sender.rsplit("@", 1)[-1]
+    if fields.get("SPF", "").strip().lower() != "pass":
+        return False
+    envelope_from = _envelope_from(fields.get("envelope", ""))
+    if envelope_from and not _aligned(envelope_from.rsplit("@", 1)[-1], domain):
+        return False
+    return any(result.lower() == "pass" and _aligned(signer, domain)
+               for signer, result in DKIM_RESULT.findall(fields.get("dkim", "")))
+
+
+def reply_text(text: str) -> str:
+    """What the trader wrote: the lines above the quoted thread and the signature."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    kept: list[str] = []
+    for index, line in enumerate(lines):
+        stripped = line.strip()
+        following = f"{stripped} {lines[index + 1].strip()}" if index + 1 < len(lines) else stripped
+        if stripped.startswith("On ") and (ATTRIBUTION.match(stripped) or ATTRIBUTION.match(following)):
+            break
+        if stripped in QUOTE_HEADERS or SIGNATURE.match(line.rstrip("\n")) or SIGNATURE.match(stripped):
+            break
+        if stripped.startswith(">"):
+            continue
+        kept.append(line.rstrip())
+    return "\n".join(kept).strip()
+
+
+def html_text(markup: str) -> str:
+    """The text of an HTML-only email: tags dropped, blocks on their own lines, entities decoded."""
+    reader = _TextOf()
+    reader.feed(markup)
+    reader.close()
+    return re.sub(r"\n{3,}", "\n\n", "".join(reader.parts)).strip()
+
+
+class _TextOf(HTMLParser):
+    BLOCKS = {"br", "p", "div", "tr", "li", "h1", "h2", "h3", "h4", "blockquote", "table"}
+    HIDDEN = {"style", "script", "head", "title"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.hidden = 0
+        self.quoted = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self.HIDDEN:
+            self.hidden += 1
+        elif tag == "blockquote":  # the quoted thread, as mail clients write it in HTML
+            self.quoted += 1
+        if tag in self.BLOCKS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self.HIDDEN:
+            self.hidden = max(0, self.hidden - 1)
+        elif tag == "blockquote":
+            self.quoted = max(0, self.quoted - 1)
+        if tag in self.BLOCKS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self.hidden and not self.quoted:
+            self.parts.append(data)
+
+
+def _aligned(signer: str, domain: str) -> bool:
+    signer, domain = signer.lower().rstrip("."), domain.lower().rstrip(".")
+    return signer == domain or ("." in signer and domain.endswith("." + signer))
+
+
+def _envelope_from(envelope: str) -> str:
+    try:
+        value = json.loads(envelope or "{}").get("from")
+    except (ValueError, AttributeError):
+        return ""
+    return value.strip().lower() if isinstance(value, str) and "@" in value else ""
+
+
+def _charsets(raw: bytes) -> dict[str, str]:
+    try:
+        value = json.loads(raw or b"{}")
+    except ValueError:
+        return {}
+    return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
+
+
+def _decode(value: bytes, charset: str) -> str:
+    try:
+        return value.decode(charset, errors="replace")
+    except LookupError:  # a charset Python does not know
+        return value.decode("utf-8", errors="replace")
