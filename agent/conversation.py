@@ -140,7 +140,7 @@ class Conversation:
             case i.Portfolio():
                 return [Reply(text=portfolio_text(uc.portfolio(deps, account)))]
             case i.Quote(symbol=symbol):
-                return [Reply(text=quote_text(uc.quote(deps, symbol)))]
+                return [Reply(text=quote_text(uc.quote(deps, symbol, account)))]
             case i.RiskStatus():
                 text = limits_text(account.limits, uc.kill_switch_state(deps), uc.realised_pnl_today(deps, account))
                 return [Reply(text=text)]

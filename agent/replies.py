@@ -115,19 +115,24 @@ def ticket_reply(ticket: Ticket, lead: str = "") -> Reply:
 
 
 @cache
-def _tick_places(symbol: str) -> int:
-    """The decimal places of the instrument's tick (2 for 0.01, 4 for RB's 0.0001); 2 for an unknown symbol."""
+def _tick_places(symbol: str) -> int | None:
+    """The decimal places of the instrument's tick (2 for 0.01, 4 for RB's 0.0001); None for a symbol only a
+    venue lists."""
     catalog = InstrumentCatalog.default()
     if symbol not in catalog:
-        return 2
+        return None
     return max(0, -catalog.get(symbol).tick_size.normalize().as_tuple().exponent)
 
 
 def price(symbol: str, value: Decimal | None) -> str:
-    """A price at its instrument's precision: ``2.0512`` for RB, ``230.16`` for AAPL, never cut to cents."""
+    """A price at its instrument's precision: ``2.0512`` for RB, ``230.16`` for AAPL, never cut to cents. A symbol
+    only the trader's venue lists shows at least cents and every place the price has (0.00001234 stays)."""
     if value is None:
         return "-"
-    return f"{value.quantize(Decimal(1).scaleb(-_tick_places(symbol))):,}"
+    places = _tick_places(symbol)
+    if places is None:
+        places = max(2, -value.normalize().as_tuple().exponent)
+    return f"{value.quantize(Decimal(1).scaleb(-places)):,}"
 
 
 _TYPE_WORDS = {
@@ -204,8 +209,9 @@ def portfolio_text(book: PortfolioView) -> str:
 
 
 def quote_text(quote: Quote) -> str:
-    last = f", last {quote.last}" if quote.last is not None else ""
-    return f"{quote.symbol}: bid {quote.bid} / ask {quote.ask}{last} ({quote.time:%H:%M:%S} UTC)."
+    sym = quote.symbol
+    last = f", last {price(sym, quote.last)}" if quote.last is not None else ""
+    return f"{sym}: bid {price(sym, quote.bid)} / ask {price(sym, quote.ask)}{last} ({quote.time:%H:%M:%S} UTC)."
 
 
 def limits_text(limits: RiskLimits, global_kill: bool, today_pnl: Decimal) -> str:

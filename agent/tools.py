@@ -184,7 +184,7 @@ def build_tools(deps: uc.Deps, account_id: str, ledger: TurnLedger) -> list[Base
 
     actions: list[tuple[str, str, type[_Args], Callable[[Any], Any]]] = [
         ("get_quote", "Latest bid, ask and last price of one symbol.", SymbolArgs,
-         lambda a: uc.quote(deps, a.symbol).model_dump(mode="json", exclude={"source"})),
+         lambda a: uc.quote(deps, a.symbol, account_id).model_dump(mode="json", exclude={"source"})),
         ("get_positions", "The trader's open positions with mark price and P&L.", NoArgs,
          lambda a: [p.model_dump(mode="json") for p in uc.positions(deps, account_id)]),
         ("get_portfolio", "Cash, equity, exposure and P&L of the trader's account.", NoArgs,

@@ -109,7 +109,7 @@ def quote(symbol: str, account: Caller, parley: Parley) -> QuoteOut:
     try:
         if not symbol.isascii() or symbol != symbol.strip():
             raise UnknownSymbol(symbol)  # "\u017fPY" upper-cases to SPY, " SPY" strips to it
-        return QuoteOut.of(uc.quote(parley.deps, symbol))
+        return QuoteOut.of(uc.quote(parley.deps, symbol, account))
     except UnknownSymbol as exc:  # a path that names nothing is a 404, unlike an order body's symbol
         raise NotFound(exc.message, code="unknown_symbol", symbol=symbol) from None
 

@@ -36,7 +36,7 @@ class OrderOut(OrderRequest):
     def of(cls, order: Order) -> OrderOut:
         shown = cls.model_validate(order.model_dump(include=set(cls.model_fields)))
         if order.average_price is not None:  # exact inside; shown to the tick's places plus four
-            shown.average_price = _catalog().get(order.symbol).shown_price(order.average_price)
+            shown.average_price = _shown_price(order.symbol, order.average_price)
         return shown
 
 
@@ -109,12 +109,16 @@ def _catalog() -> InstrumentCatalog:
     return InstrumentCatalog.default()
 
 
+def _shown_price(symbol: str, price: Decimal) -> Decimal:
+    """To the tick's places plus four; a symbol only the account's venue lists (not shipped) shows as it is."""
+    return _catalog().get(symbol).shown_price(price) if symbol in _catalog() else price
+
+
 def shown_position(view: PositionView) -> PositionView:
     """Prices to the tick's places plus four, money to the cent."""
-    instrument = _catalog().get(view.symbol)
     return view.model_copy(update={
-        "average_price": instrument.shown_price(view.average_price),
-        "mark_price": None if view.mark_price is None else instrument.shown_price(view.mark_price),
+        "average_price": _shown_price(view.symbol, view.average_price),
+        "mark_price": None if view.mark_price is None else _shown_price(view.symbol, view.mark_price),
         "market_value": None if view.market_value is None else shown_money(view.market_value),
         "unrealised_pnl": None if view.unrealised_pnl is None else shown_money(view.unrealised_pnl),
         "realised_pnl": shown_money(view.realised_pnl),

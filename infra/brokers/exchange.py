@@ -21,7 +21,7 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Any
 
 import ccxt
@@ -175,7 +175,8 @@ class ExchangeBroker(VenueAdapter):
     def translated(self) -> Iterator[None]:
         venue = self.venue.name
         try:
-            yield
+            with localcontext():  # CCXT sets the decimal context's rounding (half up) and traps: keep it to CCXT
+                yield
         except ccxt.DuplicateOrderId as error:
             raise Duplicate(str(error)) from error
         except ccxt.InvalidOrder as error:
