@@ -181,6 +181,15 @@ def cmd_outbox(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_telegram_setup(args: argparse.Namespace) -> int:
+    from infra.settings import get_settings
+    from local.telegram import setup
+
+    for line in setup(get_settings()):
+        print(line)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="parley", description="Parley, the conversational trading platform.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -234,6 +243,12 @@ def build_parser() -> argparse.ArgumentParser:
     outbox.add_argument("--limit", type=int, default=50, help="how many of the newest (default 50)")
     outbox.add_argument("--channel", choices=[c.value for c in Channel], default=None)
     outbox.set_defaults(run=cmd_outbox)
+
+    telegram = commands.add_parser("telegram", help="connect a Telegram bot").add_subparsers(dest="action",
+                                                                                           required=True)
+    telegram.add_parser("setup", help="setWebhook (PARLEY_PUBLIC_BASE_URL/webhooks/telegram with the webhook "
+                                      "secret) and setMyCommands for PARLEY_TELEGRAM_BOT_TOKEN's bot"
+                        ).set_defaults(run=cmd_telegram_setup)
     return parser
 
 
