@@ -228,3 +228,23 @@ def stub(request: OrderRequest, account: str) -> Order:
     stamp = Clock()()
     return Order(**request.model_dump(exclude={"notional"}), id=derived_id(account, "k1"), account_id=account,
                  created_at=stamp, updated_at=stamp)
+
+
+def test_an_exchange_that_counts_precision_in_decimal_places_gives_the_same_steps():
+    import ccxt
+
+    from infra.brokers.exchange import ExchangeBroker
+
+    class Places:  # CCXT's client as far as listings go, on an exchange whose precisionMode is DECIMAL_PLACES
+        precisionMode = ccxt.DECIMAL_PLACES
+        markets = {"ADA/USD": {"symbol": "ADA/USD", "quote": "USD", "active": True, "spot": True,
+                               "precision": {"price": 6, "amount": 1}, "limits": {"amount": {"min": 0.1}}}}
+
+        def load_markets(self, reload: bool = False) -> dict:
+            return self.markets
+
+    venue = ExchangeBroker("kraken", api_key="k", secret="s", clock=Clock(), client=Places())
+    listed = venue.instrument("ADA-USD")
+    assert (listed.tick_size, listed.lot_size, listed.currency) == (D("0.000001"), D("0.1"), "USD")
+    with pytest.raises(UnknownSymbol):
+        venue.instrument("XRP-USD")
