@@ -5,6 +5,9 @@
 #   build/layers/agent/python/  AgentLayer: LangChain, OpenAI (functions that call the LLM)
 #   build/layers/brokers/python/ BrokersLayer: alpaca-py, CCXT (the broker and reconciliation functions),
 #                               built on top of the base layer only (see ON_TOP_OF)
+#   build/layers/channels/python/ ChannelsLayer: python-telegram-bot, twilio, sendgrid (the webhooks and
+#                               channel workers), on top of the base layer only, pinned to the API and
+#                               agent layers' versions (see PINNED_TO)
 #   build/app/                  the project code (every function's CodeUri)
 # Layers hold arm64 / CPython 3.12 wheels (no Docker needed), from layers/<name>/requirements.txt.
 # A distribution appears in one layer only: each layer is resolved with the versions the layers before
@@ -37,10 +40,14 @@ LAMBDA_PYTHON_VERSION="3.12"
 LAMBDA_PLATFORM="manylinux2014_aarch64"
 # In dependency order: a later layer leaves out what an earlier one holds. template.yaml has one
 # AWS::Serverless::LayerVersion per name, ContentUri build/layers/<name>/.
-LAYERS=(base api agent brokers)
+LAYERS=(base api agent brokers channels)
 # A layer named here is built on top of the listed layers only, not on every layer before it: it leaves
 # out what those hold, and a function attaches it after exactly them.
-declare -A ON_TOP_OF=([brokers]="base")
+declare -A ON_TOP_OF=([brokers]="base" [channels]="base")
+# A layer named here also resolves to the versions the listed layers hold (without leaving their packages
+# out): the conversation worker attaches it after base, api and agent, so a package two layers carry must be
+# the same version in both.
+declare -A PINNED_TO=([channels]="api agent")
 APP_DIR="$BUILD_DIR/app"
 APP_PACKAGES=(core agent channels functions infra)
 # The Lambda Python runtime ships these; a copy in a layer would shadow the runtime's own.
@@ -114,6 +121,9 @@ build_layers() {
             for below in ${ON_TOP_OF[$layer]}; do
                 earlier+=("$BUILD_DIR/layers/$below/python")
                 distributions_with_versions "$BUILD_DIR/layers/$below/python" >> "$constraints"
+            done
+            for pinned in ${PINNED_TO[$layer]:-}; do
+                distributions_with_versions "$BUILD_DIR/layers/$pinned/python" >> "$constraints"
             done
         fi
         if [[ ! -f "$requirements" ]]; then

@@ -38,9 +38,13 @@ EXPECTED_LAYERS = {
     "api": {"fastapi", "mangum", "pyjwt", "swagger-ui-bundle-v2"},
     "agent": {"langchain", "langchain-openai"},
     "brokers": {"alpaca-py", "ccxt"},
+    "channels": {"python-telegram-bot", "twilio", "sendgrid"},
 }
 # Layers built on top of some layers only (deploy/package.sh's ON_TOP_OF), not on every layer before them.
-ON_TOP_OF = {"brokers": ["base"]}
+ON_TOP_OF = {"brokers": ["base"], "channels": ["base"]}
+# Layers built on some layers but pinned to the versions of others too (deploy/package.sh's PINNED_TO): they
+# may also ride on top of the whole chain (base, api, agent), their shared packages being the same versions.
+PINNED_TO = {"channels": ["api", "agent"]}
 
 
 def canonical(name: str) -> str:
@@ -124,12 +128,15 @@ def test_every_function_attaches_a_leading_run_of_the_layers_in_build_order(temp
         attached = attached_layers(template, name)
         assert set(attached) <= set(order), (name, attached)
         runs = [chain[:n] for n in range(1, len(chain) + 1)] + [[*below, top] for top, below in ON_TOP_OF.items()]
+        runs += [[*chain, top] for top in PINNED_TO]
         assert attached in runs, (name, attached)
         assert "base" in attached, name
 
 
-def test_package_sh_builds_the_brokers_layer_on_the_base_layer_only():
-    assert re.search(r'^declare -A ON_TOP_OF=\(\[brokers\]="base"\)$', PACKAGE_SH.read_text(), re.MULTILINE)
+def test_package_sh_builds_the_brokers_and_channels_layers_on_the_base_layer_only():
+    script = PACKAGE_SH.read_text()
+    assert re.search(r'^declare -A ON_TOP_OF=\(\[brokers\]="base" \[channels\]="base"\)$', script, re.MULTILINE)
+    assert re.search(r'^declare -A PINNED_TO=\(\[channels\]="api agent"\)$', script, re.MULTILINE)
 
 
 def test_the_api_function_attaches_base_api_and_agent(template):

@@ -81,7 +81,7 @@ def test_every_function_runs_python_3_12_or_newer_on_arm64(template):
 
 def test_the_layers_are_built_for_the_functions_runtime_and_architecture(template):
     layers = resources_of(template, "AWS::Serverless::LayerVersion")
-    assert sorted(layers) == ["AgentLayer", "ApiLayer", "BaseLayer", "BrokersLayer"]
+    assert sorted(layers) == ["AgentLayer", "ApiLayer", "BaseLayer", "BrokersLayer", "ChannelsLayer"]
     for name, layer in layers.items():
         props = layer["Properties"]
         assert props["ContentUri"] == f"build/layers/{name.removesuffix('Layer').lower()}/", name
@@ -150,6 +150,15 @@ def test_the_jwt_secret_is_generated_and_handed_to_functions_by_arn(template):
 
 
 VENUE_FUNCTIONS = ("BrokerFunction", "ReconcileFunction")  # the functions that hold the venue adapters
+# Each messenger function reads only its providers' secrets; the webhooks write only to the conversation queue.
+CHANNEL_SECRETS = {
+    "TelegramWebhookFunction": {"TelegramSecret"},
+    "TwilioWebhookFunction": {"TwilioSecret"},
+    "SendGridWebhookFunction": {"SendGridSecret"},
+    "ConversationWorkerFunction": {"TelegramSecret", "TwilioSecret", "SendGridSecret"},
+    "NotifyWorkerFunction": {"TelegramSecret", "TwilioSecret", "SendGridSecret"},
+}
+WEBHOOK_FUNCTIONS = ("TelegramWebhookFunction", "TwilioWebhookFunction", "SendGridWebhookFunction")
 
 
 def test_function_policies_are_sam_templates_scoped_to_the_table_and_the_secret(template):
@@ -161,10 +170,14 @@ def test_function_policies_are_sam_templates_scoped_to_the_table_and_the_secret(
                 assert args == {"TableName": {"Ref": "Table"}}
             elif kind == "AWSSecretsManagerGetSecretValuePolicy" and name in VENUE_FUNCTIONS:
                 assert args == {"SecretArn": {"Ref": "BrokerSecret"}}, name  # venue credentials: only these two
+            elif kind == "AWSSecretsManagerGetSecretValuePolicy" and name in CHANNEL_SECRETS:
+                assert args["SecretArn"]["Ref"] in CHANNEL_SECRETS[name], name
             elif kind == "AWSSecretsManagerGetSecretValuePolicy":
                 assert args == {"SecretArn": {"Ref": "JwtSecret"}}
             elif kind == "LambdaInvokePolicy":
                 assert args == {"FunctionName": {"Ref": "BrokerFunction"}}, name
+            elif kind == "SQSSendMessagePolicy" and name in WEBHOOK_FUNCTIONS:
+                assert args == {"QueueName": {"Fn::GetAtt": ["ConversationQueue", "QueueName"]}}, name
             elif kind == "SQSSendMessagePolicy":
                 assert args == {"QueueName": {"Fn::GetAtt": ["NotifyQueue", "QueueName"]}}, name
             elif kind == "KinesisCrudPolicy":

@@ -108,8 +108,8 @@ def test_the_sweep_runs_every_minute_and_the_webhook_has_its_own_route(template)
 
 def test_the_transformed_template_maps_each_stream_with_its_failure_handling(transformed) -> None:  # noqa: F811
     mappings = [r["Properties"] for r in transformed["Resources"].values()
-                if r["Type"] == "AWS::Lambda::EventSourceMapping"]
-    assert len(mappings) == 3  # Kinesis, MSK and the table's stream
+                if r["Type"] == "AWS::Lambda::EventSourceMapping" and "StartingPosition" in r["Properties"]]
+    assert len(mappings) == 3  # Kinesis, MSK and the table's stream (the SQS queues: test_template_channels)
     for mapping in mappings:
         assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
         assert mapping["DestinationConfig"]["OnFailure"]["Destination"] == {
