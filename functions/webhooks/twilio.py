@@ -96,10 +96,10 @@ def handler(event: dict, context: object) -> dict:
     path = route_of(event)
     respond_route = ROUTES.get(path)
     if respond_route is None:
-        return http.refuse(404, "not_found", f"No Twilio webhook at {path}.")
-    response = respond_route(http.platform(), event)
+        response = http.refuse(404, "not_found", f"No Twilio webhook at {path}.")
+    else:
+        response = respond_route(http.platform(), event)
     status = response["statusCode"]
-    metrics.add_dimension(name="channel", value=path.rsplit("/", 1)[-1])
     metrics.add_metric(name="MessagesAccepted" if status == 200 else "MessagesRefused", unit=MetricUnit.Count,
                        value=1)
     logger.info("twilio webhook", extra={"status": status, "path": path})
