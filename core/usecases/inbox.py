@@ -8,12 +8,13 @@ what the conversation service replies on the same channel.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from core.channels import Action, Channel, Contact, Inbound, OutboundMessage
-from core.errors import InvalidRequest, ParleyError
+from core.errors import AlreadyExists, InvalidRequest, ParleyError
 from core.ids import derived_id
 from core.ports.channel import InboundQueue, Senders
 from core.usecases import links
@@ -82,7 +83,12 @@ def answer(
             return []
         raise InProgress(f"Message {inbound.id} is being answered by another worker.")
     try:
-        sent = _answer(deps, senders, inbound, converse, asks_only)
+        recorded = _recorded_replies(deps, inbound)
+        if recorded:  # a retry after a failed send: send what was decided, do not decide again
+            sent = [deliver(deps, senders, message, recorded=True) for message in recorded]
+            _acknowledge(senders, inbound, sent)
+        else:
+            sent = _answer(deps, senders, inbound, converse, asks_only)
     except BaseException:
         deps.store.idempotency.release(key)
         raise
@@ -141,19 +147,38 @@ def _answer(
 def _reply(
     deps: Deps, senders: Senders, inbound: Inbound, contact: Contact, replies: Sequence[Reply | str]
 ) -> list[OutboundMessage]:
-    sent = []
+    messages = []
     for index, reply in enumerate(replies):
         text, actions = (reply, []) if isinstance(reply, str) else (reply.text, list(reply.actions))
-        message = OutboundMessage(
-            id=derived_id("reply", inbound.id, str(index), length=16), channel=inbound.channel, to=inbound.sender,
-            text=text, actions=actions, subject=_subject(inbound), account_id=contact.account_id, cause=inbound.id,
-            context=inbound.context, created_at=deps.now(),
-        )
-        sent.append(deliver(deps, senders, message))
+        messages.append(OutboundMessage(
+            id=_reply_id(inbound, index), channel=inbound.channel, to=inbound.sender, text=text, actions=actions,
+            subject=_subject(inbound), account_id=contact.account_id, cause=inbound.id, context=inbound.context,
+            created_at=deps.now(),
+        ))
+    for message in messages:  # every reply is recorded before the first goes, so a retry finds them all
+        with contextlib.suppress(AlreadyExists):
+            deps.store.messages.add(message)
+    sent = [deliver(deps, senders, message, recorded=True) for message in messages]
+    _acknowledge(senders, inbound, sent)
+    return sent
+
+
+def _acknowledge(senders: Senders, inbound: Inbound, sent: list[OutboundMessage]) -> None:
     sender = senders.get(inbound.channel)
     if sender is not None:
         sender.acknowledge(inbound, sent)
-    return sent
+
+
+def _reply_id(inbound: Inbound, index: int) -> str:
+    return derived_id("reply", inbound.id, str(index), length=16)
+
+
+def _recorded_replies(deps: Deps, inbound: Inbound) -> list[OutboundMessage]:
+    """The replies an earlier attempt at ``inbound`` decided on and recorded (none if it got no further)."""
+    recorded = []
+    while (message := deps.store.messages.get(_reply_id(inbound, len(recorded)))) is not None:
+        recorded.append(message)
+    return recorded
 
 
 def _subject(inbound: Inbound) -> str:

@@ -14,11 +14,18 @@ IN_FLIGHT = timedelta(seconds=60)  # a queued record younger than this is anothe
 DONE = {MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.LOCAL}
 
 
-def deliver(deps: Deps, senders: Senders, message: OutboundMessage) -> OutboundMessage:
+def deliver(deps: Deps, senders: Senders, message: OutboundMessage, *, recorded: bool = False) -> OutboundMessage:
     """Record ``message`` and send it on its channel; the stored message, sent (or kept locally).
 
-    Raises DeliveryFailed when the provider did not take it (recorded as failed, with the reason; a number the
-    provider says opted out is marked so), and ConcurrentUpdate when another worker is sending it right now."""
+    ``recorded``: the caller recorded it already and holds its cause's claim (no other worker can be sending
+    it), so it goes unless it went before. Raises DeliveryFailed when the provider did not take it (recorded as
+    failed, with the reason; a number the provider says opted out is marked so), and ConcurrentUpdate when
+    another worker is sending it right now."""
+    if recorded:
+        stored = deps.store.messages.get(message.id)
+        if stored is not None and stored.status in DONE:
+            return stored
+        return _send(deps, senders, stored or message)
     try:
         deps.store.messages.add(message)
     except AlreadyExists:
@@ -27,6 +34,10 @@ def deliver(deps: Deps, senders: Senders, message: OutboundMessage) -> OutboundM
             return stored
         if stored is not None and stored.status is MessageStatus.QUEUED and deps.now() - stored.created_at < IN_FLIGHT:
             raise ConcurrentUpdate(f"Message {message.id} is being sent by another worker.") from None
+    return _send(deps, senders, message)
+
+
+def _send(deps: Deps, senders: Senders, message: OutboundMessage) -> OutboundMessage:
     sender = senders.get(message.channel)
     if sender is None:
         failure = DeliveryFailed(f"No {message.channel.value} sender is configured.", reason="unavailable")
