@@ -61,3 +61,28 @@ class Quote(BaseModel):
 
     def is_fresh(self, now: datetime, max_age: timedelta) -> bool:
         return now - self.time <= max_age
+
+
+class SessionClose(BaseModel):
+    """An instrument's last price at its two latest session closes, recorded by the day-order sweep: the
+    price a trading day's P&L is measured from is the one of the latest close before that day began."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    symbol: str
+    at: AwareDatetime
+    price: Decimal
+    previous_at: AwareDatetime | None = None
+    previous_price: Decimal | None = None
+
+    def price_before(self, start: datetime) -> Decimal | None:
+        """The price at the latest recorded close at or before ``start``, or None when none is that old."""
+        if self.at <= start:
+            return self.price
+        if self.previous_at is not None and self.previous_at <= start:
+            return self.previous_price
+        return None
+
+    def then(self, at: datetime, price: Decimal) -> SessionClose:
+        """This record with the close ``at`` added as the latest."""
+        return SessionClose(symbol=self.symbol, at=at, price=price, previous_at=self.at, previous_price=self.price)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -32,6 +32,12 @@ class Position(BaseModel):
     # instead of summing the day's fills.
     day: date | None = None
     realised_today: Decimal = ZERO
+    # The position when its instrument's trading day began at ``day_start`` (core.sessions), and the P&L
+    # realised since: today's P&L is measured from them (core.day_pnl). Set by the day's first fill.
+    day_start: AwareDatetime | None = None
+    start_quantity: Decimal = ZERO
+    start_average: Decimal = ZERO
+    realised_since_start: Decimal = ZERO
 
     @property
     def is_flat(self) -> bool:
@@ -40,12 +46,23 @@ class Position(BaseModel):
     def realised_on(self, day: date) -> Decimal:
         return self.realised_today if self.day == day else ZERO
 
+    def at_day_start(self, start: datetime) -> tuple[Decimal, Decimal, Decimal]:
+        """(quantity, average price, P&L realised since) for the trading day that began at ``start``."""
+        if self.day_start == start:
+            return self.start_quantity, self.start_average, self.realised_since_start
+        return self.quantity, self.average_price, ZERO  # no fill since the day began
+
     def unrealised_pnl(self, mark: Decimal, instrument: Instrument) -> Decimal:
         return (mark - self.average_price) * self.quantity * instrument.multiplier
 
 
-def apply_fill(position: Position, fill: Fill, instrument: Instrument) -> Decimal:
-    """Book ``fill`` into ``position`` in place and return the P&L it realised."""
+def apply_fill(position: Position, fill: Fill, instrument: Instrument, day_start: datetime | None = None) -> Decimal:
+    """Book ``fill`` into ``position`` in place and return the P&L it realised. ``day_start`` is when the
+    fill's trading day began (core.sessions): the day's first fill keeps the position as the day found it."""
+    if day_start is not None and (position.day_start is None or day_start > position.day_start):
+        position.day_start = day_start
+        position.start_quantity, position.start_average = position.quantity, position.average_price
+        position.realised_since_start = ZERO
     signed = fill.quantity * fill.side.sign
     held = position.quantity
     realised = ZERO
@@ -70,6 +87,8 @@ def apply_fill(position: Position, fill: Fill, instrument: Instrument) -> Decima
     day = fill.time.date()
     position.realised_today = position.realised_on(day) + realised
     position.day = day
+    if day_start is not None:  # a late fill of an earlier day counts in the current one
+        position.realised_since_start += realised
     return realised
 
 

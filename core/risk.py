@@ -54,7 +54,9 @@ class RiskContext:
     instruments: Mapping[str, Instrument]
     quotes: Mapping[str, Quote]
     recent_orders: list[Order]
-    realised_pnl_today: Decimal
+    # Today's P&L less the open P&L now, each instrument's day as its calendar has it (core.day_pnl.day_base):
+    # the daily loss check adds the open P&L at the context's marks.
+    day_base: Decimal
     global_kill_switch: bool
     # The account's working orders that may still add to a position (bracket exits never do).
     working: Sequence[WorkingOrder] = ()
@@ -62,8 +64,6 @@ class RiskContext:
     liquidation: bool = False
     # The instrument's market at ``now`` (core.sessions); None leaves the session unchecked.
     market: MarketStatus | None = None
-    # Equity at the day's first valuation: today's P&L is measured from it (None: realised + open P&L).
-    day_start_equity: Decimal | None = None
 
     @cached_property
     def valuation(self) -> AccountValue:
@@ -331,7 +331,6 @@ def value_account(ctx: RiskContext) -> AccountValue:
     gross = unrealised = holdings = ZERO
     cash = account.starting_cash
     future, equity_class = AssetClass.FUTURE, AssetClass.EQUITY
-    open_pnl_needed = ctx.day_start_equity is None  # else today's loss is equity against the day's start
     for position in ctx.positions:
         cash += position.cash_flow
         quantity = position.quantity
@@ -350,9 +349,8 @@ def value_account(ctx: RiskContext) -> AccountValue:
         part = size if worst is None else max(abs(quantity + worst[0]), abs(quantity - worst[1])) * price * multiplier
         gross += part
         parts[name] = (quantity, price, multiplier, part)
-        if kind is future or open_pnl_needed:
-            pnl = ZERO if mark is None else value - quantity * position.average_price * multiplier
-            unrealised += pnl
+        pnl = ZERO if mark is None else value - quantity * position.average_price * multiplier
+        unrealised += pnl
         if kind is future:
             holdings += pnl
             margin = instrument.initial_margin
@@ -392,7 +390,7 @@ def _value(ctx: RiskContext, request: OrderRequest) -> _Valuation:
 
 def _account_exposure(ctx: RiskContext, value: _Valuation, notional: Decimal | None) -> Iterator[_Found]:
     """Gross exposure (should this order and every working order on the worse side of each position fill)
-    and today's loss: equity now against the day's first valuation."""
+    and today's loss: equity now against equity when each instrument's trading day began."""
     limits = ctx.account.limits
     exposure_cap, loss_cap = limits.max_gross_exposure, limits.daily_loss_limit
     ccy = ctx.account.currency
@@ -403,10 +401,7 @@ def _account_exposure(ctx: RiskContext, value: _Valuation, notional: Decimal | N
         )
         yield ("max_gross_exposure", message, _cents(exposure_cap), _cents(value.gross))
     if loss_cap is not None:
-        if ctx.day_start_equity is not None:
-            pnl = value.equity - ctx.day_start_equity
-        else:
-            pnl = ctx.realised_pnl_today + value.unrealised
+        pnl = ctx.day_base + value.unrealised
         if pnl < -loss_cap:
             message = f"Today's loss of {_money(-pnl, ccy)} is beyond your daily loss limit of {_money(loss_cap, ccy)}."
             yield ("daily_loss_limit", message, _cents(loss_cap), _cents(pnl))

@@ -7,10 +7,10 @@ its version check and the use case retries on the new state (Lambda runs many co
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from core.orders import Order, Side
 
@@ -32,10 +32,16 @@ class RiskBook(BaseModel):
 
     account_id: str
     working: dict[str, WorkingOrder] = Field(default_factory=dict)
-    # Equity when the account was first valued on ``day`` (UTC): today's P&L is measured from it.
-    day: date | None = None
-    day_start_equity: Decimal | None = None
     version: int = 0
+
+    @model_validator(mode="before")
+    @classmethod
+    def _without_day_start(cls, data: Any) -> Any:
+        """Books stored while today's P&L was measured from the account's first valuation of the UTC day
+        carry that valuation; today's P&L now comes from the positions (core.day_pnl)."""
+        if isinstance(data, dict) and ("day" in data or "day_start_equity" in data):
+            return {k: v for k, v in data.items() if k not in ("day", "day_start_equity")}
+        return data
 
     def track(self, order: Order) -> None:
         """Record where ``order`` stands now: working with what remains, or gone from the book."""

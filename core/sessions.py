@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
@@ -74,6 +74,24 @@ class Calendar(ABC):
 
     def is_open(self, at: datetime) -> bool:
         return self.session_for(at).open <= at
+
+    def day_start(self, at: datetime) -> datetime:
+        """When the trading day ``at`` is in began: the open of the latest session opened by ``at`` (after a
+        close the day is still the one that closed, until the next open). Today's P&L is measured from it."""
+        return self._latest(at, lambda session: session.open)
+
+    def last_close(self, at: datetime) -> datetime:
+        """The close of the latest session that had closed by ``at``."""
+        return self._latest(at, lambda session: session.close)
+
+    def _latest(self, at: datetime, edge: Callable[[Session], datetime]) -> datetime:
+        day = at.astimezone(self.zone).date() + _DAY  # a session may open on the evening before its day
+        for _ in range(_SEARCH_DAYS):
+            session = self._cached(day)
+            if session is not None and edge(session) <= at:
+                return edge(session)
+            day -= _DAY
+        raise ValueError(f"no {self.name} session within {_SEARCH_DAYS} days before {at.isoformat()}")
 
     def next_open(self, at: datetime) -> datetime:
         """The open of the next session that has not begun by ``at``."""
@@ -224,6 +242,12 @@ class Sessions:
 
     def session_close(self, instrument: Instrument, at: datetime) -> datetime:
         return self.calendar(instrument).session_close(at)
+
+    def day_start(self, instrument: Instrument, at: datetime) -> datetime:
+        return self.calendar(instrument).day_start(at)
+
+    def last_close(self, instrument: Instrument, at: datetime) -> datetime:
+        return self.calendar(instrument).last_close(at)
 
     def status(self, instrument: Instrument, at: datetime) -> MarketStatus:
         return _status(self.calendar(instrument), at)

@@ -41,7 +41,8 @@ def _symbols(symbols: tuple[str, ...], shown: int = 3) -> str:
 
 
 class DayOrderSweeper:
-    """A daemon thread that runs the day-order sweep every ``interval`` seconds until stopped."""
+    """A daemon thread that runs the day-order sweep (and records session closes) every ``interval`` seconds
+    until stopped."""
 
     def __init__(self, deps: uc.Deps, interval: float = SWEEP_SECONDS) -> None:
         self.deps = deps
@@ -59,6 +60,7 @@ class DayOrderSweeper:
 
     def sweep(self) -> int:
         expired = uc.expire_day_orders(self.deps)
+        uc.record_session_closes(self.deps)  # the prices tomorrow's P&L is measured from
         for order in expired:
             log.info("day order %s (%s) expired at its session's close", order.id, order.symbol)
         return len(expired)

@@ -28,7 +28,7 @@ from core.alerts import Alert, AlertChange
 from core.audit import AuditRecord
 from core.channels import Channel, Contact, LinkCode, OutboundMessage
 from core.errors import StoreError
-from core.market import Quote
+from core.market import Quote, SessionClose
 from core.memory import ChatTurn
 from core.notifications import Notification
 from core.orders import Fill, Order
@@ -105,6 +105,14 @@ class QuoteRepository(ABC):
     @abstractmethod
     def get_many(self, symbols: list[str]) -> dict[str, Quote]: ...
 
+    @abstractmethod
+    def put_close(self, close: SessionClose) -> None:
+        """Keep ``close`` as its symbol's session-close record unless one with a later or equal close is
+        stored. Written through the store, not a unit (the day-order sweep is its one writer)."""
+
+    @abstractmethod
+    def get_closes(self, symbols: list[str]) -> dict[str, SessionClose]: ...
+
     def put_many(self, quotes: list[Quote]) -> tuple[set[str], set[str]]:
         """``put`` each quote (one per symbol): (the symbols whose quote was kept, those the store failed to
         write). Each keeps its own condition; adapters may write them in one round trip (SQLite: one
@@ -117,6 +125,10 @@ class QuoteRepository(ABC):
             except StoreError:
                 failed.add(quote.symbol)
         return kept, failed
+
+
+# What the risk gate reads of the market: quotes, session closes (by symbol) and the platform settings.
+Prices = tuple[dict[str, Quote], dict[str, SessionClose], SystemSettings]
 
 
 class AuditLog(ABC):
@@ -346,10 +358,10 @@ class UnitOfWork(ABC):
     notifications: NotificationRepository
     books: RiskBookRepository
 
-    def quotes_and_settings(self, symbols: list[str]) -> tuple[dict[str, Quote], SystemSettings]:
-        """The latest quotes of ``symbols`` and the platform settings; one round trip where the backend
-        can batch them (DynamoDB BatchGetItem)."""
-        return self.quotes.get_many(symbols), self.settings.get()
+    def prices_and_settings(self, symbols: list[str]) -> Prices:
+        """The latest quotes and session closes of ``symbols`` and the platform settings; one round trip
+        where the backend can batch them (DynamoDB BatchGetItem)."""
+        return self.quotes.get_many(symbols), self.quotes.get_closes(symbols), self.settings.get()
 
     @abstractmethod
     def commit(self) -> None:
@@ -391,8 +403,8 @@ class Store:
         """A new unit of work over this backend (adapters override)."""
         raise NotImplementedError
 
-    def quotes_and_settings(self, symbols: list[str]) -> tuple[dict[str, Quote], SystemSettings]:
-        return self.quotes.get_many(symbols), self.settings.get()
+    def prices_and_settings(self, symbols: list[str]) -> Prices:
+        return self.quotes.get_many(symbols), self.quotes.get_closes(symbols), self.settings.get()
 
     def close(self) -> None:  # adapters that hold connections override via their own Store subclass
         return None

@@ -49,7 +49,7 @@ from core.usecases.risk_admin import (
     set_limits,
 )
 from core.usecases.signals import register_source as register_signal_source
-from core.usecases.sweep import expire_day_orders
+from core.usecases.sweep import expire_day_orders, record_session_closes
 
 __all__ = [
     "CancelledAll",
@@ -90,6 +90,7 @@ __all__ = [
     "positions",
     "quote",
     "realised_pnl_today",
+    "record_session_closes",
     "register_signal_source",
     "require_admin",
     "resolve_order_id",

@@ -173,7 +173,7 @@ def _book_fill(deps: Deps, uow: UnitOfWork, order: Order, fill: Fill) -> bool:
         account_id=order.account_id, symbol=order.symbol, updated_at=fill.time
     )
     held = position.quantity
-    realised = apply_fill(position, fill, instrument)
+    realised = apply_fill(position, fill, instrument, deps.sessions.day_start(instrument, fill.time))
     uow.positions.save(position)
     uow.fills.add(fill.model_copy(update={"realised_pnl": realised}))
     before = order.status

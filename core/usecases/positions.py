@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from core.accounts import Account, AccountKind
 from core.buying_power import EQUITY_INITIAL_MARGIN, buying_power, committed, requirement, working_requirement
+from core.day_pnl import day_base, open_pnl
 from core.errors import InvalidRequest, NotFound, QuoteUnavailable
 from core.market import Quote
 from core.orders import Fill, Order, OrderRequest, OrderType, Side, TimeInForce
@@ -32,24 +33,21 @@ def positions(deps: Deps, account: AccountRef) -> list[PositionView]:
 
 
 def portfolio(deps: Deps, account: AccountRef) -> PortfolioView:
-    """Cash, equity, buying power, margin used, today's P&L (equity against the day's first valuation; the
-    day's realised P&L before that valuation exists), exposure and positions."""
+    """Cash, equity, buying power, margin used, today's P&L (equity against equity when each instrument's
+    trading day began, core.day_pnl), exposure and positions."""
     account = get_account(deps, account)
     held = deps.store.positions.list_for_account(account.id)
     book = deps.store.books.get(account.id)
     symbols = sorted({p.symbol for p in held} | {w.symbol for w in book.opening()})
     catalog = catalog_for(deps, account.id)
     instruments = {s: catalog.get(s) for s in symbols}
-    quotes = deps.store.quotes.get_many(symbols)
+    quotes, closes, _ = deps.store.prices_and_settings(symbols)
     marks = {s: q.mark for s, q in quotes.items()}
     now_equity = equity(account.starting_cash, held, instruments, marks)
     tied, margined = committed(account, held, instruments, marks)
     tied += working_requirement(account, book.opening(), instruments, marks)
-    today = deps.now().date()
-    if book.day == today and book.day_start_equity is not None:
-        day_pnl = now_equity - book.day_start_equity
-    else:
-        day_pnl = sum((p.realised_on(today) for p in held), Decimal(0))
+    base = day_base(held, instruments, deps.sessions, deps.now(), quotes, closes)
+    day_pnl = base + open_pnl(held, instruments, marks)
     return build_portfolio(
         account.id, account.currency, account.starting_cash, held, instruments, quotes,
         buying_power=buying_power(account, now_equity - tied), margin_used=margined, day_pnl=day_pnl,

@@ -1,17 +1,17 @@
 """The pre-trade gate as a use case sees it: gather the account's state through the unit, then decide.
 
-The reads are the few the decision needs, batched where the store can: the positions (which carry today's
-realised P&L), the quotes and platform settings in one call, and the account's recent orders.
+The reads are the few the decision needs, batched where the store can: the positions (which carry what they
+were when their trading day began), the quotes, session closes and platform settings in one call, and the
+account's recent orders.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from decimal import Decimal
 
 from core.accounts import Account
+from core.day_pnl import day_base
 from core.orders import Order, OrderRequest
-from core.portfolio import equity
 from core.ports.store import Store, UnitOfWork
 from core.risk import RATE_WINDOW, RiskContext, RiskDecision, check_order
 from core.usecases.deps import Deps, catalog_for
@@ -48,26 +48,19 @@ def gather(
     book = uow.books.get(account.id)
     working = book.opening(excluding=exclude_order_id)
     symbols = sorted({p.symbol for p in positions} | {w.symbol for w in working} | {request.symbol})
-    quotes, settings = uow.quotes_and_settings(symbols)
+    quotes, closes, settings = uow.prices_and_settings(symbols)
+    catalog = catalog_for(deps, account.id)
+    instruments = {s: catalog.get(s) for s in symbols}
+    base = day_base(positions, instruments, deps.sessions, now, quotes, closes)  # the stored quotes' times count
     stored = quotes.get(request.symbol)
     if stored is None or not stored.is_fresh(now, timedelta(seconds=account.limits.quote_max_age_seconds)):
         # The streams have none fresh: an account on a real venue asks its venue (cached briefly there).
         asked = deps.broker.fresh_quote(account.id, request.symbol)
         if asked is not None:
             quotes[request.symbol] = asked
-    catalog = catalog_for(deps, account.id)
-    instruments = {s: catalog.get(s) for s in symbols}
     if recent is None:
         recent = recent_orders(uow, account, now)
     since = now - recent_window(account)
-    today = now.date()
-    if book.day != today or book.day_start_equity is None:
-        # The day's first valuation of the account: today's P&L is measured from here. Kept with the unit's
-        # writes (a what-if, reading the store, keeps nothing).
-        marks = {s: q.mark for s, q in quotes.items()}
-        book.day, book.day_start_equity = today, equity(account.starting_cash, positions, instruments, marks)
-        if isinstance(uow, UnitOfWork):
-            uow.books.save(book)
     return RiskContext(
         account=account,
         instrument=instruments[request.symbol],
@@ -77,10 +70,9 @@ def gather(
         instruments=instruments,
         quotes=quotes,
         recent_orders=[o for o in recent if o.id != exclude_order_id and o.created_at >= since],
-        realised_pnl_today=sum((p.realised_on(today) for p in positions), Decimal(0)),
+        day_base=base,
         global_kill_switch=settings.global_kill_switch,
         working=working,
-        day_start_equity=book.day_start_equity,
         liquidation=liquidation,
         market=deps.sessions.status(instruments[request.symbol], now),
     )

@@ -1,4 +1,5 @@
-"""The day-order sweep: day orders expire at their session's close whether or not a quote arrives.
+"""The day-order sweep: day orders expire at their session's close whether or not a quote arrives, and each
+instrument's price at its close is recorded, for the next trading day's P&L to be measured from.
 
 Run on a schedule (EventBridge Scheduler in AWS, a timer in the local server). Quotes expire day orders too
 (``execution.work_quote``), by the same rule; the sweep is for the symbols that go quiet at the close.
@@ -6,6 +7,9 @@ Run on a schedule (EventBridge Scheduler in AWS, a timer in the local server). Q
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from core.market import SessionClose
 from core.orders import Order
 from core.usecases import execution
 from core.usecases.deps import Deps
@@ -33,3 +37,30 @@ def _expire(deps: Deps, order_id: str) -> Order | None:
             return None
         uow.commit()
     return order
+
+
+# How late after a close a quote may still stand for it when no session follows at once (crypto's day ends at
+# midnight and trading goes on): the sweep runs every minute, so its first run after the close is in time.
+CLOSE_GRACE = timedelta(minutes=5)
+
+
+def record_session_closes(deps: Deps) -> list[SessionClose]:
+    """Record the last price of every instrument whose session has closed since its last record: the price
+    today's P&L is measured from once its next trading day begins (core.day_pnl). A quote that came after the
+    next session opened is not that close's price, so the close is left unrecorded."""
+    now = deps.now()
+    due = {instrument.symbol: deps.sessions.last_close(instrument, now) for instrument in deps.catalog}
+    stored = deps.store.quotes.get_closes(list(due))
+    due = {symbol: at for symbol, at in due.items() if symbol not in stored or stored[symbol].at < at}
+    quotes = deps.store.quotes.get_many(list(due)) if due else {}
+    recorded = []
+    for symbol, at in due.items():
+        quote = quotes.get(symbol)
+        following = deps.sessions.calendar(deps.catalog.get(symbol)).session_for(at).open
+        if quote is None or quote.time >= max(following, at + CLOSE_GRACE):
+            continue
+        before = stored.get(symbol)
+        close = before.then(at, quote.mark) if before else SessionClose(symbol=symbol, at=at, price=quote.mark)
+        deps.store.quotes.put_close(close)
+        recorded.append(close)
+    return recorded

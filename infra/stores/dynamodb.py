@@ -15,6 +15,7 @@ store from both.
 #   Position     ACCOUNT#<acct>     POSITION#<symbol>
 #   RiskBook     ACCOUNT#<acct>     BOOK
 #   Quote        QUOTE#<symbol>     LATEST             (quote_time: the stored quote's time)
+#   SessionClose QUOTE#<symbol>     CLOSE              (close_at: the latest recorded close)
 #   Audit        AUDIT#<id>         AUDIT              ACCOUNT#<acct>#AUDIT / <time>#<id>
 #   Idempotency  IDEMPOTENCY#<key>  RECORD             (expires_at: epoch seconds, the table's TTL attribute)
 #   Settings     SYSTEM             SETTINGS
@@ -43,8 +44,10 @@ store from both.
 #   books.get/save               ACCOUNT#<acct> / BOOK, versioned like the profile
 #   quotes.put/get/get_many      put only if absent or older (quote_time < new); get; batch_get_item in
 #                                chunks of 100 keys, asking again for UnprocessedKeys
-#   quotes_and_settings          one batch_get_item: the quote keys and SYSTEM/SETTINGS together (in a unit
-#                                that saved settings, its own settings and one batch_get_item of the quotes)
+#   quotes.put_close/get_closes  QUOTE#<symbol> / CLOSE, put only if absent or an earlier close (close_at <
+#                                new); batch_get_item like get_many
+#   prices_and_settings          one batch_get_item: the quote and close keys and SYSTEM/SETTINGS together (in
+#                                a unit that saved settings, its own settings and one batch_get_item of prices)
 #   audit.append/list            put keyed by record id if absent (AlreadyExists); query GSI1 ascending
 #   idempotency.claim/complete   put if absent or expired (expires_at <= now); release deletes
 #   settings.get/save            get/put SYSTEM/SETTINGS
@@ -95,7 +98,7 @@ from botocore.exceptions import BotoCoreError
 from core.accounts import Account, SystemSettings
 from core.audit import AuditRecord
 from core.errors import NotFound, StaleQuote, StoreError
-from core.market import Quote
+from core.market import Quote, SessionClose
 from core.orders import Fill, Order
 from core.portfolio import Position
 from core.ports import store as ports
@@ -236,6 +239,17 @@ class DynamoQuotes(Repo, ports.QuoteRepository):
     def get_many(self, symbols: list[str]) -> dict[str, Quote]:
         return _quotes(self.table.get_many(_quote_keys(symbols)))
 
+    def put_close(self, close: SessionClose) -> None:
+        at = key_time(close.at)
+        item = attrs(PK=f"QUOTE#{close.symbol}", SK="CLOSE", close_at=at, data=dump(close))
+        try:
+            self.table.put(item, "attribute_not_exists(PK) OR close_at < :at", at=at)
+        except ConditionFailed:
+            return  # a later close is recorded already
+
+    def get_closes(self, symbols: list[str]) -> dict[str, SessionClose]:
+        return _closes(self.table.get_many(_close_keys(symbols)))
+
 
 def _newer_quote(item: Item, time: str, symbol: str) -> Write:
     def stale(old: Item | None) -> Exception:
@@ -251,17 +265,27 @@ def _quote_keys(symbols: list[str]) -> list[Item]:
     return [key(f"QUOTE#{symbol}", "LATEST") for symbol in sorted(set(symbols))]
 
 
+def _close_keys(symbols: list[str]) -> list[Item]:
+    return [key(f"QUOTE#{symbol}", "CLOSE") for symbol in sorted(set(symbols))]
+
+
 def _quotes(items: list[Item]) -> dict[str, Quote]:
     quotes = (from_item(Quote, item) for item in items)
     return {quote.symbol: quote for quote in quotes}
 
 
-def _quotes_and_settings(table: Table, symbols: list[str]) -> tuple[dict[str, Quote], SystemSettings]:
-    """The quotes of ``symbols`` and the settings in one BatchGetItem (more only past 99 symbols)."""
-    items = table.get_many([*_quote_keys(symbols), key("SYSTEM", "SETTINGS")])
+def _closes(items: list[Item]) -> dict[str, SessionClose]:
+    closes = (from_item(SessionClose, item) for item in items)
+    return {close.symbol: close for close in closes}
+
+
+def _prices_and_settings(table: Table, symbols: list[str]) -> ports.Prices:
+    """The quotes and closes of ``symbols`` and the settings in one BatchGetItem (more only past 49 symbols)."""
+    items = table.get_many([*_quote_keys(symbols), *_close_keys(symbols), key("SYSTEM", "SETTINGS")])
     settings = [item for item in items if item["PK"]["S"] == "SYSTEM"]
-    quotes = _quotes([item for item in items if item["PK"]["S"] != "SYSTEM"])
-    return quotes, from_item(SystemSettings, settings[0]) if settings else SystemSettings()
+    quotes = _quotes([item for item in items if item["SK"]["S"] == "LATEST"])
+    closes = _closes([item for item in items if item["SK"]["S"] == "CLOSE"])
+    return quotes, closes, from_item(SystemSettings, settings[0]) if settings else SystemSettings()
 
 
 class DynamoAudit(Repo, ports.AuditLog):
@@ -362,10 +386,11 @@ class DynamoUnitOfWork(ports.UnitOfWork):
         self.alerts = DynamoAlerts(self._pending)
         self.books = DynamoBooks(self._pending)
 
-    def quotes_and_settings(self, symbols: list[str]) -> tuple[dict[str, Quote], SystemSettings]:
-        if self._pending.buffered("SYSTEM", "SETTINGS"):  # the unit's own settings, and the quotes in one call
-            return self.quotes.get_many(symbols), self.settings.get()
-        return _quotes_and_settings(self._pending, symbols)
+    def prices_and_settings(self, symbols: list[str]) -> ports.Prices:
+        if self._pending.buffered("SYSTEM", "SETTINGS"):  # the unit's own settings, and the prices in one call
+            quotes, closes, _ = _prices_and_settings(self._pending, symbols)
+            return quotes, closes, self.settings.get()
+        return _prices_and_settings(self._pending, symbols)
 
     def commit(self) -> None:
         self._pending.commit()
@@ -383,8 +408,8 @@ class DynamoStore(ports.Store):
     def unit(self) -> DynamoUnitOfWork:
         return DynamoUnitOfWork(self)
 
-    def quotes_and_settings(self, symbols: list[str]) -> tuple[dict[str, Quote], SystemSettings]:
-        return _quotes_and_settings(self.table, symbols)
+    def prices_and_settings(self, symbols: list[str]) -> ports.Prices:
+        return _prices_and_settings(self.table, symbols)
 
 
 def open_dynamodb_store(table_name: str, client: Any = None) -> DynamoStore:

@@ -23,7 +23,7 @@ from core.alerts import Alert, AlertChange, AlertStatus
 from core.audit import AuditRecord
 from core.channels import Channel, Contact, LinkCode, OutboundMessage
 from core.errors import AlreadyExists, ConcurrentUpdate, NotFound, ParleyError
-from core.market import Quote
+from core.market import Quote, SessionClose
 from core.memory import ChatTurn
 from core.notifications import Notification
 from core.orders import Fill, Order
@@ -74,6 +74,7 @@ class _Db:
                 "fills",
                 "positions",
                 "quotes",
+                "closes",
                 "audit",
                 "idempotency",
                 "settings",
@@ -329,6 +330,18 @@ class MemoryQuotes(_Repo, ports.QuoteRepository):
     def get_many(self, symbols: list[str]) -> dict[str, Quote]:
         with self.db.lock:
             rows = [row for symbol in set(symbols) if (row := self.db.tables["quotes"].get(symbol)) is not None]
+        return {row.record.symbol: row.fresh() for row in rows}
+
+    def put_close(self, close: SessionClose) -> None:
+        row = _row(close)
+        with self._writing():
+            stored = self.db.tables["closes"].get(close.symbol)
+            if stored is None or stored.record.at < row.record.at:
+                self._set("closes", close.symbol, row)
+
+    def get_closes(self, symbols: list[str]) -> dict[str, SessionClose]:
+        with self.db.lock:
+            rows = [row for symbol in set(symbols) if (row := self.db.tables["closes"].get(symbol)) is not None]
         return {row.record.symbol: row.fresh() for row in rows}
 
 
@@ -591,6 +604,6 @@ class MemoryStore(ports.Store):
     def unit(self) -> MemoryUnitOfWork:
         return MemoryUnitOfWork(self)
 
-    def quotes_and_settings(self, symbols: list[str]) -> tuple[dict[str, Quote], SystemSettings]:
+    def prices_and_settings(self, symbols: list[str]) -> ports.Prices:
         with self.db.lock:  # one consistent read, as a unit would see it
-            return self.quotes.get_many(symbols), self.settings.get()
+            return self.quotes.get_many(symbols), self.quotes.get_closes(symbols), self.settings.get()

@@ -22,7 +22,7 @@ from core.accounts import Account, SystemSettings
 from core.alerts import Alert, AlertChange, AlertStatus
 from core.audit import AuditRecord
 from core.errors import AlreadyExists, ConcurrentUpdate, NotFound, StoreError
-from core.market import Quote
+from core.market import Quote, SessionClose
 from core.memory import ChatTurn
 from core.notifications import Notification
 from core.orders import Fill, Order
@@ -49,6 +49,7 @@ CREATE INDEX IF NOT EXISTS fills_by_account ON fills (account_id, time, id);
 CREATE TABLE IF NOT EXISTS positions (account_id TEXT NOT NULL, symbol TEXT NOT NULL,
     version INTEGER NOT NULL, data TEXT NOT NULL, PRIMARY KEY (account_id, symbol));
 CREATE TABLE IF NOT EXISTS quotes (symbol TEXT PRIMARY KEY, time TEXT NOT NULL, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS closes (symbol TEXT PRIMARY KEY, at TEXT NOT NULL, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS audit (id TEXT PRIMARY KEY, account_id TEXT NOT NULL, time TEXT NOT NULL,
     data TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS audit_by_account ON audit (account_id, time, id);
@@ -368,12 +369,28 @@ class SqliteQuotes(_Repo, ports.QuoteRepository):
         return self.db.one(Quote, "SELECT data FROM quotes WHERE symbol = ?", (symbol,))
 
     def get_many(self, symbols: list[str]) -> dict[str, Quote]:
-        found: dict[str, Quote] = {}
+        return self._by_symbol(Quote, "quotes", symbols)
+
+    # Kept only if a later close than the stored one: a sweep that runs late or twice changes nothing.
+    PUT_CLOSE = (
+        "INSERT INTO closes (symbol, at, data) VALUES (?, ?, ?) ON CONFLICT (symbol) DO UPDATE"
+        " SET at = excluded.at, data = excluded.data WHERE excluded.at > closes.at"
+    )
+
+    def put_close(self, close: SessionClose) -> None:
+        with self.db.write() as conn:
+            conn.execute(self.PUT_CLOSE, (close.symbol, key_time(close.at), dump(close)))
+
+    def get_closes(self, symbols: list[str]) -> dict[str, SessionClose]:
+        return self._by_symbol(SessionClose, "closes", symbols)
+
+    def _by_symbol(self, model: type[M], table: str, symbols: list[str]) -> dict[str, M]:
+        found: dict[str, M] = {}
         wanted = sorted(set(symbols))
         for start in range(0, len(wanted), 500):  # stay under SQLite's bound-parameter limit
             chunk = tuple(wanted[start : start + 500])
-            sql = f"SELECT data FROM quotes WHERE symbol IN ({', '.join('?' * len(chunk))})"
-            found.update((quote.symbol, quote) for quote in self.db.many(Quote, sql, chunk))
+            sql = f"SELECT data FROM {table} WHERE symbol IN ({', '.join('?' * len(chunk))})"
+            found.update((record.symbol, record) for record in self.db.many(model, sql, chunk))
         return found
 
 

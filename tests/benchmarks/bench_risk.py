@@ -46,10 +46,9 @@ def context() -> RiskContext:
         instruments=instruments,
         quotes=quotes,
         recent_orders=recent,
-        realised_pnl_today=D("-1250.00"),
+        day_base=D("-1250.00"),
         global_kill_switch=False,
         working=working,
-        day_start_equity=D("1000000"),
     )
 
 

@@ -1,5 +1,6 @@
 """The day-order sweep's Lambda handler, fed the scheduled event: a day order expires at 16:00 New York with no
-quote for its symbol, a good-till-cancelled one keeps working, and a second run changes nothing."""
+quote for its symbol, a good-till-cancelled one keeps working, the close's price is recorded, and a second run
+changes nothing."""
 
 from __future__ import annotations
 
@@ -42,9 +43,12 @@ def test_the_scheduled_sweep_expires_a_day_order_at_the_close_with_no_quote(swee
         for price, tif in (("200.00", "day"), ("199.00", "gtc"))
     )
     clock.now = datetime(2026, 12, 1, 20, 59, tzinfo=UTC)
-    assert module.handler(EVENT, LambdaContext()) == {"expired": 0}
+    # Monday's close is not recorded with Tuesday's quote
+    assert module.handler(EVENT, LambdaContext()) == {"expired": 0, "closes": 0}
     clock.now = datetime(2026, 12, 1, 21, 0, tzinfo=UTC)  # 16:00 New York
-    assert module.handler(EVENT, LambdaContext()) == {"expired": 1}
-    assert module.handler({}, LambdaContext()) == {"expired": 0}
+    assert module.handler(EVENT, LambdaContext()) == {"expired": 1, "closes": 1}
+    assert module.handler({}, LambdaContext()) == {"expired": 0, "closes": 0}
     assert deps.store.orders.get(day.id).status is OrderStatus.EXPIRED
     assert deps.store.orders.get(gtc.id).status is OrderStatus.ACCEPTED
+    close = deps.store.quotes.get_closes(["AAPL"])["AAPL"]
+    assert (close.at, close.price) == (clock.now, D("230.00"))

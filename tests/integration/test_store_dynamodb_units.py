@@ -25,6 +25,7 @@ from tests.integration.test_store_records import (
     make_account,
     make_alert,
     make_audit,
+    make_close,
     make_fill,
     make_order,
     make_position,
@@ -180,21 +181,22 @@ def test_a_write_through_a_finished_unit_is_refused(dynamo: DynamoStore) -> None
         uow.accounts.add(make_account())
 
 
-def test_quotes_and_settings_cost_one_call_on_the_store_and_in_a_unit(dynamo: DynamoStore, calls: list[str]) -> None:
+def test_prices_and_settings_cost_one_call_on_the_store_and_in_a_unit(dynamo: DynamoStore, calls: list[str]) -> None:
     dynamo.quotes.put(make_quote("AAPL"))
+    dynamo.quotes.put_close(make_close("MSFT"))
     quote = dynamo.quotes.get("AAPL")
     saved = dynamo.settings.save(SystemSettings(global_kill_switch=True))
     calls.clear()
-    assert dynamo.quotes_and_settings(["AAPL", "MSFT"]) == ({"AAPL": quote}, saved)
+    assert dynamo.prices_and_settings(["AAPL", "MSFT"]) == ({"AAPL": quote}, {"MSFT": make_close("MSFT")}, saved)
     assert calls == ["BatchGetItem"]
     calls.clear()
     with dynamo.unit() as uow:
-        quotes, settings = uow.quotes_and_settings(["AAPL"])
-        assert (sorted(quotes), settings) == (["AAPL"], saved)
+        quotes, closes, settings = uow.prices_and_settings(["AAPL", "MSFT"])
+        assert (sorted(quotes), sorted(closes), settings) == (["AAPL"], ["MSFT"], saved)
         assert calls == ["BatchGetItem"]
         uow.settings.save(settings)
         calls.clear()
-        assert uow.quotes_and_settings(["AAPL"])[1].version == 2  # the unit's own settings, from memory
+        assert uow.prices_and_settings(["AAPL"])[2].version == 2  # the unit's own settings, from memory
         assert calls == ["BatchGetItem"]
 
 
@@ -218,13 +220,13 @@ class _Throttled:
         return getattr(self._client, name)
 
 
-def test_quotes_and_settings_ask_again_for_unprocessed_keys(dynamodb_client: Any) -> None:
+def test_prices_and_settings_ask_again_for_unprocessed_keys(dynamodb_client: Any) -> None:
     client = _Throttled(dynamodb_client)
     dynamo = open_dynamodb_store(TABLE, client)
     for symbol in ("AAPL", "MSFT", "TSLA"):
         dynamo.quotes.put(make_quote(symbol))
     saved = dynamo.settings.save(SystemSettings(global_kill_switch=True))
-    quotes, settings = dynamo.quotes_and_settings(["AAPL", "MSFT", "TSLA"])
+    quotes, _, settings = dynamo.prices_and_settings(["AAPL", "MSFT", "TSLA"])
     assert (sorted(quotes), settings, client.batches) == (["AAPL", "MSFT", "TSLA"], saved, 2)
 
 

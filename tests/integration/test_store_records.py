@@ -12,7 +12,7 @@ from typing import Any
 from core.accounts import Account
 from core.alerts import Alert, AlertCondition, AlertStatus
 from core.audit import AuditKind, AuditRecord
-from core.market import Quote
+from core.market import Quote, SessionClose
 from core.memory import ChatTurn, Speaker
 from core.orders import Fill, Order, OrderStatus, OrderType, Side
 from core.portfolio import Position
@@ -57,6 +57,10 @@ def make_position(symbol: str = "AAPL", *, account_id: str = "acct-1", **fields:
 
 def make_quote(symbol: str = "AAPL", *, time: datetime = T0, bid: str = "99.5", ask: str = "100.5") -> Quote:
     return Quote(symbol=symbol, bid=Decimal(bid), ask=Decimal(ask), time=time)
+
+
+def make_close(symbol: str = "AAPL", close: datetime = T0, price: str = "100", **earlier: Any) -> SessionClose:
+    return SessionClose(symbol=symbol, at=close, price=Decimal(price), **earlier)
 
 
 def make_audit(record_id: str = "A1", *, account_id: str = "acct-1", time: datetime = T0) -> AuditRecord:

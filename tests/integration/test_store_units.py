@@ -21,6 +21,7 @@ from tests.integration.test_store_records import (
     make_account,
     make_alert,
     make_audit,
+    make_close,
     make_fill,
     make_order,
     make_position,
@@ -210,7 +211,7 @@ def test_get_inside_a_unit_sees_the_units_own_writes(store: Store) -> None:
         assert uow.positions.get("acct-1", "AAPL") == saved
         settings = uow.settings.save(SystemSettings(global_kill_switch=True))
         assert uow.settings.get() == settings
-        assert uow.quotes_and_settings([]) == ({}, settings)
+        assert uow.prices_and_settings([]) == ({}, {}, settings)
         uow.alerts.delete("gone")
         with pytest.raises(NotFound):
             uow.alerts.get("gone")
@@ -269,19 +270,21 @@ def test_nothing_of_a_rolled_back_unit_is_ever_visible_outside(store: Store) -> 
     assert Elsewhere(lambda: booked(store)).finish() == NOTHING
 
 
-def test_quotes_and_settings_return_both_from_the_store_and_from_a_unit(store: Store) -> None:
-    assert store.quotes_and_settings(["AAPL"]) == ({}, SystemSettings())
+def test_prices_and_settings_return_quotes_closes_and_settings_from_the_store_and_from_a_unit(store: Store) -> None:
+    assert store.prices_and_settings(["AAPL"]) == ({}, {}, SystemSettings())
     store.quotes.put(make_quote("AAPL"))
     store.quotes.put(make_quote("MSFT", bid="300", ask="301"))
+    store.quotes.put_close(make_close("MSFT", at(0), "299.50"))
     saved = store.settings.save(SystemSettings(global_kill_switch=True))
-    quotes, settings = store.quotes_and_settings(["AAPL", "MSFT", "TSLA", "AAPL"])
+    quotes, closes, settings = store.prices_and_settings(["AAPL", "MSFT", "TSLA", "AAPL"])
     assert sorted(quotes) == ["AAPL", "MSFT"]
     assert quotes["MSFT"].ask == Decimal("301")
+    assert closes == {"MSFT": make_close("MSFT", at(0), "299.50")}
     assert settings == saved
     with store.unit() as uow:
-        assert uow.quotes_and_settings(["MSFT"]) == ({"MSFT": quotes["MSFT"]}, saved)
+        assert uow.prices_and_settings(["MSFT"]) == ({"MSFT": quotes["MSFT"]}, closes, saved)
         again = uow.settings.save(saved.model_copy(update={"global_kill_switch": False}))
-        assert uow.quotes_and_settings(["MSFT"]) == ({"MSFT": quotes["MSFT"]}, again)
+        assert uow.prices_and_settings(["MSFT"]) == ({"MSFT": quotes["MSFT"]}, closes, again)
     assert store.settings.get() == saved
 
 

@@ -96,7 +96,7 @@ def check(
         instruments={s: CATALOG.get(s) for s in symbols},
         quotes={x.symbol: x for x in quotes},
         recent_orders=list(orders),
-        realised_pnl_today=D(realised),
+        day_base=D(realised),
         global_kill_switch=kill,
     )
     return check_order(request, ctx)

@@ -80,12 +80,14 @@ def test_the_daily_loss_limit_measures_today_not_the_loss_since_entry(service, c
     tick(service, clock, "AAPL", "99.98", "100.00")
     uc.place_order(service, "alice", order("AAPL", "buy", "1000"))
     tick(service, clock, "AAPL", "79.98", "80.00")  # down 20,000 since entry, on the day it was bought
-    clock.advance(days=1)
+    clock.advance(hours=3, minutes=1)  # past Friday's early close (13:00 New York): the sweep records it
+    assert [close.symbol for close in uc.record_session_closes(service)] == ["AAPL"]
+    clock.advance(days=3)  # Monday 10:00 New York: AAPL's new trading day
     tick(service, clock, "AAPL", "79.98", "80.00")
     limits = RiskLimits(daily_loss_limit=D(5000), duplicate_window_seconds=0)
     uc.set_limits(service, uc.get_account(service, "ops"), "alice", limits)
     assert uc.place_order(service, "alice", order("MSFT", "buy", "1", order_type="limit", limit_price="1.00"))
-    tick(service, clock, "AAPL", "73.98", "74.00")  # today: down 6,000 from this morning's equity
+    tick(service, clock, "AAPL", "73.98", "74.00")  # today: down 6,000 from Friday's close
     with pytest.raises(RiskRejected) as refused:
         uc.place_order(service, "alice", order("MSFT", "buy", "1", order_type="limit", limit_price="1.00"))
     assert "daily_loss_limit" in reasons(refused)
