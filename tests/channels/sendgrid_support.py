@@ -116,13 +116,14 @@ def recorded_sendgrid(monkeypatch: pytest.MonkeyPatch, *answers: Recorded) -> It
     assert not queue, f"{len(queue)} recorded answer(s) never asked for"
 
 
-def inbound_form(fields: dict[str, str], *, attachment: bytes | None = None) -> tuple[bytes, str]:
-    """A multipart/form-data body as Inbound Parse posts it, and its Content-Type."""
+def inbound_form(fields: dict[str, str | bytes], *, attachment: bytes | None = None) -> tuple[bytes, str]:
+    """A multipart/form-data body as Inbound Parse posts it (a bytes value goes as is, in its own charset),
+    and its Content-Type."""
     boundary = f"xYzZY{uuid.uuid4().hex}"
     chunks = []
     for name, value in fields.items():
         chunks.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
-                      + value.encode() + b"\r\n")
+                      + (value if isinstance(value, bytes) else value.encode()) + b"\r\n")
     if attachment is not None:
         chunks.append(f'--{boundary}\r\nContent-Disposition: form-data; name="attachment1"; filename="a.pdf"\r\n'
                       f"Content-Type: application/pdf\r\n\r\n".encode() + attachment + b"\r\n")
