@@ -142,10 +142,11 @@ def handler(event: dict, context: object) -> dict:
     path = (event.get("routeKey") or "").partition(" ")[2] or event.get("rawPath", "")
     respond = ROUTES.get(path)
     if respond is None:
-        return refuse(404, "not_found", "No such SendGrid webhook.")
-    response = respond(http.platform(), event)
+        response, kind = refuse(404, "not_found", "No such SendGrid webhook."), "Unrouted"
+    else:
+        response = respond(http.platform(), event)
+        kind = "Inbound" if respond is respond_inbound else "Events"
     status = response["statusCode"]
-    kind = "Inbound" if respond is respond_inbound else "Events"
     metrics.add_metric(name=f"SendGrid{kind}{'Accepted' if status == 200 else 'Refused'}", unit=MetricUnit.Count,
                        value=1)
     logger.info("sendgrid webhook", extra={"route": path, "status": status})
