@@ -33,6 +33,9 @@ class ConversationWorker:
         self.platform = platform
         self.logger = logger
         self.processor = SqsFifoPartialProcessor(skip_group_on_error=True)
+        # A batch that failed whole is reported record by record, like any partial failure, not raised: the
+        # queue retries exactly those, and the function's error alarm is kept for real crashes.
+        self.processor.raise_on_entire_batch_failure = False
         self.answered = 0
 
     def handle(self, event: dict, context: Any = None) -> dict:
@@ -59,7 +62,7 @@ class NotifyWorker:
     def __init__(self, platform: Platform, logger: logging.Logger | Any) -> None:
         self.platform = platform
         self.logger = logger
-        self.processor = BatchProcessor(event_type=EventType.SQS)
+        self.processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
     def handle(self, event: dict, context: Any = None) -> dict:
         return dict(process_partial_response(event, self._record, self.processor, context))
