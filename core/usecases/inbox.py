@@ -103,6 +103,8 @@ def _answer(
         channel=inbound.channel, address=inbound.sender
     )
     contact = contact.model_copy(update={"last_inbound_at": inbound.received_at})
+    if inbound.channel is Channel.TELEGRAM:  # opted out means the chat blocked the bot: writing again unblocked it
+        contact = contact.model_copy(update={"opted_out": False})
     text = inbound.text.strip()
     word = text.lower().rstrip(".!")
     texts: list[Reply | str]
