@@ -13,7 +13,7 @@ import json
 import re
 from datetime import datetime
 from email.parser import BytesParser, HeaderParser
-from email.policy import HTTP
+from email.policy import compat32
 from email.utils import parseaddr
 from html.parser import HTMLParser
 
@@ -36,11 +36,13 @@ def form_fields(raw: bytes, content_type: str) -> dict[str, str]:
     if not content_type.lower().startswith("multipart/form-data") or "boundary=" not in content_type.lower():
         raise MalformedEmail("Expected multipart/form-data with a boundary.")
     head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode()
-    message = BytesParser(policy=HTTP).parsebytes(head + raw)
+    # compat32 reads parameters with plain string handling: the modern policy's header objects cost about
+    # ten times as much on every field of the form
+    message = BytesParser(policy=compat32).parsebytes(head + raw)
     if not message.is_multipart():
         raise MalformedEmail("The multipart body could not be read.")
     payloads: dict[str, bytes] = {}
-    for part in message.iter_parts():
+    for part in message.get_payload():
         name = part.get_param("name", header="content-disposition")
         if not isinstance(name, str) or part.get_filename():
             continue
