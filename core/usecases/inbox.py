@@ -13,10 +13,10 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from core.channels import Action, Channel, Contact, Inbound, OutboundMessage
+from core.channels import Action, Channel, Contact, Inbound, MessageStatus, OutboundMessage
 from core.errors import AlreadyExists, InvalidRequest, ParleyError
 from core.ids import derived_id
-from core.ports.channel import InboundQueue, Senders
+from core.ports.channel import DeliveryFailed, InboundQueue, Senders
 from core.usecases import links
 from core.usecases.deps import Deps
 from core.usecases.outbound import deliver
@@ -85,7 +85,7 @@ def answer(
     try:
         recorded = _recorded_replies(deps, inbound)
         if recorded:  # a retry after a failed send: send what was decided, do not decide again
-            sent = [deliver(deps, senders, message, recorded=True) for message in recorded]
+            sent = _send_all(deps, senders, recorded)
             _acknowledge(senders, inbound, sent)
         else:
             sent = _answer(deps, senders, inbound, converse, asks_only)
@@ -160,8 +160,26 @@ def _reply(
     for message in messages:  # every reply is recorded before the first goes, so a retry finds them all
         with contextlib.suppress(AlreadyExists):
             deps.store.messages.add(message)
-    sent = [deliver(deps, senders, message, recorded=True) for message in messages]
+    sent = _send_all(deps, senders, messages)
     _acknowledge(senders, inbound, sent)
+    return sent
+
+
+def _send_all(deps: Deps, senders: Senders, messages: list[OutboundMessage]) -> list[OutboundMessage]:
+    """Send each reply (recorded by the caller, under the message's claim). A provider that is down fails the
+    message for a retry; a final refusal (the number opted out, the provider rejected it) is recorded on the
+    reply and not retried: no retry could change it. A reply that failed for good before is not sent again."""
+    sent = []
+    for message in messages:
+        if message.status is MessageStatus.FAILED and message.error != "unavailable":
+            sent.append(message)
+            continue
+        try:
+            sent.append(deliver(deps, senders, message, recorded=True))
+        except DeliveryFailed as failure:
+            if failure.reason == "unavailable":
+                raise
+            sent.append(deps.store.messages.get(message.id) or message)
     return sent
 
 

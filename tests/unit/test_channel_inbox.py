@@ -145,6 +145,17 @@ def test_a_failed_send_releases_the_message_for_a_retry_that_sends_it(service, s
     assert len(senders[Channel.SMS].sent) == 1
 
 
+def test_a_reply_refused_for_good_is_recorded_and_not_retried(service, senders, clock) -> None:
+    linked(service, senders, clock)
+    senders[Channel.SMS].fail = "opted_out"  # Twilio's 21610: the number unsubscribed at the carrier
+    replies = answer(service, senders, message(clock, "positions", n=1))
+    assert [(m.status, m.error) for m in replies] == [(MessageStatus.FAILED, "opted_out")]
+    assert service.store.contacts.get(Channel.SMS, "+15550001111").opted_out
+    senders[Channel.SMS].fail = None
+    assert answer(service, senders, message(clock, "positions", n=1)) == []  # a redelivery: answered already
+    assert senders[Channel.SMS].sent[1:] == []
+
+
 def test_the_webhook_half_queues_once_per_dedup_key(service, clock) -> None:
     class Queue:
         def __init__(self) -> None:
