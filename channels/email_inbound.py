@@ -17,6 +17,8 @@ from email.policy import compat32
 from email.utils import parseaddr
 from html.parser import HTMLParser
 
+from pydantic import ValidationError
+
 from core.channels import Channel, Inbound
 
 ID_MAX = 290  # Inbound.id holds 300 characters, "email:" included
@@ -65,8 +67,11 @@ def read_inbound(fields: dict[str, str], received_at: datetime) -> Inbound:
     context = {"subject": subject}
     if message_id:
         context["message_id"] = message_id
-    return Inbound(id=f"email:{key}", channel=Channel.EMAIL, sender=sender, text=reply_text(text),
-                   received_at=received_at, verified=authenticated(fields, sender), context=context)
+    try:
+        return Inbound(id=f"email:{key}", channel=Channel.EMAIL, sender=sender, text=reply_text(text),
+                       received_at=received_at, verified=authenticated(fields, sender), context=context)
+    except ValidationError as exc:  # an address longer than any mailbox can be
+        raise MalformedEmail(f"The email cannot be read: {exc.errors()[0]['msg']}.") from None
 
 
 def authenticated(fields: dict[str, str], sender: str) -> bool:

@@ -75,3 +75,5 @@ def test_a_post_that_is_not_a_form_or_has_no_sender_is_malformed() -> None:
         form_fields(b"text=hi", "application/x-www-form-urlencoded")
     with pytest.raises(MalformedEmail):
         read_inbound(email_fields("hi", sender="undisclosed-recipients:;"), NOW)
+    with pytest.raises(MalformedEmail):
+        read_inbound(email_fields("hi", sender=f"{'a' * 400}@example.com"), NOW)
