@@ -5,6 +5,7 @@ dropped, and a body that is not an update is refused."""
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -81,6 +82,14 @@ def test_a_replayed_update_is_acknowledged_and_queued_once(local, queued) -> Non
     assert call(local, update) == (200, {"ok": True, "duplicate": False})
     assert call(local, update) == (200, {"ok": True, "duplicate": True})
     assert [m.id for m in queued] == ["telegram:704"]
+
+
+def test_concurrent_deliveries_of_one_update_are_queued_once(local, queued) -> None:
+    update = message_update(712, "buy 10 AAPL")
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(lambda _: call(local, update), range(8)))
+    assert sorted(body["duplicate"] for status, body in answers if status == 200) == [False] + [True] * 7
+    assert [m.id for m in queued] == ["telegram:712"]
 
 
 @pytest.mark.parametrize("update", [sticker_update(705), edited_update(706, "buy 100 AAPL"),
