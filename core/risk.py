@@ -70,6 +70,11 @@ class RiskContext:
         """The account valued once per context; every order checked against it reuses it."""
         return value_account(self)
 
+    @cached_property
+    def recent(self) -> RecentOrders:
+        """The recent orders indexed once per context, for the rate and duplicate checks."""
+        return index_recent(self)
+
 
 class RiskReason(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -453,29 +458,45 @@ def _is_twin(order: Order, request: OrderRequest, symbol: str) -> bool:
     )
 
 
-def _recent_orders(request: OrderRequest, symbol: str, ctx: RiskContext, reducing: bool) -> Iterator[_Found]:
-    """The duplicate check guards against sending an order twice; an order that only reduces cannot overshoot
-    (it is judged with the working orders on its side), so closing twice in a row in parts is allowed."""
-    limits = ctx.account.limits
+@dataclass(frozen=True, slots=True)
+class RecentOrders:
+    """The context's recent orders indexed once (cached on it like the valuation): how many fall in the rate
+    window, and the possible twins inside the duplicate window by (side, quantity, symbol), newest first."""
+
+    in_rate_window: int
+    twins: dict[tuple[Side, Decimal, str], list[tuple[timedelta, Order]]]
+
+
+def index_recent(ctx: RiskContext) -> RecentOrders:
     now = ctx.now
-    window = timedelta(seconds=limits.duplicate_window_seconds)
-    newest_twin: timedelta | None = None
+    window = timedelta(seconds=ctx.account.limits.duplicate_window_seconds)
     count = 0
+    twins: dict[tuple[Side, Decimal, str], list[tuple[timedelta, Order]]] = {}
     for order in ctx.recent_orders:
         if order.parent_id is not None:
             continue  # a bracket's exits are the system's orders, not the trader's
         age = now - order.created_at
         if age <= RATE_WINDOW:
             count += 1
-        if (
-            window
-            and not reducing
-            and age <= window
-            and _counts_as_twin(order)
-            and _is_twin(order, request, symbol)
-            and (newest_twin is None or age < newest_twin)
-        ):
-            newest_twin = age
+        if window and age <= window and _counts_as_twin(order):
+            twins.setdefault((order.side, order.quantity, order.symbol.upper()), []).append((age, order))
+    for found in twins.values():
+        found.sort(key=lambda pair: pair[0])
+    return RecentOrders(count, twins)
+
+
+def _recent_orders(request: OrderRequest, symbol: str, ctx: RiskContext, reducing: bool) -> Iterator[_Found]:
+    """The duplicate check guards against sending an order twice; an order that only reduces cannot overshoot
+    (it is judged with the working orders on its side), so closing twice in a row in parts is allowed."""
+    limits = ctx.account.limits
+    recent = ctx.recent
+    count = recent.in_rate_window
+    newest_twin: timedelta | None = None
+    if not reducing and recent.twins:
+        for age, order in recent.twins.get((request.side, request.size, symbol), ()):
+            if _is_twin(order, request, symbol):
+                newest_twin = age
+                break
     if newest_twin is not None:
         what = f"{request.side.value} {_qty(request.size)} {symbol}"
         message = (

