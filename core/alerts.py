@@ -72,6 +72,7 @@ class Alert(BaseModel):
     triggered_at: AwareDatetime | None = None  # the latest time it fired
     triggered_price: Decimal | None = None
     trigger_count: int = 0
+    request_fingerprint: str | None = None  # set with an Idempotency-Key (core/usecases/idempotent.py)
     version: int = 0
 
     @model_validator(mode="after")

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
+from decimal import Decimal
+from typing import Any
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
@@ -25,3 +28,12 @@ def derived_id(*parts: str, length: int = 10) -> str:
     """The same parts always give the same id: used where a retry must land on the same record."""
     digest = hashlib.sha256("\x1f".join(parts).encode()).digest()
     return _encode(digest, length)
+
+
+def fingerprint(fields: dict[str, Any]) -> str:
+    """A stable hash of a request's fields, kept on the record an Idempotency-Key created, to tell a retry from a
+    different request under the same key. Amounts are compared by value: "10.0" and "10" are the same."""
+    canonical = {name: format(value.normalize(), "f") if isinstance(value, Decimal) else value
+                 for name, value in fields.items()}
+    text = json.dumps(canonical, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -13,6 +11,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validato
 from pydantic.fields import FieldInfo
 
 from core.errors import IllegalTransition, InvalidRequest
+from core.ids import fingerprint
 from core.instruments import Instrument
 from core.numbers import Percent, PositiveAmount
 
@@ -122,7 +121,7 @@ _IMMEDIATE_TIFS = frozenset({TimeInForce.IOC, TimeInForce.FOK})
 class OrderRequest(BaseModel):
     """What a trader asks for. Field names are a public contract (API JSON, grammar, agent tools)."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)  # not deferred: API bodies use it
 
     symbol: str = Field(
         min_length=1, max_length=32, pattern=r"^[A-Za-z0-9][A-Za-z0-9.\-/]*$",
@@ -214,14 +213,8 @@ class OrderRequest(BaseModel):
                 instrument.check_price(value, field=name)
 
     def fingerprint(self) -> str:
-        """A stable hash of the request, to tell a retry from a different request under one key. Amounts are
-        compared by value: "10.0" and "10" are the same quantity."""
-        fields = {
-            name: format(value.normalize(), "f") if isinstance(value, Decimal) else value
-            for name, value in self.model_dump(mode="python").items()
-        }
-        canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"), default=str)
-        return hashlib.sha256(canonical.encode()).hexdigest()
+        """A stable hash of the request, to tell a retry from a different request under one key."""
+        return fingerprint(self.model_dump(mode="python"))
 
 
 def request_fields() -> dict[str, tuple[Any, FieldInfo]]:

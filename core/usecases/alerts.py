@@ -8,8 +8,9 @@ from pydantic import ValidationError
 
 from core.alerts import Alert, AlertCondition, AlertStatus, RiskMeasure
 from core.audit import AuditKind
-from core.errors import ConcurrentUpdate, InvalidRequest, NotFound, QuoteUnavailable
-from core.ids import new_id
+from core.errors import AlreadyExists, ConcurrentUpdate, InvalidRequest, NotFound, QuoteUnavailable
+from core.ids import fingerprint
+from core.usecases import idempotent
 from core.usecases.accounts import AccountRef, get_account
 from core.usecases.deps import Deps
 from core.usecases.journal import audit
@@ -21,10 +22,15 @@ DEFAULT_COOLDOWN_SECONDS = 300
 def set_alert(
     deps: Deps, account: AccountRef, symbol: str, condition: AlertCondition, threshold: Decimal, *,
     window_seconds: int | None = None, risk_limit: RiskMeasure | None = None, repeat: bool = False,
-    cooldown_seconds: int | None = None,
+    cooldown_seconds: int | None = None, idempotency_key: str | None = None,
 ) -> Alert:
+    """With ``idempotency_key`` a retry of the same request gets the alert already set, not a second one."""
     account_id = get_account(deps, account).id
     instrument = deps.catalog.get(symbol)
+    asked = fingerprint({"symbol": instrument.symbol, "condition": condition.value, "threshold": threshold,
+                         "window_seconds": window_seconds, "risk_limit": risk_limit and risk_limit.value,
+                         "repeat": repeat, "cooldown_seconds": cooldown_seconds})
+    alert_id = idempotent.record_id(account_id, "alert", idempotency_key)
     reference = None
     if condition is AlertCondition.PCT_MOVE and window_seconds is None:
         quote = deps.store.quotes.get(instrument.symbol)
@@ -38,9 +44,10 @@ def set_alert(
         cooldown_seconds = DEFAULT_COOLDOWN_SECONDS if repeat else 0
     try:
         alert = Alert(
-            id=new_id(), account_id=account_id, symbol=instrument.symbol, condition=condition, threshold=threshold,
+            id=alert_id, account_id=account_id, symbol=instrument.symbol, condition=condition, threshold=threshold,
             reference_price=reference, window_seconds=window_seconds, risk_limit=risk_limit, repeat=repeat,
             cooldown_seconds=cooldown_seconds, created_at=deps.now(),
+            request_fingerprint=asked if idempotency_key else None,
         )
     except ValidationError as exc:
         message = "; ".join(str(error["msg"]).removeprefix("Value error, ") for error in exc.errors())
@@ -57,7 +64,18 @@ def set_alert(
         except ConcurrentUpdate:
             if attempt == ATTEMPTS - 1:
                 raise
+        except AlreadyExists as taken:
+            if not idempotency_key:
+                raise
+            return idempotent.replayed(_alert_or_none(deps, alert_id), asked, taken, "alert")
     raise AssertionError("unreachable")
+
+
+def _alert_or_none(deps: Deps, alert_id: str) -> Alert | None:
+    try:
+        return deps.store.alerts.get(alert_id)
+    except NotFound:
+        return None
 
 
 def list_alerts(deps: Deps, account: AccountRef, *, include_cancelled: bool = False) -> list[Alert]:

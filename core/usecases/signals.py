@@ -10,14 +10,14 @@ import secrets
 from collections.abc import Callable
 
 from core.envelope import Envelope, EventType
-from core.errors import Forbidden, ParleyError, StoreError
+from core.errors import AlreadyExists, Forbidden, ParleyError, StoreError
 from core.events import WebhookEvent
-from core.ids import derived_id, new_id
+from core.ids import derived_id, fingerprint
 from core.notifications import NotificationKind
 from core.orders import OrderRequest
 from core.ports.queue import EventPublisher
 from core.signals import REPLAY_TTL_SECONDS, ReplayedSignal, SignalMode, SignalSource, authenticate, read_body
-from core.usecases import notify
+from core.usecases import idempotent, notify
 from core.usecases.accounts import AccountRef, get_account
 from core.usecases.confirmations import stage_order
 from core.usecases.deps import Deps
@@ -26,13 +26,24 @@ OrderReader = Callable[[str], OrderRequest]
 """Reads a Parley command ("buy 10 AAPL @ 190") into an order request; raises ParleyError if it cannot."""
 
 
-def register_source(deps: Deps, account: AccountRef, name: str, mode: SignalMode) -> SignalSource:
-    """A new source for the account, with its secret (shown to the trader once)."""
+def register_source(
+    deps: Deps, account: AccountRef, name: str, mode: SignalMode, *, idempotency_key: str | None = None
+) -> SignalSource:
+    """A new source for the account, with its secret (shown to the trader once; again only to a retry under the
+    same ``idempotency_key``, which gets the same source rather than a second one)."""
+    account_id = get_account(deps, account).id
+    asked = fingerprint({"name": name.strip(), "mode": mode.value})
     source = SignalSource(
-        id=new_id(), account_id=get_account(deps, account).id, name=name.strip(), mode=mode,
-        secret=secrets.token_urlsafe(32), created_at=deps.now(),
+        id=idempotent.record_id(account_id, "signal source", idempotency_key), account_id=account_id,
+        name=name.strip(), mode=mode, secret=secrets.token_urlsafe(32), created_at=deps.now(),
+        request_fingerprint=asked if idempotency_key else None,
     )
-    return deps.store.signal_sources.add(source)
+    try:
+        return deps.store.signal_sources.add(source)
+    except AlreadyExists as taken:
+        if not idempotency_key:
+            raise
+        return idempotent.replayed(deps.store.signal_sources.get(source.id), asked, taken, "signal source")
 
 
 def accept(deps: Deps, publisher: EventPublisher, source_id: str, header: str | None, body: bytes) -> Envelope:

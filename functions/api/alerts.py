@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import Query
+from fastapi import Depends, Query
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
 from core import usecases as uc
@@ -18,9 +18,11 @@ from core.signals import SignalMode
 from functions.api.auth import Caller, Parley
 from functions.api.errors import responses_for
 from functions.api.guard import api_router
+from functions.api.routes import OPTIONAL_IDEMPOTENCY_KEY, optional_idempotency_key
 
 router = api_router()
 WEEK = 7 * 86_400
+Key = Annotated[str | None, Depends(optional_idempotency_key)]
 
 
 def _signed(value: Any) -> Decimal:
@@ -127,12 +129,13 @@ def list_alerts(
 
 
 @router.post("/v1/alerts", status_code=201, response_model=AlertOut, responses=responses_for(404, 409, body=True),
-             tags=["alerts"])
-def set_alert(body: AlertIn, account: Caller, parley: Parley) -> AlertOut:
-    """Set an alert; the trader is notified when it is met (once, or after each cooldown with ``repeat``)."""
+             tags=["alerts"], openapi_extra={"parameters": [OPTIONAL_IDEMPOTENCY_KEY]})
+def set_alert(body: AlertIn, account: Caller, parley: Parley, key: Key) -> AlertOut:
+    """Set an alert; the trader is notified when it is met (once, or after each cooldown with ``repeat``).
+    The same Idempotency-Key with the same body returns the same alert."""
     alert = uc.set_alert(
         parley.deps, account, body.symbol, body.condition, body.threshold, window_seconds=body.window_seconds,
-        risk_limit=body.risk_limit, repeat=body.repeat, cooldown_seconds=body.cooldown_seconds,
+        risk_limit=body.risk_limit, repeat=body.repeat, cooldown_seconds=body.cooldown_seconds, idempotency_key=key,
     )
     return AlertOut.of(alert)
 
@@ -155,10 +158,11 @@ def list_notifications(
 
 
 @router.post("/v1/signal-sources", status_code=201, response_model=SignalSourceOut,
-             responses=responses_for(409, body=True), tags=["alerts"])
-def register_signal_source(body: SignalSourceIn, account: Caller, parley: Parley) -> SignalSourceOut:
+             responses=responses_for(409, body=True), tags=["alerts"],
+             openapi_extra={"parameters": [OPTIONAL_IDEMPOTENCY_KEY]})
+def register_signal_source(body: SignalSourceIn, account: Caller, parley: Parley, key: Key) -> SignalSourceOut:
     """Register a system (a TradingView alert, a risk engine) that may post signals to
-    POST /webhooks/signals/{id}. The secret is shown here only."""
-    source = uc.register_signal_source(parley.deps, account, body.name, body.mode)
+    POST /webhooks/signals/{id}. The secret is shown here only (and to a retry under the same Idempotency-Key)."""
+    source = uc.register_signal_source(parley.deps, account, body.name, body.mode, idempotency_key=key)
     return SignalSourceOut(id=source.id, name=source.name, mode=source.mode, secret=source.secret,
                            webhook_path=f"/webhooks/signals/{source.id}", created_at=source.created_at)

@@ -41,12 +41,30 @@ IDEMPOTENCY_KEY = {
 }
 
 
+# Other POSTs that create something (alerts, signal sources) honour the key when it is sent.
+OPTIONAL_IDEMPOTENCY_KEY = {
+    **IDEMPOTENCY_KEY, "required": False,
+    "description": "Optional: any 1 to 255 visible ASCII characters. The same key with the same body returns the "
+                   "record already created instead of a second one; with another body it is a 422.",
+}
+
+
 def idempotency_key(request: Request) -> str:
     """The Idempotency-Key header, validated here and documented by IDEMPOTENCY_KEY (so a missing key is a
     400 ``idempotency_key_required``, not a generic validation error)."""
     key = request.headers.get("Idempotency-Key")
     if not key:
         raise BadRequest("POST /v1/orders needs an Idempotency-Key header.", code="idempotency_key_required")
+    return _checked(key)
+
+
+def optional_idempotency_key(request: Request) -> str | None:
+    """The Idempotency-Key header if sent at all (an empty one is invalid), documented by OPTIONAL_IDEMPOTENCY_KEY."""
+    key = request.headers.get("Idempotency-Key")
+    return None if key is None else _checked(key)
+
+
+def _checked(key: str) -> str:
     if not _KEY.fullmatch(key):
         raise BadRequest("Idempotency-Key must be 1-255 visible ASCII characters, no spaces.",
                          code="idempotency_key_invalid")

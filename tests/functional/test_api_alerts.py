@@ -101,3 +101,65 @@ def test_an_alert_set_through_the_api_is_fired_by_the_stream_path(api: Api) -> N
     assert alert.status is AlertStatus.TRIGGERED
     [note] = api("GET", "/v1/notifications", token=token).body["notifications"]
     assert note["kind"] == "alert.triggered" and note["data"]["alert_id"] == alert.id
+
+
+def test_the_same_idempotency_key_and_body_returns_the_same_alert_not_a_second_one(api: Api) -> None:
+    alice = api.token("alice")
+    body = {"symbol": "AAPL", "condition": "above", "threshold": "200.50"}
+    first = api("POST", "/v1/alerts", body=body, token=alice, headers={"Idempotency-Key": "alert-1"})
+    again = api("POST", "/v1/alerts", body={**body, "threshold": "200.5"}, token=alice,
+                headers={"Idempotency-Key": "alert-1"})  # the same amount, written another way
+    assert (first.status, again.status) == (201, 201), (first.body, again.body)
+    assert again.body == first.body
+    assert [a["id"] for a in api("GET", "/v1/alerts", token=alice).body["alerts"]] == [first.body["id"]]
+    bob = api("POST", "/v1/alerts", body=body, token=api.token("bob"), headers={"Idempotency-Key": "alert-1"})
+    assert bob.status == 201 and bob.body["id"] != first.body["id"]  # a key is scoped to its account
+
+
+def test_an_alert_idempotency_key_reused_with_another_body_is_refused_and_stores_nothing(api: Api) -> None:
+    alice = api.token("alice")
+    body = {"symbol": "AAPL", "condition": "above", "threshold": "200.50"}
+    first = api("POST", "/v1/alerts", body=body, token=alice, headers={"Idempotency-Key": "alert-2"})
+    refused = api("POST", "/v1/alerts", body={**body, "threshold": "201"}, token=alice,
+                  headers={"Idempotency-Key": "alert-2"})
+    assert refused.status == 422
+    assert refused.body["error"]["code"] == "idempotency_key_reused"
+    assert refused.body["error"]["details"] == {"alert_id": first.body["id"]}
+    assert [a["threshold"] for a in api("GET", "/v1/alerts", token=alice).body["alerts"]] == ["200.50"]
+    for key in ("two words", ""):  # a key that is sent must be a valid one, even where it is optional
+        bad = api("POST", "/v1/alerts", body=body, token=alice, headers={"Idempotency-Key": key})
+        assert (bad.status, bad.body["error"]["code"]) == (400, "idempotency_key_invalid"), key
+
+
+def test_alerts_without_an_idempotency_key_are_each_set(api: Api) -> None:
+    alice = api.token("alice")
+    body = {"symbol": "AAPL", "condition": "above", "threshold": "200.50"}
+    ids = {api("POST", "/v1/alerts", body=body, token=alice).body["id"] for _ in range(2)}
+    assert len(ids) == 2
+
+
+def test_the_same_idempotency_key_and_body_returns_the_same_signal_source_and_secret(api: Api) -> None:
+    alice = api.token("alice")
+    body = {"name": "TradingView", "mode": "stage"}
+    first = api("POST", "/v1/signal-sources", body=body, token=alice, headers={"Idempotency-Key": "src-1"})
+    again = api("POST", "/v1/signal-sources", body={**body, "name": " TradingView "}, token=alice,
+                headers={"Idempotency-Key": "src-1"})
+    assert (first.status, again.status) == (201, 201), (first.body, again.body)
+    assert again.body == first.body  # the secret too: the first answer may never have reached the client
+    assert api.deps.store.signal_sources.get(first.body["id"]).secret == first.body["secret"]
+    other = api("POST", "/v1/signal-sources", body=body, token=alice)
+    assert other.status == 201 and other.body["id"] != first.body["id"]
+
+
+def test_a_signal_source_idempotency_key_reused_with_another_body_is_refused(api: Api) -> None:
+    alice = api.token("alice")
+    first = api("POST", "/v1/signal-sources", body={"name": "TradingView", "mode": "stage"}, token=alice,
+                headers={"Idempotency-Key": "src-2"})
+    refused = api("POST", "/v1/signal-sources", body={"name": "TradingView", "mode": "notify"}, token=alice,
+                  headers={"Idempotency-Key": "src-2"})
+    assert refused.status == 422
+    assert refused.body["error"] == {
+        "code": "idempotency_key_reused", "message": "This Idempotency-Key was already used for a different "
+        "signal source.", "details": {"signal_source_id": first.body["id"]},
+    }
+    assert api.deps.store.signal_sources.get(first.body["id"]).mode.value == "stage"
