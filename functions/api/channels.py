@@ -3,11 +3,13 @@ GET/PUT /v1/preferences. Each decodes, calls a use case, encodes."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
+from typing import Annotated
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from core.channels import Channel, Preferences
+from core.channels import Channel, Preferences, QuietHours
+from core.errors import InvalidRequest
 from core.usecases import links, preferences
 from functions.api.auth import Caller, Parley
 from functions.api.errors import responses_for
@@ -20,6 +22,37 @@ class LinkCodeOut(BaseModel):
     code: str
     expires_at: datetime
     how: str
+
+
+Clock = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", description="HH:MM, 24-hour, local")]
+
+
+class QuietHoursBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    start: Clock
+    end: Clock
+    tz: str = Field(default="UTC", min_length=1, max_length=64, description="An IANA time zone (Europe/London)")
+
+
+class PreferencesBody(BaseModel):
+    """Where notifications go, in order (a failed send falls back to the next), and the quiet hours."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    channels: list[Channel] = Field(max_length=len(Channel), description="Each channel at most once")
+    quiet_hours: QuietHoursBody | None = None
+
+    def to_preferences(self) -> Preferences:
+        quiet = self.quiet_hours
+        return Preferences(channels=self.channels, quiet_hours=None if quiet is None else QuietHours(
+            start=time.fromisoformat(quiet.start), end=time.fromisoformat(quiet.end), tz=quiet.tz))
+
+    @classmethod
+    def of(cls, preferences: Preferences) -> PreferencesBody:
+        quiet = preferences.quiet_hours
+        return cls(channels=preferences.channels, quiet_hours=None if quiet is None else QuietHoursBody(
+            start=f"{quiet.start:%H:%M}", end=f"{quiet.end:%H:%M}", tz=quiet.tz))
 
 
 class Unlinked(BaseModel):
@@ -42,16 +75,21 @@ def unlink(channel: Channel, account: Caller, parley: Parley) -> Unlinked:
     return Unlinked(channel=channel, unlinked=links.unlink(parley.deps, account.id, channel))
 
 
-@router.get("/v1/preferences", response_model=Preferences, tags=["channels"])
-def get_preferences(account: Caller) -> Preferences:
+@router.get("/v1/preferences", response_model=PreferencesBody, responses=responses_for(), tags=["channels"])
+def get_preferences(account: Caller) -> PreferencesBody:
     """Where your notifications go, in order, and your quiet hours."""
-    return account.preferences
+    return PreferencesBody.of(account.preferences)
 
 
-@router.put("/v1/preferences", response_model=Preferences, responses=responses_for(409, body=True),
+@router.put("/v1/preferences", response_model=PreferencesBody, responses=responses_for(409, body=True),
             tags=["channels"])
-def put_preferences(body: Preferences, account: Caller, parley: Parley) -> Preferences:
+def put_preferences(body: PreferencesBody, account: Caller, parley: Parley) -> PreferencesBody:
     """Replace your preferences: `channels` in the order to try them (a failed send falls back to the next),
     `quiet_hours` ({"start": "22:00", "end": "07:00", "tz": "Europe/London"}, or null) during which only urgent
     notifications (kill switch, rejected orders, system alerts) are sent."""
-    return preferences.set_preferences(parley.deps, account, body)
+    try:
+        wanted = body.to_preferences()
+    except ValidationError as invalid:  # a channel named twice, a time zone that does not exist
+        raise InvalidRequest("; ".join(e["msg"].removeprefix("Value error, ") for e in invalid.errors()),
+                             code="invalid_preferences") from None
+    return PreferencesBody.of(preferences.set_preferences(parley.deps, account, wanted))

@@ -17,12 +17,17 @@ def test_a_link_code_is_issued_and_preferences_round_trip() -> None:
     put = local.client.put("/v1/preferences", headers=auth, json=wanted)
     assert put.status_code == 200, put.text
     assert local.client.get("/v1/preferences", headers=auth).json() == {
-        "channels": ["email", "telegram"], "quiet_hours": quiet | {"start": "22:00:00", "end": "07:00:00"}}
+        "channels": ["email", "telegram"], "quiet_hours": quiet}
     bad = local.client.put("/v1/preferences", headers=auth, json={"channels": ["fax"]})
     assert bad.status_code == 422
     bad_zone = local.client.put("/v1/preferences", headers=auth,
                                 json={"channels": [], "quiet_hours": quiet | {"tz": "Mars/Base"}})
-    assert bad_zone.status_code == 422
+    assert bad_zone.status_code == 422 and "Mars/Base" in bad_zone.text
+    twice = local.client.put("/v1/preferences", headers=auth, json={"channels": ["sms", "sms"]})
+    assert twice.status_code == 422 and "each channel once" in twice.text
+    for wrong in ({"start": 0, "end": "07:00"}, {"start": "24:00", "end": "07:00"}, {"start": "7:00", "end": "08:00"}):
+        assert local.client.put("/v1/preferences", headers=auth,
+                                json={"channels": [], "quiet_hours": wrong}).status_code == 422
     assert local.client.delete("/v1/links/telegram", headers=auth).json() == {"channel": "telegram", "unlinked": 0}
     assert local.client.delete("/v1/links/fax", headers=auth).status_code == 422
     assert local.client.post("/v1/links").status_code == 401

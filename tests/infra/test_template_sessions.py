@@ -47,7 +47,7 @@ def test_no_function_is_deployed_with_the_demo_calendar(template) -> None:
 def test_the_day_order_sweep_imports_and_answers_from_the_base_layer_alone(template, tmp_path) -> None:
     layers = attached_layers(template, "DayOrderSweepFunction")
     result = run_handler(tmp_path, "functions.schedules.day_orders", layers, EVENT.read_text(), timeout=120)
-    assert result["response"] == {"expired": 0}
+    assert result["response"] == {"expired": 0, "closes": 0}
     loaded = result["loaded"]
     assert not [m for m in loaded if m.split(".")[0] in (*HEAVY, "exchange_calendars", "pandas", "numpy")]
     assert not [m for m in loaded if m == "local" or m.startswith("local.")]
