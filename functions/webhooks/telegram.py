@@ -63,6 +63,8 @@ def to_inbound(update: Update, now: datetime) -> Inbound | None:
 
     key = f"telegram:{update.update_id}"
     message = update.message
+    if message is not None and message.chat.type != "private":
+        return None  # a group's chat id would let every member speak for the linked account: private chats only
     if message is not None and message.text:
         chat = str(message.chat.id)
         return Inbound(id=key, channel=Channel.TELEGRAM, sender=chat, text=message.text, received_at=now,
@@ -71,6 +73,8 @@ def to_inbound(update: Update, now: datetime) -> Inbound | None:
     if query is None or not query.data:
         return None
     ticket = query.message  # None for a button under an inline-mode message; inaccessible when too old
+    if ticket is not None and ticket.chat.type != "private":
+        return None
     chat = str(ticket.chat.id if ticket is not None else query.from_user.id)
     context = {"callback_query_id": query.id, "chat_id": chat}
     if isinstance(ticket, Message):

@@ -107,6 +107,17 @@ def test_other_updates_are_acknowledged_and_dropped(local, queued, update) -> No
     assert queued == []
 
 
+def test_messages_and_presses_in_a_group_are_dropped_so_no_member_speaks_for_an_account(local, queued) -> None:
+    group = {"id": -1001234567890, "title": "Desk", "type": "supergroup"}
+    said = message_update(9101, "buy 10 AAPL")
+    said["message"]["chat"] = group
+    pressed = callback_update(9102, "yes 4821", "BUY 10 AAPL ...")
+    pressed["callback_query"]["message"]["chat"] = group
+    assert call(local, said) == (200, {"ok": True, "ignored": True})
+    assert call(local, pressed) == (200, {"ok": True, "ignored": True})
+    assert queued == []
+
+
 @pytest.mark.parametrize("raw", [b"{not json", b"[1, 2]", b'{"message": {"text": "hi"}}', b'{"update_id": "7"}',
                                  b'{"update_id": 7, "message": {"text": "no chat"}}', b'{"update_id": 7, "\xff"}'],
                          ids=["not json", "a list", "no update_id", "update_id text", "no chat", "not utf-8"])
