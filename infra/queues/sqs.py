@@ -18,7 +18,9 @@ from core.ports.queue import NotifyQueue
 MAX_BATCH = 10  # SendMessageBatch takes at most ten entries
 
 
-class SqsNotifyQueue(NotifyQueue):
+class _SqsQueue:
+    """One queue URL and the SQS client, built on first use."""
+
     def __init__(self, url: str, client: Any = None) -> None:
         self._client = client
         self.url = url
@@ -33,6 +35,8 @@ class SqsNotifyQueue(NotifyQueue):
             self._client = aws.client("sqs")
         return self._client
 
+
+class SqsNotifyQueue(_SqsQueue, NotifyQueue):
     def send(self, notifications: list[Notification]) -> list[str]:
         accepted: list[str] = []
         for start in range(0, len(notifications), MAX_BATCH):
@@ -56,23 +60,10 @@ class SqsNotifyQueue(NotifyQueue):
         return entry
 
 
-class SqsInboundQueue(InboundQueue):
+class SqsInboundQueue(_SqsQueue, InboundQueue):
     """The conversation queue. On a FIFO queue each sender's messages are answered in order (MessageGroupId:
     the thread, so "buy 10 AAPL" is staged before its "yes 4821" is read) and a repeat within five minutes
     is dropped (MessageDeduplicationId: a digest of the provider's dedup key, which may be longer than 128)."""
-
-    def __init__(self, url: str, client: Any = None) -> None:
-        self._client = client
-        self.url = url
-        self.fifo = url.endswith(".fifo")
-
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            from infra import aws  # imports boto3: only once something is sent
-
-            self._client = aws.client("sqs")
-        return self._client
 
     def send(self, inbound: Inbound) -> None:
         request: dict[str, Any] = {"QueueUrl": self.url, "MessageBody": inbound.model_dump_json()}
