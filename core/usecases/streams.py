@@ -66,12 +66,13 @@ class _Path:
 
     def __init__(self, ticks: list[tuple[int, Tick]]) -> None:
         self.positions = [position for position, _ in ticks]
-        marks = [tick.mark for _, tick in ticks]
+        read = [tick for _, tick in ticks]
+        marks = [tick.mark for tick in read]
         self.low, self.high = min(marks), max(marks)
         by_time = attrgetter("time")
-        self.latest = max((tick for _, tick in ticks), key=by_time)  # the first of equal times is kept
-        books = [tick for _, tick in ticks if tick.bid is not None]
-        self.book = max(books, key=by_time) if books else None
+        self.latest = max(read, key=by_time)  # the first of equal times is kept
+        books = [tick for tick in read if tick.bid is not None]
+        self.book = (self.latest if len(books) == len(read) else max(books, key=by_time)) if books else None
 
     def quote(self, source: str) -> Quote:
         """The latest tick as a quote. A tick with no book takes the batch's latest book, or, with none, a
