@@ -18,6 +18,7 @@ from core.accounts import Role
 from core.channels import OutboundMessage
 from core.market import Quote
 from core.orders import Order
+from core.ports.store import Store
 from functions.api.app import create_app
 from infra.bootstrap import Platform, build_platform
 from infra.brokers.paper import PaperBroker
@@ -69,14 +70,14 @@ class LocalChannels:
         return self.platform.store.orders.list_for_account(account_id)
 
 
-def local_channels(**settings: Any) -> LocalChannels:
-    """A fresh local platform: memory store, paper broker, markets always open, accounts alice and ops (admin),
-    the webhook secrets above (override any with ``settings``)."""
+def local_channels(*, store: Store | None = None, **settings: Any) -> LocalChannels:
+    """A fresh local platform: memory store (or ``store``), paper broker, markets always open, accounts alice and
+    ops (admin), the webhook secrets above (override any with ``settings``)."""
     clock = Clock()
     values = {"jwt_secret": JWT_SECRET, "telegram_webhook_secret": TELEGRAM_SECRET, "twilio_auth_token": TWILIO_TOKEN,
               "public_base_url": PUBLIC_BASE_URL, "sendgrid_inbound_token": SENDGRID_TOKEN,
               "calendar": "always-open", "feed": "off"} | settings
-    store = open_store("memory://")
+    store = store if store is not None else open_store("memory://")
     platform = build_platform(Settings.model_validate(values), store=store, broker=PaperBroker(), clock=clock,
                               secret=JWT_SECRET)
     uc.create_account(platform.deps, "alice")
