@@ -18,6 +18,13 @@ from local.streams import LocalStreams, mount_webhooks
 log = logging.getLogger("parley.serve")
 
 
+def channel_line(platform: Platform) -> str:
+    """Where channel replies go: the providers whose credentials are set, the local outbox for the rest."""
+    live = sorted(channel.value for channel, sender in platform.senders.items() if not sender.local)
+    local = "replies without a provider go to `parley outbox --json`"
+    return f"sending on {', '.join(live)}; {local}" if live else local
+
+
 def banner(platform: Platform, host: str, port: int, feed: FeedReplayer | None) -> str:
     account = uc.get_account(platform.deps, platform.settings.demo_account)
     token = issue_token(account, platform.jwt_secret(), timedelta(seconds=platform.settings.jwt_ttl_seconds))
@@ -39,6 +46,8 @@ Parley is running.
   Feed      {feed_line}
   Account   {account.id} ({account.role.value})
   Markets   {market_lines(platform.deps)}
+  Webhooks  {base}/webhooks/telegram, /webhooks/twilio/sms, /webhooks/twilio/whatsapp,
+            /webhooks/sendgrid/inbound ({channel_line(platform)})
 
 A token for {account.id} (also: parley token --account {account.id}):
   export PARLEY_TOKEN={token}
