@@ -156,6 +156,18 @@ def test_a_reply_refused_for_good_is_recorded_and_not_retried(service, senders, 
     assert senders[Channel.SMS].sent[1:] == []
 
 
+def test_a_linked_sender_acts_with_its_accounts_role(service, senders, clock) -> None:
+    linked(service, senders, clock)  # alice, a trader
+    refused = answer(service, senders, message(clock, "kill switch", n=1))
+    assert "admin" in refused[0].text.lower() and not uc.kill_switch_state(service)
+    code = links.new_code(service, uc.get_account(service, "ops"))  # ops is an admin
+    admin = {"channel": Channel.TELEGRAM, "sender": "777"}
+    answer(service, senders, message(clock, f"link {code.code}", n=2, **admin))
+    engaged = answer(service, senders, message(clock, "kill switch", n=3, **admin))
+    assert engaged[0].text.startswith("Global kill switch ON")
+    assert uc.kill_switch_state(service)
+
+
 def test_the_webhook_half_queues_once_per_dedup_key(service, clock) -> None:
     class Queue:
         def __init__(self) -> None:
