@@ -46,8 +46,7 @@ Parley is running.
   Feed      {feed_line}
   Account   {account.id} ({account.role.value})
   Markets   {market_lines(platform.deps)}
-  Webhooks  {base}/webhooks/telegram, /webhooks/twilio/sms, /webhooks/twilio/whatsapp,
-            /webhooks/sendgrid/inbound ({channel_line(platform)})
+  Webhooks  {base}/webhooks/{{telegram,twilio/sms,twilio/whatsapp,sendgrid/inbound}}: {channel_line(platform)}
 
 A token for {account.id} (also: parley token --account {account.id}):
   export PARLEY_TOKEN={token}
