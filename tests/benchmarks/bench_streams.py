@@ -283,7 +283,8 @@ def test_stream_and_webhook_handlers_import_time_against_boto3(tmp_path, say) ->
                   PARLEY_NOTIFY_QUEUE_URL="https://sqs.us-east-1.amazonaws.com/123456789012/parley-notify.fifo",
                   PARLEY_EVENTS_STREAM="parley-events")
     stores = {"SQLite store, as the API bench measures": f"sqlite:///{tmp_path / 'import.db'}",
-              "DynamoDB store, as deployed (its client built on first use)": "dynamodb://parley"}
+              "DynamoDB store, as deployed (boto3 and its client load on the first AWS call, not at import)":
+                  "dynamodb://parley"}
     where = Interpreters(tmp_path)
     commands = {
         "dev venv": {name: where.dev(name) for name in ("boto3", *handlers)},
