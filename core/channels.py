@@ -40,7 +40,7 @@ class Inbound(BaseModel):
     holds what the reply needs on that channel (a Telegram callback id and ticket message, an email subject).
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     id: str = Field(min_length=1, max_length=300)
     channel: Channel
@@ -58,7 +58,7 @@ class Inbound(BaseModel):
 class Contact(BaseModel):
     """A sender on a channel; versioned (insert at version 0, then optimistic updates)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     channel: Channel
     address: str
@@ -74,7 +74,7 @@ class Contact(BaseModel):
 
 
 class LinkCode(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     code: str
     account_id: str
@@ -93,7 +93,7 @@ class OutboundMessage(BaseModel):
     """A message Parley sends, recorded before it is sent (its id is derived from its cause, so a retried
     cause finds it and does not send twice)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     id: str
     channel: Channel
@@ -123,7 +123,7 @@ class OutboundMessage(BaseModel):
 class QuietHours(BaseModel):
     """Non-urgent notifications wait out these hours (local time in ``tz``); ``start`` > ``end`` spans midnight."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     start: time
     end: time
@@ -159,7 +159,7 @@ class QuietHours(BaseModel):
 class Preferences(BaseModel):
     """Where a trader's notifications go, in order, and when they may wait."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     channels: list[Channel] = Field(default_factory=lambda: list(Channel))
     quiet_hours: QuietHours | None = None
