@@ -12,8 +12,6 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import cached_property
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
-
 from core.accounts import Account, AccountKind
 from core.buying_power import EQUITY_INITIAL_MARGIN as EQUITY_RATE
 from core.buying_power import rate, requirement
@@ -31,12 +29,6 @@ HUNDRED = Decimal(100)
 CENTS = Decimal("0.01")
 RATE_WINDOW = timedelta(seconds=60)
 _AT_ONCE = frozenset({TimeInForce.IOC, TimeInForce.FOK})
-_COLLARED = (
-    ("limit_price", "Limit price"),
-    ("stop_price", "Stop price"),
-    ("take_profit_price", "Take-profit price"),
-    ("stop_loss_price", "Stop-loss price"),
-)
 
 # (code, message, limit, value): cheap to build per check, turned into RiskReason once at the end.
 _Found = tuple[str, str, str | None, str | None]
@@ -71,37 +63,46 @@ class RiskContext:
         return value_account(self)
 
     @cached_property
+    def fresh(self) -> Quote | None:
+        """The order's quote if it is young enough for the account to trade on (see fresh_quote)."""
+        max_age = timedelta(seconds=self.account.limits.quote_max_age_seconds)
+        return self.quote if self.quote is not None and self.quote.is_fresh(self.now, max_age) else None
+
+    @cached_property
     def recent(self) -> RecentOrders:
         """The recent orders indexed once per context, for the rate and duplicate checks."""
         return index_recent(self)
 
 
-class RiskReason(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+@dataclass(frozen=True, slots=True)
+class RiskReason:
     code: str
     message: str
     limit: str | None = None
     value: str | None = None
 
+    def as_dict(self) -> dict[str, str | None]:
+        return {"code": self.code, "message": self.message, "limit": self.limit, "value": self.value}
 
-class RiskDecision(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+
+@dataclass(frozen=True, slots=True)
+class RiskDecision:
+    """The gate's verdict. A frozen dataclass rather than a pydantic model: every order builds one, from
+    values the gate computed itself, so there is nothing to validate and the gate's hot path stays cheap."""
 
     approved: bool
     reasons: list[RiskReason]
     message: str
-    checked_at: AwareDatetime
+    checked_at: datetime
 
     def as_error(self) -> RiskRejected:
-        return RiskRejected(self.message, reasons=[r.model_dump() for r in self.reasons])
+        return RiskRejected(self.message, reasons=[r.as_dict() for r in self.reasons])
 
 
 def fresh_quote(ctx: RiskContext) -> Quote | None:
     """The order's quote if it is young enough for the account to trade on, else None: nothing fills or
     triggers against a stale quote."""
-    max_age = timedelta(seconds=ctx.account.limits.quote_max_age_seconds)
-    return ctx.quote if ctx.quote is not None and ctx.quote.is_fresh(ctx.now, max_age) else None
+    return ctx.fresh
 
 
 def check_order(request: OrderRequest, ctx: RiskContext) -> RiskDecision:
@@ -248,24 +249,22 @@ def _buying_power(
 def _price_collar(request: OrderRequest, quote: Quote, collar: Decimal | None) -> Iterator[_Found]:
     """Only a price that trades now is judged: a limit at or through the market. A resting limit or a
     protective stop away from the market is what the trader wants, not a fat finger."""
-    if collar is None:
+    price = request.limit_price
+    if collar is None or price is None or not _marketable(request, price, quote):
         return
     mid = quote.mid
-    for field, label in _COLLARED:
-        price = getattr(request, field)
-        if price is None or not _marketable(request, field, price, quote):
-            continue
-        away = abs(price - mid) / mid * HUNDRED
-        if away > collar:
-            message = (
-                f"{label} {price:,f} is {away:,.2f}% from the market mid {mid:,f}, "
-                f"beyond your price collar of {collar:,.2f}%."
-            )
-            yield ("price_collar", message, _cents(collar), _cents(away))
+    away = abs(price - mid) / mid * HUNDRED
+    if away > collar:
+        message = (
+            f"Limit price {price:,f} is {away:,.2f}% from the market mid {mid:,f}, "
+            f"beyond your price collar of {collar:,.2f}%."
+        )
+        yield ("price_collar", message, _cents(collar), _cents(away))
 
 
-def _marketable(request: OrderRequest, field: str, price: Decimal, quote: Quote) -> bool:
-    if field != "limit_price" or request.order_type not in (OrderType.LIMIT, OrderType.BRACKET):
+def _marketable(request: OrderRequest, price: Decimal, quote: Quote) -> bool:
+    """A limit (or a bracket's entry limit) at or through the market: it would trade now."""
+    if request.order_type not in (OrderType.LIMIT, OrderType.BRACKET):
         return False
     return price >= quote.ask if request.side is Side.BUY else price <= quote.bid
 
@@ -537,9 +536,9 @@ def _quote_needed(request: OrderRequest, symbol: str, ctx: RiskContext, fresh: b
 
 
 def _decide(found: list[_Found], now: datetime) -> RiskDecision:
-    if not found:  # built from trusted values: no validation on the approved path, the gate's common case
-        return RiskDecision.model_construct(approved=True, reasons=[], message="Risk OK.", checked_at=now)
-    reasons = [RiskReason.model_construct(code=c, message=m, limit=lim, value=v) for c, m, lim, v in found]
+    if not found:
+        return RiskDecision(approved=True, reasons=[], message="Risk OK.", checked_at=now)
+    reasons = [RiskReason(code=c, message=m, limit=lim, value=v) for c, m, lim, v in found]
     message = "Rejected: " + "; ".join(_lower_first(r.message.rstrip(".")) for r in reasons) + "."
     return RiskDecision(approved=False, reasons=reasons, message=message, checked_at=now)
 

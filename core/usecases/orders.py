@@ -71,7 +71,7 @@ def route(deps: Deps, uow: UnitOfWork, order: Order, decision: RiskDecision, quo
 
 def raise_if_rejected(order: Order, decision: RiskDecision) -> Order:
     if not decision.approved:
-        raise RiskRejected(decision.message, order_id=order.id, reasons=[r.model_dump() for r in decision.reasons])
+        raise RiskRejected(decision.message, order_id=order.id, reasons=[r.as_dict() for r in decision.reasons])
     return order
 
 
