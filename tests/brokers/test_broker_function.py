@@ -9,7 +9,7 @@ from decimal import Decimal as D
 
 import responses
 
-from core.orders import Order, OrderType, Side
+from core.orders import Order, OrderStatus, OrderType, Side
 from core.ports.broker import EventKind
 from core.venues import Environment, Venue
 from infra.brokers.remote import RemoteBroker, serve
@@ -86,7 +86,7 @@ def test_a_refusal_from_the_function_is_a_rejection_and_silence_waits_for_reconc
 def test_a_cancel_through_the_function_finds_the_order_by_its_client_id():
     clock = Clock()
     placed = limit()
-    placed.status = "accepted"
+    placed.status = OrderStatus.ACCEPTED
     placed = Order.model_validate(placed.model_dump())
     with responses.RequestsMock() as mock:
         mock.get(by_client_id(placed), json=alpaca_order(placed, status="canceled"))
