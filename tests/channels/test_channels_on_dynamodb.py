@@ -16,13 +16,12 @@ from infra.stores.dynamodb import create_table, open_dynamodb_store
 from tests.channels.harness import TELEGRAM_SECRET, LocalChannels, local_channels
 from tests.channels.telegram_updates import CHAT, callback_update, message_update
 from tests.channels.twilio_support import PATHS, TRADER, inbound_form, signature
+from tests.functional.streams_support import fake_aws
 
 
 @pytest.fixture
 def local(monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalChannels]:
-    fake = {"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x", "AWS_DEFAULT_REGION": "us-east-1"}
-    for name, value in fake.items():
-        monkeypatch.setenv(name, value)
+    fake_aws(monkeypatch)
     with mock_aws():
         client = boto3.client("dynamodb")
         create_table(client, "parley-channels")
