@@ -87,6 +87,7 @@ class MessageStatus(StrEnum):
     DELIVERED = "delivered"  # the provider says it arrived (SendGrid's event webhook)
     FAILED = "failed"
     LOCAL = "local"  # no provider configured: kept in the outbox only (the local platform)
+    HELD = "held"  # a notification waiting out the trader's quiet hours (until ``held_until``)
 
 
 class OutboundMessage(BaseModel):
@@ -104,6 +105,7 @@ class OutboundMessage(BaseModel):
     account_id: str | None = None
     cause: str = ""  # the inbound message or notification id it answers
     template: bool = False  # a WhatsApp message outside the 24 h window: only an approved template may go
+    held_until: AwareDatetime | None = None  # a held notification goes out at this time (quiet hours end)
     status: MessageStatus = MessageStatus.QUEUED
     provider_id: str = ""
     error: str = ""

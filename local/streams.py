@@ -22,7 +22,7 @@ from core.envelope import Envelope, EventType
 from core.errors import ParleyError
 from core.market import Quote
 from core.notifications import Notification
-from core.usecases import notify
+from core.usecases import delivery, notify
 from core.usecases.streams import BatchReport
 from functions.streams.consumer import StreamConsumer
 from functions.webhooks.receive import respond
@@ -127,6 +127,7 @@ def relay_and_log(platform: Platform) -> int:
     """Relay unsent notifications to the in-process queue, then deliver what it holds through the notify worker
     (to the trader's linked channels; locally, the outbox) and log each."""
     sent = notify.relay(platform.deps, platform.notify_queue)
+    delivery.release(platform.deps, platform.notify_queue)  # quiet hours over: held notifications go now
     if isinstance(platform.notify_queue, InProcessQueue):
         worker = NotifyWorker(platform, notes)
         for message in platform.notify_queue.drain():

@@ -329,6 +329,10 @@ class MessageRepository(ABC):
         """Overwrite a recorded message (its status moved on); NotFound if it was never added."""
 
     @abstractmethod
+    def due(self, *, now: datetime, limit: int = 100) -> list[OutboundMessage]:
+        """Held messages whose ``held_until`` is at or before ``now``, soonest first."""
+
+    @abstractmethod
     def recent(self, *, now: datetime, limit: int = 50) -> list[OutboundMessage]:
         """The newest messages created at or before ``now``, newest first (DynamoDB looks a week back)."""
 

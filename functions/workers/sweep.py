@@ -1,5 +1,6 @@
 """Lambda entry point for the sweep schedule (every minute): notifications still unsent a minute after they were
-written (the relay was unavailable) go on the notify queue now."""
+written (the relay was unavailable) go on the notify queue now, and so do those whose trader's quiet hours
+have ended (held by the notify worker until then)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import timedelta
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-from core.usecases import notify
+from core.usecases import delivery, notify
 from functions.observability import capture_lambda_handler
 from infra.bootstrap import build_platform
 
@@ -23,6 +24,8 @@ STRAGGLER = timedelta(minutes=1)
 @metrics.log_metrics
 def handler(event: dict, context: object) -> dict:
     relayed = notify.relay(platform.deps, platform.notify_queue, older_than=STRAGGLER)
+    released = delivery.release(platform.deps, platform.notify_queue)
     metrics.add_metric(name="NotificationsSwept", unit=MetricUnit.Count, value=relayed)
-    logger.info("sweep", extra={"relayed": relayed})
-    return {"relayed": relayed}
+    metrics.add_metric(name="NotificationsReleased", unit=MetricUnit.Count, value=released)
+    logger.info("sweep", extra={"relayed": relayed, "released": released})
+    return {"relayed": relayed, "released": released}

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import queue
+import time
 from collections.abc import Callable
 
 from core.channels import Inbound
@@ -13,24 +14,31 @@ from core.ports.channel import InboundQueue
 from core.ports.queue import EventPublisher, NotifyQueue
 
 BOUND = 10_000
+DEDUP_SECONDS = 300  # SQS FIFO's deduplication interval
 
 
 class InProcessQueue(NotifyQueue):
-    """The notify queue locally. Repeats of an id already taken are dropped, as the channel workers will."""
+    """The notify queue locally. A repeat of an id taken in the last five minutes is dropped, as SQS FIFO's
+    deduplication does (a notification released after quiet hours is taken again)."""
 
-    def __init__(self, bound: int = BOUND) -> None:
+    def __init__(self, bound: int = BOUND, clock: Callable[[], float] = time.monotonic) -> None:
         self.messages: queue.Queue[dict] = queue.Queue(maxsize=bound)
-        self._seen: set[str] = set()
+        self._seen: dict[str, float] = {}
+        self._clock = clock
 
     def send(self, notifications: list[Notification]) -> list[str]:
         accepted = []
+        now = self._clock()
+        if len(self._seen) > BOUND:  # forget ids past the deduplication interval, as SQS does
+            self._seen = {key: at for key, at in self._seen.items() if now - at < DEDUP_SECONDS}
         for notification in notifications:
-            if notification.id not in self._seen:
+            taken = self._seen.get(notification.id)
+            if taken is None or now - taken >= DEDUP_SECONDS:
                 try:
                     self.messages.put_nowait(notification.message())
                 except queue.Full:
                     break  # the rest stay unsent in the outbox, for a later relay
-                self._seen.add(notification.id)
+                self._seen[notification.id] = now
             accepted.append(notification.id)
         return accepted
 

@@ -4,17 +4,19 @@
     Contact    CONTACT#<channel>#<address>    CONTACT   linked only: ACCOUNT#<acct>#CONTACTS / <channel>#<address>
     LinkCode   LINK#<code>                    CODE      (expires_at: epoch seconds, the table's TTL attribute)
     Message    MESSAGE#<id>                   MESSAGE   MESSAGES#<yyyy-mm-dd> / <created>#<id>  (TTL: 30 days)
+                                                        held only: GSI2PK HELD_MESSAGES / GSI2SK <until>#<id>
 
     contacts.save       put_versioned (created at version 0); the GSI1 keys only while linked (a sparse index)
     link_codes.add      put if absent or expired; take: delete returning the old item, so one taker gets it
     messages.recent     query GSI1 by day from ``now`` back, newest first, until ``limit`` are found (a week at most)
+    messages.due        query GSI2 HELD_MESSAGES with GSI2SK <= now: sparse, the keys go when the message does
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from core.channels import Channel, Contact, LinkCode, OutboundMessage
+from core.channels import Channel, Contact, LinkCode, MessageStatus, OutboundMessage
 from core.errors import NotFound
 from core.ports import store as ports
 from infra.stores.codec import dump, key_time, load, versioned
@@ -33,6 +35,7 @@ from infra.stores.dynamodb_table import (
 )
 
 MESSAGE_TTL = timedelta(days=30)
+HELD = "HELD_MESSAGES"
 RECENT_DAYS = 7
 
 
@@ -82,11 +85,20 @@ class DynamoLinkCodes(Repo, ports.LinkCodeRepository):
 
 class DynamoMessages(Repo, ports.MessageRepository):
     def _item(self, message: OutboundMessage) -> Item:
+        held = (
+            {"GSI2PK": HELD, "GSI2SK": f"{key_time(message.held_until)}#{message.id}"}
+            if message.status is MessageStatus.HELD and message.held_until is not None else {}
+        )
         return attrs(
             PK=f"MESSAGE#{message.id}", SK="MESSAGE", GSI1PK=f"MESSAGES#{message.created_at:%Y-%m-%d}",
             GSI1SK=f"{key_time(message.created_at)}#{message.id}", expires_at=epoch(message.created_at + MESSAGE_TTL),
-            data=dump(message),
+            data=dump(message), **held,
         )
+
+    def due(self, *, now: datetime, limit: int = 100) -> list[OutboundMessage]:
+        items = self.table.query("GSI2PK = :pk AND GSI2SK <= :upto", index="GSI2", page=limit, pk=HELD,
+                                 upto=f"{key_time(now)}#~")
+        return from_items(OutboundMessage, items, limit)
 
     def add(self, message: OutboundMessage) -> None:
         self.table.write(create(self._item(message), already_exists(f"Message {message.id} exists.",

@@ -21,7 +21,7 @@ from typing import Any, Generic
 from core.accounts import Account, SystemSettings
 from core.alerts import Alert, AlertChange, AlertStatus
 from core.audit import AuditRecord
-from core.channels import Channel, Contact, LinkCode, OutboundMessage
+from core.channels import Channel, Contact, LinkCode, MessageStatus, OutboundMessage
 from core.errors import AlreadyExists, ConcurrentUpdate, NotFound, ParleyError
 from core.market import Quote, SessionClose
 from core.memory import ChatTurn
@@ -570,6 +570,12 @@ class MemoryMessages(_Repo, ports.MessageRepository):
             if message.id not in self.db.tables["messages"]:
                 raise NotFound(f"Message {message.id} was never recorded.", message_id=message.id)
             self._set("messages", message.id, _row(message))
+
+    def due(self, *, now: datetime, limit: int = 100) -> list[OutboundMessage]:
+        def keep(message: OutboundMessage) -> bool:
+            return message.status is MessageStatus.HELD and message.held_until is not None and message.held_until <= now
+
+        return self._select("messages", keep, lambda m: (m.held_until, m.id), limit=limit)
 
     def recent(self, *, now: datetime, limit: int = 50) -> list[OutboundMessage]:
         return self._select("messages", lambda m: m.created_at <= now, lambda m: (m.created_at, m.id), reverse=True,

@@ -76,6 +76,16 @@ class SqliteMessages(_Repo, ports.MessageRepository):
             if conn.execute("UPDATE messages SET data = ? WHERE id = ?", (dump(message), message.id)).rowcount != 1:
                 raise NotFound(f"Message {message.id} was never recorded.", message_id=message.id)
 
+    def due(self, *, now: datetime, limit: int = 100) -> list[OutboundMessage]:
+        # Held messages are few and short-lived: read from the JSON text (SQLite's JSON functions) rather than
+        # an indexed column, so the local file needs no migration.
+        sql = (
+            "SELECT data FROM messages WHERE json_extract(data, '$.status') = 'held' ORDER BY created_at, id"
+        )
+        held = self.db.many(OutboundMessage, sql)
+        ready = [m for m in held if m.held_until is not None and m.held_until <= now]
+        return sorted(ready, key=lambda m: (m.held_until, m.id))[:limit]
+
     def recent(self, *, now: datetime, limit: int = 50) -> list[OutboundMessage]:
         sql = "SELECT data FROM messages WHERE created_at <= ? ORDER BY created_at DESC, id DESC LIMIT ?"
         return self.db.many(OutboundMessage, sql, (key_time(now), limit))

@@ -64,7 +64,8 @@ def test_when_the_queue_is_gone_the_record_is_retried_and_the_sweep_catches_up(r
 
     url = sqs.create_queue(QueueName="parley-notify.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
     sweep = load(monkeypatch, "functions.workers.sweep", f"sqlite:///{tmp_path / 'p.db'}", PARLEY_NOTIFY_QUEUE_URL=url)
-    assert call(sweep, {"source": "aws.events", "detail-type": "Scheduled Event"}) == {"relayed": 1}
-    assert call(sweep, {"source": "aws.events", "detail-type": "Scheduled Event"}) == {"relayed": 0}
+    scheduled = {"source": "aws.events", "detail-type": "Scheduled Event"}
+    assert call(sweep, scheduled) == {"relayed": 1, "released": 0}
+    assert call(sweep, scheduled) == {"relayed": 0, "released": 0}
     assert received(sqs, url) == [relay["notification"].message()]
     sweep.platform.store.close()

@@ -19,7 +19,7 @@ HANDLERS = [
     ("KinesisConsumerFunction", "kinesis-poison.json", {"batchItemFailures": []}),
     ("MskConsumerFunction", "msk-poison.json", {"batchItemFailures": []}),
     ("OutboxRelayFunction", "dynamodb-outbox.json", {"batchItemFailures": []}),
-    ("SweepFunction", None, {"relayed": 0}),
+    ("SweepFunction", None, {"relayed": 0, "released": 0}),
     ("SignalsWebhookFunction", "apigw-signal.json", None),
 ]
 HEAVY = ("langchain", "langchain_core", "langchain_openai", "openai", "fastapi", "starlette", "mangum")

@@ -73,3 +73,16 @@ def test_messages_are_recorded_once_updated_and_listed_newest_first(store: Store
     assert [m.id for m in store.messages.recent(now=later)] == ["M3", "M2", "M1"]
     assert [m.id for m in store.messages.recent(now=T0 + timedelta(minutes=2))] == ["M2", "M1"]
     assert store.messages.recent(now=later)[2].actions == [Action(label="Confirm", command="yes 4821")]
+
+
+def test_held_messages_come_due_at_their_time_soonest_first_and_leave_once_released(store: Store) -> None:
+    for n, until in ((1, 30), (2, 10), (3, 50)):
+        until_at = T0 + timedelta(minutes=until)
+        store.messages.add(make_message(f"H{n}", n, status=MessageStatus.HELD, held_until=until_at))
+    store.messages.add(make_message("S1", 4))  # queued, never held
+    assert store.messages.due(now=T0) == []
+    assert [m.id for m in store.messages.due(now=T0 + timedelta(minutes=30))] == ["H2", "H1"]
+    assert [m.id for m in store.messages.due(now=T0 + timedelta(hours=1), limit=1)] == ["H2"]
+    released = store.messages.get("H2").model_copy(update={"status": MessageStatus.QUEUED})
+    store.messages.save(released)
+    assert [m.id for m in store.messages.due(now=T0 + timedelta(hours=1))] == ["H1", "H3"]

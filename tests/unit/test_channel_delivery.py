@@ -69,8 +69,27 @@ def test_quiet_hours_hold_routine_notifications_but_not_urgent_ones(service, sen
     # The clock is 15:00 UTC = 10:00 in New York: quiet from 09:00 to 17:00 there.
     prefer(service, Channel.SMS, quiet=QuietHours(start=time(9), end=time(17), tz="America/New_York"))
     assert delivery.notify(service, senders, note(service)).held
+    assert delivery.notify(service, senders, note(service)).held  # redelivered while quiet: still held, once
     urgent = delivery.notify(service, senders, note(service, NotificationKind.KILL_SWITCH, "K1"))
-    assert urgent.sent is not None and senders[Channel.SMS].sent[0].text == "Filled K1"
+    assert urgent.sent is not None and [m.text for m in senders[Channel.SMS].sent] == ["Filled K1"]
+
+
+def test_a_held_notification_goes_out_once_its_quiet_hours_end(service, senders) -> None:
+    from infra.queues.local import InProcessQueue
+
+    contact(service, Channel.SMS, "+1555")
+    prefer(service, Channel.SMS, quiet=QuietHours(start=time(9), end=time(17), tz="America/New_York"))
+    held = note(service)
+    service.store.notifications.add(held)
+    assert delivery.notify(service, senders, held).held
+    queue = InProcessQueue(clock=lambda: service.now().timestamp())
+    assert delivery.release(service, queue) == 0  # 10:00 in New York: still quiet
+    service.clock.advance(hours=7)  # 17:00 New York time: the quiet hours are over
+    assert delivery.release(service, queue) == 1
+    assert delivery.release(service, queue) == 0  # released once
+    (message,) = queue.drain()
+    outcome = delivery.notify(service, senders, Notification.model_validate(message))
+    assert outcome.sent.status is MessageStatus.SENT and [m.text for m in senders[Channel.SMS].sent] == ["Filled N1"]
 
 
 def test_quiet_hours_across_midnight() -> None:
