@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from core.channels import Action, Channel, Contact, Inbound, MessageStatus, OutboundMessage
+from core.channels import Action, Channel, Contact, Inbound, OutboundMessage
 from core.errors import AlreadyExists, InvalidRequest, ParleyError
 from core.ids import derived_id
 from core.ports.channel import DeliveryFailed, InboundQueue, Senders
@@ -167,13 +167,10 @@ def _reply(
 
 def _send_all(deps: Deps, senders: Senders, messages: list[OutboundMessage]) -> list[OutboundMessage]:
     """Send each reply (recorded by the caller, under the message's claim). A provider that is down fails the
-    message for a retry; a final refusal (the number opted out, the provider rejected it) is recorded on the
-    reply and not retried: no retry could change it. A reply that failed for good before is not sent again."""
+    message for a retry; a refusal no retry can change (outbound.FINAL) stays recorded on the reply, and the
+    message is answered: retrying it could not deliver more."""
     sent = []
     for message in messages:
-        if message.status is MessageStatus.FAILED and message.error != "unavailable":
-            sent.append(message)
-            continue
         try:
             sent.append(deliver(deps, senders, message, recorded=True))
         except DeliveryFailed as failure:

@@ -12,6 +12,8 @@ from core.usecases.deps import Deps
 
 IN_FLIGHT = timedelta(seconds=60)  # a queued record younger than this is another worker's send in progress
 DONE = {MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.LOCAL}
+# Refusals no retry can change: the provider is not asked again for a message it refused so.
+FINAL = {"opted_out", "rejected"}
 
 
 def deliver(deps: Deps, senders: Senders, message: OutboundMessage, *, recorded: bool = False) -> OutboundMessage:
@@ -19,22 +21,29 @@ def deliver(deps: Deps, senders: Senders, message: OutboundMessage, *, recorded:
 
     ``recorded``: the caller recorded it already and holds its cause's claim (no other worker can be sending
     it), so it goes unless it went before. Raises DeliveryFailed when the provider did not take it (recorded as
-    failed, with the reason; a number the provider says opted out is marked so), and ConcurrentUpdate when
-    another worker is sending it right now."""
+    failed, with the reason; a number the provider says opted out is marked so; a message refused for good
+    before raises it again without asking the provider), and ConcurrentUpdate when another worker is sending
+    it right now."""
     if recorded:
         stored = deps.store.messages.get(message.id)
-        if stored is not None and stored.status in DONE:
-            return stored
-        return _send(deps, senders, stored or message)
+        _settled(stored)
+        return stored if stored is not None and stored.status in DONE else _send(deps, senders, stored or message)
     try:
         deps.store.messages.add(message)
     except AlreadyExists:
         stored = deps.store.messages.get(message.id)
+        _settled(stored)
         if stored is not None and stored.status in DONE:
             return stored
         if stored is not None and stored.status is MessageStatus.QUEUED and deps.now() - stored.created_at < IN_FLIGHT:
             raise ConcurrentUpdate(f"Message {message.id} is being sent by another worker.") from None
     return _send(deps, senders, message)
+
+
+def _settled(stored: OutboundMessage | None) -> None:
+    """A stored message the provider refused for good: that refusal again, not a second try."""
+    if stored is not None and stored.status is MessageStatus.FAILED and stored.error in FINAL:
+        raise DeliveryFailed(f"Message {stored.id} was refused before ({stored.error}).", reason=stored.error)
 
 
 def _send(deps: Deps, senders: Senders, message: OutboundMessage) -> OutboundMessage:

@@ -54,6 +54,18 @@ def test_a_failed_channel_falls_back_to_the_next(service, senders) -> None:
     assert outcome.sent.channel is Channel.SMS and outcome.failures == ["telegram: unavailable"]
 
 
+def test_a_channel_that_refused_a_notification_for_good_is_not_asked_again(service, senders) -> None:
+    contact(service, Channel.TELEGRAM, "4242")
+    contact(service, Channel.SMS, "+1555")
+    prefer(service, Channel.TELEGRAM, Channel.SMS)
+    senders[Channel.TELEGRAM].fail = "rejected"  # Telegram's 400: chat not found
+    assert delivery.notify(service, senders, note(service)).sent.channel is Channel.SMS
+    asked = []
+    senders[Channel.TELEGRAM].send = lambda message: asked.append(message) or "again"  # type: ignore[method-assign]
+    again = delivery.notify(service, senders, note(service))  # the queue delivered it twice
+    assert again.sent.channel is Channel.SMS and asked == [] and len(senders[Channel.SMS].sent) == 1
+
+
 def test_every_channel_failing_raises_for_the_queue_to_retry(service, senders) -> None:
     contact(service, Channel.SMS, "+1555")
     senders[Channel.SMS].fail = "unavailable"
