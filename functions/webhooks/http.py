@@ -8,6 +8,7 @@ import base64
 import binascii
 import hmac
 import json
+from collections.abc import Callable, Mapping
 from urllib.parse import parse_qsl
 
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
@@ -45,6 +46,16 @@ def form(event: APIGatewayProxyEventV2) -> dict[str, str]:
         return dict(parse_qsl(body(event).decode(), keep_blank_values=True, strict_parsing=False))
     except UnicodeDecodeError:
         raise errors.InvalidRequest("The form body is not UTF-8.", code="malformed_body") from None
+
+
+def route_of(raw_event: dict, routes: Mapping[str, Callable[[Platform, dict], dict]]) -> str:
+    """Which of a function's ``routes`` an HTTP API event is for: the route key's path ("POST /webhooks/x"), else
+    the raw path ending in one of them (a stage prefix in front), else the raw path itself (no route: a 404)."""
+    route = str(raw_event.get("routeKey") or "").partition(" ")[2]
+    if route in routes:
+        return route
+    raw_path = str(raw_event.get("rawPath") or "")
+    return next((path for path in routes if raw_path.endswith(path)), raw_path)
 
 
 def same_secret(given: str | None, expected: str | None) -> bool:

@@ -139,7 +139,7 @@ def _headers(event: APIGatewayProxyEventV2) -> dict[str, str]:
 @metrics.log_metrics
 def handler(event: dict, context: object) -> dict:
     """Both routes in one function: the route key (``POST /webhooks/sendgrid/...``) picks the responder."""
-    path = (event.get("routeKey") or "").partition(" ")[2] or event.get("rawPath", "")
+    path = http.route_of(event, ROUTES)
     respond = ROUTES.get(path)
     if respond is None:
         response, kind = refuse(404, "not_found", "No such SendGrid webhook."), "Unrouted"

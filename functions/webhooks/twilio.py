@@ -79,21 +79,12 @@ def signed(platform: Platform, event: APIGatewayProxyEventV2, path: str, params:
     return bool(RequestValidator(token).validate(url, params, signature))
 
 
-def route_of(raw_event: dict) -> str:
-    """The route's path ("POST /webhooks/twilio/sms" -> "/webhooks/twilio/sms"), whatever stage prefixes it."""
-    route = str(raw_event.get("routeKey") or "").partition(" ")[2]
-    if route in ROUTES:
-        return route
-    raw_path = str(raw_event.get("rawPath") or "")
-    return next((path for path in ROUTES if raw_path.endswith(path)), raw_path)
-
-
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
 @capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict, context: object) -> dict:
     """Both routes: the path says SMS or WhatsApp."""
-    path = route_of(event)
+    path = http.route_of(event, ROUTES)
     respond_route = ROUTES.get(path)
     if respond_route is None:
         response = http.refuse(404, "not_found", f"No Twilio webhook at {path}.")

@@ -60,3 +60,14 @@ def test_the_webhook_module_imports_no_agent_api_framework_or_sendgrid_sdk() -> 
              "{'langchain', 'openai', 'fastapi', 'sendgrid', 'python_http_client', 'twilio', 'telegram'}))")
     run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert run.stdout.strip() == "[]"
+
+
+def test_a_stage_prefixed_path_with_no_route_key_still_finds_its_webhook(local) -> None:
+    raw, content_type = inbound_form(email_fields("positions"))
+    event = http_event("POST", "/prod/webhooks/sendgrid/inbound", raw=raw, headers={"content-type": content_type},
+                       query={"token": SENDGRID_TOKEN})
+    event.pop("routeKey", None)
+    assert sendgrid.handler(event, LambdaContext())["statusCode"] == 200
+    elsewhere = http_event("POST", "/prod/webhooks/sendgrid/other", raw=b"", query={"token": SENDGRID_TOKEN})
+    elsewhere.pop("routeKey", None)
+    assert sendgrid.handler(elsewhere, LambdaContext())["statusCode"] == 404
