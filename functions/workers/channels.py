@@ -20,7 +20,7 @@ from aws_lambda_powertools.utilities.batch import (
     process_partial_response,
 )
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from core.channels import Inbound
 from core.notifications import Notification
@@ -28,52 +28,60 @@ from core.usecases import delivery, inbox
 from infra.bootstrap import Platform
 
 
-class ConversationWorker:
-    def __init__(self, platform: Platform, logger: logging.Logger | Any) -> None:
+class _QueueWorker:
+    """One SQS record a message of ``model``: parsed, then worked on; a record that is not one is dropped."""
+
+    model: type[BaseModel]
+    what: str
+
+    def __init__(self, platform: Platform, logger: logging.Logger | Any, processor: BatchProcessor) -> None:
         self.platform = platform
         self.logger = logger
-        self.processor = SqsFifoPartialProcessor(skip_group_on_error=True)
         # A batch that failed whole is reported record by record, like any partial failure, not raised: the
         # queue retries exactly those, and the function's error alarm is kept for real crashes.
-        self.processor.raise_on_entire_batch_failure = False
-        self.answered = 0
+        processor.raise_on_entire_batch_failure = False
+        self.processor = processor
 
     def handle(self, event: dict, context: Any = None) -> dict:
         return dict(process_partial_response(event, self._record, self.processor, context))
 
     def _record(self, record: SQSRecord) -> None:
         try:
-            message = Inbound.model_validate_json(record.body)
+            item = self.model.model_validate_json(record.body)
         except ValidationError:
-            self.logger.warning("poison conversation message dropped", extra={"message_id": record.message_id})
+            self.logger.warning(f"poison {self.what} dropped", extra={"message_id": record.message_id})
             return
-        self.answer(message)
+        self.work(item)
+
+    def work(self, item: Any) -> Any:
+        raise NotImplementedError
+
+
+class ConversationWorker(_QueueWorker):
+    model, what = Inbound, "conversation message"
+
+    def __init__(self, platform: Platform, logger: logging.Logger | Any) -> None:
+        super().__init__(platform, logger, SqsFifoPartialProcessor(skip_group_on_error=True))
+
+    def work(self, item: Inbound) -> None:
+        self.answer(item)
 
     def answer(self, message: Inbound) -> None:
         from agent.conversation import asks_only  # the agent package, on the first message only
 
         platform = self.platform
         sent = inbox.answer(platform.deps, platform.senders, message, platform.conversation.converse, asks_only)
-        self.answered += 1
         self.logger.info("answered", extra={"channel": message.channel.value, "replies": len(sent)})
 
 
-class NotifyWorker:
+class NotifyWorker(_QueueWorker):
+    model, what = Notification, "notification"
+
     def __init__(self, platform: Platform, logger: logging.Logger | Any) -> None:
-        self.platform = platform
-        self.logger = logger
-        self.processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+        super().__init__(platform, logger, BatchProcessor(event_type=EventType.SQS))
 
-    def handle(self, event: dict, context: Any = None) -> dict:
-        return dict(process_partial_response(event, self._record, self.processor, context))
-
-    def _record(self, record: SQSRecord) -> None:
-        try:
-            notification = Notification.model_validate_json(record.body)
-        except ValidationError:
-            self.logger.warning("poison notification dropped", extra={"message_id": record.message_id})
-            return
-        self.deliver(notification)
+    def work(self, item: Notification) -> None:
+        self.deliver(item)
 
     def deliver(self, notification: Notification) -> delivery.Outcome:
         outcome = delivery.notify(self.platform.deps, self.platform.senders, notification)
