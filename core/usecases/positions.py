@@ -14,8 +14,10 @@ from core.day_pnl import day_base, open_pnl
 from core.errors import InvalidRequest, NotFound, QuoteUnavailable
 from core.market import Quote
 from core.orders import Fill, Order, OrderRequest, OrderType, Side, TimeInForce
-from core.portfolio import PortfolioView, PositionView, build_portfolio, equity, value_position
+from core.portfolio import PortfolioView, Position, PositionView, build_portfolio, equity, value_position
+from core.promised import Promised, nothing_promised, promised_by_symbol
 from core.risk import RiskDecision, reference_price
+from core.risk_book import RiskBook
 from core.usecases import orders
 from core.usecases.accounts import AccountRef, get_account
 from core.usecases.deps import Deps, catalog_for
@@ -25,11 +27,18 @@ FRACTION_PLACES = Decimal("0.000001")
 
 
 def positions(deps: Deps, account: AccountRef) -> list[PositionView]:
+    """The open positions, each with what working orders hold of it and what is available (core.promised)."""
     account_id = get_account(deps, account).id
     held = [p for p in deps.store.positions.list_for_account(account_id) if not p.is_flat]
     quotes = deps.store.quotes.get_many([p.symbol for p in held])
     catalog = catalog_for(deps, account_id)
-    return [value_position(p, catalog.get(p.symbol), quotes.get(p.symbol)) for p in held]
+    promises = promises_of(held, deps.store.books.get(account_id))
+    return [value_position(p, catalog.get(p.symbol), quotes.get(p.symbol), promises.get(p.symbol)) for p in held]
+
+
+def promises_of(held: list[Position], book: RiskBook) -> dict[str, Promised]:
+    """What the book's working orders promised, per symbol held or worked."""
+    return promised_by_symbol({p.symbol: p.quantity for p in held}, book.orders())
 
 
 def portfolio(deps: Deps, account: AccountRef) -> PortfolioView:
@@ -37,20 +46,21 @@ def portfolio(deps: Deps, account: AccountRef) -> PortfolioView:
     trading day began, core.day_pnl), exposure and positions."""
     account = get_account(deps, account)
     held = deps.store.positions.list_for_account(account.id)
-    book = deps.store.books.get(account.id)
-    symbols = sorted({p.symbol for p in held} | {w.symbol for w in book.opening()})
+    promises = promises_of(held, deps.store.books.get(account.id))
+    symbols = sorted({p.symbol for p in held} | set(promises))
     catalog = catalog_for(deps, account.id)
     instruments = {s: catalog.get(s) for s in symbols}
     quotes, closes, _ = deps.store.prices_and_settings(symbols)
     marks = {s: q.mark for s, q in quotes.items()}
     now_equity = equity(account.starting_cash, held, instruments, marks)
     tied, margined = committed(account, held, instruments, marks)
-    tied += working_requirement(account, book.opening(), instruments, marks)
+    tied += working_requirement(account, promises.values(), instruments, marks)
     base = day_base(held, instruments, deps.sessions, deps.now(), quotes, closes)
     day_pnl = base + open_pnl(held, instruments, marks)
     return build_portfolio(
         account.id, account.currency, account.starting_cash, held, instruments, quotes,
         buying_power=buying_power(account, now_equity - tied), margin_used=margined, day_pnl=day_pnl,
+        promises=promises,
     )
 
 
@@ -157,6 +167,8 @@ class WhatIf:
 
 
 def what_if(deps: Deps, account: AccountRef, request: OrderRequest) -> WhatIf:
+    """The gate's decision now and buying power before and after: the part of the order that opens ties up
+    funds, the part that closes (at most what is available, core.promised) frees them."""
     account = get_account(deps, account)
     decision = orders.check_risk(deps, account, request)
     book = portfolio(deps, account)
@@ -166,10 +178,15 @@ def what_if(deps: Deps, account: AccountRef, request: OrderRequest) -> WhatIf:
     size = request.quantity
     if size is None and request.notional is not None and price is not None:
         size = sized(request, instrument, quote, deps.now(), account).quantity
-    need = requirement(account, instrument, size, price) if size is not None and price is not None else None
-    after = book.buying_power
-    if need is not None:
-        margin = account.kind is AccountKind.MARGIN
-        available = book.buying_power * EQUITY_INITIAL_MARGIN if margin else book.buying_power
-        after = buying_power(account, available - need)
+    if size is None or price is None:
+        return WhatIf(decision=decision, buying_power=book.buying_power, buying_power_after=book.buying_power,
+                      requirement=None)
+    held = deps.store.positions.list_for_account(account.id)
+    promise = promises_of(held, deps.store.books.get(account.id)).get(instrument.symbol)
+    closing, opening = (promise or nothing_promised(instrument.symbol)).split(request.side, size)
+    need = requirement(account, instrument, opening, price)
+    freed = requirement(account, instrument, closing, price)
+    margin = account.kind is AccountKind.MARGIN
+    available = book.buying_power * EQUITY_INITIAL_MARGIN if margin else book.buying_power
+    after = buying_power(account, available + freed - need)
     return WhatIf(decision=decision, buying_power=book.buying_power, buying_power_after=after, requirement=need)

@@ -46,7 +46,7 @@ def gather(
     now = deps.now()
     positions = uow.positions.list_for_account(account.id)
     book = uow.books.get(account.id)
-    working = book.opening(excluding=exclude_order_id)
+    working = book.orders(excluding=exclude_order_id)
     symbols = sorted({p.symbol for p in positions} | {w.symbol for w in working} | {request.symbol})
     quotes, closes, settings = uow.prices_and_settings(symbols)
     catalog = catalog_for(deps, account.id)
