@@ -4,6 +4,7 @@ take the platform's dependencies first. Each module groups what traders do; this
 from core.usecases.accounts import act_for, create_account, ensure_account, get_account, require_admin
 from core.usecases.alerts import delete_alert, list_alerts, set_alert
 from core.usecases.amend import modify_order
+from core.usecases.closing import Closed, ClosedAll, SymbolClose, close_all, close_position
 from core.usecases.confirmations import (
     CancelledAll,
     PriceMoved,
@@ -30,8 +31,6 @@ from core.usecases.orders import (
 )
 from core.usecases.positions import (
     WhatIf,
-    close_all,
-    close_position,
     closing_order,
     closing_orders,
     list_fills,
@@ -53,8 +52,11 @@ from core.usecases.sweep import expire_day_orders, record_session_closes
 
 __all__ = [
     "CancelledAll",
+    "Closed",
+    "ClosedAll",
     "Deps",
     "PriceMoved",
+    "SymbolClose",
     "Ticket",
     "WhatIf",
     "act_for",

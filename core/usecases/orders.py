@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.accounts import Account
 from core.errors import AlreadyExists, Conflict, IdempotencyKeyReused, InvalidRequest, NotFound, RiskRejected
 from core.ids import derived_id, new_id
 from core.market import Quote
@@ -36,27 +37,38 @@ def place_order(
     order_id = derived_id(account.id, idempotency_key) if idempotency_key else new_id()
     def attempt() -> tuple[Order, RiskDecision]:
         with deps.store.unit() as uow:
-            ctx = gather(deps, uow, account, request, liquidation=liquidation)
-            resolved = sized(request, instrument, ctx.quote, ctx.now, account)
-            check_against_market(resolved, instrument, fresh_quote(ctx))
-            decision = check_order(resolved, ctx)
-            now = deps.now()
-            order = uow.orders.add(Order(
-                **resolved.model_dump(exclude={"notional"}), notional=request.notional, id=order_id,
-                account_id=account.id, created_at=now, updated_at=now, source=source, request_fingerprint=fingerprint,
-            ))
-            audit_decision(uow, account.id, order.id, decision, resolved)
-            order = route(deps, uow, order, decision, fresh_quote(ctx))
+            placed = place_in(deps, uow, account, request, order_id=order_id, source=source, liquidation=liquidation)
             uow.commit()
-        return order, decision
+        return placed
 
     try:
         order, decision = on_conflict(attempt)
     except AlreadyExists as taken:
         if not idempotency_key:
             raise
-        return _replay(deps, order_id, fingerprint, taken)
+        return replay(deps, order_id, fingerprint, taken)
     return raise_if_rejected(order, decision)
+
+
+def place_in(
+    deps: Deps, uow: UnitOfWork, account: Account, request: OrderRequest, *, order_id: str, source: str = "api",
+    liquidation: bool = False,
+) -> tuple[Order, RiskDecision]:
+    """Size, check and route ``request`` inside the caller's unit (which commits): the order is stored either
+    way, rejected when the gate refused it. The caller raises ``raise_if_rejected`` after committing."""
+    instrument = catalog_for(deps, account.id).get(request.symbol)
+    ctx = gather(deps, uow, account, request, liquidation=liquidation)
+    resolved = sized(request, instrument, ctx.quote, ctx.now, account)
+    check_against_market(resolved, instrument, fresh_quote(ctx))
+    decision = check_order(resolved, ctx)
+    now = deps.now()
+    order = uow.orders.add(Order(
+        **resolved.model_dump(exclude={"notional"}), notional=request.notional, id=order_id,
+        account_id=account.id, created_at=now, updated_at=now, source=source,
+        request_fingerprint=request.fingerprint(),
+    ))
+    audit_decision(uow, account.id, order.id, decision, resolved)
+    return route(deps, uow, order, decision, fresh_quote(ctx)), decision
 
 
 def route(deps: Deps, uow: UnitOfWork, order: Order, decision: RiskDecision, quote: Quote | None) -> Order:
@@ -69,13 +81,22 @@ def route(deps: Deps, uow: UnitOfWork, order: Order, decision: RiskDecision, quo
     return execution.submit(deps, uow, order, order.source, quote)
 
 
+def keep_rejection(deps: Deps, order: Order, decision: RiskDecision) -> None:
+    """Store a refused order and its decision on their own, after the unit that refused it rolled back."""
+    with deps.store.unit() as uow:
+        uow.orders.add(order)  # as the refusing unit left it: rejected, with the gate's reasons
+        audit_decision(uow, order.account_id, order.id, decision, order.request())
+        uow.commit()
+
+
 def raise_if_rejected(order: Order, decision: RiskDecision) -> Order:
     if not decision.approved:
         raise RiskRejected(decision.message, order_id=order.id, reasons=[r.as_dict() for r in decision.reasons])
     return order
 
 
-def _replay(deps: Deps, order_id: str, fingerprint: str, taken: AlreadyExists) -> Order:
+def replay(deps: Deps, order_id: str, fingerprint: str, taken: AlreadyExists) -> Order:
+    """The order a retry under one Idempotency-Key lands on: the same request gets it back."""
     try:
         existing = deps.store.orders.get(order_id)
     except NotFound:

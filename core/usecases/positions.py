@@ -8,12 +8,12 @@ from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
 
 from pydantic import ValidationError
 
-from core.accounts import Account, AccountKind
+from core.accounts import AccountKind
 from core.buying_power import EQUITY_INITIAL_MARGIN, buying_power, committed, requirement, working_requirement
 from core.day_pnl import day_base, open_pnl
 from core.errors import InvalidRequest, NotFound, QuoteUnavailable
 from core.market import Quote
-from core.orders import Fill, Order, OrderRequest, OrderType, Side, TimeInForce
+from core.orders import Fill, OrderRequest, OrderType, Side, TimeInForce
 from core.portfolio import PortfolioView, Position, PositionView, build_portfolio, equity, value_position
 from core.promised import Promised, nothing_promised, promised_by_symbol
 from core.risk import RiskDecision, reference_price
@@ -101,7 +101,7 @@ def closing_order(
             raise InvalidRequest(f"You hold {size} {symbol}; you cannot close {quantity}.")
         size = quantity
     elif fraction is not None:
-        lot = instrument.lot_size
+        lot = instrument.lot(fractional=order_type is OrderType.MARKET)  # a market close is a day order
         # a third of three lots is one lot: round the product first, so 3 x 0.333... is not 0.999...
         part = (size * fraction).quantize(FRACTION_PLACES, rounding=ROUND_HALF_EVEN)
         size = (part / lot).to_integral_value(rounding=ROUND_DOWN) * lot
@@ -125,28 +125,6 @@ def closing_orders(deps: Deps, account: AccountRef) -> list[OrderRequest]:
     account_id = get_account(deps, account).id
     held = [p for p in deps.store.positions.list_for_account(account_id) if not p.is_flat]
     return [closing_order(deps, account_id, p.symbol) for p in held]
-
-
-def close_position(
-    deps: Deps, actor: Account, account: AccountRef, symbol: str, *, quantity: Decimal | None = None,
-    fraction: Decimal | None = None, idempotency_key: str | None = None,
-) -> Order:
-    """Place the order that closes all of a position, or ``quantity`` or ``fraction`` of it. An admin closing
-    another account's position liquidates: a kill switch does not stop it, since it only reduces."""
-    account = get_account(deps, account)
-    request = closing_order(deps, account, symbol, quantity=quantity, fraction=fraction)
-    return orders.place_order(
-        deps, account, request, idempotency_key=idempotency_key, source="close",
-        liquidation=actor.is_admin and actor.id != account.id,
-    )
-
-
-def close_all(deps: Deps, actor: Account, account: AccountRef) -> list[Order]:
-    """Close every open position of the account (one order each)."""
-    account = get_account(deps, account)
-    return [
-        close_position(deps, actor, account, request.symbol) for request in closing_orders(deps, account)
-    ]
 
 
 def list_fills(deps: Deps, account: AccountRef, *, limit: int = 20) -> list[Fill]:

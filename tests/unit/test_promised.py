@@ -10,7 +10,6 @@ import pytest
 from core import usecases as uc
 from core.accounts import AccountKind
 from core.errors import RiskRejected
-from core.market import Quote
 from core.orders import OrderStatus
 from core.risk_limits import RiskLimits
 from tests.support import order, tick

@@ -13,6 +13,7 @@ environment variable ``PARLEY_PROPERTY_EXAMPLES`` to search longer.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
@@ -97,20 +98,33 @@ class PromisedMachine(RuleBasedStateMachine):
         self._send(account, symbol, side, quantity, kind, offset)
 
     @rule(account=st.sampled_from(ACCOUNTS), symbol=st.sampled_from(SYMBOLS), kind=st.sampled_from(KINDS),
-          offset=st.integers(-4, 4), extra=st.integers(0, 3))
-    def trade_against_what_is_held(self, account: str, symbol: str, kind: str, offset: int, extra: int) -> None:
-        """The trader's own order on the reducing side of a position (on top of its exits), a little larger
-        than what is held when ``extra`` says so."""
+          offset=st.integers(-4, 4), extra=st.integers(0, 3), beyond_exit=st.booleans())
+    def trade_against_what_is_held(
+        self, account: str, symbol: str, kind: str, offset: int, extra: int, beyond_exit: bool
+    ) -> None:
+        """The trader's own order on the reducing side of a position, on top of its exits (a limit one step
+        beyond the take-profit when ``beyond_exit``), a little larger than what is held when ``extra`` says so."""
         position = self.deps.store.positions.get(account, symbol)
         if position is None or position.is_flat:
             return
         side = Side.SELL if position.quantity > 0 else Side.BUY
-        self._send(account, symbol, side, abs(position.quantity) + LOT[symbol] * extra, kind, offset)
+        quantity = abs(position.quantity) + LOT[symbol] * extra
+        exits = [o for o in uc.list_orders(self.deps, account, open_only=True)
+                 if o.symbol == symbol and o.parent_id is not None and o.limit_price is not None]
+        if beyond_exit and exits:
+            beyond = exits[0].limit_price + STEP[symbol] * (1 if side is Side.SELL else -1)
+            self._send(account, symbol, side, quantity, "limit", 0, limit=beyond)
+        else:
+            self._send(account, symbol, side, quantity, kind, offset)
 
-    def _send(self, account: str, symbol: str, side: Side, quantity: D, kind: str, offset: int) -> None:
+    def _send(
+        self, account: str, symbol: str, side: Side, quantity: D, kind: str, offset: int, limit: D | None = None
+    ) -> None:
         price, step = self.prices[symbol], STEP[symbol]
         fields: dict = {}
-        if kind == "limit":
+        if limit is not None:
+            fields = {"limit_price": limit}
+        elif kind == "limit":
             fields = {"limit_price": price + offset * step}
         elif kind == "take_profit":
             fields = {"take_profit_price": price + offset * step}
@@ -155,10 +169,8 @@ class PromisedMachine(RuleBasedStateMachine):
     def cancel(self, account: str, pick: int) -> None:
         working = uc.list_orders(self.deps, account, open_only=True)
         if working:
-            try:
+            with contextlib.suppress(ParleyError):
                 uc.cancel_order(self.deps, account, working[pick % len(working)].id)
-            except ParleyError:
-                pass
 
     @rule(account=st.sampled_from(ACCOUNTS), pick=st.integers(0, 50), lots=st.integers(1, 8),
           offset=st.integers(-3, 3), what=st.sampled_from(["quantity", "price"]))
@@ -176,10 +188,8 @@ class PromisedMachine(RuleBasedStateMachine):
             change["stop_price"] = max(order.stop_price + offset * STEP[order.symbol], STEP[order.symbol])
         else:
             return
-        try:
+        with contextlib.suppress(ParleyError):
             uc.modify_order(self.deps, account, order.id, **change)
-        except ParleyError:
-            pass
 
     # -- what must always hold -------------------------------------------------------------------------
 
