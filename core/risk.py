@@ -57,6 +57,8 @@ class RiskContext:
     liquidation: bool = False
     # The instrument's market at ``now`` (core.sessions); None leaves the session unchecked.
     market: MarketStatus | None = None
+    # What an order at market would pay now on the order's side, the venue's slippage included (Broker.market_price).
+    pays: Decimal | None = None
 
     @cached_property
     def valuation(self) -> AccountValue:
@@ -119,7 +121,7 @@ def check_order(request: OrderRequest, ctx: RiskContext) -> RiskDecision:
     # Reducing only with what is available: what working orders have not already promised (core.promised).
     _, opening = promise.split(request.side, request.size)
     reducing = opening == 0
-    price = reference_price(request, quote)
+    price = reference_price(request, quote, ctx.pays)
     notional = ctx.instrument.notional(request.size, price) if price is not None else None
 
     found: list[_Found] = []
@@ -145,14 +147,17 @@ def check_order(request: OrderRequest, ctx: RiskContext) -> RiskDecision:
     return _decide(found, ctx.now)
 
 
-def reference_price(request: OrderRequest, quote: Quote | None) -> Decimal | None:
-    """The price the order's notional is judged at; None when nothing prices it."""
+def reference_price(request: OrderRequest, quote: Quote | None, pays: Decimal | None = None) -> Decimal | None:
+    """The price the order's notional is judged at; None when nothing prices it. An order at market is judged
+    at what its fill will pay (``pays``, slippage included) when the caller knows it."""
     if request.limit_price is not None:
         return request.limit_price
     if request.stop_price is not None:
         return request.stop_price
     if request.order_type is OrderType.TAKE_PROFIT and request.take_profit_price is not None:
         return request.take_profit_price
+    if pays is not None:
+        return pays
     return quote.price_to(request.side) if quote is not None else None
 
 
@@ -396,10 +401,10 @@ def _order_price(ctx: RiskContext, symbol: str) -> Decimal | None:
 
 
 def _counts_as_twin(order: Order) -> bool:
-    """A rejected order never traded, and one cancelled or expired unfilled was withdrawn on purpose:
-    sending it again is a new decision, not a double send."""
-    if order.status is OrderStatus.REJECTED:
-        return False
+    """A rejected order never traded, an unconfirmed ticket was not placed, and one cancelled or expired
+    unfilled was withdrawn on purpose: sending it again is a new decision, not a double send."""
+    if order.status in (OrderStatus.REJECTED, OrderStatus.PENDING_CONFIRMATION):
+        return False  # never traded, or not placed yet: a chat ticket waits for its confirmation
     withdrawn = order.status in (OrderStatus.CANCELLED, OrderStatus.EXPIRED)
     return not (withdrawn and order.filled_quantity == 0)
 

@@ -225,9 +225,16 @@ def exit_id(group: str, index: int) -> str:
 
 
 def _bracket_exits(deps: Deps, uow: UnitOfWork, entry: Order, fill: Fill) -> list[Order]:
+    """The exits of an entry fill, sized to the position the fill left in the entry's direction (none when it
+    only covered the other side), before any quote can trigger them."""
+    position = uow.positions.get(entry.account_id, entry.symbol)
+    left = position.quantity * entry.side.sign if position is not None else Decimal(0)
+    protected = min(fill.quantity, max(left, Decimal(0)))
+    if protected <= 0:
+        return []
     now = deps.now()
     exits = []
-    for index, request in enumerate(exit_requests(entry, fill.quantity)):
+    for index, request in enumerate(exit_requests(entry, protected)):
         child = Order(
             **request.model_dump(), id=exit_id(fill.id, index), account_id=entry.account_id, created_at=now,
             updated_at=now, source="bracket", parent_id=entry.id, oco_group=fill.id,

@@ -152,10 +152,11 @@ def what_if(deps: Deps, account: AccountRef, request: OrderRequest) -> WhatIf:
     book = portfolio(deps, account)
     instrument = catalog_for(deps, account.id).get(request.symbol)
     quote = deps.store.quotes.get(instrument.symbol)
-    price = reference_price(request, quote)
+    pays = deps.broker.market_price(account.id, request.side, quote, instrument) if quote is not None else None
+    price = reference_price(request, quote, pays)
     size = request.quantity
     if size is None and request.notional is not None and price is not None:
-        size = sized(request, instrument, quote, deps.now(), account).quantity
+        size = sized(request, instrument, quote, deps.now(), account, pays).quantity
     if size is None or price is None:
         return WhatIf(decision=decision, buying_power=book.buying_power, buying_power_after=book.buying_power,
                       requirement=None)

@@ -58,13 +58,16 @@ def gather(
         asked = deps.broker.fresh_quote(account.id, request.symbol)
         if asked is not None:
             quotes[request.symbol] = asked
+    quote = quotes.get(request.symbol)
+    instrument = instruments[request.symbol]
+    pays = deps.broker.market_price(account.id, request.side, quote, instrument) if quote is not None else None
     if recent is None:
         recent = recent_orders(uow, account, now)
     since = now - recent_window(account)
     return RiskContext(
         account=account,
-        instrument=instruments[request.symbol],
-        quote=quotes.get(request.symbol),
+        instrument=instrument,
+        quote=quote,
         now=now,
         positions=positions,
         instruments=instruments,
@@ -74,7 +77,8 @@ def gather(
         global_kill_switch=settings.global_kill_switch,
         working=working,
         liquidation=liquidation,
-        market=deps.sessions.status(instruments[request.symbol], now),
+        market=deps.sessions.status(instrument, now),
+        pays=pays,
     )
 
 

@@ -25,9 +25,10 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from core import usecases as uc
 from core.accounts import AccountKind, Role
+from core.buying_power import buying_power, requirement
 from core.errors import ParleyError
 from core.market import Quote
-from core.orders import OrderRequest, Side
+from core.orders import Order, OrderRequest, Side
 from core.risk_limits import RiskLimits
 from infra.brokers.paper import PaperBroker
 from infra.stores import open_store
@@ -67,6 +68,7 @@ class PromisedMachine(RuleBasedStateMachine):
         self.ops = self.deps.store.accounts.get("ops")
         self.prices = dict(BASE)
         self.placed = self.accepted = 0
+        self.opening: set[str] = set()  # orders the gate judged as opening the other side of a position
         for symbol in SYMBOLS:
             self._quote(symbol, self.prices[symbol], 50)
 
@@ -147,11 +149,21 @@ class PromisedMachine(RuleBasedStateMachine):
         except ValueError:
             return
         self.placed += 1
+        opens = self._opens(account, symbol, side, quantity)
         try:
-            uc.place_order(self.deps, account, request)
+            placed = uc.place_order(self.deps, account, request)
         except ParleyError:
             return  # refused: by the gate or an entry check
         self.accepted += 1
+        if opens:
+            self.opening.add(placed.id)
+
+    def _opens(self, account: str, symbol: str, side: Side, quantity: D, besides: D = D(0)) -> bool:
+        """Whether an order goes beyond what is available (``besides``: what the order itself holds now)."""
+        view = next((v for v in uc.positions(self.deps, account) if v.symbol == symbol), None)
+        if view is None or (view.held > 0) == (side is Side.BUY):
+            return False
+        return quantity > view.available + besides
 
     @rule(account=st.sampled_from(ACCOUNTS), symbol=st.sampled_from(SYMBOLS),
           how=st.sampled_from(["all", "half", "third", "everything"]))
@@ -228,6 +240,86 @@ class PromisedMachine(RuleBasedStateMachine):
                 assert orders[order_id].filled_quantity == filled, orders[order_id]
             for position in self.deps.store.positions.list_for_account(account):
                 assert position.quantity == held[position.symbol], position
+
+    @invariant()
+    def available_is_never_negative_nor_more_than_is_held(self) -> None:
+        if not self._ready():
+            return
+        for account in ACCOUNTS:
+            for view in uc.positions(self.deps, account):
+                assert view.held == view.quantity and 0 <= view.available <= abs(view.held), view
+                assert view.held_for_orders + view.available == abs(view.held), view
+
+    @invariant()
+    def a_position_crosses_zero_only_through_an_order_judged_as_opening_the_other_side(self) -> None:
+        if not self._ready():
+            return
+        for account in ACCOUNTS:
+            held: dict[str, D] = defaultdict(D)
+            for fill in self.deps.store.fills.list_for_account(account):
+                before = held[fill.symbol]
+                held[fill.symbol] += fill.quantity * fill.side.sign
+                if before * held[fill.symbol] < 0:
+                    assert fill.order_id in self.opening, (fill, before, held[fill.symbol])
+
+    @invariant()
+    def buying_power_is_equity_less_what_positions_and_opening_orders_tie_up(self) -> None:
+        if not self._ready():
+            return
+        for account in ACCOUNTS:
+            stored = self.deps.store.accounts.get(account)
+            book = uc.portfolio(self.deps, account)
+            positions = {p.symbol: p for p in self.deps.store.positions.list_for_account(account)}
+            marks = {p.symbol: p.mark_price for p in book.positions if p.mark_price is not None}
+            tied = D(0)
+            for symbol, position in positions.items():
+                instrument = self.deps.catalog.get(symbol)
+                if position.quantity:
+                    tied += requirement(stored, instrument, position.quantity,
+                                        marks.get(symbol, position.average_price))
+            by_symbol: dict[str, list] = defaultdict(list)
+            for order in uc.list_orders(self.deps, account, open_only=True, limit=10_000):
+                by_symbol[order.symbol].append(order)
+            for symbol, working in by_symbol.items():
+                tied += self._opening_requirement(stored, symbol, working, positions.get(symbol))
+            expected = buying_power(stored, book.equity - tied)
+            assert abs(book.buying_power - expected) <= D("0.01") * max(D(1), len(by_symbol)), (
+                account, book.buying_power, expected)
+
+    def _opening_requirement(self, account, symbol: str, working: list, position) -> D:
+        """What the working orders that open tie up, by the definition: every order on the side that adds to
+        the position, and on the side that reduces it the part beyond what is held, at the dearest price."""
+        instrument = self.deps.catalog.get(symbol)
+        quote = self.deps.store.quotes.get(symbol)
+        mark = quote.mark if quote is not None else None
+        held = position.quantity if position is not None else D(0)
+        closing = Side.SELL if held > 0 else Side.BUY if held < 0 else None
+        largest: dict[str, Order] = {}
+        pieces: dict[Side, list[tuple[D, D | None]]] = {Side.BUY: [], Side.SELL: []}
+        for order in working:
+            if order.oco_group is None:
+                pieces[order.side].append((order.remaining_quantity, order.limit_price or order.stop_price))
+            else:
+                seen = largest.get(order.oco_group)
+                if seen is None or order.remaining_quantity > seen.remaining_quantity:
+                    largest[order.oco_group] = order
+        for order in largest.values():
+            pieces[order.side].append((order.remaining_quantity, order.limit_price or order.stop_price))
+        tied = D(0)
+        for side, found in pieces.items():
+            if side is not closing:
+                for quantity, price in found:
+                    price = price if price is not None else mark
+                    if price is not None:
+                        tied += requirement(account, instrument, quantity, price)
+                continue
+            beyond = sum((q for q, _ in found), D(0)) - abs(held)
+            if beyond > 0:
+                prices = [p for _, p in found]
+                price = mark if None in prices else max(prices)
+                if price is not None:
+                    tied += requirement(account, instrument, beyond, price)
+        return tied
 
     def teardown(self) -> None:
         """A gate that refused everything would pass the invariants: a fair share must be accepted and fill."""
