@@ -105,6 +105,7 @@ def closing_order(
         # a third of three lots is one lot: round the product first, so 3 x 0.333... is not 0.999...
         part = (size * fraction).quantize(FRACTION_PLACES, rounding=ROUND_HALF_EVEN)
         size = (part / lot).to_integral_value(rounding=ROUND_DOWN) * lot
+        size = size.quantize(Decimal(1)) if size == size.to_integral_value() else size.normalize()  # 5, not 5.0000
         if size == 0:
             raise InvalidRequest(f"That fraction of your {symbol} position is less than one lot.")
     side = Side.SELL if held.quantity > 0 else Side.BUY
