@@ -26,7 +26,7 @@ ZERO = Decimal(0)
 Opening = tuple[Side, Decimal, Decimal | None]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Promised:
     symbol: str
     held: Decimal
@@ -58,38 +58,41 @@ def nothing_promised(symbol: str, held: Decimal = ZERO) -> Promised:
 
 
 def promised(symbol: str, held: Decimal, working: Iterable[WorkingOrder]) -> Promised:
-    """The promises on ``symbol`` given the position ``held`` and the account's working orders on it."""
-    sides: dict[Side, list[tuple[Decimal, Decimal | None, str | None]]] = {Side.BUY: [], Side.SELL: []}
-    groups: dict[str, tuple[Side, Decimal, Decimal | None, str | None]] = {}
+    """The promises on ``symbol`` given the position ``held`` and the account's working orders on it. One pass,
+    plain loops: every order the gate checks values the account's working orders through here."""
+    pieces: list[WorkingOrder] = []
+    groups: dict[str, WorkingOrder] = {}
     for order in working:
         if order.symbol != symbol or order.remaining <= 0:
             continue
-        if order.group is not None:  # an OCO group promises its largest leg, once
-            seen = groups.get(order.group)
-            if seen is None or order.remaining > seen[1]:
-                groups[order.group] = (order.side, order.remaining, order.price, order.id)
-            continue
-        sides[order.side].append((order.remaining, order.price, order.id))
-    for side, remaining, price, order_id in groups.values():
-        sides[side].append((remaining, price, order_id))
-    buys = sum((q for q, _, _ in sides[Side.BUY]), ZERO)
-    sells = sum((q for q, _, _ in sides[Side.SELL]), ZERO)
+        group = order.group
+        if group is None:
+            pieces.append(order)
+        elif group not in groups or order.remaining > groups[group].remaining:
+            groups[group] = order  # an OCO group promises its largest leg, once
+    if groups:
+        pieces.extend(groups.values())
+    buys = sells = ZERO
+    for order in pieces:
+        if order.side is Side.BUY:
+            buys += order.remaining
+        else:
+            sells += order.remaining
     reducing_side = Side.SELL if held > 0 else Side.BUY if held < 0 else None
     opening: list[Opening] = []
     holding: tuple[str, ...] = ()
     held_for_orders = ZERO
-    for side, pieces in sides.items():
-        if side is not reducing_side:
-            opening.extend((side, q, p) for q, p, _ in pieces)
-            continue
-        total = buys if side is Side.BUY else sells
+    if reducing_side is not None:
+        total = buys if reducing_side is Side.BUY else sells
         held_for_orders = min(total, abs(held))
-        holding = tuple(i for _, _, i in pieces if i is not None)
+        reducing = [o for o in pieces if o.side is reducing_side]
+        holding = tuple(o.id for o in reducing if o.id is not None)
         beyond = total - held_for_orders
         if beyond > 0:  # the part beyond the position opens the other side, at the dearest of the prices
-            prices = [p for _, p, _ in pieces]
-            price = None if any(p is None for p in prices) else max(p for p in prices if p is not None)
-            opening.append((side, beyond, price))
+            prices = [o.price for o in reducing]
+            price = None if None in prices else max(p for p in prices if p is not None)
+            opening.append((reducing_side, beyond, price))
+    opening.extend((o.side, o.remaining, o.price) for o in pieces if o.side is not reducing_side)
     return Promised(symbol, held, held_for_orders, holding, buys, sells, tuple(opening))
 
 
@@ -98,5 +101,8 @@ def promised_by_symbol(held: Mapping[str, Decimal], working: Iterable[WorkingOrd
     by_symbol: dict[str, list[WorkingOrder]] = {}
     for order in working:
         by_symbol.setdefault(order.symbol, []).append(order)
-    symbols = set(by_symbol) | {s for s, q in held.items() if q}
-    return {s: promised(s, held.get(s, ZERO), by_symbol.get(s, ())) for s in symbols}
+    found = {s: promised(s, held.get(s, ZERO), orders) for s, orders in by_symbol.items()}
+    for symbol, quantity in held.items():  # held with no working order: nothing promised (the gate's hot path)
+        if quantity and symbol not in found:
+            found[symbol] = Promised(symbol, quantity, ZERO, (), ZERO, ZERO, ())
+    return found
