@@ -111,3 +111,13 @@ def test_an_opening_order_the_gate_cannot_price_is_refused(service, clock) -> No
                                               trail_amount="1.00"))
     assert "no_reference_price" in codes(refused)
     assert uc.list_orders(service, "cash", open_only=True) == []
+
+
+def test_moving_a_bracket_exit_on_a_cash_account_is_judged_without_its_own_group(service, clock) -> None:
+    open_account(service, "carol", AccountKind.CASH)
+    tick(service, clock, "AAPL", "99.98", "100.00")
+    entry = bracket(service, "carol", "AAPL", "10", "105.00", "95.00")
+    take_profit = next(o for o in uc.list_orders(service, "carol", open_only=True)
+                       if o.parent_id == entry.id and o.limit_price is not None)
+    moved = uc.modify_order(service, "carol", take_profit.id, limit_price=D("107.00"))
+    assert moved.limit_price == D("107.00") and moved.status is OrderStatus.ACCEPTED
