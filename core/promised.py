@@ -68,8 +68,14 @@ def promised(symbol: str, held: Decimal, working: Iterable[WorkingOrder]) -> Pro
         group = order.group
         if group is None:
             pieces.append(order)
-        elif group not in groups or order.remaining > groups[group].remaining:
-            groups[group] = order  # an OCO group promises its largest leg, once
+            continue
+        seen = groups.get(group)  # an OCO group promises its largest leg, once, at the dearest of its prices
+        if seen is None:
+            groups[group] = order
+        else:
+            price = None if seen.price is None or order.price is None else max(seen.price, order.price)
+            groups[group] = seen.model_copy(update={"remaining": max(seen.remaining, order.remaining),
+                                                    "price": price})
     if groups:
         pieces.extend(groups.values())
     buys = sells = ZERO

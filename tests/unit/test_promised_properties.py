@@ -318,17 +318,17 @@ class PromisedMachine(RuleBasedStateMachine):
         mark = quote.mark if quote is not None else None
         held = position.quantity if position is not None else D(0)
         closing = Side.SELL if held > 0 else Side.BUY if held < 0 else None
-        largest: dict[str, Order] = {}
+        groups: dict[str, list[Order]] = defaultdict(list)
         pieces: dict[Side, list[tuple[D, D | None]]] = {Side.BUY: [], Side.SELL: []}
         for order in working:
             if order.oco_group is None:
                 pieces[order.side].append((order.remaining_quantity, order.limit_price or order.stop_price))
             else:
-                seen = largest.get(order.oco_group)
-                if seen is None or order.remaining_quantity > seen.remaining_quantity:
-                    largest[order.oco_group] = order
-        for order in largest.values():
-            pieces[order.side].append((order.remaining_quantity, order.limit_price or order.stop_price))
+                groups[order.oco_group].append(order)
+        for legs in groups.values():  # one promise: its largest leg, at the dearest of its prices
+            prices = [leg.limit_price or leg.stop_price for leg in legs]
+            price = None if None in prices else max(p for p in prices if p is not None)
+            pieces[legs[0].side].append((max(leg.remaining_quantity for leg in legs), price))
         tied = D(0)
         for side, found in pieces.items():
             if side is not closing:
