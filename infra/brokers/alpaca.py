@@ -7,8 +7,9 @@
   Alpaca's one pair of legs. Crypto takes market, limit and stop_limit, gtc or ioc (a market day order is sent
   gtc: it trades at once either way).
 - Parley's order id is ``client_order_id``; a replaced order is followed through ``replaced_by``.
-- Errors: 403 and 422 answers become rejections in the trader's words; 429 says the rate limit was hit; a
-  timeout, a connection error or a 5xx is no answer, tried again with the same client order id.
+- Errors: 403 and 422 answers become rejections in the trader's words; a 429 is the rate limit (tried again after
+  its Retry-After); a timeout, a connection error, a 408 or a 5xx is no answer, tried again with the same client
+  order id.
 """
 
 from __future__ import annotations
@@ -45,7 +46,17 @@ from core.market import Quote
 from core.orders import Order, OrderStatus, OrderType, TimeInForce
 from core.ports.venue import VenueOrder
 from core.venues import Environment, Venue
-from infra.brokers.venue import LISTING_TTL, Duplicate, Refused, Unreachable, VenueAdapter, unsupported, working_status
+from infra.brokers.venue import (
+    LISTING_TTL,
+    Duplicate,
+    RateLimited,
+    Refused,
+    Unreachable,
+    VenueAdapter,
+    retry_after,
+    unsupported,
+    working_status,
+)
 
 TIMEOUT_SECONDS = 10
 _STATUS = {
@@ -72,8 +83,8 @@ _WORDS = (
 
 
 class _TradingClient(TradingClient):
-    """alpaca-py's client with a timeout on every request, and a 429 raised at once (it is a rejection here,
-    not a reason to sleep inside a Lambda)."""
+    """alpaca-py's client with a timeout on every request, and a 429 raised at once: the venue adapter waits out
+    Alpaca's Retry-After within its budget, rather than alpaca-py sleeping a fixed time."""
 
     def _one_request(self, method: str, url: str, opts: dict, retry: int) -> dict:
         return super()._one_request(method, url, {**opts, "timeout": TIMEOUT_SECONDS}, 0)
@@ -321,12 +332,13 @@ def _translate(error: APIError) -> Exception:
     except (ValueError, AttributeError):
         message = str(error)
     lowered = message.lower()
-    if status is None or status >= 500:
+    if status is None or status >= 500 or status == 408:
         return Unreachable(f"Alpaca answered {status}: {message}")
+    if status == 429:
+        headers = error.response.headers if error.response is not None else {}
+        return RateLimited("Alpaca's rate limit was hit", retry_after=retry_after(headers.get("Retry-After")))
     if "client_order_id must be unique" in lowered:
         return Duplicate(message)
-    if status == 429:
-        return Refused("Alpaca's rate limit was hit; try again in a minute")
     if status == 401 or (status == 403 and "forbidden" in lowered):
         return Refused("Alpaca refused Parley's credentials for this account; tell an admin")
     for needle, words in _WORDS:

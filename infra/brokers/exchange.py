@@ -10,9 +10,10 @@ exchange has one. Configured and tested end to end: Binance spot (its testnet in
   take-profit trigger, trailing_stop by percent. Brackets, trailing by amount and day orders that rest are
   refused in words (spot exchanges have none of them); so is a change to a working order (cancel and place).
 - Parley's order id is the client order id (Binance: newClientOrderId, looked up by origClientOrderId).
-- CCXT's exceptions: InsufficientFunds, InvalidOrder, BadSymbol, MarketClosed, RateLimitExceeded and
-  AuthenticationError become rejections in the trader's words; RequestTimeout and other NetworkErrors are no
-  answer, tried again with the same client order id; DuplicateOrderId is a lookup.
+- CCXT's exceptions: InsufficientFunds, InvalidOrder, BadSymbol, MarketClosed and AuthenticationError become
+  rejections in the trader's words; RateLimitExceeded is the rate limit (tried again after its Retry-After);
+  RequestTimeout and other NetworkErrors are no answer, tried again with the same client order id;
+  DuplicateOrderId is a lookup.
 """
 
 from __future__ import annotations
@@ -32,7 +33,17 @@ from core.market import Quote
 from core.orders import Order, OrderStatus, OrderType, TimeInForce
 from core.ports.venue import VenueOrder
 from core.venues import Environment, Venue
-from infra.brokers.venue import LISTING_TTL, Duplicate, Refused, Unreachable, VenueAdapter, unsupported, working_status
+from infra.brokers.venue import (
+    LISTING_TTL,
+    Duplicate,
+    RateLimited,
+    Refused,
+    Unreachable,
+    VenueAdapter,
+    retry_after,
+    unsupported,
+    working_status,
+)
 
 TIMEOUT_MS = 10_000
 QUOTE_CURRENCY = {"binance": "USDT"}  # what stands for USD on an exchange, where it is not USD itself
@@ -184,7 +195,9 @@ class ExchangeBroker(VenueAdapter):
                 raise Duplicate(str(error)) from error
             raise Refused(f"{venue} refused the order as invalid ({_message(error)})") from error
         except (ccxt.RateLimitExceeded, ccxt.DDoSProtection) as error:
-            raise Refused(f"{venue}'s rate limit was hit; try again in a minute") from error
+            headers = getattr(self.client, "last_response_headers", None) or {}
+            raise RateLimited(f"{venue}'s rate limit was hit",
+                              retry_after=retry_after(headers.get("Retry-After"))) from error
         except ccxt.NetworkError as error:  # RequestTimeout, ExchangeNotAvailable, a dropped connection
             raise Unreachable(f"{venue} did not answer ({type(error).__name__}).") from error
         except ccxt.BaseError as error:

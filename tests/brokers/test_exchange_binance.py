@@ -98,8 +98,6 @@ def test_the_exchanges_own_lot_size_refuses_before_sending():
     (400, -2010, "Account has insufficient balance for requested action.", "not enough funds at binance"),
     (400, -1013, "Filter failure: NOTIONAL", "binance refused the order as invalid"),
     (400, -1013, "Market is closed.", "the market is closed at binance"),
-    (429, -1003, "Too much request weight used; current limit is 6000 request weight per 1 MINUTE.",
-     "binance's rate limit was hit"),
     (401, -2015, "Invalid API-key, IP, or permissions for action.", "binance refused Parley's credentials"),
 ])
 def test_each_ccxt_error_class_is_a_rejection_in_the_traders_words(status, code, msg, words):

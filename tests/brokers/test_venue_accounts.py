@@ -140,8 +140,8 @@ def test_an_order_the_venue_never_got_is_rejected_after_a_grace_period(platform)
         mock.post(f"{API}/order", status=503, body="Service Unavailable")
         mock.get(f"{API}/order", status=400, body=json.dumps({"code": -2013, "msg": "Order does not exist."}))
         order = uc.place_order(deps, "bob", placed, idempotency_key="k1")
-    assert order.status is OrderStatus.ACCEPTED and order.reason.startswith("no answer from binance")
-    for minutes, expected in ((1, OrderStatus.ACCEPTED), (2, OrderStatus.REJECTED)):
+    assert (order.status, order.reason) == (OrderStatus.PENDING_NEW, "venue_unconfirmed")
+    for minutes, expected in ((1, OrderStatus.PENDING_NEW), (2, OrderStatus.REJECTED)):
         platform.clock.advance(minutes=minutes)
         with responses.RequestsMock() as mock:
             mock.get(f"{API}/order", status=400, body=json.dumps({"code": -2013, "msg": "Order does not exist."}))
