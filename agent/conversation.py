@@ -121,7 +121,8 @@ class Conversation:
             case i.Fills():
                 return [Reply(text=fills_text(uc.list_fills(deps, account)))]
             case i.Confirm(code=code):
-                return [Reply(text=order_done(uc.confirm_order(deps, account, code)))]
+                done = uc.confirm_order(deps, account, code)
+                return [Reply(text=order_done(done, deps.broker.venue_for(done.account_id)))]
             case i.Reject(code=code):
                 declined = uc.decline_order(deps, account, code)
                 what = f"{declined.side.value} {declined.quantity} {declined.symbol}"

@@ -55,6 +55,11 @@ PAPER = Venue()
 UNCONFIRMED = "venue_unconfirmed"
 
 
+def unconfirmed_words(venue: Venue | None) -> str:
+    """How a pending_new order is shown to the trader, in the API and in chats."""
+    return f"sent; waiting for {venue.title if venue is not None else 'the venue'} to confirm"
+
+
 def live_refusal(venue: Venue, platform_allows: bool, account_allows: bool) -> str | None:
     """Why an order may not go to ``venue`` now, or None. Only live venues need both keys."""
     if not venue.live:

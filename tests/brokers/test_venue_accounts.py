@@ -245,3 +245,14 @@ def test_a_venues_day_order_is_left_for_the_venue_to_expire(platform):
     with responses.RequestsMock():
         assert uc.expire_day_orders(deps) == []
     assert deps.store.orders.get(order.id).status is OrderStatus.ACCEPTED
+
+
+def test_with_live_trading_off_a_live_accounts_keys_never_reach_the_venues_market_data(platform):
+    platform.clock.advance(minutes=5)  # the stream's BTC-USD quote is stale: the gate would ask the venue
+    latest = {"quotes": {"BTC/USD": {"ap": 95021.1, "as": 0.5, "bp": 95019.9, "bs": 0.25,
+                                     "t": "2026-11-27T15:04:59Z"}}}
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        mock.get(f"{alpaca.DATA}/v1beta3/crypto/us/latest/quotes?symbols=BTC/USD", json=latest)
+        assert platform.deps.broker.fresh_quote("carol", "BTC-USD") is None
+        assert uc.check_risk(platform.deps, "carol", buy()).reasons[0].code == "no_fresh_quote"
+        assert len(mock.calls) == 0  # nothing was sent with carol's live keys

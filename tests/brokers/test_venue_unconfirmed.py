@@ -219,3 +219,47 @@ def _stub(request: OrderRequest):
 
     return Order(**request.model_dump(exclude={"notional"}), id=derived_id("dave", "k1"), account_id="dave",
                  created_at=Clock()(), updated_at=Clock()())
+
+
+# -- what the trader is told -------------------------------------------------------------------------------
+
+
+def confirmed_in_chat(platform, text: str, post) -> str:
+    from agent.conversation import Conversation
+
+    chat = Conversation(platform.deps, env={})
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        listed(mock)
+        [ticket] = chat.converse("dave", "test", text)
+        post(mock)
+        [answer] = chat.converse("dave", "test", ticket.actions[0].command)
+    return answer.text
+
+
+def test_yes_to_an_order_alpaca_refused_says_rejected_by_alpaca_and_why(platform):
+    answer = confirmed_in_chat(platform, "buy 2 AAPL limit 189 gtc", lambda mock: mock.post(
+        f"{TRADING}/orders", status=403, body=error(40310000, "insufficient buying power")))
+    assert answer.startswith("Rejected by Alpaca: not enough buying power at Alpaca (insufficient buying power)")
+
+
+def test_yes_to_an_order_alpaca_has_not_confirmed_says_it_is_waiting_for_alpaca(platform):
+    def lost(mock):
+        mock.post(f"{TRADING}/orders", body=requests.ReadTimeout("read timed out"))
+        mock.get(f"{TRADING}/orders:by_client_order_id", status=429, body=RATE_LIMITED)
+
+    answer = confirmed_in_chat(platform, "buy 2 AAPL limit 189 gtc", lost)
+    assert answer.endswith("BUY 2 AAPL limit 189.00: sent; waiting for Alpaca to confirm.")
+    [order] = uc.list_orders(platform.deps, "dave")
+    assert (order.status, order.reason) == (OrderStatus.PENDING_NEW, "venue_unconfirmed")
+
+
+def test_the_api_shows_a_pending_new_order_with_its_reason_and_words_for_the_trader(platform):
+    from functions.api.schemas import OrderOut
+
+    with responses.RequestsMock() as mock:
+        listed(mock)
+        mock.post(f"{TRADING}/orders", status=429, body=RATE_LIMITED, headers={"Retry-After": "600"})
+        order = uc.place_order(platform.deps, "dave", limit_buy(), idempotency_key="k1")
+    shown = OrderOut.of(order, platform.deps.broker.venue_for).model_dump(mode="json")
+    assert (shown["status"], shown["reason"], shown["note"]) == (
+        "pending_new", "venue_unconfirmed", "sent; waiting for Alpaca to confirm")
