@@ -47,7 +47,8 @@ class VenueBroker(Broker):
 
     @abstractmethod
     def positions(self) -> dict[str, Decimal]:
-        """What the venue holds, by Parley symbol (signed; symbols Parley does not list are left out)."""
+        """What the venue holds, by Parley symbol (signed). A symbol met for the first time is looked up, so a cold
+        start reports what a warm process would; nothing the venue holds is left out."""
 
     @abstractmethod
     def quote(self, symbol: str) -> Quote:

@@ -68,6 +68,7 @@ _STATUS = {
 }
 _CRYPTO_TYPES = frozenset({OrderType.MARKET, OrderType.LIMIT, OrderType.STOP_LIMIT})
 _EQUITY_TYPES = frozenset(OrderType)
+_CRYPTO_QUOTES = ("USDT", "USDC", "USD", "BTC")  # what Alpaca's crypto pairs are quoted in, longest match first
 # Alpaca's messages, in the trader's words (matched on the lower-cased message).
 _WORDS = (
     ("insufficient buying power", "not enough buying power at Alpaca"),
@@ -197,14 +198,29 @@ class AlpacaBroker(VenueAdapter):
     # -- venue questions ---------------------------------------------------------------------------
 
     def positions(self) -> dict[str, Decimal]:
+        """Every position Alpaca holds, by Parley symbol. A symbol neither shipped nor listed yet in this process is
+        looked up when met (a cold start knows none), and one Alpaca no longer lists keeps Alpaca's name: what the
+        venue holds is never left out of the comparison."""
         with self.translated():
             rows = self.client.get_all_positions()
         held: dict[str, Decimal] = {}
         for row in rows:
-            symbol = self.parley_symbol(row["symbol"])
-            if symbol is not None:
-                held[symbol] = _dec(row["qty"]) or Decimal(0)
+            symbol = self.parley_symbol(row["symbol"]) or self._met(row)
+            held[symbol] = _dec(row["qty"]) or Decimal(0)
         return held
+
+    def _met(self, row: dict) -> str:
+        """Parley's symbol for a position whose symbol this process has not listed: looked up at Alpaca (a crypto
+        position's BTCUSD is Parley's BTC-USD)."""
+        name = row["symbol"]
+        if row.get("asset_class") == "crypto" and "/" not in name:
+            base = next((name[: -len(q)] for q in _CRYPTO_QUOTES if name.endswith(q) and len(name) > len(q)), name)
+            name = f"{base}-{name[len(base):]}" if base != name else name
+        name = name.replace("/", "-")
+        try:
+            return self.instrument(name).symbol
+        except UnknownSymbol:
+            return row["symbol"]
 
     def instrument(self, symbol: str) -> Instrument:
         """Alpaca's asset (GET /v2/assets/{symbol}) as an instrument: tick, lot, fractionable and shortable from

@@ -81,7 +81,6 @@ class ExchangeBroker(VenueAdapter):
         self.catalog = catalog or InstrumentCatalog.default()
         self.quote_currency = quote_currency or QUOTE_CURRENCY.get(exchange_id, "USD")
         self._loaded_at: datetime | None = None
-        self._asked: set[str] = set()  # symbols looked up beyond the shipped catalog (reconciliation reads them)
 
     # -- symbols and markets -----------------------------------------------------------------------
 
@@ -123,8 +122,6 @@ class ExchangeBroker(VenueAdapter):
         if lot:
             fields["lot_size"] = lot
         fields["fractionable"] = fields["shortable"] = False
-        if symbol not in self.catalog:
-            self._asked.add(symbol)
         return Instrument.model_validate(fields)
 
     # -- hooks -------------------------------------------------------------------------------------
@@ -209,16 +206,23 @@ class ExchangeBroker(VenueAdapter):
     # -- venue questions ---------------------------------------------------------------------------
 
     def positions(self) -> dict[str, Decimal]:
-        """Spot balances of the base currencies of the crypto instruments Parley lists."""
+        """Spot balances, as positions in the pairs Parley trades: the shipped crypto instruments, and every currency
+        held that the exchange lists against ``quote_currency`` (looked up in its markets when met, so a cold start
+        reports what a warm process would)."""
         with self.translated():
             balance = self.client.fetch_balance()
+            markets = self._markets()
         held: dict[str, Decimal] = {}
-        shipped = {i.symbol for i in self.catalog if i.asset_class is AssetClass.CRYPTO}
-        for symbol in sorted(shipped | self._asked):
-            base = symbol.partition("-")[0]
-            total = (balance.get(base) or {}).get("total")
-            if total:
-                held[symbol] = Decimal(str(total))
+        shipped = {i.symbol.partition("-")[0] for i in self.catalog if i.asset_class is AssetClass.CRYPTO}
+        for base, amounts in (balance.get("total") or {}).items():
+            symbol = f"{base}-USD"
+            if not amounts or base == self.quote_currency:
+                continue
+            try:
+                if base in shipped or self.venue_symbol(symbol) in markets:
+                    held[symbol] = Decimal(str(amounts))
+            except UnknownSymbol:  # a currency code Parley cannot write as a pair
+                continue
         return held
 
     # -- mapping -----------------------------------------------------------------------------------

@@ -183,4 +183,5 @@ def test_positions_name_alpacas_symbols_as_parleys():
              "side": "short", "avg_entry_price": "10"}]
     with responses.RequestsMock() as mock:
         mock.get(f"{TRADING}/positions", json=rows)
-        assert broker(clock).positions() == {"AAPL": D(10), "BTC-USD": D("0.5")}
+        mock.get(f"{TRADING}/assets/ZZZZ", status=404, body=error(40410000, "asset not found"))
+        assert broker(clock).positions() == {"AAPL": D(10), "BTC-USD": D("0.5"), "ZZZZ": D(-3)}

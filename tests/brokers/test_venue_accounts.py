@@ -256,3 +256,20 @@ def test_with_live_trading_off_a_live_accounts_keys_never_reach_the_venues_marke
         assert platform.deps.broker.fresh_quote("carol", "BTC-USD") is None
         assert uc.check_risk(platform.deps, "carol", buy()).reasons[0].code == "no_fresh_quote"
         assert len(mock.calls) == 0  # nothing was sent with carol's live keys
+
+
+def test_a_cold_reconciliation_reports_a_balance_in_a_pair_binance_lists_beyond_the_shipped_catalog(platform):
+    from tests.brokers.binance_support import EXCHANGE_INFO
+
+    sol = {**EXCHANGE_INFO["symbols"][0], "symbol": "SOLUSDT", "baseAsset": "SOL"}
+    info = {**EXCHANGE_INFO, "symbols": [*EXCHANGE_INFO["symbols"], sol]}
+    account = {"balances": [{"asset": "SOL", "free": "3.00000000", "locked": "0.00000000"},
+                            {"asset": "USDT", "free": "1000.00000000", "locked": "0.00000000"}],
+               "updateTime": MS, "accountType": "SPOT", "canTrade": True, "permissions": ["SPOT"]}
+    with responses.RequestsMock() as mock:  # nothing asked of SOL-USD in this process before
+        mock.get(f"{API}/exchangeInfo", json=info)
+        mock.get(f"{API}/account", json=account)
+        reconcile(platform.deps, platform.deps.broker)
+    told = [n for n in platform.deps.store.notifications.list_for_account("ops") if n.kind is NotificationKind.SYSTEM]
+    assert [n.text.count("SOL-USD Parley 0, binance 3") for n in told] == [1]
+    assert "USDT" not in told[0].text

@@ -263,3 +263,41 @@ def test_the_api_shows_a_pending_new_order_with_its_reason_and_words_for_the_tra
     shown = OrderOut.of(order, platform.deps.broker.venue_for).model_dump(mode="json")
     assert (shown["status"], shown["reason"], shown["note"]) == (
         "pending_new", "venue_unconfirmed", "sent; waiting for Alpaca to confirm")
+
+
+# -- reconciliation meets symbols it has not listed yet -------------------------------------------------------
+
+
+def position_row(symbol: str, qty: str, asset_class: str = "us_equity") -> dict:
+    return {"asset_id": "x", "symbol": symbol, "exchange": "NASDAQ", "asset_class": asset_class, "qty": qty,
+            "side": "long", "avg_entry_price": "20"}
+
+
+def test_a_cold_reconciliation_looks_up_symbols_it_meets_so_it_reports_rivn_and_not_pltr(platform):
+    from core.notifications import NotificationKind
+    from core.portfolio import Position
+
+    deps = platform.deps
+    with deps.store.unit() as uow:  # carl's PLTR 5 is in step on both sides
+        uow.positions.save(Position(account_id="dave", symbol="PLTR", quantity=D(5), average_price=D(20),
+                                    updated_at=platform.clock()))
+        uow.commit()
+    with responses.RequestsMock() as mock:  # the reconcile function's cold start: nothing listed in the process
+        mock.get(f"{TRADING}/positions", json=[position_row("PLTR", "5"), position_row("RIVN", "12"),
+                                               position_row("SOLUSD", "3", "crypto")])
+        mock.get(f"{TRADING}/assets/PLTR", json=asset("PLTR"))
+        mock.get(f"{TRADING}/assets/RIVN", json=asset("RIVN"))
+        mock.get(f"{TRADING}/assets/SOL/USD", json=asset("SOL/USD", **{"class": "crypto"}))
+        report = reconcile(deps, deps.broker)
+    [told] = [n for n in deps.store.notifications.list_for_account("ops") if n.kind is NotificationKind.SYSTEM]
+    assert report.drifts_reported == 1
+    assert "RIVN Parley 0, alpaca 12" in told.text and "SOL-USD Parley 0, alpaca 3" in told.text
+    assert "PLTR" not in told.text
+
+
+def test_a_position_in_a_symbol_alpaca_no_longer_lists_is_reported_under_alpacas_name(platform):
+    venue = platform.deps.broker.venue_broker("dave")
+    with responses.RequestsMock() as mock:
+        mock.get(f"{TRADING}/positions", json=[position_row("ZZZZ", "-3")])
+        mock.get(f"{TRADING}/assets/ZZZZ", status=404, body=error(40410000, "asset not found"))
+        assert venue.positions() == {"ZZZZ": D(-3)}
