@@ -301,3 +301,31 @@ def test_a_position_in_a_symbol_alpaca_no_longer_lists_is_reported_under_alpacas
         mock.get(f"{TRADING}/positions", json=[position_row("ZZZZ", "-3")])
         mock.get(f"{TRADING}/assets/ZZZZ", status=404, body=error(40410000, "asset not found"))
         assert venue.positions() == {"ZZZZ": D(-3)}
+
+
+def test_a_lookup_refused_after_a_lost_answer_leaves_the_order_unconfirmed_not_rejected(platform):
+    with responses.RequestsMock() as mock:
+        listed(mock)
+        mock.post(f"{TRADING}/orders", body=requests.ReadTimeout("read timed out"))
+        mock.get(f"{TRADING}/orders:by_client_order_id", status=403, body='{"message": "forbidden."}')
+        order = uc.place_order(platform.deps, "dave", limit_buy(), idempotency_key="k1")
+        assert methods(mock) == ["POST", "GET"]
+    assert (order.status, order.reason) == (OrderStatus.PENDING_NEW, "venue_unconfirmed")
+
+
+def test_a_reconciliation_that_settles_the_order_during_the_venue_call_is_not_overwritten_by_the_placement(platform):
+    deps = platform.deps
+    stub = _stub(limit_buy())
+
+    def venue_answers_late(request):
+        reconcile(deps, deps.broker)  # runs while the placement waits: it reads the venue later, its word stands
+        return 200, {}, json.dumps(alpaca_order(stub, status="new"))
+
+    with responses.RequestsMock() as mock:
+        listed(mock)
+        mock.add_callback("POST", f"{TRADING}/orders", callback=venue_answers_late)
+        mock.get(by_client_id(stub), json=alpaca_order(stub, status="filled", filled="2", average="188.9"))
+        mock.get(f"{TRADING}/positions", json=[position_row("AAPL", "2")])
+        placed = uc.place_order(deps, "dave", limit_buy(), idempotency_key="k1")
+    assert (placed.status, placed.filled_quantity) == (OrderStatus.FILLED, D(2))
+    assert len(deps.store.fills.list_for_account("dave")) == 1
