@@ -135,7 +135,8 @@ class Conversation:
                 return [Reply(text=f"Cancelled {len(done.working)} working order(s) and "
                                    f"{len(done.unconfirmed)} unconfirmed.")]
             case i.ListOrders():
-                return [Reply(text=orders_text(uc.list_orders(deps, account, open_only=True)))]
+                working = uc.list_orders(deps, account, open_only=True)
+                return [Reply(text=orders_text(working, deps.broker.venue_for(account.id)))]
             case i.Positions():
                 return [Reply(text=positions_text(uc.positions(deps, account)))]
             case i.Portfolio():

@@ -194,8 +194,8 @@ def order_done(order: Order, venue: Venue | None = None) -> str:
     return f"Working: {describe_order(order, venue)}."
 
 
-def orders_text(orders: Iterable[Order]) -> str:
-    lines = [describe_order(o) for o in orders]
+def orders_text(orders: Iterable[Order], venue: Venue | None = None) -> str:
+    lines = [describe_order(o, venue) for o in orders]
     return "Working orders:\n" + "\n".join(lines) if lines else "No working orders."
 
 

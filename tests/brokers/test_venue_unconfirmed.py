@@ -251,6 +251,10 @@ def test_yes_to_an_order_alpaca_has_not_confirmed_says_it_is_waiting_for_alpaca(
     assert answer.endswith("BUY 2 AAPL limit 189.00: sent; waiting for Alpaca to confirm.")
     [order] = uc.list_orders(platform.deps, "dave")
     assert (order.status, order.reason) == (OrderStatus.PENDING_NEW, "venue_unconfirmed")
+    from agent.conversation import Conversation
+
+    [listing] = Conversation(platform.deps, env={}).converse("dave", "test", "orders")
+    assert listing.text == f"Working orders:\n{order.id} BUY 2 AAPL limit 189.00: sent; waiting for Alpaca to confirm"
 
 
 def test_the_api_shows_a_pending_new_order_with_its_reason_and_words_for_the_trader(platform):
