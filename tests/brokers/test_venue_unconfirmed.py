@@ -333,3 +333,15 @@ def test_a_reconciliation_that_settles_the_order_during_the_venue_call_is_not_ov
         placed = uc.place_order(deps, "dave", limit_buy(), idempotency_key="k1")
     assert (placed.status, placed.filled_quantity) == (OrderStatus.FILLED, D(2))
     assert len(deps.store.fills.list_for_account("dave")) == 1
+
+
+def test_retry_after_reads_seconds_or_an_http_date_and_ignores_anything_else():
+    from datetime import UTC, datetime, timedelta
+    from email.utils import format_datetime
+
+    from infra.brokers.venue import retry_after
+
+    later = format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
+    assert retry_after("2") == 2.0
+    assert 25 <= retry_after(later) <= 31
+    assert [retry_after(v) for v in (None, "", "soon", "-5")] == [None, None, None, 0.0]
