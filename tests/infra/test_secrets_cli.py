@@ -11,12 +11,16 @@ from pathlib import Path
 
 import boto3
 import pytest
+import respx
+from aws_lambda_powertools.utilities import parameters
 from botocore.stub import Stubber
 from moto import mock_aws
 
+from infra.settings import get_settings
 from local import stack as local_stack
 from local.cli import main
 from local.stack import stack_name
+from tests.channels.telegram_updates import API, TOKEN, form, me, true
 from tests.functional.streams_support import fake_aws
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -59,7 +63,8 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
                                                 )["ARN"],
             "WebhookBaseUrl": "https://abc123.execute-api.us-east-1.amazonaws.com",
         }
-        recorded_cloudformation(monkeypatch, (stack_name(), described(stack_name(), outputs)))
+        answer = (stack_name(), described(stack_name(), outputs))
+        recorded_cloudformation(monkeypatch, answer, answer)  # one per command that reads the stack
         yield outputs
 
 
@@ -98,3 +103,24 @@ def test_a_stack_that_is_not_deployed_says_to_deploy_first(monkeypatch, capsys) 
     recorded_cloudformation(monkeypatch, ("nowhere", "Stack with id nowhere does not exist"))
     assert main(["secrets", "set", "telegram", "--token", "t", "--stack", "nowhere"]) == 2
     assert "run `make deploy` first" in capsys.readouterr().err
+
+
+def test_telegram_setup_after_secrets_set_connects_the_bot_to_the_stacks_own_url(stack, monkeypatch, capsys) -> None:
+    """The three commands' last two, with nothing set locally: the token and webhook secret come from the stack's
+    Telegram secret, the webhook URL from its WebhookBaseUrl output."""
+    for name in ("PARLEY_TELEGRAM_BOT_TOKEN", "PARLEY_TELEGRAM_WEBHOOK_SECRET", "PARLEY_TELEGRAM_SECRET_ARN",
+                 "PARLEY_PUBLIC_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    get_settings.cache_clear()
+    parameters.clear_caches()
+    assert main(["secrets", "set", "telegram", "--token", TOKEN]) == 0
+    with respx.mock(base_url=API, assert_all_called=False) as api:
+        api.post("/getMe").mock(return_value=me())
+        set_webhook = api.post("/setWebhook").mock(return_value=true())
+        api.post("/setMyCommands").mock(return_value=true())
+        assert main(["telegram", "setup"]) == 0
+    sent = form(set_webhook.calls[0].request)
+    assert (sent["url"], sent["secret_token"]) == (f"{stack['WebhookBaseUrl']}/webhooks/telegram",
+                                                   TELEGRAM["webhook_secret"])
+    assert "next: send `link <code>`" in capsys.readouterr().out
+    parameters.clear_caches()
