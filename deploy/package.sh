@@ -9,6 +9,8 @@
 #                               channel workers), on top of the base layer only, pinned to the API and
 #                               agent layers' versions (see PINNED_TO)
 #   build/app/                  the project code (every function's CodeUri)
+# Then each function's unzipped size (app + its layers) is printed, and the build fails if one passes 220 MB
+# (deploy/function_sizes.py; Lambda refuses 250 MB).
 # Layers hold arm64 / CPython 3.12 wheels (no Docker needed), from layers/<name>/requirements.txt.
 # A distribution appears in one layer only: each layer is resolved with the versions the layers before
 # it hold pinned, and what those layers already hold is then taken out of it.
@@ -28,7 +30,7 @@ APP_ONLY=0
 for arg in "$@"; do
     case "$arg" in
         --app-only) APP_ONLY=1 ;;
-        -h|--help) sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "error: unknown argument $arg (try --help)" >&2; exit 2 ;;
     esac
 done
@@ -198,3 +200,7 @@ if [[ $APP_ONLY -eq 0 ]]; then
     done
 fi
 printf 'app          %6s  packages: %s\n' "$(du -sh "$APP_DIR" | cut -f1)" "${copied[*]}"
+if [[ $APP_ONLY -eq 0 ]]; then
+    # Each function's unzipped size (app + its layers); fails the build above the limit (Lambda refuses 250 MB).
+    "$PYTHON" deploy/function_sizes.py "$BUILD_DIR"
+fi
