@@ -4,6 +4,7 @@ above 220 MB, well before Lambda's 250 MB refusal at deploy time."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -50,3 +51,29 @@ def test_a_function_over_220_mb_fails_the_package_naming_it(build) -> None:
     assert code == 1
     assert "BrokerFunction" in err and "ReconcileFunction" in err and "ApiFunction" not in err
     assert "221.0 MB unzipped (app+base+brokers)  OVER THE LIMIT" in out
+
+
+def left_out(layer: str) -> list[str]:
+    """deploy/package.sh's LEAVE_OUT_PATHS and LEAVE_OUT_DISTRIBUTIONS for ``layer``, as module names."""
+    text = (ROOT / "deploy" / "package.sh").read_text()
+    names = []
+    for table in ("LEAVE_OUT_PATHS", "LEAVE_OUT_DISTRIBUTIONS"):
+        match = re.search(rf"declare -A {table}=\(\[{layer}\]=\"([^\"]*)\"\)", text)
+        assert match, table
+        names += [path.replace("/", ".") for path in match.group(1).split()]
+    return names
+
+
+def test_what_the_brokers_layer_leaves_out_is_never_loaded_by_the_venue_adapters() -> None:
+    """The broker function's adapters import the synchronous ccxt and alpaca-py: none of the left-out parts load."""
+    gone = left_out("brokers")
+    assert {"ccxt.async_support", "pandas.tests", "uvloop"} <= set(gone)
+    probe = ("import sys, infra.brokers.exchange, infra.brokers.alpaca, ccxt, pandas, functions.brokers.gateway;"
+             f"gone = {gone!r};"
+             "print([m for m in sys.modules if any(m == g or m.startswith(g + '.') for g in gone)])")
+    env = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1", "PARLEY_FEED": "off", "PARLEY_JWT_SECRET": "j" * 40,
+           "PARLEY_STORE_URL": "memory://"}
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=False,
+                          env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "[]"
