@@ -5,6 +5,7 @@ questions asked, then the stack check reads the outputs (recorded CloudFormation
 from __future__ import annotations
 
 import os
+import re
 import stat
 import subprocess
 from pathlib import Path
@@ -77,3 +78,14 @@ def test_a_stack_whose_health_never_answers_fails_the_deploy_and_says_where_to_l
         assert deploy.main([]) == 1
     out = capsys.readouterr().out
     assert "DOES NOT ANSWER" in out and "/aws/lambda/parley-api" in out and "secrets set" not in out
+
+
+def test_the_readme_deploy_section_shows_the_three_commands_and_what_make_deploy_prints() -> None:
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("## Deploy to AWS\n"):readme.index("## Tests and benchmarks\n")]
+    (_, commands), (_, shown) = re.findall(r"```(\w*)\n(.*?)```", section, re.S)[:2]
+    assert [line.split("#")[0].strip() for line in commands.splitlines()] == [
+        "make deploy", ".venv/bin/parley secrets set telegram --token 123456:ABC...", ".venv/bin/parley telegram setup"]
+    lines = shown.splitlines()
+    tail = lines[lines.index("stack parley: deployed"):]
+    assert tail == deploy.summary("parley", OUTPUTS, up=True)[: len(tail)]
