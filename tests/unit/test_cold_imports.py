@@ -75,3 +75,14 @@ def test_a_stream_cold_start_builds_only_the_models_its_import_validates(tmp_pat
     ))
     assert set(found) <= {"core.instruments.Instrument", "infra.settings.Settings", "core.venues.Venue",
                           "core.orders.OrderRequest"}, found
+
+
+def test_the_api_cold_start_loads_no_jwt_library_until_a_token_is_checked(tmp_path):
+    found = run(tmp_path, (
+        "import json, sys\nimport functions.api.handler\nbefore = 'jwt' in sys.modules\n"
+        "from infra.tokens import verify_token\nfrom core.errors import Unauthorized\n"
+        "try:\n    verify_token('not-a-token', 'cold-imports-test-secret-0123456789')\n"
+        "except Unauthorized as refused:\n    code = refused.code\n"
+        "print(json.dumps({'before': before, 'after': 'jwt' in sys.modules, 'code': code}))\n"
+    ))
+    assert found == {"before": False, "after": True, "code": "invalid_token"}
