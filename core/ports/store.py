@@ -148,7 +148,7 @@ class IdempotencyStatus(StrEnum):
 
 
 class IdempotencyRecord(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     key: str
     fingerprint: str
