@@ -78,6 +78,9 @@ class _Symbol(Book[Alert]):
             return Decimal(0)
         return (high - low) / low * 100
 
+    def get(self, alert_id: str) -> Alert | None:
+        return self.alerts.get(alert_id)
+
     def __len__(self) -> int:
         return len(self.alerts)
 

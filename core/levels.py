@@ -18,6 +18,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Generic, Protocol, TypeVar
 
+TAIL = 256  # log entries a cold index re-applies after its first loads (a load's read may lag the log)
+
 
 class Levels:
     """(level, id) pairs in ascending order; the levels list alone is what bisect searches."""
@@ -61,6 +63,9 @@ class Record(Protocol):
     @property
     def symbol(self) -> str: ...
 
+    @property
+    def version(self) -> int: ...
+
 
 R = TypeVar("R", bound=Record)
 
@@ -73,6 +78,9 @@ class Book(ABC, Generic[R]):
 
     @abstractmethod
     def remove(self, record_id: str) -> None: ...
+
+    @abstractmethod
+    def get(self, record_id: str) -> R | None: ...
 
     @abstractmethod
     def __len__(self) -> int: ...
@@ -107,8 +115,7 @@ class LoggedIndex(ABC, Generic[R, B]):
         recent log entries for it."""
         book = self._symbols.setdefault(symbol, self._book())
         for record in records:
-            book.remove(record.id)
-            book.add(record)
+            self._apply(book, record)
         for _, _, record in self._recent:
             if record.symbol == symbol:
                 self._apply(book, record)
@@ -130,7 +137,17 @@ class LoggedIndex(ABC, Generic[R, B]):
         if book is not None:
             self._apply(book, record)
 
+    def forget(self, record: R) -> None:
+        """Drop the copy of a record the store no longer has."""
+        book = self._symbols.get(record.symbol)
+        if book is not None:
+            book.remove(record.id)
+
     def _apply(self, book: B, record: R) -> None:
+        """Take ``record`` unless the book holds a later version of it (a log entry re-applied after a load)."""
+        held = book.get(record.id)
+        if held is not None and held.version > record.version:
+            return
         book.remove(record.id)
         if self._keeps(record):
             book.add(record)
