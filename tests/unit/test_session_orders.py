@@ -111,7 +111,7 @@ def test_a_day_order_placed_on_a_saturday_lasts_until_mondays_close(service, clo
     assert [o.id for o in uc.expire_day_orders(service)] == [day.id]
 
 
-def test_a_quote_after_the_close_fills_nothing_and_the_next_sessions_quote_expires_the_day_order_unfilled(service, clock) -> None:
+def test_a_day_order_past_its_close_is_expired_by_the_next_quote_it_meets_not_filled(service, clock) -> None:
     clock.now = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)
     tick(service, clock, "AAPL", "229.90", "230.10")
     day = uc.place_order(service, "alice", order("AAPL", "buy", "5", order_type="limit", limit_price="200.00"))
