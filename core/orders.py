@@ -49,6 +49,7 @@ class TimeInForce(StrEnum):
 class OrderStatus(StrEnum):
     NEW = "new"
     PENDING_CONFIRMATION = "pending_confirmation"
+    PENDING_NEW = "pending_new"  # may have reached a real venue, not confirmed yet: reconciliation settles it
     ACCEPTED = "accepted"
     PARTIALLY_FILLED = "partially_filled"
     FILLED = "filled"
@@ -62,7 +63,9 @@ class OrderStatus(StrEnum):
 
     @property
     def is_open(self) -> bool:
-        return self in (OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED)
+        """Working, or may be: a pending_new order may be at the venue, so it holds buying power and is
+        reconciled, cancelled and listed as the working orders are."""
+        return self in (OrderStatus.PENDING_NEW, OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED)
 
 
 FINAL_STATUSES = frozenset(
@@ -71,10 +74,22 @@ FINAL_STATUSES = frozenset(
 
 TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     OrderStatus.NEW: frozenset(
-        {OrderStatus.PENDING_CONFIRMATION, OrderStatus.ACCEPTED, OrderStatus.REJECTED, OrderStatus.CANCELLED}
+        {OrderStatus.PENDING_CONFIRMATION, OrderStatus.PENDING_NEW, OrderStatus.ACCEPTED, OrderStatus.REJECTED,
+         OrderStatus.CANCELLED}
     ),
     OrderStatus.PENDING_CONFIRMATION: frozenset(
-        {OrderStatus.ACCEPTED, OrderStatus.REJECTED, OrderStatus.CANCELLED, OrderStatus.EXPIRED}
+        {OrderStatus.PENDING_NEW, OrderStatus.ACCEPTED, OrderStatus.REJECTED, OrderStatus.CANCELLED,
+         OrderStatus.EXPIRED}
+    ),
+    OrderStatus.PENDING_NEW: frozenset(
+        {
+            OrderStatus.ACCEPTED,
+            OrderStatus.PARTIALLY_FILLED,
+            OrderStatus.FILLED,
+            OrderStatus.CANCELLED,
+            OrderStatus.EXPIRED,
+            OrderStatus.REJECTED,
+        }
     ),
     OrderStatus.ACCEPTED: frozenset(
         {
@@ -269,10 +284,10 @@ class Order(OrderRequest):
         """Move to ``target`` or raise IllegalTransition; the state machine of DESIGN.md section 3."""
         if target not in TRANSITIONS[self.status]:
             raise IllegalTransition(self.id, self.status.value, target.value)
+        if reason is not None or self.status is OrderStatus.PENDING_NEW:
+            self.reason = reason  # leaving pending_new, its "venue_unconfirmed" no longer holds
         self.status = target
         self.updated_at = now
-        if reason is not None:
-            self.reason = reason
 
     def record_fill(self, quantity: Decimal, price: Decimal, now: datetime) -> None:
         """Add a fill: update the average price and move to partially_filled or filled."""

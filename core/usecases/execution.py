@@ -22,6 +22,7 @@ from core.venues import PAPER
 
 _STATUS_FOR = {
     EventKind.ACCEPTED: OrderStatus.ACCEPTED,
+    EventKind.UNCONFIRMED: OrderStatus.PENDING_NEW,
     EventKind.CANCELLED: OrderStatus.CANCELLED,
     EventKind.REJECTED: OrderStatus.REJECTED,
     EventKind.EXPIRED: OrderStatus.EXPIRED,
@@ -30,12 +31,18 @@ EXIT_COUNT = 2  # a bracket's exits: take-profit (index 0) and stop-loss (index 
 
 
 def submit(deps: Deps, uow: UnitOfWork, order: Order, actor: str, quote: Quote | None) -> Order:
-    """Hand a stored, risk-approved order (status new) to the broker and book the answer. Outside its
-    instrument's session it goes without a quote, so nothing trades: a limit or a stop rests."""
-    if quote is not None:
-        instrument = catalog_for(deps, order.account_id).get(order.symbol)
-        quote = quote if deps.sessions.is_open(instrument, deps.now()) else None
+    """Hand a stored, risk-approved order (status new) to the broker and book the answer."""
+    quote = in_session(deps, order, quote)
     return apply(deps, uow, order, deps.broker.submit(order, quote, deps.now()), actor, quote)
+
+
+def in_session(deps: Deps, order: Order, quote: Quote | None) -> Quote | None:
+    """The quote an order is sent with: none outside its instrument's session, so nothing trades then (a limit or
+    a stop rests)."""
+    if quote is None:
+        return None
+    instrument = catalog_for(deps, order.account_id).get(order.symbol)
+    return quote if deps.sessions.is_open(instrument, deps.now()) else None
 
 
 def cancel(deps: Deps, uow: UnitOfWork, order: Order, actor: str, reason: str | None = None) -> Order:
