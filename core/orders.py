@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -319,6 +319,32 @@ class Fill(BaseModel):
     price: Decimal = Field(gt=0)
     time: AwareDatetime
     realised_pnl: Decimal = Decimal(0)
+
+
+class OrderChange(BaseModel):
+    """One entry of the store's order change log: an order as a broker decision or a fill left it.
+
+    Warm stream consumers read the log once per batch (``changes_since`` their cursor) to keep their index of
+    resting orders current without reading every working order; see core/usecases/resting.py.
+    """
+
+    model_config = ConfigDict(extra="forbid", defer_build=True)
+
+    seq: int = Field(ge=1)
+    order: Order
+    time: AwareDatetime
+
+
+def trail_stop(order: Order, reference: Decimal, instrument: Instrument) -> Decimal:
+    """Where a trailing stop stands when the market's best price for it has been ``reference``: the trail
+    below it (a sell) or above it (a buy), by amount or percent, rounded to tick toward the market, so the
+    protection is never looser than asked (a sell stop rounds up, a buy stop down)."""
+    direction = -1 if order.side is Side.SELL else 1
+    if order.trail_amount is not None:
+        stop = reference + direction * order.trail_amount
+    else:
+        stop = reference * (1 + direction * (order.trail_percent or Decimal(0)) / 100)
+    return instrument.round_to_tick(stop, ROUND_CEILING if order.side is Side.SELL else ROUND_FLOOR)
 
 
 def utcnow() -> datetime:

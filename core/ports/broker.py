@@ -31,7 +31,7 @@ class EventKind(StrEnum):
 
 
 class BrokerEvent(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     kind: EventKind
     order_id: str

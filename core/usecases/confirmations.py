@@ -39,7 +39,7 @@ LOOKBACK = timedelta(days=1)  # how far back a code is looked up (and kept uniqu
 class Ticket(BaseModel):
     """An order staged for confirmation: what the trader is asked, as data."""
 
-    model_config = ConfigDict(arbitrary_types_allowed=True)
+    model_config = ConfigDict(arbitrary_types_allowed=True, defer_build=True)
 
     code: str
     order_id: str
