@@ -182,8 +182,6 @@ def test_function_policies_are_sam_templates_scoped_to_the_table_and_the_secret(
                 assert args == {"QueueName": {"Fn::GetAtt": ["ConversationQueue", "QueueName"]}}, name
             elif kind == "SQSSendMessagePolicy":
                 assert args == {"QueueName": {"Fn::GetAtt": ["NotifyQueue", "QueueName"]}}, name
-            elif kind == "KinesisCrudPolicy":
-                assert args == {"StreamName": {"Ref": "EventsStream"}}, name
             else:
                 assert kind == "Statement", (name, kind)
                 statements = args if isinstance(args, list) else [args]
