@@ -18,10 +18,11 @@ from core.accounts import Account
 from core.brackets import fit_exits
 from core.errors import AlreadyExists, Conflict, NotFound, ParleyError
 from core.ids import derived_id, new_id
+from core.market import Quote
 from core.orders import Order, OrderType, Side
 from core.ports.store import UnitOfWork
 from core.risk import RiskDecision
-from core.usecases import execution, orders
+from core.usecases import execution, orders, placement
 from core.usecases.accounts import AccountRef, get_account
 from core.usecases.deps import Deps, catalog_for
 from core.usecases.positions import closing_order
@@ -76,17 +77,17 @@ def close_position(
     order_id = derived_id(account.id, idempotency_key) if idempotency_key else new_id()
     liquidation = actor.is_admin and actor.id != account.id
 
-    def attempt() -> tuple[Closed, RiskDecision]:
+    def attempt() -> tuple[Closed, RiskDecision, Quote | None]:
         with deps.store.unit() as uow:
-            closed, decision = _close_in(deps, uow, account, symbol, quantity, fraction, order_id, liquidation)
+            closed, decision, quote = _close_in(deps, uow, account, symbol, quantity, fraction, order_id, liquidation)
             if decision.approved:
                 uow.commit()
         if not decision.approved:  # nothing half-written: the cancels roll back, the refusal alone is kept
             orders.keep_rejection(deps, closed.order, decision)
-        return closed, decision
+        return closed, decision, quote
 
     try:
-        closed, decision = on_conflict(attempt)
+        closed, decision, quote = on_conflict(attempt)
     except AlreadyExists as taken:
         if not idempotency_key:
             raise
@@ -94,6 +95,8 @@ def close_position(
         if existing is None:
             raise taken from None
         return Closed(orders.replay(deps, order_id, existing.request_fingerprint or "", taken))
+    if placement.held(closed.order):  # a venue's close: sent now, with the unit that made room committed
+        closed = Closed(placement.send(deps, closed.order, quote, "close"), closed.cancelled, closed.resized)
     orders.raise_if_rejected(closed.order, decision)
     return closed
 
@@ -109,7 +112,7 @@ def _exists(deps: Deps, order_id: str) -> bool:
 def _close_in(
     deps: Deps, uow: UnitOfWork, account: Account, symbol: str, quantity: Decimal | None, fraction: Decimal | None,
     order_id: str, liquidation: bool,
-) -> tuple[Closed, RiskDecision]:
+) -> tuple[Closed, RiskDecision, Quote | None]:
     position = uow.positions.get(account.id, symbol)
     if position is None or position.is_flat:
         raise NotFound(f"You have no {symbol} position to close.", code="no_position")
@@ -132,9 +135,9 @@ def _close_in(
     request.check_against(catalog_for(deps, account.id).get(symbol))
     cancelled, resized = _make_room(deps, uow, symbol, held, [o for o in working if not in_flight(o)],
                                     left - size)
-    order, decision = orders.place_in(deps, uow, account, request, order_id=order_id, source="close",
-                                      liquidation=liquidation)
-    return Closed(order, cancelled, resized), decision
+    order, decision, quote = orders.place_in(deps, uow, account, request, order_id=order_id, source="close",
+                                             liquidation=liquidation)
+    return Closed(order, cancelled, resized), decision, quote
 
 
 def _make_room(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Annotated
 
@@ -10,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from core import usecases as uc
 from core.numbers import Amount
+from core.venues import Venue
 from functions.api.auth import Caller, Parley
 from functions.api.errors import responses_for
 from functions.api.guard import api_router
@@ -39,7 +41,7 @@ def modify_order(
     order is checked by the risk gate as a new one; a new quantity must stay above what has filled."""
     target = uc.act_for(parley.deps, account, account_id)
     changed = uc.modify_order(parley.deps, target, order_id, actor=account.id, **change.model_dump())
-    return OrderOut.of(changed)
+    return OrderOut.of(changed, parley.deps.broker.venue_for)
 
 
 Fraction = Annotated[Decimal, Field(gt=0, le=1)]
@@ -52,8 +54,8 @@ class CloseOut(OrderOut):
     resized_orders: list[str] = Field(default_factory=list, description="Exits shrunk to what a part close leaves")
 
     @classmethod
-    def closed(cls, closed: uc.Closed) -> CloseOut:
-        return cls.model_validate(OrderOut.of(closed.order).model_dump() | {
+    def closed(cls, closed: uc.Closed, venue_for: Callable[[str], Venue] | None = None) -> CloseOut:
+        return cls.model_validate(OrderOut.of(closed.order, venue_for).model_dump() | {
             "cancelled_orders": closed.cancelled, "resized_orders": closed.resized})
 
 
@@ -85,7 +87,7 @@ def close_position(
     close shrinks them to what it leaves; a close already in flight is kept, and a retry closes only the rest."""
     target = uc.act_for(parley.deps, account, account_id)
     closed = uc.close_position(parley.deps, account, target, symbol, quantity=quantity, fraction=fraction)
-    return CloseOut.closed(closed)
+    return CloseOut.closed(closed, parley.deps.broker.venue_for)
 
 
 @router.delete("/v1/positions", response_model=ClosedAllOut, responses=responses_for(403, 404, 409),
@@ -101,4 +103,5 @@ def close_all(account: Caller, parley: Parley, account_id: str | None = None) ->
                        code=r.code, message=r.message)
         for r in done.results
     ]
-    return ClosedAllOut(orders=[OrderOut.of(o) for o in done.orders], results=results)
+    venue_for = parley.deps.broker.venue_for
+    return ClosedAllOut(orders=[OrderOut.of(o, venue_for) for o in done.orders], results=results)

@@ -87,7 +87,9 @@ class BrokerRouter(Broker, VenueDirectory):
         return self.broker_for(account_id).market_price(account_id, side, quote, instrument)
 
     def fresh_quote(self, account_id: str, symbol: str) -> Quote | None:
-        if account_id not in self.venues:
+        """A quote from the account's venue; None for paper accounts, and for a live venue before both keys are
+        turned (as ``listed``: its credentials stay unused, market data included)."""
+        if account_id not in self.venues or self.refusal(account_id) is not None:
             return None
         broker = self.broker_for(account_id)
         try:
