@@ -37,7 +37,7 @@ def place_order(
     def attempt() -> tuple[Order, RiskDecision]:
         with deps.store.unit() as uow:
             ctx = gather(deps, uow, account, request, liquidation=liquidation)
-            resolved = sized(request, instrument, ctx.quote, ctx.now, account)
+            resolved = sized(request, instrument, ctx.quote, ctx.now, ctx.account)
             check_against_market(resolved, instrument, fresh_quote(ctx))
             decision = check_order(resolved, ctx)
             now = deps.now()
@@ -166,6 +166,6 @@ def check_risk(deps: Deps, account: AccountRef, request: OrderRequest) -> RiskDe
     instrument = catalog_for(deps, account.id).get(request.symbol)
     request.check_against(instrument)
     ctx = gather(deps, deps.store, account, request)
-    request = sized(request, instrument, ctx.quote, ctx.now, account)
+    request = sized(request, instrument, ctx.quote, ctx.now, ctx.account)
     check_against_market(request, instrument, fresh_quote(ctx))
     return check_order(request, ctx)

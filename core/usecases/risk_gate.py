@@ -42,7 +42,11 @@ def gather(
     """What the gate needs for ``request``, read through ``uow`` (or the store, for a what-if). ``recent``
     may pass orders the caller already read (at least the gate's window); ``exclude_order_id`` is an order
     being resumed, which is not its own duplicate. The use case reuses the context (its quote, its
-    positions) instead of reading them again."""
+    positions) instead of reading them again.
+
+    The account is read again through ``uow``: its trading state and limits are judged as they stand in the
+    unit the order commits in, not as they were when the request was authenticated."""
+    account = uow.accounts.get(account.id)
     now = deps.now()
     positions = uow.positions.list_for_account(account.id)
     book = uow.books.get(account.id)
