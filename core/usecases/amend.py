@@ -18,7 +18,7 @@ from core.risk import check_order, fresh_quote
 from core.usecases import execution, orders
 from core.usecases.accounts import AccountRef, get_account
 from core.usecases.deps import Deps, catalog_for
-from core.usecases.entry_checks import check_against_market
+from core.usecases.entry_checks import check_against_market, check_value
 from core.usecases.journal import audit, audit_decision
 from core.usecases.retry import on_conflict
 from core.usecases.risk_gate import gather
@@ -44,6 +44,8 @@ def modify_order(
             ctx = gather(deps, uow, account, request, exclude_order_id=order.id)
             if order.parent_id is None:  # a bracket exit only waits for its level; the entry checks are for entries
                 check_against_market(request, instrument, fresh_quote(ctx))
+            else:
+                check_value(request, instrument, fresh_quote(ctx))
             decision = check_order(request, ctx)
             audit_decision(uow, account.id, order.id, decision, request)
             if not decision.approved:
