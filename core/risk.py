@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import cached_property
 
-from core.accounts import Account, AccountKind
+from core.accounts import Account, AccountKind, TradingState
 from core.buying_power import EQUITY_INITIAL_MARGIN as EQUITY_RATE
 from core.buying_power import rate, requirement
 from core.errors import RiskRejected
@@ -49,10 +49,11 @@ class RiskContext:
     # Today's P&L less the open P&L now, each instrument's day as its calendar has it (core.day_pnl.day_base):
     # the daily loss check adds the open P&L at the context's marks.
     day_base: Decimal
-    global_kill_switch: bool
+    # The platform's trading state (core.accounts.TradingState); the account's is on the account.
+    platform_state: TradingState = TradingState.ACTIVE
     # The account's working orders that may still add to a position (bracket exits never do).
     working: Sequence[WorkingOrder] = ()
-    # An admin closing an account's position: a kill switch does not stop an order that only reduces.
+    # An admin closing an account's position: a halted account or platform does not stop an order that only reduces.
     liquidation: bool = False
     # The instrument's market at ``now`` (core.sessions); None leaves the session unchecked.
     market: MarketStatus | None = None
@@ -123,8 +124,7 @@ def check_order(request: OrderRequest, ctx: RiskContext) -> RiskDecision:
     notional = ctx.instrument.notional(request.size, price) if price is not None else None
 
     found: list[_Found] = []
-    if not (reducing and ctx.liquidation):
-        found += _kill_switches(ctx)
+    found += _trading_state(ctx, reducing)
     restricted = limits.restricted_symbols
     if restricted and not reducing and symbol in {s.strip().upper() for s in restricted}:
         found.append(("restricted_instrument", f"Trading {symbol} is restricted on your account.", None, symbol))
@@ -160,11 +160,16 @@ def reference_price(request: OrderRequest, quote: Quote | None) -> Decimal | Non
     return quote.price_to(request.side) if quote is not None else None
 
 
-def _kill_switches(ctx: RiskContext) -> Iterator[_Found]:
-    if ctx.global_kill_switch:
-        yield ("kill_switch_global", "Trading is halted platform-wide by the global kill switch.", None, None)
-    if ctx.account.limits.kill_switch:
-        yield ("kill_switch_account", "Trading is halted on your account by its kill switch.", None, None)
+def _trading_state(ctx: RiskContext, reducing: bool) -> Iterator[_Found]:
+    """Halted refuses everything but an admin's liquidation; reducing refuses what does not reduce a position."""
+    halted, reducing_only = TradingState.HALTED, TradingState.REDUCING
+    for state, code, where in ((ctx.platform_state, "global", "platform-wide"),
+                               (ctx.account.trading_state, "account", "on your account")):
+        if state is halted and not (reducing and ctx.liquidation):
+            yield (f"kill_switch_{code}", f"Trading is halted {where} by the kill switch.", None, state.value)
+        elif state is reducing_only and not reducing:
+            message = f"Trading is reducing-only {where}: only orders that reduce a position are accepted."
+            yield (f"reducing_only_{code}", message, None, state.value)
 
 
 def _order_size(request: OrderRequest, ctx: RiskContext, notional: Decimal | None) -> Iterator[_Found]:

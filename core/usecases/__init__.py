@@ -44,9 +44,11 @@ from core.usecases.risk_admin import (
     audit_trail,
     kill_switch_state,
     limits,
+    platform_state,
     realised_pnl_today,
     set_kill_switch,
     set_limits,
+    set_trading_state,
 )
 from core.usecases.signals import register_source as register_signal_source
 from core.usecases.sweep import expire_day_orders, record_session_closes
@@ -86,6 +88,7 @@ __all__ = [
     "on_quote",
     "pending_confirmations",
     "place_order",
+    "platform_state",
     "portfolio",
     "positions",
     "quote",
@@ -97,6 +100,7 @@ __all__ = [
     "set_alert",
     "set_kill_switch",
     "set_limits",
+    "set_trading_state",
     "stage_modify",
     "stage_order",
     "what_if",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from core.errors import AlreadyExists, Conflict, IdempotencyKeyReused, InvalidRequest, NotFound, RiskRejected
 from core.ids import derived_id, new_id
 from core.market import Quote
@@ -101,12 +103,16 @@ def cancel_order(deps: Deps, account: AccountRef, order_id: str, *, actor: str |
 
 
 def cancel_working(
-    deps: Deps, account: AccountRef, *, actor: str | None = None, reason: str | None = None
+    deps: Deps, account: AccountRef, *, actor: str | None = None, reason: str | None = None,
+    only: Collection[str] | None = None,
 ) -> list[Order]:
-    """Cancel every working order of the account, one unit per order (a unit stays small)."""
+    """Cancel every working order of the account (or those of ``only``), one unit per order (a unit stays
+    small)."""
     account = get_account(deps, account)
     cancelled = []
     for order in deps.store.orders.list_for_account(account.id, open_only=True):
+        if only is not None and order.id not in only:
+            continue
         with deps.store.unit() as uow:
             current = uow.orders.get(order.id)
             if not current.status.is_open:

@@ -75,7 +75,7 @@ def gather(
         quotes=quotes,
         recent_orders=[o for o in recent if o.id != exclude_order_id and o.created_at >= since],
         day_base=base,
-        global_kill_switch=settings.global_kill_switch,
+        platform_state=settings.trading_state,
         working=working,
         liquidation=liquidation,
         market=deps.sessions.status(instruments[request.symbol], now),
