@@ -135,7 +135,7 @@ def _market(deps: Deps, engine: AlertEngine, paths: dict[str, _Path], sources: d
         log.warning("store unavailable for the alert index; %d symbols to retry", len(paths))
         report.failed.update(p for path in paths.values() for p in path.positions)
         return report
-    quiet = _quiet(deps, engine, paths)
+    quiet = _quiet(engine, paths, sources)
     if quiet:
         report.merge(_quotes_only(deps, engine, {s: paths[s] for s in quiet}, sources))
     for symbol, path in paths.items():
@@ -156,18 +156,16 @@ def _market(deps: Deps, engine: AlertEngine, paths: dict[str, _Path], sources: d
     return report
 
 
-def _quiet(deps: Deps, engine: AlertEngine, paths: dict[str, _Path]) -> set[str]:
-    """Symbols whose quote can cause nothing: no working order, and no alert its path crossed. Their quotes are
-    written together (one round trip where the store allows) instead of one unit each."""
+def _quiet(engine: AlertEngine, paths: dict[str, _Path], sources: dict[str, str]) -> set[str]:
+    """Symbols whose quote can cause nothing: no resting order it reaches, and no alert its path crossed (cheap
+    looks at the indexes, no store read). Their quotes are written together (one round trip where the store
+    allows) instead of one unit each."""
     quiet = set()
     for symbol, path in paths.items():
         if engine.may_fire(PricePath(symbol, path.low, path.high, path.latest.mark, path.latest.time)):
             continue
-        try:
-            if deps.store.orders.list_open_for_symbol(symbol):
-                continue
-        except StoreError:
-            continue  # its own unit will fail, and report its records
+        if engine.orders.candidates(path.quote(sources[symbol])):
+            continue
         quiet.add(symbol)
     return quiet
 

@@ -25,7 +25,7 @@ from core.errors import AlreadyExists, ConcurrentUpdate, NotFound, StoreError
 from core.market import Quote, SessionClose
 from core.memory import ChatTurn
 from core.notifications import Notification
-from core.orders import Fill, Order
+from core.orders import Fill, Order, OrderChange
 from core.portfolio import Position
 from core.ports import store as ports
 from core.risk_book import RiskBook
@@ -67,6 +67,10 @@ CREATE INDEX IF NOT EXISTS alerts_by_account ON alerts (account_id, created_at, 
 CREATE INDEX IF NOT EXISTS alerts_active_by_symbol ON alerts (symbol, created_at, id) WHERE is_active = 1;
 CREATE TABLE IF NOT EXISTS alert_changes (seq INTEGER PRIMARY KEY AUTOINCREMENT, time TEXT NOT NULL,
     data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS alert_changes_by_time ON alert_changes (time);
+CREATE TABLE IF NOT EXISTS order_changes (seq INTEGER PRIMARY KEY AUTOINCREMENT, time TEXT NOT NULL,
+    data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS order_changes_by_time ON order_changes (time);
 CREATE TABLE IF NOT EXISTS notifications (id TEXT PRIMARY KEY, account_id TEXT NOT NULL, created_at TEXT NOT NULL,
     sent INTEGER NOT NULL, data TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS notifications_by_account ON notifications (account_id, created_at, id);
@@ -229,6 +233,28 @@ class _Db:
             change = "does not exist" if missing else "was changed by someone else"
             raise ConcurrentUpdate(f"{what} {change}; reload and retry.", expected=expected, missing=missing)
 
+    def log(self, table: str, text: str, time: datetime) -> None:
+        """Append a change-log entry to ``table`` and drop the entries past their day. AUTOINCREMENT never
+        reuses a number, and units are serialised (BEGIN IMMEDIATE): numbers follow commit order."""
+        with self.write() as conn:
+            conn.execute(f"INSERT INTO {table} (time, data) VALUES (?, ?)", (key_time(time), text))
+            conn.execute(f"DELETE FROM {table} WHERE time < ?", (key_time(time - CHANGE_LOG_TTL),))
+
+    def changes(self, table: str, cursor: int) -> list[tuple[int, str, str]]:
+        """(seq, time, data) of the entries of the change log ``table`` past ``cursor``, in order."""
+        sql = f"SELECT seq, time, data FROM {table} WHERE seq > ? ORDER BY seq"
+        try:
+            return self.conn().execute(sql, (cursor,)).fetchall()
+        except sqlite3.Error as exc:
+            raise StoreError(f"Database read failed: {exc}") from exc
+
+    def last_seq(self, table: str) -> int:
+        try:
+            row = self.conn().execute("SELECT seq FROM sqlite_sequence WHERE name = ?", (table,)).fetchone()
+        except sqlite3.Error as exc:
+            raise StoreError(f"Database read failed: {exc}") from exc
+        return int(row[0]) if row else 0
+
     def close(self) -> None:
         with self._lock:
             conns, self._all = self._all, []
@@ -314,6 +340,16 @@ class SqliteOrders(_Versioned[Order], ports.OrderRepository):
     def list_open_for_symbol(self, symbol: str) -> list[Order]:
         sql = "SELECT data FROM orders WHERE symbol = ? AND is_open = 1 ORDER BY created_at, id"
         return self.db.many(Order, sql, (symbol,))
+
+    def log_change(self, order: Order, time: datetime) -> None:
+        self.db.log("order_changes", dump(order), time)
+
+    def changes_since(self, cursor: int) -> list[OrderChange]:
+        rows = self.db.changes("order_changes", cursor)
+        return [OrderChange(seq=seq, time=from_key_time(time), order=load(Order, data)) for seq, time, data in rows]
+
+    def last_change(self) -> int:
+        return self.db.last_seq("order_changes")
 
 
 class SqliteFills(_Repo, ports.FillRepository):
@@ -481,27 +517,16 @@ class SqliteAlerts(_Versioned[Alert], ports.AlertRepository):
         return self.db.many(Alert, sql, (symbol,))
 
     def log_change(self, alert: Alert, time: datetime) -> None:
-        # AUTOINCREMENT never reuses a number, and units are serialised (BEGIN IMMEDIATE): commit order.
-        with self.db.write() as conn:
-            conn.execute("INSERT INTO alert_changes (time, data) VALUES (?, ?)", (key_time(time), dump(alert)))
-            conn.execute("DELETE FROM alert_changes WHERE time < ?", (key_time(time - CHANGE_LOG_TTL),))
+        self.db.log("alert_changes", dump(alert), time)
 
     def changes_since(self, cursor: int) -> list[AlertChange]:
-        sql = "SELECT seq, time, data FROM alert_changes WHERE seq > ? ORDER BY seq"
-        try:
-            rows = self.db.conn().execute(sql, (cursor,)).fetchall()
-        except sqlite3.Error as exc:
-            raise StoreError(f"Database read failed: {exc}") from exc
+        rows = self.db.changes("alert_changes", cursor)
         return [
             AlertChange(seq=seq, time=from_key_time(time), alert=load(Alert, data)) for seq, time, data in rows
         ]
 
     def last_change(self) -> int:
-        try:
-            row = self.db.conn().execute("SELECT seq FROM sqlite_sequence WHERE name = 'alert_changes'").fetchone()
-        except sqlite3.Error as exc:
-            raise StoreError(f"Database read failed: {exc}") from exc
-        return int(row[0]) if row else 0
+        return self.db.last_seq("alert_changes")
 
 
 class SqliteNotifications(_Repo, ports.NotificationRepository):
