@@ -29,6 +29,7 @@ HUNDRED = Decimal(100)
 CENTS = Decimal("0.01")
 RATE_WINDOW = timedelta(seconds=60)
 _AT_ONCE = frozenset({TimeInForce.IOC, TimeInForce.FOK})
+_ACTIVE = TradingState.ACTIVE
 
 # (code, message, limit, value): cheap to build per check, turned into RiskReason once at the end.
 _Found = tuple[str, str, str | None, str | None]
@@ -160,16 +161,19 @@ def reference_price(request: OrderRequest, quote: Quote | None) -> Decimal | Non
     return quote.price_to(request.side) if quote is not None else None
 
 
-def _trading_state(ctx: RiskContext, reducing: bool) -> Iterator[_Found]:
+def _trading_state(ctx: RiskContext, reducing: bool) -> list[_Found]:
     """Halted refuses everything but an admin's liquidation; reducing refuses what does not reduce a position."""
-    halted, reducing_only = TradingState.HALTED, TradingState.REDUCING
-    for state, code, where in ((ctx.platform_state, "global", "platform-wide"),
-                               (ctx.account.trading_state, "account", "on your account")):
-        if state is halted and not (reducing and ctx.liquidation):
-            yield (f"kill_switch_{code}", f"Trading is halted {where} by the kill switch.", None, state.value)
-        elif state is reducing_only and not reducing:
+    platform, own = ctx.platform_state, ctx.account.trading_state
+    if platform is _ACTIVE and own is _ACTIVE:  # the gate's hot path: nothing to judge
+        return []
+    found: list[_Found] = []
+    for state, code, where in ((platform, "global", "platform-wide"), (own, "account", "on your account")):
+        if state is TradingState.HALTED and not (reducing and ctx.liquidation):
+            found.append((f"kill_switch_{code}", f"Trading is halted {where} by the kill switch.", None, state.value))
+        elif state is TradingState.REDUCING and not reducing:
             message = f"Trading is reducing-only {where}: only orders that reduce a position are accepted."
-            yield (f"reducing_only_{code}", message, None, state.value)
+            found.append((f"reducing_only_{code}", message, None, state.value))
+    return found
 
 
 def _order_size(request: OrderRequest, ctx: RiskContext, notional: Decimal | None) -> Iterator[_Found]:
