@@ -73,9 +73,13 @@ def test_a_change_that_takes_an_order_past_any_market_is_a_422_number_too_large(
 def test_a_what_if_and_a_chat_order_past_any_market_get_number_too_large_not_a_500(api: Api) -> None:
     api.quote("AAPL", "189.98", "190.02")
     request = OrderRequest(symbol="AAPL", side="buy", quantity=ALL_NINES, order_type="limit", limit_price=ALL_NINES)
-    with pytest.raises(InvalidRequest) as refused:
-        uc.check_risk(api.deps, "alice", request)
-    assert refused.value.code == "number_too_large"
+    for what_if in (uc.check_risk, uc.what_if):
+        with pytest.raises(InvalidRequest) as refused:
+            what_if(api.deps, "alice", request)
+        assert refused.value.code == "number_too_large"
+    asked = api("POST", "/v1/chat", body={"text": f"what if I buy {ALL_NINES} AAPL @ {ALL_NINES}"},
+                token=api.token("alice"))
+    assert asked.status == 200 and "too large" in asked.body["replies"][0]["text"], asked.body
     answer = api("POST", "/v1/chat", body={"text": f"buy {ALL_NINES} AAPL @ {ALL_NINES}"}, token=api.token("alice"))
     assert answer.status == 200, answer.body
     text = answer.body["replies"][0]["text"].lower()
