@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import Decimal
 from functools import cache
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
@@ -20,8 +21,10 @@ from core.market import Quote
 from core.orders import Fill, Order, OrderStatus, OrderType
 from core.portfolio import PortfolioView, PositionView
 from core.risk_limits import RiskLimits
-from core.usecases import Ticket, WhatIf
 from core.venues import Venue, unconfirmed_words
+
+if TYPE_CHECKING:  # annotations only: the chat API's cold start need not load the use cases behind them
+    from core.usecases import Ticket, WhatIf
 
 
 class Reply(BaseModel):

@@ -33,6 +33,7 @@ from core.signals import SignalSource
 from infra.stores.codec import M, dump, from_key_time, key_time, load, versioned
 from infra.stores.sqlite_channels import SCHEMA as CHANNEL_SCHEMA
 from infra.stores.sqlite_channels import SqliteContacts, SqliteLinkCodes, SqliteMessages
+from infra.stores.sqlite_writers import writer_queue
 
 BUSY_TIMEOUT_MS = 10_000
 CHANGE_LOG_TTL = timedelta(days=1)  # alert change log entries older than this are dropped (DynamoDB: TTL)
@@ -106,6 +107,7 @@ class _Db:
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        self._writers = writer_queue(path)  # this process's writers take SQLite's write lock in turn
 
     def conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -128,13 +130,26 @@ class _Db:
         return getattr(self._local, "unit", False)
 
     def begin(self) -> sqlite3.Connection:
-        """Open this thread's write transaction, taking the write lock up front so reads cannot go stale."""
+        """Open this thread's write transaction, taking the write lock up front so reads cannot go stale.
+        The thread first waits its turn among this process's writers (``sqlite_writers``); end() gives it up."""
         conn = self.conn()
+        if not self._writers.acquire(BUSY_TIMEOUT_MS / 1000):
+            raise StoreError(f"Database is unavailable for writing: other writers held it for {BUSY_TIMEOUT_MS} ms")
         try:
             conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as exc:
-            raise StoreError(f"Database is unavailable for writing: {exc}") from exc
+        except BaseException as exc:
+            self._writers.release()
+            if isinstance(exc, sqlite3.Error):
+                raise StoreError(f"Database is unavailable for writing: {exc}") from exc
+            raise
+        self._local.writing = True
         return conn
+
+    def end(self) -> None:
+        """Give up this thread's turn among the writers, once its transaction has committed or rolled back."""
+        if getattr(self._local, "writing", False):
+            self._local.writing = False
+            self._writers.release()
 
     @contextmanager
     def unit(self) -> Iterator[None]:
@@ -149,10 +164,22 @@ class _Db:
         finally:
             self._local.unit = False
             self._local.failure = None
+            try:
+                conn = self.conn()
+                if conn.in_transaction:  # left without commit() or rollback(): keep nothing, let the next in
+                    conn.execute("ROLLBACK")
+            finally:
+                self.end()
 
     def finish(self, commit: bool) -> None:
         """End this thread's unit. A commit after a refused write rolls back and raises that write's error,
         so a unit whose caller caught a conflict still keeps nothing (as on DynamoDB, where it shows at commit)."""
+        try:
+            self._finish(commit)
+        finally:
+            self.end()
+
+    def _finish(self, commit: bool) -> None:
         conn = self.conn()
         failure: Exception | None = getattr(self._local, "failure", None)
         if not conn.in_transaction:
@@ -195,6 +222,8 @@ class _Db:
             if isinstance(exc, sqlite3.Error):
                 raise StoreError(f"Database write failed: {exc}") from exc
             raise
+        finally:
+            self.end()
 
     def many(self, model: type[M], sql: str, params: tuple[Any, ...] = ()) -> list[M]:
         """Run a query whose only column is the record JSON."""

@@ -345,3 +345,16 @@ def test_retry_after_reads_seconds_or_an_http_date_and_ignores_anything_else():
     assert retry_after("2") == 2.0
     assert 25 <= retry_after(later) <= 31
     assert [retry_after(v) for v in (None, "", "soon", "-5")] == [None, None, None, 0.0]
+
+
+def test_an_order_waiting_for_the_venue_to_confirm_cannot_be_changed_yet(platform):
+    from core.errors import Conflict
+
+    with responses.RequestsMock() as mock:
+        listed(mock)
+        mock.post(f"{TRADING}/orders", status=429, body=RATE_LIMITED, headers={"Retry-After": "600"})
+        order = uc.place_order(platform.deps, "dave", limit_buy(), idempotency_key="k1")
+    with responses.RequestsMock(), pytest.raises(Conflict) as refused:  # nothing is sent
+        uc.modify_order(platform.deps, "dave", order.id, limit_price=D("188"))
+    assert refused.value.code == "order_unconfirmed"
+    assert platform.deps.store.orders.get(order.id).limit_price == D("189")

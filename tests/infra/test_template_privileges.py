@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -22,7 +23,7 @@ from infra.settings import Settings
 from infra.stores.memory import MemoryStore
 from tests.functional.aws_calls import counting_aws_calls
 from tests.functional.streams_support import fake_aws
-from tests.infra.translated import literal_values, resolved, source, translated
+from tests.infra.translated import ROOT, literal_values, resolved, source, translated
 
 IAM_ACTION = {"lambda:Invoke": "lambda:InvokeFunction"}  # where the API operation and the IAM action differ
 
@@ -36,10 +37,15 @@ def roles() -> dict[str, list[dict]]:
         mp.setenv("AWS_DEFAULT_REGION", "us-east-1")
         for auth in ("IAM", "SASL_SCRAM"):
             out = translated(resolved(template, literal_values(template, MskAuth=auth)))
+            managed = {name: res["Properties"]["PolicyDocument"]["Statement"]
+                       for name, res in out["Resources"].items() if res["Type"] == "AWS::IAM::ManagedPolicy"}
             for name, res in out["Resources"].items():
                 if res["Type"] == "AWS::IAM::Role" and name.endswith("FunctionRole"):
-                    found.setdefault(name.removesuffix("Role"), []).extend(
-                        s for p in res["Properties"].get("Policies", []) for s in p["PolicyDocument"]["Statement"])
+                    props = res["Properties"]
+                    statements = found.setdefault(name.removesuffix("Role"), [])
+                    statements.extend(s for p in props.get("Policies", []) for s in p["PolicyDocument"]["Statement"])
+                    statements.extend(s for arn in props.get("ManagedPolicyArns", []) if isinstance(arn, dict)
+                                      for s in managed[arn["Ref"]])
     return found
 
 
@@ -147,3 +153,33 @@ def test_only_the_functions_on_the_venue_path_may_invoke_the_broker_function(rol
 
 def _actions(statement: dict) -> list[str]:
     return statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+
+
+def store_calls() -> tuple[set[str], set[str]]:
+    """The DynamoDB actions the store adapter can call (infra/stores): every ``call("op")``, and the Put and Delete
+    entries of its TransactWriteItems, which IAM authorises as PutItem and DeleteItem. (All reads, all.)"""
+    code = "\n".join(p.read_text() for p in (ROOT / "infra" / "stores").glob("dynamodb*.py"))
+    ops = {"dynamodb:" + "".join(w.title() for w in op.split("_")) for op in re.findall(r'call\(\s*"([a-z_]+)"', code)}
+    if "dynamodb:TransactWriteItems" in ops:
+        ops.remove("dynamodb:TransactWriteItems")
+        ops |= {f"dynamodb:{kind}Item" for kind in re.findall(r'return "(Put|Delete)", body', code)}
+    ops -= PROVISIONING
+    return ops, {op for op in ops if op in READS}
+
+
+READS = {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:Scan"}
+# infra.stores.dynamodb.create_table's calls: the stack creates the table in AWS; only tests and local use it.
+PROVISIONING = {"dynamodb:CreateTable", "dynamodb:UpdateTimeToLive"}
+
+
+def test_the_table_policies_grant_exactly_what_the_store_adapter_calls(roles) -> None:
+    calls, reads = store_calls()
+    assert {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"} <= calls  # the probe reads the code
+    template = source()["Resources"]
+    for policy, wanted in (("TableReadWritePolicy", calls), ("TableReadPolicy", reads)):
+        [statement] = template[policy]["Properties"]["PolicyDocument"]["Statement"]
+        assert set(statement["Action"]) == wanted, policy
+        assert statement["Resource"] == [{"Fn::GetAtt": ["Table", "Arn"]}, {"Fn::Sub": "${Table.Arn}/index/*"}]
+    for function, statements in roles.items():
+        for action in ("dynamodb:Scan", "dynamodb:BatchWriteItem", "dynamodb:UpdateItem", "dynamodb:DeleteTable"):
+            assert not granted(statements, action), (function, action)

@@ -51,7 +51,8 @@ def test_positions_is_the_function_even_when_its_module_was_imported_first(tmp_p
     assert found == {"function": True}
 
 
-@pytest.mark.parametrize("handler", ["functions.workers.outbox", "functions.webhooks.sendgrid"])
+@pytest.mark.parametrize("handler", ["functions.workers.outbox", "functions.webhooks.sendgrid",
+                                     "functions.api.handler"])
 def test_a_handler_that_calls_few_use_cases_does_not_load_the_others_at_import(tmp_path, handler):
     found = run(tmp_path, (
         f"import json, sys\nimport {handler}\n"
