@@ -36,7 +36,7 @@ from agent.replies import (
     what_if_text,
 )
 from core import usecases as uc
-from core.accounts import Account
+from core.accounts import Account, TradingState
 from core.alerts import AlertCondition
 from core.errors import ParleyError
 from core.ids import new_id
@@ -144,7 +144,7 @@ class Conversation:
             case i.Quote(symbol=symbol):
                 return [Reply(text=quote_text(uc.quote(deps, symbol, account)))]
             case i.RiskStatus():
-                text = limits_text(account.limits, uc.kill_switch_state(deps), uc.realised_pnl_today(deps, account))
+                text = limits_text(account, uc.platform_state(deps), uc.realised_pnl_today(deps, account))
                 return [Reply(text=text)]
             case i.SetAlert():
                 alert = uc.set_alert(deps, account, intent.symbol, AlertCondition(intent.condition), intent.threshold)
@@ -154,8 +154,9 @@ class Conversation:
             case i.DeleteAlert(alert_id=alert_id):
                 return [Reply(text=f"Deleted alert {uc.delete_alert(deps, account, alert_id).id}.")]
             case i.KillSwitch():
-                cancelled = uc.set_kill_switch(deps, account, engaged=True)
-                return [Reply(text=f"Global kill switch ON: new orders are refused; {len(cancelled)} cancelled.")]
+                cancelled = uc.set_trading_state(deps, account, TradingState.HALTED)
+                return [Reply(text=f"Global kill switch ON: the platform is halted, new orders are refused; "
+                                   f"{len(cancelled)} cancelled.")]
             case i.Link():
                 return [Reply(text=f"This conversation is already signed in as {account.id}. Link codes connect a "
                                    "messenger account and are sent from that messenger.")]

@@ -13,14 +13,13 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
-from core.accounts import Account
+from core.accounts import Account, TradingState
 from core.alerts import Alert, AlertStatus
 from core.channels import Action
 from core.instruments import InstrumentCatalog
 from core.market import Quote
 from core.orders import Fill, Order, OrderStatus, OrderType
 from core.portfolio import PortfolioView, PositionView
-from core.risk_limits import RiskLimits
 from core.venues import Venue, unconfirmed_words
 
 if TYPE_CHECKING:  # annotations only: the chat API's cold start need not load the use cases behind them
@@ -226,7 +225,8 @@ def quote_text(quote: Quote) -> str:
     return f"{sym}: bid {price(sym, quote.bid)} / ask {price(sym, quote.ask)}{last} ({quote.time:%H:%M:%S} UTC)."
 
 
-def limits_text(limits: RiskLimits, global_kill: bool, today_pnl: Decimal) -> str:
+def limits_text(account: Account, platform: TradingState, today_pnl: Decimal) -> str:
+    limits = account.limits
     rows = [
         ("max order quantity", num(limits.max_order_quantity)),
         ("max order notional", money(limits.max_order_notional)),
@@ -237,11 +237,12 @@ def limits_text(limits: RiskLimits, global_kill: bool, today_pnl: Decimal) -> st
         ("orders per minute", num(limits.max_orders_per_minute)),
         ("duplicate window", f"{limits.duplicate_window_seconds} s"),
     ]
-    kill = "ON" if limits.kill_switch or global_kill else "off"
+    state = max(account.trading_state, platform, key=lambda s: s.rank)
+    trading = state.value + (" (kill switch ON)" if state is TradingState.HALTED else "")
     restricted = ", ".join(limits.restricted_symbols) or "none"
     body = "\n".join(f"  {name}: {value}" for name, value in rows)
     return (f"Your limits:\n{body}\n  restricted: {restricted}\n"
-            f"Kill switch: {kill}. Realised P&L today: {money(today_pnl)}.")
+            f"Trading: {trading}. Realised P&L today: {money(today_pnl)}.")
 
 
 def alert_text(alert: Alert) -> str:

@@ -211,8 +211,11 @@ def build_tools(deps: uc.Deps, account_id: str, ledger: TurnLedger) -> list[Base
          lambda a: _alert(uc.set_alert(deps, account_id, a.symbol, a.condition, a.threshold))),
         ("list_alerts", "The trader's price alerts.", NoArgs,
          lambda a: [_alert(alert) for alert in uc.list_alerts(deps, account_id)]),
-        ("explain_limits", "The account's risk limits and whether the platform kill switch is on.", NoArgs,
+        ("explain_limits", "The account's risk limits, its trading state and the platform's (active, reducing, "
+         "halted), and whether the platform kill switch is on.", NoArgs,
          lambda a: {"limits": uc.limits(deps, account_id).model_dump(mode="json"),
+                    "trading_state": uc.get_account(deps, account_id).trading_state.value,
+                    "platform_trading_state": uc.platform_state(deps).value,
                     "global_kill_switch": uc.kill_switch_state(deps)}),
     ]
     return [_tool(name, description, schema, action, ledger) for name, description, schema, action in actions]

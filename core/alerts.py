@@ -45,7 +45,7 @@ class RiskMeasure(StrEnum):
 
     GROSS_EXPOSURE = "max_gross_exposure"  # the account's gross exposure against its cap
     POSITION = "max_position_quantity"  # the symbol's position size against the position cap
-    DAILY_LOSS = "daily_loss_limit"  # today's realised loss on the symbol against the daily loss limit
+    DAILY_LOSS = "daily_loss_limit"  # the account's loss today, as the gate measures it, against the daily loss limit
 
 
 class AlertStatus(StrEnum):

@@ -25,8 +25,8 @@ CENT = Decimal("0.01")
 
 
 def shown_money(amount: Decimal) -> Decimal:
-    """Money as Parley shows it: to the cent."""
-    return amount.quantize(CENT)
+    """Money as Parley shows it: to the cent, half to even (banker's rounding, whatever the decimal context)."""
+    return amount.quantize(CENT, rounding=ROUND_HALF_EVEN)
 
 
 class Instrument(BaseModel):
@@ -97,7 +97,7 @@ class Instrument(BaseModel):
         """A price as Parley shows it (an average of fills, a mark): the tick's decimal places plus four.
         Inside, prices stay exact; this is for the people and programs reading them."""
         places = -self.tick_size.as_tuple().exponent + SHOWN_EXTRA_PLACES
-        return price.quantize(Decimal(1).scaleb(-places))
+        return price.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN)
 
     def round_to_tick(self, price: Decimal, rounding: str = ROUND_HALF_EVEN) -> Decimal:
         ticks = (price / self.tick_size).to_integral_value(rounding=rounding)

@@ -18,6 +18,9 @@ from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 MAX_INTEGER_DIGITS = 15
 MAX_FRACTION_DIGITS = 12
 LIMIT = Decimal(10) ** MAX_INTEGER_DIGITS
+# The largest value (quantity x price x multiplier) an order may have: far past any market, and far enough
+# inside the decimal context (28 digits) that sums of such values still round to the cent.
+MAX_ORDER_VALUE = Decimal(10) ** 18
 
 
 def pattern(*, positive: bool = False, integer_digits: int = MAX_INTEGER_DIGITS) -> str:

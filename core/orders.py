@@ -264,8 +264,10 @@ class Order(OrderRequest):
     confirmation_code: str | None = None
     confirm_by: AwareDatetime | None = None
     staged_price: Decimal | None = None
-    # A ticket that changes another order (a modify asked for in a chat): confirming it changes that order.
+    # A ticket that changes another order (a modify asked for in a chat): confirming it changes that order,
+    # in the fields the trader named (``changes``) and no other.
     replaces: str | None = None
+    changes: list[str] = Field(default_factory=list)
 
     @property
     def remaining_quantity(self) -> Decimal:

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import cached_property
 
-from core.accounts import Account, AccountKind
+from core.accounts import Account, AccountKind, TradingState
 from core.buying_power import EQUITY_INITIAL_MARGIN as EQUITY_RATE
 from core.buying_power import rate, requirement, working_requirement
 from core.errors import RiskRejected
@@ -30,6 +30,7 @@ HUNDRED = Decimal(100)
 CENTS = Decimal("0.01")
 RATE_WINDOW = timedelta(seconds=60)
 _AT_ONCE = frozenset({TimeInForce.IOC, TimeInForce.FOK})
+_ACTIVE = TradingState.ACTIVE
 
 # (code, message, limit, value): cheap to build per check, turned into RiskReason once at the end.
 _Found = tuple[str, str, str | None, str | None]
@@ -50,10 +51,11 @@ class RiskContext:
     # Today's P&L less the open P&L now, each instrument's day as its calendar has it (core.day_pnl.day_base):
     # the daily loss check adds the open P&L at the context's marks.
     day_base: Decimal
-    global_kill_switch: bool
+    # The platform's trading state (core.accounts.TradingState); the account's is on the account.
+    platform_state: TradingState = TradingState.ACTIVE
     # The account's working orders, bracket exits included: what they promised is core.promised's account.
     working: Sequence[WorkingOrder] = ()
-    # An admin closing an account's position: a kill switch does not stop an order that only reduces.
+    # An admin closing an account's position: a halted account or platform does not stop an order that only reduces.
     liquidation: bool = False
     # The instrument's market at ``now`` (core.sessions); None leaves the session unchecked.
     market: MarketStatus | None = None
@@ -125,8 +127,7 @@ def check_order(request: OrderRequest, ctx: RiskContext) -> RiskDecision:
     notional = ctx.instrument.notional(request.size, price) if price is not None else None
 
     found: list[_Found] = []
-    if not (reducing and ctx.liquidation):
-        found += _kill_switches(ctx)
+    found += _trading_state(ctx, reducing)
     restricted = limits.restricted_symbols
     if restricted and not reducing and symbol in {s.strip().upper() for s in restricted}:
         found.append(("restricted_instrument", f"Trading {symbol} is restricted on your account.", None, symbol))
@@ -161,11 +162,19 @@ def reference_price(request: OrderRequest, quote: Quote | None, pays: Decimal | 
     return quote.price_to(request.side) if quote is not None else None
 
 
-def _kill_switches(ctx: RiskContext) -> Iterator[_Found]:
-    if ctx.global_kill_switch:
-        yield ("kill_switch_global", "Trading is halted platform-wide by the global kill switch.", None, None)
-    if ctx.account.limits.kill_switch:
-        yield ("kill_switch_account", "Trading is halted on your account by its kill switch.", None, None)
+def _trading_state(ctx: RiskContext, reducing: bool) -> list[_Found]:
+    """Halted refuses everything but an admin's liquidation; reducing refuses what does not reduce a position."""
+    platform, own = ctx.platform_state, ctx.account.trading_state
+    if platform is _ACTIVE and own is _ACTIVE:  # the gate's hot path: nothing to judge
+        return []
+    found: list[_Found] = []
+    for state, code, where in ((platform, "global", "platform-wide"), (own, "account", "on your account")):
+        if state is TradingState.HALTED and not (reducing and ctx.liquidation):
+            found.append((f"kill_switch_{code}", f"Trading is halted {where} by the kill switch.", None, state.value))
+        elif state is TradingState.REDUCING and not reducing:
+            message = f"Trading is reducing-only {where}: only orders that reduce a position are accepted."
+            found.append((f"reducing_only_{code}", message, None, state.value))
+    return found
 
 
 def _order_size(request: OrderRequest, ctx: RiskContext, notional: Decimal | None) -> Iterator[_Found]:

@@ -31,4 +31,3 @@ class RiskLimits(BaseModel):
     # A confirmation is refused and asked again when the price moved more than this since the ticket.
     confirmation_drift_percent: PositiveAmount = Decimal("1")
     restricted_symbols: list[str] = Field(default_factory=list)
-    kill_switch: bool = False

@@ -20,6 +20,7 @@ from decimal import Decimal
 from core.alert_index import AlertIndex
 from core.alerts import Alert, AlertCondition, AlertStatus, RiskMeasure
 from core.audit import AuditKind
+from core.day_pnl import day_base, open_pnl
 from core.errors import NotFound
 from core.levels import TAIL
 from core.portfolio import Position, exposure
@@ -134,15 +135,13 @@ class AlertEngine:
 def _usage(deps: Deps, uow: UnitOfWork, alert: Alert, position: Position, path: PricePath) -> Decimal | None:
     """Percent of the alert's risk limit the account uses at the path's worst price (None: limit off)."""
     limits = uow.accounts.get(alert.account_id).limits
-    instrument = deps.catalog.get(alert.symbol)
     worst = path.low if position.quantity > 0 else path.high
     if alert.risk_limit is RiskMeasure.POSITION:
         cap = limits.max_position_quantity
         return abs(position.quantity) / cap * 100 if cap else None
     if alert.risk_limit is RiskMeasure.DAILY_LOSS:
         cap = limits.daily_loss_limit
-        loss = -(position.realised_on(path.time.date()) + position.unrealised_pnl(worst, instrument))
-        return max(loss, ZERO) / cap * 100 if cap else None
+        return max(-_day_pnl(deps, uow, alert, worst), ZERO) / cap * 100 if cap else None
     cap = limits.max_gross_exposure
     if not cap:
         return None
@@ -154,6 +153,18 @@ def _usage(deps: Deps, uow: UnitOfWork, alert: Alert, position: Position, path: 
         mark = path.high if p.symbol == alert.symbol else (quotes[p.symbol].mark if p.symbol in quotes else None)
         gross += exposure(p.quantity, p.average_price, mark, catalog.get(p.symbol).multiplier)
     return gross / cap * 100
+
+
+def _day_pnl(deps: Deps, uow: UnitOfWork, alert: Alert, price: Decimal) -> Decimal:
+    """The account's P&L today as the gate's daily loss check measures it (core.day_pnl: each instrument's day
+    from its own start), with the alert's symbol at ``price`` and the others at their marks."""
+    held = uow.positions.list_for_account(alert.account_id)
+    symbols = sorted({p.symbol for p in held})
+    quotes, closes, _ = uow.prices_and_settings(symbols)
+    catalog = catalog_for(deps, alert.account_id)
+    instruments = {s: catalog.get(s) for s in symbols}
+    marks = {s: q.mark for s, q in quotes.items()} | {alert.symbol: price}
+    return day_base(held, instruments, deps.sessions, deps.now(), quotes, closes) + open_pnl(held, instruments, marks)
 
 
 def fire(deps: Deps, uow: UnitOfWork, alert: Alert, price: Decimal, at: datetime) -> Alert:

@@ -13,12 +13,12 @@ from pydantic import ValidationError
 
 from core.audit import AuditKind
 from core.errors import Conflict, InvalidRequest
-from core.orders import Order, OrderRequest, OrderStatus
+from core.orders import Order, OrderRequest, OrderStatus, OrderType
 from core.risk import check_order, fresh_quote
 from core.usecases import execution, orders
 from core.usecases.accounts import AccountRef, get_account
 from core.usecases.deps import Deps, catalog_for
-from core.usecases.entry_checks import check_against_market
+from core.usecases.entry_checks import check_against_market, check_value
 from core.usecases.journal import audit, audit_decision
 from core.usecases.retry import on_conflict
 from core.usecases.risk_gate import gather
@@ -40,12 +40,15 @@ def modify_order(
         with deps.store.unit() as uow:
             order = orders.own_order(uow, account.id, order_id)
             request = changed_request(deps, order, wanted)
+            judged = working_part(order, request)
             instrument = catalog_for(deps, account.id).get(order.symbol)
-            ctx = gather(deps, uow, account, request, exclude_order_id=order.id)
+            ctx = gather(deps, uow, account, judged, exclude_order_id=order.id)
             if order.parent_id is None:  # a bracket exit only waits for its level; the entry checks are for entries
-                check_against_market(request, instrument, fresh_quote(ctx))
-            decision = check_order(request, ctx)
-            audit_decision(uow, account.id, order.id, decision, request)
+                check_against_market(judged, instrument, fresh_quote(ctx))
+            else:
+                check_value(judged, instrument, fresh_quote(ctx))
+            decision = check_order(judged, ctx)
+            audit_decision(uow, account.id, order.id, decision, judged)
             if not decision.approved:
                 uow.commit()  # the decision is kept in the audit trail; the order is unchanged
                 orders.raise_if_rejected(order, decision)
@@ -96,6 +99,11 @@ def changed_request(deps: Deps, order: Order, wanted: dict[str, Decimal]) -> Ord
             f"Order {order.id} is a bracket exit: its quantity follows the position it protects. Change its price, "
             "or cancel it.", code="exit_quantity_fixed", field="quantity",
         )
+    if is_triggered(order) and set(wanted) - _AFTER_TRIGGER.get(order.order_type, set()):
+        now_is = ("a limit order: only its limit or quantity can change" if order.order_type is OrderType.STOP_LIMIT
+                  else "a market order and cannot be changed; cancel it instead")
+        raise Conflict(f"Order {order.id} has been triggered: it is now {now_is}.", code="order_triggered",
+                       order_id=order.id)
     request = _changed(order, wanted)
     request.check_against(catalog_for(deps, order.account_id).get(order.symbol))
     if request.size <= order.filled_quantity:
@@ -104,6 +112,27 @@ def changed_request(deps: Deps, order: Order, wanted: dict[str, Decimal]) -> Ord
             code="quantity_below_filled", field="quantity",
         )
     return request
+
+
+# A triggered stop-limit works as a limit: its limit and quantity may change. Other stops trade at market.
+_AFTER_TRIGGER = {OrderType.STOP_LIMIT: {"quantity", "limit_price"}}
+_STOP_TYPES = frozenset({OrderType.STOP, OrderType.STOP_LIMIT, OrderType.TAKE_PROFIT, OrderType.TRAILING_STOP})
+
+
+def is_triggered(order: Order) -> bool:
+    """A stop whose level was reached: flagged by the broker, or known from a fill (a stop fills only once hit)."""
+    return order.order_type in _STOP_TYPES and (order.triggered or order.filled_quantity > 0)
+
+
+def working_part(order: Order, request: OrderRequest) -> OrderRequest:
+    """What the gate and the market checks judge: the part of the changed order that would still be working
+    (its fills are already in the position), and a triggered stop-limit as the limit order it has become."""
+    update: dict[str, object] = {}
+    if order.filled_quantity:
+        update["quantity"] = request.size - order.filled_quantity
+    if is_triggered(order) and order.order_type is OrderType.STOP_LIMIT:
+        update |= {"order_type": OrderType.LIMIT, "stop_price": None}
+    return request.model_copy(update=update) if update else request
 
 
 def _changed(order: Order, wanted: dict[str, Decimal]) -> OrderRequest:

@@ -91,7 +91,7 @@ def _stage(
     recent = recent_orders(uow, account, now, at_least=TICKET_TTL)
     ctx = gather(deps, uow, account, request, recent=recent)
     quote = ctx.quote
-    asked, request = request, sized(request, ctx.instrument, quote, now, account, ctx.pays)
+    asked, request = request, sized(request, ctx.instrument, quote, now, ctx.account, ctx.pays)
     check_against_market(request, ctx.instrument, fresh_quote(ctx))
     decision = check_order(request, ctx)
     order = uow.orders.add(Order(
@@ -129,13 +129,15 @@ def stage_modify(deps: Deps, account: AccountRef, order_id: str, **changes: Deci
         with deps.store.unit() as uow:
             original = orders.own_order(uow, account.id, order_id)
             request = amend.changed_request(deps, original, wanted)
+            judged = amend.working_part(original, request)
             now = deps.now()
             recent = recent_orders(uow, account, now, at_least=TICKET_TTL)
-            ctx = gather(deps, uow, account, request, recent=recent, exclude_order_id=original.id)
-            decision = check_order(request, ctx)
+            ctx = gather(deps, uow, account, judged, recent=recent, exclude_order_id=original.id)
+            decision = check_order(judged, ctx)
             ticket_order = uow.orders.add(Order(
                 **request.model_dump(exclude={"notional"}), id=new_id(), account_id=account.id, created_at=now,
                 updated_at=now, source="chat", request_fingerprint=request.fingerprint(), replaces=original.id,
+                changes=sorted(wanted),
             ))
             audit_decision(uow, account.id, ticket_order.id, decision, request)
             if not decision.approved:
@@ -211,9 +213,11 @@ def _confirm(deps: Deps, account: Account, code: str) -> tuple[Order, Quote | No
 
 
 def _apply_modify(deps: Deps, account: Account, ticket: Order) -> Order:
-    """A confirmed modify ticket: the order it names is changed, re-checked by the gate as it is now."""
+    """A confirmed modify ticket: the order it names is changed in the fields the trader named, and only
+    those (replaying the rest would undo changes made since, and a bracket exit's quantity is not the
+    trader's to set), re-checked by the gate as it is now."""
     assert ticket.replaces is not None
-    changes = {name: getattr(ticket, name) for name in amend.CHANGEABLE}
+    changes = {name: getattr(ticket, name) for name in ticket.changes or amend.CHANGEABLE}
     return amend.modify_order(deps, account, ticket.replaces, **changes)
 
 

@@ -1,5 +1,5 @@
 """Checks an order must pass against the market it enters, before the risk gate: a bracket's exits beyond
-its base price, a stop that is not already triggered, a trail of at least one tick."""
+its base price, a stop that is not already triggered, a trail of at least one tick, a value a decimal can hold."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from core.brackets import check_exits_beyond
 from core.errors import InvalidRequest
 from core.instruments import Instrument
 from core.market import Quote
+from core.numbers import MAX_ORDER_VALUE
 from core.orders import OrderRequest, OrderType
 
 _STOPS = (OrderType.STOP, OrderType.STOP_LIMIT)
@@ -14,6 +15,7 @@ _STOPS = (OrderType.STOP, OrderType.STOP_LIMIT)
 
 def check_against_market(request: OrderRequest, instrument: Instrument, quote: Quote | None) -> None:
     """Raise InvalidRequest (422) for an order that would do at once what its type says it waits for."""
+    check_value(request, instrument, quote)
     if request.order_type is OrderType.BRACKET:
         base = request.limit_price or (quote.price_to(request.side) if quote is not None else None)
         if base is not None:
@@ -38,3 +40,21 @@ def check_against_market(request: OrderRequest, instrument: Instrument, quote: Q
                 f"({instrument.tick_size}).",
                 code="trail_under_one_tick", field="trail_percent",
             )
+
+
+def check_value(request: OrderRequest, instrument: Instrument, quote: Quote | None) -> None:
+    """Each number of an order is bounded (core.numbers), but not their product: quantity x price past the
+    decimal context would fail the gate's money arithmetic. Refused as ``number_too_large`` before it."""
+    prices = [p for p in (request.limit_price, request.stop_price, request.take_profit_price,
+                          request.stop_loss_price) if p is not None]
+    if quote is not None:
+        prices.append(quote.price_to(request.side))
+    if not prices:
+        return
+    value = instrument.notional(request.size, max(prices))
+    if value >= MAX_ORDER_VALUE:
+        raise InvalidRequest(
+            f"This order's value ({request.size.normalize():f} x {max(prices).normalize():f} "
+            f"{instrument.currency}) is too large for any market: it must stay below {MAX_ORDER_VALUE:,f}.",
+            code="number_too_large", field="quantity", limit=f"{MAX_ORDER_VALUE:f}",
+        )

@@ -252,9 +252,9 @@ def _fit_exits_to_position(deps: Deps, uow: UnitOfWork, account_id: str, symbol:
     what it protects, or it could open a new position."""
     position = uow.positions.get(account_id, symbol)
     held = position.quantity if position is not None else Decimal(0)
-    exits = [
-        uow.orders.get(o.id) for o in uow.orders.list_open_for_symbol(symbol)
-        if o.account_id == account_id and o.oco_group is not None
+    exits = [  # the account's own working orders: not every account's on the symbol, which a quote never reads
+        uow.orders.get(o.id) for o in uow.orders.list_for_account(account_id, open_only=True)
+        if o.symbol == symbol and o.oco_group is not None
     ]
     for order, quantity in fit_exits(held, [o for o in exits if o.status.is_open]):
         current = uow.orders.get(order.id)

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from core.accounts import Account, Role
+from core.accounts import Account, Role, TradingState
 from core.alerts import Alert
 from core.ids import derived_id
 from core.notifications import Notification, NotificationKind
@@ -73,19 +73,29 @@ def alert_fired(uow: UnitOfWork, alert: Alert, price: Decimal, at: datetime) -> 
          symbol=alert.symbol, condition=alert.condition.value, threshold=str(alert.threshold), price=str(price))
 
 
-def kill_switch(deps: Deps, uow: UnitOfWork, actor: Account, *, engaged: bool, account_id: str | None) -> None:
-    """The account's trader is told of its switch; the admins of the platform-wide one."""
-    state = "engaged: working orders are being cancelled and no new order passes" if engaged else "released"
+def trading_state(
+    deps: Deps, uow: UnitOfWork, actor: Account, *, state: TradingState, previous: TradingState,
+    account_id: str | None,
+) -> None:
+    """The account's trader is told of its trading state; the admins of the platform's."""
+    what = {
+        TradingState.ACTIVE: "active: trading is open again",
+        TradingState.REDUCING: "reducing: only orders that reduce a position pass, and opening orders are "
+                               "cancelled; exits keep protecting",
+        TradingState.HALTED: "halted (kill switch): no new order passes and working orders are cancelled",
+    }[state]
     now = deps.now()
+    data = {"state": state.value, "previous": previous.value, "engaged": state is not TradingState.ACTIVE,
+            "actor": actor.id}
     if account_id is not None:
-        text = f"The kill switch on account {account_id} was {state} by {actor.id}."
-        emit(uow, now, account_id, NotificationKind.KILL_SWITCH, (account_id, str(engaged), now.isoformat()), text,
-             scope="account", engaged=engaged, actor=actor.id)
+        text = f"Account {account_id} is now {what} (set by {actor.id})."
+        emit(uow, now, account_id, NotificationKind.KILL_SWITCH, (account_id, state.value, now.isoformat()), text,
+             scope="account", **data)
         return
-    text = f"The platform-wide kill switch was {state} by {actor.id}."
+    text = f"The platform is now {what} (set by {actor.id})."
     for admin in admins(deps):
-        emit(uow, now, admin, NotificationKind.KILL_SWITCH, ("*", admin, str(engaged), now.isoformat()), text,
-             scope="global", engaged=engaged, actor=actor.id)
+        emit(uow, now, admin, NotificationKind.KILL_SWITCH, ("*", admin, state.value, now.isoformat()), text,
+             scope="global", **data)
 
 
 def admins(deps: Deps) -> list[str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from core.accounts import Account
 from core.errors import AlreadyExists, Conflict, IdempotencyKeyReused, InvalidRequest, NotFound, RiskRejected
 from core.ids import derived_id, new_id
@@ -62,7 +64,7 @@ def place_in(
     (``placement.send``, with the quote returned) and raises ``raise_if_rejected``."""
     instrument = catalog_for(deps, account.id).get(request.symbol)
     ctx = gather(deps, uow, account, request, liquidation=liquidation)
-    resolved = sized(request, instrument, ctx.quote, ctx.now, account, ctx.pays)
+    resolved = sized(request, instrument, ctx.quote, ctx.now, ctx.account, ctx.pays)
     check_against_market(resolved, instrument, fresh_quote(ctx))
     decision = check_order(resolved, ctx)
     now = deps.now()
@@ -129,12 +131,16 @@ def cancel_order(deps: Deps, account: AccountRef, order_id: str, *, actor: str |
 
 
 def cancel_working(
-    deps: Deps, account: AccountRef, *, actor: str | None = None, reason: str | None = None
+    deps: Deps, account: AccountRef, *, actor: str | None = None, reason: str | None = None,
+    only: Collection[str] | None = None,
 ) -> list[Order]:
-    """Cancel every working order of the account, one unit per order (a unit stays small)."""
+    """Cancel every working order of the account (or those of ``only``), one unit per order (a unit stays
+    small)."""
     account = get_account(deps, account)
     cancelled = []
     for order in deps.store.orders.list_for_account(account.id, open_only=True):
+        if only is not None and order.id not in only:
+            continue
         with deps.store.unit() as uow:
             current = uow.orders.get(order.id)
             if not current.status.is_open:
@@ -194,6 +200,6 @@ def check_risk(deps: Deps, account: AccountRef, request: OrderRequest) -> RiskDe
     instrument = catalog_for(deps, account.id).get(request.symbol)
     request.check_against(instrument)
     ctx = gather(deps, deps.store, account, request)
-    request = sized(request, instrument, ctx.quote, ctx.now, account, ctx.pays)
+    request = sized(request, instrument, ctx.quote, ctx.now, ctx.account, ctx.pays)
     check_against_market(request, instrument, fresh_quote(ctx))
     return check_order(request, ctx)

@@ -45,7 +45,11 @@ def gather(
     """What the gate needs for ``request``, read through ``uow`` (or the store, for a what-if). ``recent``
     may pass orders the caller already read (at least the gate's window); ``exclude_order_id`` is an order
     being resumed, which is not its own duplicate. The use case reuses the context (its quote, its
-    positions) instead of reading them again."""
+    positions) instead of reading them again.
+
+    The account is read again through ``uow``: its trading state and limits are judged as they stand in the
+    unit the order commits in, not as they were when the request was authenticated."""
+    account = uow.accounts.get(account.id)
     now = deps.now()
     positions = uow.positions.list_for_account(account.id)
     book = uow.books.get(account.id)
@@ -77,7 +81,7 @@ def gather(
         quotes=quotes,
         recent_orders=[o for o in recent if o.id != exclude_order_id and o.created_at >= since],
         day_base=base,
-        global_kill_switch=settings.global_kill_switch,
+        platform_state=settings.trading_state,
         working=working,
         liquidation=liquidation,
         market=deps.sessions.status(instrument, now),

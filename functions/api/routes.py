@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 
 from core import usecases as uc
+from core.accounts import Account, TradingState
 from core.errors import BadRequest, NotFound, UnknownSymbol
 from core.numbers import Count
 from core.orders import OrderRequest, utcnow
@@ -28,6 +29,7 @@ from functions.api.schemas import (
     shown_portfolio,
     shown_position,
 )
+from infra.bootstrap import Platform
 
 router = api_router()
 # An Idempotency-Key is 1 to 255 visible ASCII characters (no spaces), exactly as the document says.
@@ -137,29 +139,35 @@ def quote(symbol: str, account: Caller, parley: Parley) -> QuoteOut:
 
 @router.get("/v1/risk/limits", response_model=LimitsOut, responses=responses_for(403, 404), tags=["risk"])
 def get_limits(account: Caller, parley: Parley, account_id: str | None = None) -> LimitsOut:
-    target = uc.act_for(parley.deps, account, account_id)
-    return LimitsOut(
-        account_id=target.id, limits=target.limits, global_kill_switch=uc.kill_switch_state(parley.deps)
-    )
+    return limits_out(parley, uc.act_for(parley.deps, account, account_id))
 
 
 @router.put("/v1/risk/limits", response_model=LimitsOut, responses=responses_for(403, 404, 409, body=True),
             tags=["risk"])
 def put_limits(limits: RiskLimits, admin: Admin, parley: Parley, account_id: str | None = None) -> LimitsOut:
-    """Replace an account's limits (admin only). The kill switch is set with POST /v1/risk/kill-switch."""
-    target = account_id or admin.id
-    stored = uc.set_limits(parley.deps, admin, target, limits)
-    return LimitsOut(account_id=target, limits=stored, global_kill_switch=uc.kill_switch_state(parley.deps))
+    """Replace an account's limits (admin only). The trading state is set with POST /v1/risk/kill-switch."""
+    uc.set_limits(parley.deps, admin, account_id or admin.id, limits)
+    return limits_out(parley, uc.get_account(parley.deps, account_id or admin.id))
+
+
+def limits_out(parley: Platform, target: Account) -> LimitsOut:
+    platform = uc.platform_state(parley.deps)
+    return LimitsOut(account_id=target.id, limits=target.limits, trading_state=target.trading_state,
+                     platform_trading_state=platform, global_kill_switch=platform is TradingState.HALTED)
 
 
 @router.post("/v1/risk/kill-switch", response_model=KillSwitchOut, responses=responses_for(403, 404, 409, body=True),
              tags=["risk"])
 def kill_switch(body: KillSwitchIn, admin: Admin, parley: Parley) -> KillSwitchOut:
-    """Engage (cancelling working orders) or release a kill switch: one account, or all without account_id."""
-    cancelled = uc.set_kill_switch(parley.deps, admin, engaged=body.engaged, account_id=body.account_id)
+    """Set the trading state of one account, or of the whole platform without account_id: ``active``,
+    ``reducing`` (opening orders refused and cancelled, reducing orders and exits kept) or ``halted`` (every
+    order refused and cancelled; an admin may still liquidate). ``engaged`` true/false is halted/active."""
+    state = body.wanted
+    cancelled = uc.set_trading_state(parley.deps, admin, state, account_id=body.account_id)
     return KillSwitchOut(
         scope="account" if body.account_id else "global",
         account_id=body.account_id,
-        engaged=body.engaged,
+        state=state,
+        engaged=state is not TradingState.ACTIVE,
         cancelled_orders=[o.id for o in cancelled],
     )

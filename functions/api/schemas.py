@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from core.accounts import TradingState
 from core.instruments import InstrumentCatalog, shown_money
 from core.market import Quote
 from core.orders import Order, OrderRequest, OrderStatus
@@ -76,20 +77,41 @@ class QuoteOut(BaseModel):
 class LimitsOut(BaseModel):
     account_id: str
     limits: RiskLimits
-    global_kill_switch: bool
+    trading_state: TradingState = Field(description="The account's: active, reducing or halted.")
+    platform_trading_state: TradingState = Field(description="The whole platform's: active, reducing or halted.")
+    global_kill_switch: bool = Field(description="The platform is halted (platform_trading_state is halted).")
 
 
 class KillSwitchIn(BaseModel):
+    """Give ``state``, or ``engaged`` as before trading states (true is halted, false is active)."""
+
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    engaged: bool
-    account_id: str | None = Field(default=None, description="Omit for the platform-wide kill switch.")
+    state: TradingState | None = Field(
+        default=None, strict=False,  # its JSON string names it; strict would want the Python enum
+        description="active; reducing (only orders that reduce a position, exits kept); halted.",
+    )
+    engaged: bool | None = Field(default=None, description="The kill switch: true is halted, false is active.")
+    account_id: str | None = Field(default=None, description="Omit for the platform-wide state.")
+
+    @model_validator(mode="after")
+    def _one_of(self) -> KillSwitchIn:
+        if (self.state is None) == (self.engaged is None):
+            raise ValueError("give exactly one of state and engaged")
+        return self
+
+    @property
+    def wanted(self) -> TradingState:
+        if self.state is not None:
+            return self.state
+        return TradingState.HALTED if self.engaged else TradingState.ACTIVE
 
 
 class KillSwitchOut(BaseModel):
     scope: str
     account_id: str | None
-    engaged: bool
+    state: TradingState
+    engaged: bool = Field(description="Whether trading is restricted (state is not active).")
     cancelled_orders: list[str]
 
 

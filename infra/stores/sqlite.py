@@ -164,10 +164,12 @@ class _Db:
         finally:
             self._local.unit = False
             self._local.failure = None
-            conn = self.conn()
-            if conn.in_transaction:  # left without commit() or rollback(): keep nothing, and let the next in
-                conn.execute("ROLLBACK")
-            self.end()
+            try:
+                conn = self.conn()
+                if conn.in_transaction:  # left without commit() or rollback(): keep nothing, let the next in
+                    conn.execute("ROLLBACK")
+            finally:
+                self.end()
 
     def finish(self, commit: bool) -> None:
         """End this thread's unit. A commit after a refused write rolls back and raises that write's error,

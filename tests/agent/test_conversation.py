@@ -11,6 +11,7 @@ import pytest
 
 from agent.conversation import NO_LLM, Conversation
 from core import usecases as uc
+from core.accounts import TradingState
 from core.orders import OrderStatus
 from tests.support import tick
 
@@ -107,7 +108,8 @@ def test_a_working_order_can_be_cancelled_by_a_prefix_of_its_id(chat, service, c
 def test_the_kill_command_is_refused_to_a_trader(chat, service) -> None:
     assert say(chat, "kill")[0].text == "Only an admin can do that."
     assert uc.kill_switch_state(service) is False
-    assert say(chat, "kill", account="ops")[0].text.startswith("Global kill switch ON")
+    assert say(chat, "kill", account="ops")[0].text.startswith("Global kill switch ON: the platform is halted")
+    assert uc.platform_state(service) is TradingState.HALTED
 
 
 def test_free_text_without_a_model_and_no_command_close_to_it_gets_the_list_of_commands(chat) -> None:

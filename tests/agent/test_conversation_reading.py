@@ -11,7 +11,7 @@ from agent.conversation import NO_LLM, Conversation
 from core import usecases as uc
 from core.orders import OrderStatus
 from tests.agent.fakes import ScriptedChatModel
-from tests.support import tick
+from tests.support import order, tick
 
 
 @pytest.fixture
@@ -127,3 +127,29 @@ def test_a_modify_is_a_ticket_that_changes_the_order_on_yes_and_fills_are_listed
     say(chat, "buy 1 CL")
     say(chat, say(chat, "buy 2 CL")[0].actions[0].command)
     assert "BUY 2 CL at 70.02" in say(chat, "show my fills")[0].text
+
+
+def test_moving_a_bracket_exits_price_from_the_chat_changes_only_that_price(chat, service, clock) -> None:
+    tick(service, clock, "AAPL", "99.98", "100.00")
+    entry = uc.place_order(service, "alice", order("AAPL", "buy", "10", order_type="bracket",
+                                                   take_profit_price="105.00", stop_loss_price="95.00"))
+    stop = next(o for o in uc.list_orders(service, "alice", open_only=True)
+                if o.parent_id == entry.id and o.order_type.value == "stop")
+    [reply] = say(chat, f"move my stop on {stop.id} to 97")
+    [ticket] = staged(service)
+    assert ticket.changes == ["stop_price"]
+    [done] = say(chat, reply.actions[0].command)
+    assert stop.id in done.text
+    moved = uc.get_order(service, "alice", stop.id)
+    assert (moved.stop_price, moved.quantity, moved.status) == (Decimal("97"), Decimal("10"), OrderStatus.ACCEPTED)
+    assert uc.get_order(service, "alice", ticket.id).status is OrderStatus.CANCELLED  # the ticket is used up
+
+
+def test_a_chat_change_applies_only_what_the_trader_changed_not_the_fields_as_they_were(chat, service, clock) -> None:
+    tick(service, clock, "AAPL", "99.98", "100.00")
+    resting = uc.place_order(service, "alice", order("AAPL", "buy", "10", order_type="limit", limit_price="98"))
+    [reply] = say(chat, f"move order {resting.id} to 97")
+    uc.modify_order(service, "alice", resting.id, quantity=Decimal(20))  # changed elsewhere before the yes
+    say(chat, reply.actions[0].command)
+    changed = uc.get_order(service, "alice", resting.id)
+    assert (changed.limit_price, changed.quantity) == (Decimal("97"), Decimal("20"))

@@ -52,7 +52,6 @@ def context() -> RiskContext:
         quotes=quotes,
         recent_orders=recent,
         day_base=D("-1250.00"),
-        global_kill_switch=False,
         working=working,
     )
 

@@ -228,11 +228,11 @@ def test_the_readme_walkthrough_runs_as_written_with_the_outputs_it_shows(first_
     [replies] = json_lines(shell.run(chat_api))
     assert replies["replies"][0]["text"].startswith("Positions:\n")
 
-    # Admins: an admin account, its token, the kill switch for demo.
+    # Admins: an admin account, its token, the trading state for demo.
     created, engaged = shell.run(block(text, "sh", ".venv/bin/parley account create ops --admin"))
     assert created == "created account ops (admin)"
     assert json.loads(engaged) | {"cancelled_orders": []} == {
-        "scope": "account", "account_id": "demo", "engaged": True, "cancelled_orders": []}
+        "scope": "account", "account_id": "demo", "state": "reducing", "engaged": True, "cancelled_orders": []}
 
 
 def test_the_readmes_busy_port_message_is_the_one_parley_serve_prints(tmp_path):

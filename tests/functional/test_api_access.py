@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import jwt
+import pytest
 
 from tests.functional.conftest import SECRET, Api
 
@@ -78,7 +79,8 @@ def test_the_kill_switch_cancels_working_orders_and_blocks_new_ones_until_releas
     assert api("POST", "/v1/risk/kill-switch", token=token, body={"engaged": True}).status == 403
     engaged = api("POST", "/v1/risk/kill-switch", token=ops, body={"engaged": True})
     assert engaged.status == 200
-    assert engaged.body == {"scope": "global", "account_id": None, "engaged": True, "cancelled_orders": [resting["id"]]}
+    assert engaged.body == {"scope": "global", "account_id": None, "state": "halted", "engaged": True,
+                            "cancelled_orders": [resting["id"]]}
     blocked = api("POST", "/v1/orders", token=token, headers={"Idempotency-Key": "s"},
                   body={"symbol": "AAPL", "side": "buy", "quantity": "2"})
     assert blocked.status == 422
@@ -116,3 +118,30 @@ def test_quotes_portfolio_and_api_docs_are_served(api: Api) -> None:
     assert portfolio["cash"] == "1000000.00"  # money to the cent
     assert api("GET", "/openapi.json").body["info"]["title"] == "Parley"
     assert api("GET", "/docs").status == 200
+
+
+def test_the_kill_switch_takes_a_trading_state_and_the_limits_show_it(api: Api) -> None:
+    api.quote("AAPL", "189.98", "190.02")
+    ops, alice = api.token("ops"), api.token("alice")
+    api("POST", "/v1/orders", token=alice, headers={"Idempotency-Key": "a"},
+        body={"symbol": "AAPL", "side": "buy", "quantity": "10"})
+    adds = api("POST", "/v1/orders", token=alice, headers={"Idempotency-Key": "b"},
+               body={"symbol": "AAPL", "side": "buy", "quantity": "1", "order_type": "limit", "limit_price": "180"})
+    set_state = api("POST", "/v1/risk/kill-switch", token=ops, body={"state": "reducing", "account_id": "alice"})
+    assert set_state.body == {"scope": "account", "account_id": "alice", "state": "reducing", "engaged": True,
+                              "cancelled_orders": [adds.body["id"]]}
+    limits = api("GET", "/v1/risk/limits", token=alice).body
+    assert (limits["trading_state"], limits["platform_trading_state"], limits["global_kill_switch"]) == (
+        "reducing", "active", False)
+    sell = api("POST", "/v1/orders", token=alice, headers={"Idempotency-Key": "c"},
+               body={"symbol": "AAPL", "side": "sell", "quantity": "4"})
+    buy = api("POST", "/v1/orders", token=alice, headers={"Idempotency-Key": "d"},
+              body={"symbol": "AAPL", "side": "buy", "quantity": "1"})
+    assert sell.status == 201
+    assert buy.status == 422 and buy.body["error"]["details"]["reasons"][0]["code"] == "reducing_only_account"
+
+
+@pytest.mark.parametrize("body", [{}, {"state": "halted", "engaged": True}, {"state": "paused"}])
+def test_the_kill_switch_wants_exactly_one_known_state_or_engaged(api: Api, body: dict) -> None:
+    answer = api("POST", "/v1/risk/kill-switch", token=api.token("ops"), body=body)
+    assert (answer.status, answer.body["error"]["code"]) == (422, "validation_error")

@@ -34,3 +34,14 @@ def test_money_in_the_portfolio_is_shown_to_the_cent() -> None:
     assert (shown.cash, shown.day_pnl, shown.buying_power) == (D("0.33"), D("-0.33"), D("0.33"))
     assert shown.positions[0].average_price == D("70.333333")
     assert (shown.positions[0].market_value, shown.positions[0].realised_pnl) == (D("70500.33"), D("-0.33"))
+
+
+def test_money_shown_is_rounded_half_even_to_the_cent_not_truncated() -> None:
+    two_thirds = D(2) / D(3)
+    view = PortfolioView(account_id="a", currency="USD", cash=two_thirds, equity=D("0.125"), buying_power=D("0.135"),
+                         margin_used=D("0.005"), day_pnl=-two_thirds, gross_exposure=D("-0.125"),
+                         realised_pnl=D("1.015"), unrealised_pnl=D("1.025"), positions=[])
+    shown = shown_portfolio(view)
+    assert (shown.cash, shown.day_pnl) == (D("0.67"), D("-0.67"))  # truncation would show 0.66 and -0.66
+    assert (shown.equity, shown.buying_power, shown.gross_exposure) == (D("0.12"), D("0.14"), D("-0.12"))  # ties
+    assert (shown.margin_used, shown.realised_pnl, shown.unrealised_pnl) == (D("0.00"), D("1.02"), D("1.02"))

@@ -11,8 +11,6 @@ from decimal import Decimal as D
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from core import usecases as uc
 from core.accounts import Role
 from core.errors import ConcurrentUpdate, RiskRejected
@@ -37,26 +35,41 @@ def resting_buy(quantity: str) -> OrderRequest:
     return OrderRequest(symbol="AAPL", side=Side.BUY, quantity=D(quantity), order_type="limit", limit_price=D("95"))
 
 
-def _place_in_process(url: str, quantity: str, start: Any, results: Any) -> None:
+# How long a process that has read the account's book waits for the other to read it too. Under the SQLite
+# unit's write lock the other cannot (it waits to begin), so the wait runs out and the first goes on alone.
+MEET_SECONDS = 2
+
+
+def _place_in_process(url: str, quantity: str, both_read: Any, results: Any) -> None:
     deps = uc.Deps(store=open_store(url), broker=PaperBroker())
-    start.wait()
+    books, real_get = deps.store.books, deps.store.books.get
+
+    def get(account_id: str):  # every unit reads the account's book before it decides: meet there
+        found = real_get(account_id)
+        with contextlib.suppress(threading.BrokenBarrierError):  # the other is held off, or this is a retry
+            both_read.wait(MEET_SECONDS)
+        return found
+
+    books.get = get
     try:
         uc.place_order(deps, "alice", resting_buy(quantity))
         results.put("accepted")
     except RiskRejected:
         results.put("rejected")
+    except Exception as exc:  # a store that let both in fails here rather than deciding twice
+        results.put(f"failed: {type(exc).__name__}")
 
 
-@pytest.mark.parametrize("run", range(3))
-def test_two_processes_on_one_sqlite_file_cannot_both_pass_the_position_limit(tmp_path: Path, run: int) -> None:
-    url = f"sqlite:///{tmp_path / f'race-{run}.db'}"
+def test_two_processes_on_one_sqlite_file_cannot_both_pass_the_position_limit(tmp_path: Path) -> None:
+    """Each process waits, once it has read the book, for the other to have read it too: without the unit's
+    write lock and the book's version check both decide on the same empty book and both pass."""
+    url = f"sqlite:///{tmp_path / 'race.db'}"
     seed(uc.Deps(store=open_store(url), broker=PaperBroker()))
     context = multiprocessing.get_context("spawn")
-    start, results = context.Event(), context.Queue()
-    workers = [context.Process(target=_place_in_process, args=(url, q, start, results)) for q in ("10", "11")]
+    both_read, results = context.Barrier(2), context.Queue()
+    workers = [context.Process(target=_place_in_process, args=(url, q, both_read, results)) for q in ("10", "11")]
     for worker in workers:
         worker.start()
-    start.set()
     for worker in workers:
         worker.join(60)
     assert sorted(results.get(timeout=5) for _ in workers) == ["accepted", "rejected"]

@@ -66,6 +66,32 @@ def test_a_market_that_moved_past_the_band_asks_again_with_a_new_code(service, c
     assert uc.confirm_order(service, "alice", second.code).average_price == D("71.02")
 
 
+@pytest.mark.parametrize(("side", "bid", "ask", "moved"), [
+    ("buy", "68.99", "69.01", "1.44"),  # the ask fell 1.44%: the buyer would pay less than asked, still asked
+    ("sell", "68.98", "69.00", "1.46"),  # the bid fell 1.46%: the seller would get less
+])
+def test_a_market_that_fell_past_the_band_asks_again_too(service, clock, side: str, bid: str, ask: str,
+                                                         moved: str) -> None:
+    tick(service, clock, "CL", "70.00", "70.02")
+    uc.place_order(service, "alice", order("CL", "buy", "2"))  # something to sell
+    first = uc.stage_order(service, "alice", order("CL", side, "1"))
+    tick(service, clock, "CL", bid, ask)
+    with pytest.raises(PriceMoved) as fell:
+        uc.confirm_order(service, "alice", first.code)
+    assert f"moved {moved}%" in fell.value.message
+    assert uc.get_order(service, "alice", first.order_id).status is OrderStatus.CANCELLED
+
+
+def test_a_market_that_moved_inside_the_band_either_way_does_not_ask_again(service, clock) -> None:
+    tick(service, clock, "CL", "70.00", "70.02")
+    for bid, ask in (("70.60", "70.62"), ("69.40", "69.42")):  # +0.86% and -0.86%
+        ticket = uc.stage_order(service, "alice", order("CL", "buy", "1"))
+        tick(service, clock, "CL", bid, ask)
+        assert uc.confirm_order(service, "alice", ticket.code).status is OrderStatus.FILLED
+        tick(service, clock, "CL", "70.00", "70.02")
+        clock.advance(seconds=10)  # past the duplicate window
+
+
 def test_the_second_risk_check_refuses_a_ticket_once_the_kill_switch_is_on(service, clock) -> None:
     tick(service, clock, "AAPL", "189.98", "190.02")
     ticket = uc.stage_order(service, "alice", order("AAPL", "buy", "1"))

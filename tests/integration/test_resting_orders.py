@@ -80,6 +80,23 @@ def test_a_quote_reads_and_fills_only_the_resting_orders_it_reaches(deps: uc.Dep
     assert all(status(deps, f"far{n}", o) is OrderStatus.ACCEPTED for n, o in enumerate(far))
 
 
+def test_a_fill_that_shrinks_a_position_reads_none_of_the_other_accounts_resting_orders(
+    deps: uc.Deps, reads: list[str]
+) -> None:
+    engine = AlertEngine()
+    quote(deps, engine, "100.00", "100.02")
+    others = [buy_limit(deps, f"other{n}", "80.00") for n in range(3)]
+    uc.create_account(deps, "eve")
+    entry = uc.place_order(deps, "eve", order("AAPL", "buy", "2", order_type="bracket", take_profit_price="105.00",
+                                              stop_loss_price="90.00", time_in_force="gtc"))
+    quote(deps, engine, "100.00", "100.02")
+    reads.clear()
+    changed = quote(deps, engine, "105.00", "105.02").changed  # the take-profit exit fills, the stop shrinks to 0
+    assert [o.parent_id for o in changed] == [entry.id]
+    assert uc.positions(deps, "eve") == []
+    assert not set(others) & set(reads)
+
+
 def test_orders_placed_and_cancelled_elsewhere_are_in_the_warm_index_by_the_next_batch(
     deps: uc.Deps, reads: list[str]
 ) -> None:

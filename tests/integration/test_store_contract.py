@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from core.accounts import SystemSettings
+from core.accounts import SystemSettings, TradingState
 from core.errors import AlreadyExists, ConcurrentUpdate, NotFound
 from core.ports.store import IdempotencyStatus, Store
 from core.risk_limits import RiskLimits
@@ -171,23 +171,23 @@ def test_settings_default_to_version_zero_until_saved(store: Store) -> None:
 
 
 def test_saving_settings_versions_them(store: Store) -> None:
-    saved = store.settings.save(SystemSettings(global_kill_switch=True))
+    saved = store.settings.save(SystemSettings(trading_state=TradingState.HALTED))
     assert saved.version == 1
     assert store.settings.get() == saved
-    saved.global_kill_switch = False
+    saved.trading_state = TradingState.ACTIVE
     again = store.settings.save(saved)
     assert again.version == 2
-    assert store.settings.get().global_kill_switch is False
+    assert store.settings.get().trading_state is TradingState.ACTIVE
 
 
 def test_saving_settings_from_a_stale_copy_raises_concurrent_update(store: Store) -> None:
     first = store.settings.save(SystemSettings())
-    store.settings.save(first.model_copy(update={"global_kill_switch": True}))
+    store.settings.save(first.model_copy(update={"trading_state": TradingState.HALTED}))
     with pytest.raises(ConcurrentUpdate):
         store.settings.save(first)
     with pytest.raises(ConcurrentUpdate):
         store.settings.save(SystemSettings())
-    assert store.settings.get().global_kill_switch is True
+    assert store.settings.get().trading_state is TradingState.HALTED
 
 
 # Idempotency

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from core.accounts import SystemSettings
+from core.accounts import SystemSettings, TradingState
 from core.errors import AlreadyExists, ConcurrentUpdate, NotFound, StoreError
 from core.orders import OrderStatus
 from infra.stores.dynamodb import DynamoStore, open_dynamodb_store
@@ -65,7 +65,7 @@ def test_a_unit_of_many_writes_sends_nothing_before_commit_and_one_call_at_it(
         uow.positions.save(make_position(quantity=Decimal("10")))
         uow.audit.append(make_audit())
         uow.accounts.update(account)
-        uow.settings.save(SystemSettings(global_kill_switch=True))
+        uow.settings.save(SystemSettings(trading_state=TradingState.HALTED))
         uow.alerts.delete("AL1")
         assert calls == []
         uow.commit()
@@ -185,7 +185,7 @@ def test_prices_and_settings_cost_one_call_on_the_store_and_in_a_unit(dynamo: Dy
     dynamo.quotes.put(make_quote("AAPL"))
     dynamo.quotes.put_close(make_close("MSFT"))
     quote = dynamo.quotes.get("AAPL")
-    saved = dynamo.settings.save(SystemSettings(global_kill_switch=True))
+    saved = dynamo.settings.save(SystemSettings(trading_state=TradingState.HALTED))
     calls.clear()
     assert dynamo.prices_and_settings(["AAPL", "MSFT"]) == ({"AAPL": quote}, {"MSFT": make_close("MSFT")}, saved)
     assert calls == ["BatchGetItem"]
@@ -225,7 +225,7 @@ def test_prices_and_settings_ask_again_for_unprocessed_keys(dynamodb_client: Any
     dynamo = open_dynamodb_store(TABLE, client)
     for symbol in ("AAPL", "MSFT", "TSLA"):
         dynamo.quotes.put(make_quote(symbol))
-    saved = dynamo.settings.save(SystemSettings(global_kill_switch=True))
+    saved = dynamo.settings.save(SystemSettings(trading_state=TradingState.HALTED))
     quotes, _, settings = dynamo.prices_and_settings(["AAPL", "MSFT", "TSLA"])
     assert (sorted(quotes), settings, client.batches) == (["AAPL", "MSFT", "TSLA"], saved, 2)
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from core.accounts import Account, SystemSettings
+from core.accounts import Account, SystemSettings, TradingState
 from core.errors import AlreadyExists, ConcurrentUpdate, NotFound
 from core.orders import OrderStatus
 from core.ports.store import Store, UnitOfWork
@@ -120,7 +120,7 @@ def test_a_unit_left_without_commit_leaves_nothing_and_restores_what_it_overwrot
     alert = store.alerts.add(make_alert())
     with store.unit() as uow:
         book_a_fill(uow, account.model_copy(update={"name": "after"}))
-        uow.settings.save(settings.model_copy(update={"global_kill_switch": True}))
+        uow.settings.save(settings.model_copy(update={"trading_state": TradingState.HALTED}))
         uow.alerts.delete(alert.id)
     assert booked(store) == NOTHING
     assert store.accounts.get("acct-1").name == "before"
@@ -209,7 +209,7 @@ def test_get_inside_a_unit_sees_the_units_own_writes(store: Store) -> None:
         assert uow.orders.get("O1") == cancelled
         saved = uow.positions.save(make_position(quantity=Decimal("5")))
         assert uow.positions.get("acct-1", "AAPL") == saved
-        settings = uow.settings.save(SystemSettings(global_kill_switch=True))
+        settings = uow.settings.save(SystemSettings(trading_state=TradingState.HALTED))
         assert uow.settings.get() == settings
         assert uow.prices_and_settings([]) == ({}, {}, settings)
         uow.alerts.delete("gone")
@@ -275,7 +275,7 @@ def test_prices_and_settings_return_quotes_closes_and_settings_from_the_store_an
     store.quotes.put(make_quote("AAPL"))
     store.quotes.put(make_quote("MSFT", bid="300", ask="301"))
     store.quotes.put_close(make_close("MSFT", at(0), "299.50"))
-    saved = store.settings.save(SystemSettings(global_kill_switch=True))
+    saved = store.settings.save(SystemSettings(trading_state=TradingState.HALTED))
     quotes, closes, settings = store.prices_and_settings(["AAPL", "MSFT", "TSLA", "AAPL"])
     assert sorted(quotes) == ["AAPL", "MSFT"]
     assert quotes["MSFT"].ask == Decimal("301")
@@ -283,7 +283,7 @@ def test_prices_and_settings_return_quotes_closes_and_settings_from_the_store_an
     assert settings == saved
     with store.unit() as uow:
         assert uow.prices_and_settings(["MSFT"]) == ({"MSFT": quotes["MSFT"]}, closes, saved)
-        again = uow.settings.save(saved.model_copy(update={"global_kill_switch": False}))
+        again = uow.settings.save(saved.model_copy(update={"trading_state": TradingState.ACTIVE}))
         assert uow.prices_and_settings(["MSFT"]) == ({"MSFT": quotes["MSFT"]}, closes, again)
     assert store.settings.get() == saved
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from core.accounts import Account
+from core.accounts import Account, TradingState
 from core.instruments import AssetClass, Instrument, InstrumentCatalog
 from core.market import Quote
 from core.orders import Order, OrderRequest, OrderStatus, Side
@@ -36,8 +36,8 @@ ALL_OFF = {
 }
 
 
-def account(**limits: object) -> Account:
-    return Account(id="acc-1", created_at=NOW, limits=RiskLimits(**{**ALL_OFF, **limits}))
+def account(trading_state: TradingState = TradingState.ACTIVE, **limits: object) -> Account:
+    return Account(id="acc-1", created_at=NOW, limits=RiskLimits(**{**ALL_OFF, **limits}), trading_state=trading_state)
 
 
 def quote(
@@ -83,6 +83,7 @@ def check(
     orders: tuple[Order, ...] = (),
     realised: str = "0",
     kill: bool = False,
+    platform: TradingState = TradingState.ACTIVE,
     use_quote: bool = True,
 ) -> RiskDecision:
     order_quote = (q or quote(request.symbol)) if use_quote else None
@@ -97,7 +98,7 @@ def check(
         quotes={x.symbol: x for x in quotes},
         recent_orders=list(orders),
         day_base=D(realised),
-        global_kill_switch=kill,
+        platform_state=TradingState.HALTED if kill else platform,
     )
     return check_order(request, ctx)
 

@@ -10,6 +10,7 @@ from decimal import Decimal as D
 import pytest
 
 from core import usecases as uc
+from core.alerts import AlertCondition, AlertStatus, RiskMeasure
 from core.errors import RiskRejected
 from core.market import Quote, SessionClose
 from core.portfolio import Position
@@ -118,3 +119,19 @@ def test_a_position_keeps_what_the_day_found_until_its_next_day() -> None:
 def test_a_risk_book_stored_with_the_old_day_start_equity_still_loads() -> None:
     stored = '{"account_id": "a", "working": {}, "day": "2026-11-27", "day_start_equity": "100000", "version": 3}'
     assert RiskBook.model_validate_json(stored) == RiskBook(account_id="a", version=3)
+
+
+def test_the_daily_loss_usage_alert_reads_todays_pnl_as_the_gate_does_not_the_loss_since_entry(service, clock):
+    trade(service, clock, "AAPL", "110.00", MONDAY_10_NY)
+    uc.place_order(service, "alice", order("AAPL", "buy", "100"))  # filled at 110
+    trade(service, clock, "AAPL", "100.00", datetime(2026, 11, 30, 20, 59, tzinfo=UTC))
+    sweep(service, clock, MONDAY_CLOSE)
+    loss_limit(service, "1000")
+    alert = uc.set_alert(service, "alice", "AAPL", AlertCondition.RISK_ABOVE, D("80"),
+                         risk_limit=RiskMeasure.DAILY_LOSS)
+    trade(service, clock, "AAPL", "100.00", TUESDAY_10_NY)  # -1,000 since entry, flat on the day
+    assert uc.portfolio(service, "alice").day_pnl == D("0.00")
+    assert uc.list_alerts(service, "alice")[0].status is AlertStatus.ACTIVE
+    trade(service, clock, "AAPL", "92.00", TUESDAY_10_NY.replace(minute=5))  # -800 today: 80% of the limit
+    [fired] = uc.list_alerts(service, "alice")
+    assert (fired.id, fired.status, fired.triggered_price) == (alert.id, AlertStatus.TRIGGERED, D("92.00"))

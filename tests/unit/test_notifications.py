@@ -58,7 +58,8 @@ def test_a_kill_switch_tells_the_account_and_the_platform_wide_one_tells_the_adm
     uc.set_kill_switch(service, ops, engaged=True)
     assert kinds(service, "alice") == [NotificationKind.KILL_SWITCH.value]
     [admin_note] = uc.list_notifications(service, "ops")
-    assert admin_note.data == {"scope": "global", "engaged": True, "actor": "ops"}
+    assert admin_note.data == {"scope": "global", "state": "halted", "previous": "active", "engaged": True,
+                               "actor": "ops"}
 
 
 def test_notifications_are_listed_newest_first(service, clock) -> None:

@@ -15,7 +15,7 @@ def test_a_reused_context_finds_each_orders_own_twin_and_counts_the_minute() -> 
     ctx = RiskContext(
         account=account(duplicate_window_seconds=5, max_orders_per_minute=4), instrument=CATALOG.get("AAPL"),
         quote=quote(), now=NOW, positions=[], instruments={"AAPL": CATALOG.get("AAPL")}, quotes={},
-        recent_orders=orders, day_base=D(0), global_kill_switch=False,
+        recent_orders=orders, day_base=D(0),
     )
     twin = check_order(buy("100"), ctx)
     assert codes(twin) == ["duplicate_order"] and twin.reasons[0].value == "3"

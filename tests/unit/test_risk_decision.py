@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from core.accounts import TradingState
 from core.errors import RiskRejected
 from core.orders import OrderType
 from tests.unit.risk_support import D, account, buy, check, codes, position, quote, recent, sell
@@ -11,7 +12,7 @@ from tests.unit.risk_support import D, account, buy, check, codes, position, quo
 
 def test_every_failing_check_is_reported_together() -> None:
     acct = account(
-        kill_switch=True, restricted_symbols=["AAPL"], max_order_quantity=D("10"), max_order_notional=D("1000"),
+        TradingState.HALTED, restricted_symbols=["AAPL"], max_order_quantity=D("10"), max_order_notional=D("1000"),
         price_collar_percent=D("1"), max_position_quantity=D("10"), max_gross_exposure=D("1000"),
         daily_loss_limit=D("1"), duplicate_window_seconds=5, max_orders_per_minute=1,
     )  # fmt: skip
@@ -45,7 +46,7 @@ def test_an_order_that_only_cuts_a_position_passes_even_when_the_account_is_over
 def test_a_kill_switch_blocks_even_an_order_that_cuts_risk() -> None:
     positions = (position("AAPL", "100", "100"),)
     assert codes(check(sell("100"), positions=positions, kill=True)) == ["kill_switch_global"]
-    assert codes(check(sell("100"), account(kill_switch=True), positions=positions)) == ["kill_switch_account"]
+    assert codes(check(sell("100"), account(TradingState.HALTED), positions=positions)) == ["kill_switch_account"]
 
 
 def test_messages_name_the_value_and_the_limit_with_thousands_separators_and_currency() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.accounts import Account
+from core.accounts import Account, TradingState
 from core.orders import OrderRequest, OrderType, Side
 from tests.unit.risk_support import NOW, D, account, buy, check, codes, position, quote, recent, sell
 
@@ -27,7 +27,7 @@ def test_the_global_kill_switch_rejects_every_order() -> None:
 
 
 def test_the_account_kill_switch_rejects_every_order_of_that_account() -> None:
-    assert codes(check(buy(), account(kill_switch=True))) == ["kill_switch_account"]
+    assert codes(check(buy(), account(TradingState.HALTED))) == ["kill_switch_account"]
 
 
 def test_restricted_symbols_are_matched_case_insensitively() -> None:
