@@ -57,6 +57,13 @@ def signature(secret: str, timestamp: int, body: bytes) -> str:
     return hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
 
 
+def fresh(sent: float, now: datetime) -> bool:
+    """Was a signature made at ``sent`` (unix seconds) at most SIGNATURE_WINDOW ago and at most CLOCK_SKEW ahead?
+    Signed webhooks (signals, SendGrid's) refuse anything else, so a captured request cannot be replayed late."""
+    age = now.timestamp() - sent
+    return -CLOCK_SKEW.total_seconds() <= age <= SIGNATURE_WINDOW.total_seconds()
+
+
 def read_body(body: bytes) -> dict[str, Any]:
     if len(body) > MAX_BODY_BYTES:
         raise InvalidRequest(f"A signal body is at most {MAX_BODY_BYTES} bytes.", code="body_too_large")
@@ -75,8 +82,7 @@ def authenticate(source: SignalSource, header: str | None, body: bytes, now: dat
         match = _HEADER.fullmatch(header.strip())
         if match is None:
             raise Unauthorized("X-Parley-Signature must read t=<unix>,v1=<hex>.", code="bad_signature")
-        age = now.timestamp() - int(match["t"])
-        if age > SIGNATURE_WINDOW.total_seconds() or -age > CLOCK_SKEW.total_seconds():
+        if not fresh(int(match["t"]), now):
             raise Forbidden("The signature's timestamp is outside the five-minute window.", code="signature_expired")
         sent = int(match["t"])
         if not hmac.compare_digest(signature(source.secret, sent, body), match["v1"]):
