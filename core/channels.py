@@ -67,6 +67,7 @@ class Contact(BaseModel):
     opted_out: bool = False  # SMS/WhatsApp STOP, or the provider said the number opted out
     onboarded: bool = False  # an unlinked sender is told how to link once, then ignored
     last_inbound_at: AwareDatetime | None = None
+    wrong_codes: list[AwareDatetime] = Field(default_factory=list)  # when it sent a bad link code, last hour only
     version: int = 0
 
     def within_whatsapp_window(self, now: datetime) -> bool:
