@@ -1,7 +1,14 @@
 """The use cases every door calls (REST API, chat, agent tools, channels, streams), as plain functions that
 take the platform's dependencies first. Each module groups what traders do; this package re-exports them."""
 
-from core.usecases.accounts import act_for, create_account, ensure_account, get_account, require_admin
+from core.usecases.accounts import (
+    act_for,
+    create_account,
+    ensure_account,
+    get_account,
+    require_admin,
+    revoke_tokens,
+)
 from core.usecases.alerts import delete_alert, list_alerts, set_alert
 from core.usecases.amend import modify_order
 from core.usecases.confirmations import (
@@ -94,6 +101,7 @@ __all__ = [
     "register_signal_source",
     "require_admin",
     "resolve_order_id",
+    "revoke_tokens",
     "set_alert",
     "set_kill_switch",
     "set_limits",
