@@ -3,7 +3,8 @@
 POST /webhooks/sendgrid/inbound: Inbound Parse. The URL configured at SendGrid carries ``?token=``, compared
 in constant time with PARLEY_SENDGRID_INBOUND_TOKEN (missing 401, wrong 403); where a Parse security policy
 is set (PARLEY_SENDGRID_INBOUND_PUBLIC_KEY) its ECDSA signature must verify too. The email is read, deduplicated
-on its Message-Id and queued; the conversation worker answers it.
+on its Message-Id and queued; the conversation worker answers it. Automatic email (an auto-reply, a bounce,
+RFC 3834) is acknowledged with 200 and never queued, so two robots cannot write to each other forever.
 
 POST /webhooks/sendgrid/events: the signed Event Webhook (PARLEY_SENDGRID_EVENT_PUBLIC_KEY; no key, a bad
 signature, or one signed more than five minutes ago: 403). ``delivered`` marks the message Parley sent (found
@@ -27,7 +28,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
-from channels.email_inbound import MalformedEmail, form_fields, read_inbound
+from channels.email_inbound import MalformedEmail, automatic, form_fields, read_inbound
 from core import errors
 from core.channels import MessageStatus
 from core.signals import fresh
@@ -63,7 +64,10 @@ def respond_inbound(platform: Platform, raw_event: dict) -> dict:
         key = credential(platform.settings, "sendgrid", "inbound_public_key")
         if key and not signed(raw, headers.get(SIGNATURE), headers.get(TIMESTAMP), key, platform.deps.now()):
             return refuse(403, "forbidden", "The Inbound Parse signature does not verify.")
-        inbound = read_inbound(form_fields(raw, headers.get("content-type", "")), platform.deps.now())
+        fields = form_fields(raw, headers.get("content-type", ""))
+        if automatic(fields):  # an auto-reply or a bounce: acknowledged (no retry) and never answered
+            return answer(200, {"ok": True, "ignored": "automatic"})
+        inbound = read_inbound(fields, platform.deps.now())
     except (errors.InvalidRequest, MalformedEmail) as exc:
         return refuse(400, "malformed_body", str(exc))
     return accept(platform, inbound)
