@@ -10,7 +10,7 @@ import secrets
 from collections.abc import Callable
 
 from core.envelope import Envelope, EventType
-from core.errors import AlreadyExists, Forbidden, ParleyError, StoreError, Unauthorized
+from core.errors import AlreadyExists, Forbidden, ParleyError, StoreError, Unauthorized, require_room
 from core.events import WebhookEvent
 from core.ids import derived_id, fingerprint
 from core.notifications import NotificationKind
@@ -39,13 +39,17 @@ def register_source(
 ) -> SignalSource:
     """A new source for the account, with its secret (shown to the trader once; again only to a retry under the
     same ``idempotency_key``, which gets the same source rather than a second one)."""
-    account_id = get_account(deps, account).id
+    owner = get_account(deps, account)
+    account_id = owner.id
     asked = fingerprint({"name": name.strip(), "mode": mode.value})
     source = SignalSource(
         id=idempotent.record_id(account_id, "signal source", idempotency_key), account_id=account_id,
         name=name.strip(), mode=mode, secret=secrets.token_urlsafe(32), created_at=deps.now(),
         request_fingerprint=asked if idempotency_key else None,
     )
+    if deps.store.signal_sources.get(source.id) is None:  # a retry under the same key is answered below
+        held = len(deps.store.signal_sources.list_for_account(account_id))
+        require_room(owner.limits.max_signal_sources, held, "max_signal_sources", "signal sources")
     try:
         return deps.store.signal_sources.add(source)
     except AlreadyExists as taken:

@@ -544,6 +544,11 @@ class SqliteSignalSources(_Repo, ports.SignalSourceRepository):
     def get(self, source_id: str) -> SignalSource | None:
         return self.db.one(SignalSource, "SELECT data FROM signal_sources WHERE id = ?", (source_id,))
 
+    def list_for_account(self, account_id: str) -> list[SignalSource]:
+        sql = ("SELECT data FROM signal_sources WHERE json_extract(data, '$.account_id') = ? "
+               "ORDER BY json_extract(data, '$.created_at'), id")
+        return self.db.many(SignalSource, sql, (account_id,))
+
 
 class SqliteConversations(_Repo, ports.ConversationRepository):
     def append(self, turn: ChatTurn) -> None:
