@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: run test lint browser bench package install clean
+.PHONY: run test lint browser bench package deploy install clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,10 @@ bench: $(VENV)/.test
 
 package: $(VENV)/.test
 	PYTHON=$(BIN)/python bash deploy/package.sh
+
+# From an empty AWS account (credentials and region in the environment) to a stack whose /health answers.
+deploy: package
+	BIN=$(BIN) bash deploy/deploy.sh
 
 clean:
 	rm -rf build .parley

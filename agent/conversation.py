@@ -121,7 +121,8 @@ class Conversation:
             case i.Fills():
                 return [Reply(text=fills_text(uc.list_fills(deps, account)))]
             case i.Confirm(code=code):
-                return [Reply(text=order_done(uc.confirm_order(deps, account, code)))]
+                done = uc.confirm_order(deps, account, code)
+                return [Reply(text=order_done(done, deps.broker.venue_for(done.account_id)))]
             case i.Reject(code=code):
                 declined = uc.decline_order(deps, account, code)
                 what = f"{declined.side.value} {declined.quantity} {declined.symbol}"
@@ -134,7 +135,8 @@ class Conversation:
                 return [Reply(text=f"Cancelled {len(done.working)} working order(s) and "
                                    f"{len(done.unconfirmed)} unconfirmed.")]
             case i.ListOrders():
-                return [Reply(text=orders_text(uc.list_orders(deps, account, open_only=True)))]
+                working = uc.list_orders(deps, account, open_only=True)
+                return [Reply(text=orders_text(working, deps.broker.venue_for(account.id)))]
             case i.Positions():
                 return [Reply(text=positions_text(uc.positions(deps, account)))]
             case i.Portfolio():

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import Decimal
 from functools import cache
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
@@ -20,7 +21,10 @@ from core.market import Quote
 from core.orders import Fill, Order, OrderStatus, OrderType
 from core.portfolio import PortfolioView, PositionView
 from core.risk_limits import RiskLimits
-from core.usecases import Ticket, WhatIf
+from core.venues import Venue, unconfirmed_words
+
+if TYPE_CHECKING:  # annotations only: the chat API's cold start need not load the use cases behind them
+    from core.usecases import Ticket, WhatIf
 
 
 class Reply(BaseModel):
@@ -170,21 +174,29 @@ def order_terms(order: Order) -> str:
     return " ".join(parts)
 
 
-def describe_order(order: Order) -> str:
+def describe_order(order: Order, venue: Venue | None = None) -> str:
     head = f"{order.id} {order.side.value.upper()} {qty(order.quantity)} {order.symbol} {order_terms(order)}"
     state = order.status.value.replace("_", " ")
+    if order.status is OrderStatus.PENDING_NEW:
+        state = unconfirmed_words(venue)
     if order.filled_quantity:
         state += f", {qty(order.filled_quantity)} filled @ {price(order.symbol, order.average_price)}"
     return f"{head}: {state}"
 
 
-def order_done(order: Order) -> str:
+def order_done(order: Order, venue: Venue | None = None) -> str:
+    """The answer to a confirmed order: filled, cancelled, rejected (by whom, and why) or working."""
+    if order.status is OrderStatus.REJECTED:
+        by = venue.title if venue is not None else "the venue"
+        return f"Rejected by {by}: {order.reason or 'no reason given'} (order {order.id})."
     if order.status is OrderStatus.FILLED:
         return (f"Done: {order.side.value.upper()} {qty(order.quantity)} {order.symbol} filled at "
                 f"{price(order.symbol, order.average_price)} (order {order.id}).")
     if order.status is OrderStatus.CANCELLED:
         return f"Order {order.id} was cancelled: {order.reason or 'no liquidity'}."
-    return f"Working: {describe_order(order)}."
+    if order.status is OrderStatus.PENDING_NEW:
+        return f"Sent: {describe_order(order, venue)}."
+    return f"Working: {describe_order(order, venue)}."
 
 
 def listed(title: str, lines: list[str], where: str) -> str:
@@ -196,8 +208,8 @@ def listed(title: str, lines: list[str], where: str) -> str:
     return "\n".join([title, *shown])
 
 
-def orders_text(orders: Iterable[Order]) -> str:
-    lines = [describe_order(o) for o in orders]
+def orders_text(orders: Iterable[Order], venue: Venue | None = None) -> str:
+    lines = [describe_order(o, venue) for o in orders]
     return listed("Working orders:", lines, "GET /v1/orders?status=open") if lines else "No working orders."
 
 

@@ -14,59 +14,24 @@ and says in its docstring how the copies learn of alerts added and removed elsew
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
 from collections import deque
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from core.alerts import Alert, AlertChange
+from core.levels import Book, Levels, LoggedIndex
 
 MAX_PATH = 100_000  # batches of price path kept per symbol for windowed moves (bounded memory)
 
 
-class _Levels:
-    """(level, alert id) pairs in ascending order; the levels list alone is what bisect searches."""
-
-    __slots__ = ("ids", "levels")
-
-    def __init__(self) -> None:
-        self.levels: list[Decimal] = []
-        self.ids: list[str] = []
-
-    def add(self, level: Decimal, alert_id: str) -> None:
-        at = bisect_right(self.levels, level)
-        self.levels.insert(at, level)
-        self.ids.insert(at, alert_id)
-
-    def remove(self, level: Decimal, alert_id: str) -> None:
-        at = bisect_left(self.levels, level)
-        while at < len(self.levels) and self.levels[at] == level:
-            if self.ids[at] == alert_id:
-                del self.levels[at]
-                del self.ids[at]
-                return
-            at += 1
-
-    def up_to(self, value: Decimal) -> list[str]:
-        """Ids whose level is at or below ``value``."""
-        return self.ids[: bisect_right(self.levels, value)]
-
-    def from_(self, value: Decimal) -> list[str]:
-        """Ids whose level is at or above ``value``."""
-        return self.ids[bisect_left(self.levels, value) :]
-
-    def __len__(self) -> int:
-        return len(self.levels)
-
-
-class _Symbol:
+class _Symbol(Book[Alert]):
     """One symbol's alerts and its recent price path."""
 
     def __init__(self) -> None:
         self.alerts: dict[str, Alert] = {}
-        self.rises = _Levels()
-        self.falls = _Levels()
-        self.windows: dict[int, _Levels] = {}  # window seconds -> percent thresholds
+        self.rises = Levels()
+        self.falls = Levels()
+        self.windows: dict[int, Levels] = {}  # window seconds -> percent thresholds
         self.position: dict[str, Alert] = {}
         self.path: deque[tuple[datetime, Decimal, Decimal]] = deque(maxlen=MAX_PATH)
 
@@ -75,7 +40,7 @@ class _Symbol:
         if alert.condition.is_position:
             self.position[alert.id] = alert
         elif alert.window_seconds is not None:
-            self.windows.setdefault(alert.window_seconds, _Levels()).add(alert.threshold, alert.id)
+            self.windows.setdefault(alert.window_seconds, Levels()).add(alert.threshold, alert.id)
         else:
             rise, fall = alert.price_levels()
             if rise is not None:
@@ -113,53 +78,25 @@ class _Symbol:
             return Decimal(0)
         return (high - low) / low * 100
 
+    def get(self, alert_id: str) -> Alert | None:
+        return self.alerts.get(alert_id)
 
-class AlertIndex:
+    def __len__(self) -> int:
+        return len(self.alerts)
+
+
+class AlertIndex(LoggedIndex[Alert, _Symbol]):
     """Active alerts by symbol. ``cursor`` is the last change-log entry applied (None before the first)."""
 
-    RECENT = timedelta(minutes=5)  # change-log entries of symbols not loaded yet, kept for their load
+    def _book(self) -> _Symbol:
+        return _Symbol()
 
-    def __init__(self) -> None:
-        self._symbols: dict[str, _Symbol] = {}
-        self.cursor: int | None = None
-        self._recent: deque[AlertChange] = deque()
-
-    def is_loaded(self, symbol: str) -> bool:
-        return symbol in self._symbols
-
-    def load(self, symbol: str, alerts: list[Alert]) -> None:
-        """Take ``alerts`` (the store's active alerts of ``symbol``) as the symbol's set, then re-apply the
-        recent log entries for it: an index query may lag the log (a DynamoDB GSI is eventually consistent)."""
-        book = self._symbols.setdefault(symbol, _Symbol())
-        for alert in alerts:
-            book.remove(alert.id)
-            book.add(alert)
-        for change in self._recent:
-            if change.alert.symbol == symbol:
-                self._apply(book, change.alert)
+    def _keeps(self, alert: Alert) -> bool:
+        return alert.is_active
 
     def apply(self, changes: list[AlertChange], now: datetime) -> None:
         """Apply change-log entries in order and move the cursor past them."""
-        for change in changes:
-            self._recent.append(change)
-            book = self._symbols.get(change.alert.symbol)
-            if book is not None:
-                self._apply(book, change.alert)
-            self.cursor = change.seq if self.cursor is None else max(self.cursor, change.seq)
-        while self._recent and self._recent[0].time < now - self.RECENT:
-            self._recent.popleft()
-
-    def update(self, alert: Alert) -> None:
-        """Replace the copy of an alert with the stored one just read (or fired)."""
-        book = self._symbols.get(alert.symbol)
-        if book is not None:
-            self._apply(book, alert)
-
-    @staticmethod
-    def _apply(book: _Symbol, alert: Alert) -> None:
-        book.remove(alert.id)
-        if alert.is_active:
-            book.add(alert)
+        self.apply_log(((change.seq, change.time, change.alert) for change in changes), now)
 
     def record_path(self, symbol: str, time: datetime, low: Decimal, high: Decimal) -> None:
         book = self._symbols.get(symbol)
@@ -184,5 +121,3 @@ class AlertIndex:
         book = self._symbols.get(symbol)
         return book.move_percent(window, now) if book is not None else Decimal(0)
 
-    def __len__(self) -> int:
-        return sum(len(book.alerts) for book in self._symbols.values())

@@ -40,6 +40,8 @@ def fit(channel: Channel, text: str) -> str:
 class Action(BaseModel):
     """A button under a reply: pressing it sends ``command`` back, as if the trader had typed it."""
 
+    model_config = ConfigDict(defer_build=True)
+
     label: str
     command: str = Field(description="The text to send back when the button is pressed.")
 

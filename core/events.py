@@ -36,6 +36,7 @@ from core.orders import OrderStatus, Side
 class Skip(StrEnum):
     """Why a record changed nothing. Counted per batch; never a batch failure."""
 
+    NO_VALUE = "no_value"  # a Kafka record with no value (a tombstone): nothing to read, nothing to retry
     NOT_BASE64 = "not_base64"
     NOT_JSON = "not_json"
     NOT_ENVELOPE = "not_envelope"

@@ -13,7 +13,7 @@ from core.orders import Side
 class Quote(BaseModel):
     """Top of book for one symbol. Sizes are optional: without them liquidity is taken as unlimited."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     symbol: str
     bid: Decimal = Field(gt=0)
@@ -67,7 +67,7 @@ class SessionClose(BaseModel):
     """An instrument's last price at its two latest session closes, recorded by the day-order sweep: the
     price a trading day's P&L is measured from is the one of the latest close before that day began."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     symbol: str
     at: AwareDatetime

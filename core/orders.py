@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -49,6 +49,7 @@ class TimeInForce(StrEnum):
 class OrderStatus(StrEnum):
     NEW = "new"
     PENDING_CONFIRMATION = "pending_confirmation"
+    PENDING_NEW = "pending_new"  # may have reached a real venue, not confirmed yet: reconciliation settles it
     ACCEPTED = "accepted"
     PARTIALLY_FILLED = "partially_filled"
     FILLED = "filled"
@@ -62,7 +63,9 @@ class OrderStatus(StrEnum):
 
     @property
     def is_open(self) -> bool:
-        return self in (OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED)
+        """Working, or may be: a pending_new order may be at the venue, so it holds buying power and is
+        reconciled, cancelled and listed as the working orders are."""
+        return self in (OrderStatus.PENDING_NEW, OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED)
 
 
 FINAL_STATUSES = frozenset(
@@ -71,10 +74,22 @@ FINAL_STATUSES = frozenset(
 
 TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     OrderStatus.NEW: frozenset(
-        {OrderStatus.PENDING_CONFIRMATION, OrderStatus.ACCEPTED, OrderStatus.REJECTED, OrderStatus.CANCELLED}
+        {OrderStatus.PENDING_CONFIRMATION, OrderStatus.PENDING_NEW, OrderStatus.ACCEPTED, OrderStatus.REJECTED,
+         OrderStatus.CANCELLED}
     ),
     OrderStatus.PENDING_CONFIRMATION: frozenset(
-        {OrderStatus.ACCEPTED, OrderStatus.REJECTED, OrderStatus.CANCELLED, OrderStatus.EXPIRED}
+        {OrderStatus.PENDING_NEW, OrderStatus.ACCEPTED, OrderStatus.REJECTED, OrderStatus.CANCELLED,
+         OrderStatus.EXPIRED}
+    ),
+    OrderStatus.PENDING_NEW: frozenset(
+        {
+            OrderStatus.ACCEPTED,
+            OrderStatus.PARTIALLY_FILLED,
+            OrderStatus.FILLED,
+            OrderStatus.CANCELLED,
+            OrderStatus.EXPIRED,
+            OrderStatus.REJECTED,
+        }
     ),
     OrderStatus.ACCEPTED: frozenset(
         {
@@ -269,10 +284,10 @@ class Order(OrderRequest):
         """Move to ``target`` or raise IllegalTransition; the state machine of DESIGN.md section 3."""
         if target not in TRANSITIONS[self.status]:
             raise IllegalTransition(self.id, self.status.value, target.value)
+        if reason is not None or self.status is OrderStatus.PENDING_NEW:
+            self.reason = reason  # leaving pending_new, its "venue_unconfirmed" no longer holds
         self.status = target
         self.updated_at = now
-        if reason is not None:
-            self.reason = reason
 
     def record_fill(self, quantity: Decimal, price: Decimal, now: datetime) -> None:
         """Add a fill: update the average price and move to partially_filled or filled."""
@@ -304,6 +319,32 @@ class Fill(BaseModel):
     price: Decimal = Field(gt=0)
     time: AwareDatetime
     realised_pnl: Decimal = Decimal(0)
+
+
+class OrderChange(BaseModel):
+    """One entry of the store's order change log: an order as a broker decision or a fill left it.
+
+    Warm stream consumers read the log once per batch (``changes_since`` their cursor) to keep their index of
+    resting orders current without reading every working order; see core/usecases/resting.py.
+    """
+
+    model_config = ConfigDict(extra="forbid", defer_build=True)
+
+    seq: int = Field(ge=1)
+    order: Order
+    time: AwareDatetime
+
+
+def trail_stop(order: Order, reference: Decimal, instrument: Instrument) -> Decimal:
+    """Where a trailing stop stands when the market's best price for it has been ``reference``: the trail
+    below it (a sell) or above it (a buy), by amount or percent, rounded to tick toward the market, so the
+    protection is never looser than asked (a sell stop rounds up, a buy stop down)."""
+    direction = -1 if order.side is Side.SELL else 1
+    if order.trail_amount is not None:
+        stop = reference + direction * order.trail_amount
+    else:
+        stop = reference * (1 + direction * (order.trail_percent or Decimal(0)) / 100)
+    return instrument.round_to_tick(stop, ROUND_CEILING if order.side is Side.SELL else ROUND_FLOOR)
 
 
 def utcnow() -> datetime:

@@ -18,7 +18,7 @@ ZERO = Decimal(0)
 class Position(BaseModel):
     """A signed net position. ``cash_flow`` is the cash this symbol has moved in or out of the account."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     account_id: str
     symbol: str
@@ -93,6 +93,8 @@ def apply_fill(position: Position, fill: Fill, instrument: Instrument, day_start
 
 
 class PositionView(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     symbol: str
     quantity: Decimal
     average_price: Decimal
@@ -105,6 +107,8 @@ class PositionView(BaseModel):
 
 
 class PortfolioView(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     account_id: str
     currency: str
     cash: Decimal

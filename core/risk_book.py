@@ -18,7 +18,7 @@ ZERO = Decimal(0)
 
 
 class WorkingOrder(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     symbol: str
     side: Side
@@ -28,7 +28,7 @@ class WorkingOrder(BaseModel):
 
 
 class RiskBook(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     account_id: str
     working: dict[str, WorkingOrder] = Field(default_factory=dict)

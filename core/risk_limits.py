@@ -15,7 +15,7 @@ class RiskLimits(BaseModel):
     """``None`` switches a numeric check off for the account. Read strictly (amounts as in core.numbers, whole
     numbers as JSON integers, true/false as booleans): the API takes these from admins as they are."""
 
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid", strict=True, defer_build=True)
 
     max_order_quantity: PositiveAmount | None = Decimal("10000")
     max_order_notional: PositiveAmount | None = Decimal("1000000")

@@ -40,11 +40,24 @@ class Venue(BaseModel):
         where = f"{self.name} sandbox" if self.environment is Environment.SANDBOX else self.name
         return f"{'LIVE' if self.live else 'PAPER'} at {where}"
 
+    @property
+    def title(self) -> str:
+        """The venue's name as a trader reads it: ``Alpaca``, ``Binance``."""
+        return "Parley's paper broker" if self.name == "paper" else self.name.capitalize()
+
     def __str__(self) -> str:
         return self.name if self.name == "paper" else f"{self.name}:{self.environment.value}"
 
 
 PAPER = Venue()
+# The reason an order is pending_new: it may have reached its venue, which has not confirmed it yet (a lost answer,
+# a rate limit). Never guessed either way: reconciliation settles it from the venue's own answer.
+UNCONFIRMED = "venue_unconfirmed"
+
+
+def unconfirmed_words(venue: Venue | None) -> str:
+    """How a pending_new order is shown to the trader, in the API and in chats."""
+    return f"sent; waiting for {venue.title if venue is not None else 'the venue'} to confirm"
 
 
 def live_refusal(venue: Venue, platform_allows: bool, account_allows: bool) -> str | None:

@@ -9,6 +9,8 @@
 #                               channel workers), on top of the base layer only, pinned to the API and
 #                               agent layers' versions (see PINNED_TO)
 #   build/app/                  the project code (every function's CodeUri)
+# Then each function's unzipped size (app + its layers) is printed, and the build fails if one passes 220 MB
+# (deploy/function_sizes.py; Lambda refuses 250 MB).
 # Layers hold arm64 / CPython 3.12 wheels (no Docker needed), from layers/<name>/requirements.txt.
 # A distribution appears in one layer only: each layer is resolved with the versions the layers before
 # it hold pinned, and what those layers already hold is then taken out of it.
@@ -28,7 +30,7 @@ APP_ONLY=0
 for arg in "$@"; do
     case "$arg" in
         --app-only) APP_ONLY=1 ;;
-        -h|--help) sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "error: unknown argument $arg (try --help)" >&2; exit 2 ;;
     esac
 done
@@ -48,6 +50,12 @@ declare -A ON_TOP_OF=([brokers]="base" [channels]="base")
 # out): the conversation worker attaches it after base, api and agent, so a package two layers carry must be
 # the same version in both.
 declare -A PINNED_TO=([channels]="api agent")
+# What no function imports, left out of a layer so its functions stay well under Lambda's 250 MB: CCXT's asyncio,
+# websocket (pro) and prediction-market copies of its exchanges and its tests (infra/brokers/exchange.py imports the
+# synchronous ccxt, whose package imports none of them), pandas' own test suite, and uvloop (the asyncio event
+# loop only those copies could use). tests/infra/test_function_sizes.py checks the adapters load none of them.
+declare -A LEAVE_OUT_PATHS=([brokers]="ccxt/async_support ccxt/pro ccxt/prediction ccxt/test pandas/tests")
+declare -A LEAVE_OUT_DISTRIBUTIONS=([brokers]="uvloop")
 APP_DIR="$BUILD_DIR/app"
 APP_PACKAGES=(core agent channels functions infra)
 # The Lambda Python runtime ships these; a copy in a layer would shadow the runtime's own.
@@ -154,6 +162,16 @@ build_layers() {
                 drop_distributions "$target" $shared
             fi
         fi
+        if [[ -n "${LEAVE_OUT_DISTRIBUTIONS[$layer]:-}${LEAVE_OUT_PATHS[$layer]:-}" ]]; then
+            echo "    never imported, left out: ${LEAVE_OUT_DISTRIBUTIONS[$layer]:-} ${LEAVE_OUT_PATHS[$layer]:-}"
+        fi
+        if [[ -n "${LEAVE_OUT_DISTRIBUTIONS[$layer]:-}" ]]; then
+            # shellcheck disable=SC2086  # one word per distribution name
+            drop_distributions "$target" ${LEAVE_OUT_DISTRIBUTIONS[$layer]}
+        fi
+        for path in ${LEAVE_OUT_PATHS[$layer]:-}; do
+            rm -rf "${target:?}/$path"
+        done
         rm -rf "${target:?}/bin"
         find "$target" -type d -name __pycache__ -prune -exec rm -rf {} +
         # Pin what this layer holds, so a later layer resolves to the same versions and can rely on it.
@@ -198,3 +216,7 @@ if [[ $APP_ONLY -eq 0 ]]; then
     done
 fi
 printf 'app          %6s  packages: %s\n' "$(du -sh "$APP_DIR" | cut -f1)" "${copied[*]}"
+if [[ $APP_ONLY -eq 0 ]]; then
+    # Each function's unzipped size (app + its layers); fails the build above the limit (Lambda refuses 250 MB).
+    "$PYTHON" deploy/function_sizes.py "$BUILD_DIR"
+fi

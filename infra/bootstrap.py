@@ -63,8 +63,9 @@ class Platform:
     @cached_property
     def conversation(self) -> Conversation:
         from agent.conversation import Conversation  # built on the first chat, not on every cold start
+        from infra.llm import LlmEnvironment
 
-        return Conversation(self.deps)
+        return Conversation(self.deps, env=LlmEnvironment(self.settings))
 
     @staticmethod
     def read_order(text: str) -> OrderRequest:

@@ -73,6 +73,9 @@ class Settings(BaseModel):
     broker_function: str = ""
     # The platform's half of the live-trading switch; each account also needs its admin-set flag.
     live_trading: bool = False
+    # The chat model's key: OPENAI_API_KEY locally; in AWS the Secrets Manager secret this names ({"api_key": ...}),
+    # handed to the API and the conversation worker only (infra/llm.py).
+    llm_secret_arn: str | None = None
     # Messenger channels (README "Channels"). The conversation queue (an SQS FIFO queue URL) the webhooks feed;
     # empty: an in-process queue answered on a worker thread.
     conversation_queue_url: str = ""

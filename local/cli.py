@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -193,8 +194,30 @@ def cmd_telegram_setup(args: argparse.Namespace) -> int:
     from infra.settings import get_settings
     from local.telegram import setup
 
-    for line in setup(get_settings()):
+    settings = get_settings()
+    local = (settings.telegram_bot_token, settings.telegram_webhook_secret, settings.telegram_secret_arn,
+             settings.public_base_url)
+    if args.stack or not any(local):  # nothing set here: the deployed stack's secret and URL
+        from local.stack import stack_name, stack_outputs
+
+        outputs = stack_outputs(args.stack or stack_name())
+        settings = settings.model_copy(update={"telegram_secret_arn": outputs.get("TelegramSecretArn"),
+                                               "public_base_url": outputs.get("WebhookBaseUrl", "")})
+    for line in setup(settings):
         print(line)
+    return 0
+
+
+def cmd_secrets_set(args: argparse.Namespace) -> int:
+    from local.stack import PROVIDERS, set_secret, stack_name, stack_outputs
+
+    stack = args.stack or stack_name(env=args.config_env)
+    given = {option: getattr(args, option, None) for option in PROVIDERS[args.provider].keys}
+    arn, written = set_secret(args.provider, given, stack_outputs(stack), entry=getattr(args, "entry", None))
+    print(f"{args.provider}: wrote {', '.join(written)} to {arn.rsplit(':', 1)[-1]} (stack {stack}); "
+          "other keys kept")
+    if args.provider == "telegram":
+        print("next: parley telegram setup")
     return 0
 
 
@@ -256,10 +279,35 @@ def build_parser() -> argparse.ArgumentParser:
 
     telegram = commands.add_parser("telegram", help="connect a Telegram bot").add_subparsers(dest="action",
                                                                                            required=True)
-    telegram.add_parser("setup", help="setWebhook (PARLEY_PUBLIC_BASE_URL/webhooks/telegram with the webhook "
-                                      "secret) and setMyCommands for PARLEY_TELEGRAM_BOT_TOKEN's bot"
-                        ).set_defaults(run=cmd_telegram_setup)
+    telegram_setup = telegram.add_parser(
+        "setup", help="setWebhook (PARLEY_PUBLIC_BASE_URL/webhooks/telegram with the webhook secret) and "
+                      "setMyCommands for the bot; with no PARLEY_TELEGRAM_*/PARLEY_PUBLIC_BASE_URL set, the "
+                      "deployed stack's (deploy/samconfig.toml)")
+    telegram_setup.add_argument("--stack", default=None, help="the stack to read (default: deploy/samconfig.toml's)")
+    telegram_setup.set_defaults(run=cmd_telegram_setup)
+
+    add_secrets_commands(commands)
     return parser
+
+
+def add_secrets_commands(commands: Any) -> None:
+    """`parley secrets set PROVIDER --key value ...`: a provider's keys into the deployed stack's secret."""
+    from local.stack import PROVIDERS, option_name
+
+    secrets_set = commands.add_parser("secrets", help="write provider keys into the deployed stack's secrets"
+                                      ).add_subparsers(dest="action", required=True).add_parser(
+        "set", help="merge a provider's keys into its secret (stack name from deploy/samconfig.toml)"
+    ).add_subparsers(dest="provider", required=True)
+    for provider, spec in PROVIDERS.items():
+        sub = secrets_set.add_parser(provider, help=f"the {provider} secret ({spec.output} output)")
+        for option, key in spec.keys.items():
+            sub.add_argument(option_name(option), dest=option, default=None, help=f"written as {key}")
+        if provider == "broker":
+            sub.add_argument("--for", dest="entry", required=True,
+                             help="an account id, or VENUE:ENVIRONMENT (alpaca:paper) for every account on it")
+        sub.add_argument("--stack", default=None, help="the stack (default: deploy/samconfig.toml's stack_name)")
+        sub.add_argument("--config-env", default="default", help="the samconfig.toml environment (default, prod)")
+        sub.set_defaults(run=cmd_secrets_set)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -21,6 +21,7 @@ from core.venues import PAPER, Venue
 
 class EventKind(StrEnum):
     ACCEPTED = "accepted"  # the broker is now working the order
+    UNCONFIRMED = "unconfirmed"  # the order may have reached the venue, which has not confirmed it (pending_new)
     FILL = "fill"  # an execution; ``fill`` is set
     CANCELLED = "cancelled"  # cancelled by request, or the unfilled rest of an ioc/fok order
     REJECTED = "rejected"  # the broker refused the order; ``reason`` says why
@@ -30,7 +31,7 @@ class EventKind(StrEnum):
 
 
 class BrokerEvent(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     kind: EventKind
     order_id: str
@@ -45,7 +46,8 @@ class Broker(ABC):
 
     @abstractmethod
     def submit(self, order: Order, quote: Quote | None, now: datetime) -> list[BrokerEvent]:
-        """Start working an accepted-by-risk order (status new); the first event is ACCEPTED or REJECTED."""
+        """Start working an accepted-by-risk order (status new, or pending_new while a venue is asked); the first
+        event is ACCEPTED or REJECTED, or UNCONFIRMED when a venue may hold the order but did not say so."""
 
     @abstractmethod
     def cancel(self, order: Order, now: datetime) -> list[BrokerEvent]:

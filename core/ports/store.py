@@ -31,7 +31,7 @@ from core.errors import StoreError
 from core.market import Quote, SessionClose
 from core.memory import ChatTurn
 from core.notifications import Notification
-from core.orders import Fill, Order
+from core.orders import Fill, Order, OrderChange
 from core.portfolio import Position
 from core.risk_book import RiskBook
 from core.signals import SignalSource
@@ -70,6 +70,19 @@ class OrderRepository(ABC):
     @abstractmethod
     def list_open_for_symbol(self, symbol: str) -> list[Order]:
         """Working orders (accepted, partially_filled) on ``symbol`` across accounts, oldest first."""
+
+    @abstractmethod
+    def log_change(self, order: Order, time: datetime) -> None:
+        """Append ``order`` (as a broker decision or a fill just left it) to the order change log, under the
+        next sequence number. In a unit it commits with the unit, so the log is in commit order with no gaps."""
+
+    @abstractmethod
+    def changes_since(self, cursor: int) -> list[OrderChange]:
+        """Log entries with a sequence number above ``cursor``, oldest first (entries expire after a day)."""
+
+    @abstractmethod
+    def last_change(self) -> int:
+        """The newest sequence number in the log (0 if none)."""
 
 
 class FillRepository(ABC):
@@ -148,7 +161,7 @@ class IdempotencyStatus(StrEnum):
 
 
 class IdempotencyRecord(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     key: str
     fingerprint: str

@@ -47,7 +47,8 @@ class VenueBroker(Broker):
 
     @abstractmethod
     def positions(self) -> dict[str, Decimal]:
-        """What the venue holds, by Parley symbol (signed; symbols Parley does not list are left out)."""
+        """What the venue holds, by Parley symbol (signed). A symbol met for the first time is looked up, so a cold
+        start reports what a warm process would; nothing the venue holds is left out."""
 
     @abstractmethod
     def quote(self, symbol: str) -> Quote:
@@ -81,7 +82,7 @@ def report_events(order: Order, report: VenueOrder) -> list[BrokerEvent]:
     """The events that bring ``order`` (as Parley holds it) to where the venue's ``report`` stands: one fill for
     whatever filled since Parley last booked (at the price that makes the averages agree), then the status."""
     events: list[BrokerEvent] = []
-    if order.status is OrderStatus.NEW and report.status is not OrderStatus.REJECTED:
+    if order.status in _UNCONFIRMED and report.status is not OrderStatus.REJECTED:
         events.append(BrokerEvent(kind=EventKind.ACCEPTED, order_id=order.id, time=report.time))
     delta = report.filled_quantity - order.filled_quantity
     if delta > 0 and report.average_price is not None:
@@ -100,6 +101,7 @@ def report_events(order: Order, report: VenueOrder) -> list[BrokerEvent]:
     return events
 
 
+_UNCONFIRMED = (OrderStatus.NEW, OrderStatus.PENDING_NEW)  # states the venue's report confirms, whatever it says
 _ENDED = {
     OrderStatus.CANCELLED: EventKind.CANCELLED,
     OrderStatus.REJECTED: EventKind.REJECTED,

@@ -1,111 +1,94 @@
 """The use cases every door calls (REST API, chat, agent tools, channels, streams), as plain functions that
-take the platform's dependencies first. Each module groups what traders do; this package re-exports them."""
+take the platform's dependencies first. Each module groups what traders do; this package re-exports them.
 
-from core.usecases.accounts import (
-    act_for,
-    create_account,
-    ensure_account,
-    get_account,
-    require_admin,
-    revoke_tokens,
-)
-from core.usecases.alerts import delete_alert, list_alerts, set_alert
-from core.usecases.amend import modify_order
-from core.usecases.confirmations import (
-    CancelledAll,
-    PriceMoved,
-    Ticket,
-    cancel_all,
-    confirm_order,
-    decline_order,
-    pending_confirmations,
-    stage_modify,
-    stage_order,
-)
-from core.usecases.deps import Deps
-from core.usecases.market import on_quote
-from core.usecases.notifications import list_notifications
-from core.usecases.orders import (
-    cancel_order,
-    cancel_working,
-    cancelable_order,
-    check_risk,
-    get_order,
-    list_orders,
-    place_order,
-    resolve_order_id,
-)
-from core.usecases.positions import (
-    WhatIf,
-    close_all,
-    close_position,
-    closing_order,
-    closing_orders,
-    list_fills,
-    portfolio,
-    positions,
-    quote,
-    what_if,
-)
-from core.usecases.risk_admin import (
-    audit_trail,
-    kill_switch_state,
-    limits,
-    realised_pnl_today,
-    set_kill_switch,
-    set_limits,
-)
-from core.usecases.signals import register_source as register_signal_source
-from core.usecases.sweep import expire_day_orders, record_session_closes
+The re-exports are loaded on first use (PEP 562 ``__getattr__``), so a handler that names ``core.usecases`` pays
+at cold start only for the use case modules it imports itself, and the rest on the first call that needs them."""
 
-__all__ = [
-    "CancelledAll",
-    "Deps",
-    "PriceMoved",
-    "Ticket",
-    "WhatIf",
-    "act_for",
-    "audit_trail",
-    "cancel_all",
-    "cancel_order",
-    "cancel_working",
-    "cancelable_order",
-    "check_risk",
-    "close_all",
-    "close_position",
-    "closing_order",
-    "closing_orders",
-    "confirm_order",
-    "create_account",
-    "decline_order",
-    "delete_alert",
-    "ensure_account",
-    "expire_day_orders",
-    "get_account",
-    "get_order",
-    "kill_switch_state",
-    "limits",
-    "list_alerts",
-    "list_fills",
-    "list_notifications",
-    "list_orders",
-    "modify_order",
-    "on_quote",
-    "pending_confirmations",
-    "place_order",
-    "portfolio",
-    "positions",
-    "quote",
-    "realised_pnl_today",
-    "record_session_closes",
-    "register_signal_source",
-    "require_admin",
-    "resolve_order_id",
-    "revoke_tokens",
-    "set_alert",
-    "set_kill_switch",
-    "set_limits",
-    "stage_modify",
-    "stage_order",
-    "what_if",
-]
+from __future__ import annotations
+
+import sys
+from importlib import import_module
+from types import ModuleType
+from typing import Any
+
+# name -> the module under core.usecases that defines it ("module:attribute" when re-exported under another name)
+_EXPORTS = {
+    "CancelledAll": "confirmations",
+    "Deps": "deps",
+    "PriceMoved": "confirmations",
+    "Ticket": "confirmations",
+    "WhatIf": "positions",
+    "act_for": "accounts",
+    "audit_trail": "risk_admin",
+    "cancel_all": "confirmations",
+    "cancel_order": "orders",
+    "cancel_working": "orders",
+    "cancelable_order": "orders",
+    "check_risk": "orders",
+    "close_all": "positions",
+    "close_position": "positions",
+    "closing_order": "positions",
+    "closing_orders": "positions",
+    "confirm_order": "confirmations",
+    "create_account": "accounts",
+    "decline_order": "confirmations",
+    "delete_alert": "alerts",
+    "ensure_account": "accounts",
+    "expire_day_orders": "sweep",
+    "get_account": "accounts",
+    "get_order": "orders",
+    "kill_switch_state": "risk_admin",
+    "limits": "risk_admin",
+    "list_alerts": "alerts",
+    "list_fills": "positions",
+    "list_notifications": "notifications",
+    "list_orders": "orders",
+    "modify_order": "amend",
+    "on_quote": "market",
+    "pending_confirmations": "confirmations",
+    "place_order": "orders",
+    "portfolio": "positions",
+    "positions": "positions",
+    "quote": "positions",
+    "realised_pnl_today": "risk_admin",
+    "record_session_closes": "sweep",
+    "register_signal_source": "signals:register_source",
+    "require_admin": "accounts",
+    "resolve_order_id": "orders",
+    "revoke_tokens": "accounts",
+    "set_alert": "alerts",
+    "set_kill_switch": "risk_admin",
+    "set_limits": "risk_admin",
+    "stage_modify": "confirmations",
+    "stage_order": "confirmations",
+    "what_if": "positions",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    where = _EXPORTS.get(name)
+    if where is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module, _, attribute = where.partition(":")
+    value = getattr(import_module(f"{__name__}.{module}"), attribute or name)
+    globals()[name] = value  # later lookups are plain attribute reads
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})
+
+
+class _UseCases(ModuleType):
+    """The import system binds a submodule to its package's attribute when the submodule first loads; where the
+    two share a name (``positions`` is a module and the function this package exports), the export stays."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _EXPORTS and isinstance(value, ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _UseCases

@@ -21,13 +21,14 @@ from core.alert_index import AlertIndex
 from core.alerts import Alert, AlertCondition, AlertStatus, RiskMeasure
 from core.audit import AuditKind
 from core.errors import NotFound
+from core.levels import TAIL
 from core.portfolio import Position, exposure
 from core.ports.store import UnitOfWork
 from core.usecases import notify
 from core.usecases.deps import Deps, catalog_for
 from core.usecases.journal import audit
+from core.usecases.resting import RestingOrders
 
-TAIL = 256  # log entries re-applied after a cold start's first loads
 ZERO = Decimal(0)
 
 
@@ -50,11 +51,15 @@ class Evaluation:
 
 
 class AlertEngine:
+    """The alert index, and the resting-order index beside it (``orders``): what a warm consumer keeps."""
+
     def __init__(self) -> None:
         self.index = AlertIndex()
+        self.orders = RestingOrders()
 
     def refresh(self, deps: Deps, symbols: list[str]) -> None:
-        """Bring the index up to date for a batch on ``symbols`` (see the module docstring)."""
+        """Bring both indexes up to date for a batch on ``symbols`` (see the module docstring)."""
+        self.orders.refresh(deps, symbols)
         index = self.index
         if index.cursor is None:
             index.cursor = max(0, deps.store.alerts.last_change() - TAIL)

@@ -8,21 +8,14 @@ from pydantic import ValidationError
 
 from core.alerts import Alert, AlertCondition, AlertStatus, RiskMeasure
 from core.audit import AuditKind
-from core.errors import (
-    AlreadyExists,
-    ConcurrentUpdate,
-    InvalidRequest,
-    NotFound,
-    QuoteUnavailable,
-    require_room,
-)
+from core.errors import AlreadyExists, InvalidRequest, NotFound, QuoteUnavailable, require_room
 from core.ids import fingerprint
 from core.usecases import idempotent
 from core.usecases.accounts import AccountRef, get_account
 from core.usecases.deps import Deps
 from core.usecases.journal import audit
+from core.usecases.retry import on_conflict
 
-ATTEMPTS = 5  # the change log takes one number per unit; two units racing for it retry
 DEFAULT_COOLDOWN_SECONDS = 300
 
 
@@ -62,23 +55,22 @@ def set_alert(
     if _alert_or_none(deps, alert_id) is None:  # a retry under the same key is answered below, not counted
         held = sum(a.status is AlertStatus.ACTIVE for a in deps.store.alerts.list_for_account(account_id))
         require_room(get_account(deps, account_id).limits.max_alerts, held, "max_alerts", "active alerts")
-    for attempt in range(ATTEMPTS):
-        try:
-            with deps.store.unit() as uow:
-                stored = uow.alerts.add(alert)
-                uow.alerts.log_change(stored, deps.now())
-                audit(uow, deps.now(), account_id, AuditKind.ALERT, account_id, alert_id=stored.id,
-                      set=stored.describe())
-                uow.commit()
-            return stored
-        except ConcurrentUpdate:
-            if attempt == ATTEMPTS - 1:
-                raise
-        except AlreadyExists as taken:
-            if not idempotency_key:
-                raise
-            return idempotent.replayed(_alert_or_none(deps, alert_id), asked, taken, "alert")
-    raise AssertionError("unreachable")
+
+    def attempt() -> Alert:
+        with deps.store.unit() as uow:
+            stored = uow.alerts.add(alert)
+            uow.alerts.log_change(stored, deps.now())
+            audit(uow, deps.now(), account_id, AuditKind.ALERT, account_id, alert_id=stored.id,
+                  set=stored.describe())
+            uow.commit()
+        return stored
+
+    try:
+        return on_conflict(attempt)  # the change log takes one number per unit; two units racing for it retry
+    except AlreadyExists as taken:
+        if not idempotency_key:
+            raise
+        return idempotent.replayed(_alert_or_none(deps, alert_id), asked, taken, "alert")
 
 
 def _alert_or_none(deps: Deps, alert_id: str) -> Alert | None:
@@ -99,22 +91,19 @@ def delete_alert(deps: Deps, account: AccountRef, alert_id: str) -> Alert:
     that id or it is cancelled already."""
     account_id = get_account(deps, account).id
     wanted = alert_id.strip().upper()
-    for attempt in range(ATTEMPTS):
-        try:
-            with deps.store.unit() as uow:
-                try:
-                    alert = uow.alerts.get(wanted)
-                except NotFound:
-                    alert = None
-                if alert is None or alert.account_id != account_id or alert.status is AlertStatus.CANCELLED:
-                    raise NotFound(f"No alert {alert_id} on account {account_id}.", alert_id=alert_id)
-                alert.status = AlertStatus.CANCELLED
-                cancelled = uow.alerts.update(alert)
-                uow.alerts.log_change(cancelled, deps.now())
-                audit(uow, deps.now(), account_id, AuditKind.ALERT, account_id, alert_id=alert.id, cancelled=True)
-                uow.commit()
-            return cancelled
-        except ConcurrentUpdate:
-            if attempt == ATTEMPTS - 1:
-                raise
-    raise AssertionError("unreachable")
+    def attempt() -> Alert:
+        with deps.store.unit() as uow:
+            try:
+                alert = uow.alerts.get(wanted)
+            except NotFound:
+                alert = None
+            if alert is None or alert.account_id != account_id or alert.status is AlertStatus.CANCELLED:
+                raise NotFound(f"No alert {alert_id} on account {account_id}.", alert_id=alert_id)
+            alert.status = AlertStatus.CANCELLED
+            cancelled = uow.alerts.update(alert)
+            uow.alerts.log_change(cancelled, deps.now())
+            audit(uow, deps.now(), account_id, AuditKind.ALERT, account_id, alert_id=alert.id, cancelled=True)
+            uow.commit()
+        return cancelled
+
+    return on_conflict(attempt)

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from core.audit import AuditKind
 from core.errors import Conflict, InvalidRequest
-from core.orders import Order, OrderRequest
+from core.orders import Order, OrderRequest, OrderStatus
 from core.risk import check_order, fresh_quote
 from core.usecases import execution, orders
 from core.usecases.accounts import AccountRef, get_account
@@ -88,6 +88,9 @@ def changed_request(deps: Deps, order: Order, wanted: dict[str, Decimal]) -> Ord
     if not order.status.is_open:
         raise Conflict(f"Order {order.id} is {order.status.value}; only a working order can be changed.",
                        code="order_not_working", order_id=order.id)
+    if order.status is OrderStatus.PENDING_NEW:  # the venue may not know it yet: a change could not be sent
+        raise Conflict(f"Order {order.id} is sent and waiting for its venue to confirm; change it once confirmed, "
+                       "or cancel it.", code="order_unconfirmed", order_id=order.id)
     if order.oco_group is not None and "quantity" in wanted:
         raise InvalidRequest(
             f"Order {order.id} is a bracket exit: its quantity follows the position it protects. Change its price, "

@@ -22,7 +22,7 @@ from core.market import Quote
 from core.orders import Order, OrderRequest, OrderStatus
 from core.ports.store import UnitOfWork
 from core.risk import RiskDecision, check_order, fresh_quote, reference_price
-from core.usecases import amend, execution, orders
+from core.usecases import amend, execution, orders, placement
 from core.usecases.accounts import AccountRef, get_account
 from core.usecases.deps import Deps, catalog_for
 from core.usecases.entry_checks import check_against_market
@@ -39,7 +39,7 @@ LOOKBACK = timedelta(days=1)  # how far back a code is looked up (and kept uniqu
 class Ticket(BaseModel):
     """An order staged for confirmation: what the trader is asked, as data."""
 
-    model_config = ConfigDict(arbitrary_types_allowed=True)
+    model_config = ConfigDict(arbitrary_types_allowed=True, defer_build=True)
 
     code: str
     order_id: str
@@ -112,7 +112,10 @@ def _stage(
 def confirm_order(deps: Deps, account: AccountRef, code: str) -> Order:
     """Execute the ticket ``code`` of this account, once, before its deadline, if risk and price allow."""
     account = get_account(deps, account)
-    return on_conflict(lambda: _confirm(deps, account, code))
+    order, quote, held = on_conflict(lambda: _confirm(deps, account, code))
+    if held:  # a venue's order: sent now, with the deciding unit committed
+        order = placement.send(deps, order, quote, account.id)
+    return order
 
 
 def stage_modify(deps: Deps, account: AccountRef, order_id: str, **changes: Decimal | None) -> Ticket:
@@ -152,7 +155,9 @@ def stage_modify(deps: Deps, account: AccountRef, order_id: str, **changes: Deci
     return ticket
 
 
-def _confirm(deps: Deps, account: Account, code: str) -> Order:
+def _confirm(deps: Deps, account: Account, code: str) -> tuple[Order, Quote | None, bool]:
+    """The deciding unit of a confirmation: the order, the quote it goes with, and whether it was held for its
+    venue (pending_new, sent by the caller once this unit is committed)."""
     with deps.store.unit() as uow:
         now = deps.now()
         recent = recent_orders(uow, account, now, at_least=LOOKBACK)
@@ -174,7 +179,7 @@ def _confirm(deps: Deps, account: Account, code: str) -> Order:
             change_status(uow, now, order, OrderStatus.CANCELLED, account.id, f"applied to order {order.replaces}")
             uow.orders.update(order)
             uow.commit()
-            return _apply_modify(deps, account, order)
+            return _apply_modify(deps, account, order), None, False
         request = order.request()
         ctx = gather(deps, uow, account, request, recent=recent, exclude_order_id=order.id)
         decision = check_order(request, ctx)
@@ -197,9 +202,12 @@ def _confirm(deps: Deps, account: Account, code: str) -> Order:
                 f"{quote.price_to(order.side)}).",
                 ticket=ticket, drift_percent=f"{drift:.2f}", symbol=order.symbol,
             )
-        done = execution.submit(deps, uow, order, account.id, quote)
+        if placement.on_venue(deps, order):
+            done, held = placement.hold(deps, uow, order, account.id), True
+        else:
+            done, held = execution.submit(deps, uow, order, account.id, quote), False
         uow.commit()
-    return done
+    return done, quote, held
 
 
 def _apply_modify(deps: Deps, account: Account, ticket: Order) -> Order:

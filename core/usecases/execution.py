@@ -3,7 +3,7 @@ exits and one-cancels-other, each with its audit record. The broker decides; thi
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
 from core.audit import AuditKind
@@ -15,7 +15,6 @@ from core.orders import Fill, Order, OrderStatus, OrderType, TimeInForce
 from core.portfolio import Position, apply_fill
 from core.ports.broker import BrokerEvent, EventKind
 from core.ports.store import UnitOfWork
-from core.risk_limits import RiskLimits
 from core.usecases import notify
 from core.usecases.deps import Deps, catalog_for
 from core.usecases.journal import audit, change_status
@@ -23,23 +22,27 @@ from core.venues import PAPER
 
 _STATUS_FOR = {
     EventKind.ACCEPTED: OrderStatus.ACCEPTED,
+    EventKind.UNCONFIRMED: OrderStatus.PENDING_NEW,
     EventKind.CANCELLED: OrderStatus.CANCELLED,
     EventKind.REJECTED: OrderStatus.REJECTED,
     EventKind.EXPIRED: OrderStatus.EXPIRED,
 }
 EXIT_COUNT = 2  # a bracket's exits: take-profit (index 0) and stop-loss (index 1)
-# Resting orders are worked by quotes younger than this: the default per-account quote age limit (orders of
-# many accounts are worked on one quote, so one bound applies to all of them).
-WORKING_QUOTE_MAX_AGE = timedelta(seconds=RiskLimits.model_fields["quote_max_age_seconds"].default)
 
 
 def submit(deps: Deps, uow: UnitOfWork, order: Order, actor: str, quote: Quote | None) -> Order:
-    """Hand a stored, risk-approved order (status new) to the broker and book the answer. Outside its
-    instrument's session it goes without a quote, so nothing trades: a limit or a stop rests."""
-    if quote is not None:
-        instrument = catalog_for(deps, order.account_id).get(order.symbol)
-        quote = quote if deps.sessions.is_open(instrument, deps.now()) else None
+    """Hand a stored, risk-approved order (status new) to the broker and book the answer."""
+    quote = in_session(deps, order, quote)
     return apply(deps, uow, order, deps.broker.submit(order, quote, deps.now()), actor, quote)
+
+
+def in_session(deps: Deps, order: Order, quote: Quote | None) -> Quote | None:
+    """The quote an order is sent with: none outside its instrument's session, so nothing trades then (a limit or
+    a stop rests)."""
+    if quote is None:
+        return None
+    instrument = catalog_for(deps, order.account_id).get(order.symbol)
+    return quote if deps.sessions.is_open(instrument, deps.now()) else None
 
 
 def cancel(deps: Deps, uow: UnitOfWork, order: Order, actor: str, reason: str | None = None) -> Order:
@@ -54,6 +57,7 @@ def apply(
     quote: Quote | None = None,
 ) -> Order:
     """Apply ``events`` to ``order`` and store it in the unit. Returns the order as stored."""
+    was_open = order.status.is_open
     spawned: list[Order] = []
     filled = reduced = False
     for event in events:
@@ -70,7 +74,7 @@ def apply(
             audit(uow, deps.now(), order.account_id, AuditKind.ORDER_STATE, actor, order.id, triggered=True)
         elif order.status is not _STATUS_FOR[event.kind]:
             change_status(uow, deps.now(), order, _STATUS_FOR[event.kind], actor, event.reason)
-    stored = store(uow, order)
+    stored = store(uow, order, deps.now(), was_open=was_open)
     for child in spawned:
         current = uow.orders.get(child.id)  # an exit that filled at once may have cancelled its sibling
         if current.status is OrderStatus.NEW:
@@ -102,47 +106,21 @@ def resize(deps: Deps, uow: UnitOfWork, order: Order, quantity: Decimal, actor: 
     order.updated_at = deps.now()
     audit(uow, deps.now(), order.account_id, AuditKind.ORDER_STATE, actor, order.id,
           quantity=str(quantity), previous_quantity=str(before), reason=reason)
-    return store(uow, order)
+    return store(uow, order, deps.now())
 
 
-def store(uow: UnitOfWork, order: Order) -> Order:
+def store(uow: UnitOfWork, order: Order, now: datetime | None = None, *, was_open: bool = True) -> Order:
     """Write an order the broker has seen, and where it now stands in its account's risk book: the book's
-    version makes concurrent decisions on one account conflict instead of both passing."""
+    version makes concurrent decisions on one account conflict instead of both passing. An order that is
+    working, or was (``was_open``), goes to the order change log too, which keeps the stream consumers' index
+    of resting orders current (core/usecases/resting.py); one filled or refused at once was never in it."""
     stored = uow.orders.update(order)
+    if was_open or stored.status.is_open:
+        uow.orders.log_change(stored, now or stored.updated_at)
     book = uow.books.get(order.account_id)
     book.track(stored)
     uow.books.save(book)
     return stored
-
-
-def work_quote(deps: Deps, uow: UnitOfWork, quote: Quote) -> list[Order]:
-    """Evaluate the working orders on the quote's symbol; expire day orders whose session has closed. A quote
-    older than the default quote age limit (a replay of old data), or from outside the instrument's session
-    (a Saturday print), fills and triggers nothing."""
-    now = deps.now()
-    if now - quote.time > WORKING_QUOTE_MAX_AGE:
-        return []
-    working = []
-    for order in uow.orders.list_open_for_symbol(quote.symbol):
-        if not expire_day_order(deps, uow, order, now):
-            working.append(order)
-    if not deps.sessions.is_open(deps.catalog.get(quote.symbol), quote.time):
-        return []
-    by_order: dict[str, list[BrokerEvent]] = {}
-    for event in deps.broker.on_quote(working, quote, now):
-        by_order.setdefault(event.order_id, []).append(event)
-    changed = []
-    for order in working:
-        if order.id not in by_order:
-            continue
-        current = uow.orders.get(order.id)  # an earlier order's fill may have cancelled or shrunk it (OCO)
-        if not current.status.is_open:
-            continue
-        events = by_order[order.id]
-        if current.version != order.version:  # changed meanwhile: the broker judges it as it is now
-            events = deps.broker.on_quote([current], quote, now)
-        changed.append(apply(deps, uow, current, events, quote=quote))
-    return changed
 
 
 def day_order_ended(deps: Deps, order: Order, now: datetime) -> datetime | None:
@@ -161,7 +139,7 @@ def expire_day_order(deps: Deps, uow: UnitOfWork, order: Order, now: datetime) -
         return False
     reason = f"day order expired at its session's close, {close:%Y-%m-%d %H:%M} UTC"
     change_status(uow, now, order, OrderStatus.EXPIRED, "system", reason)
-    store(uow, order)
+    store(uow, order, now)
     return True
 
 

@@ -1,4 +1,4 @@
-"""New market prices: keep the quote, work the resting orders on its symbol, fire the alerts its path crossed.
+"""New market prices: keep the quote, work the resting orders it reaches, fire the alerts its path crossed.
 
 One unit of work per symbol holds the quote and everything it caused. The quote goes in only if it is newer
 than the stored one, so it is the guard of its effects: a redelivered or older quote is refused (at once, or
@@ -14,7 +14,6 @@ from core.alerts import Alert
 from core.errors import StaleQuote
 from core.market import Quote
 from core.orders import Order
-from core.usecases import execution
 from core.usecases.alert_engine import AlertEngine, PricePath
 from core.usecases.deps import Deps
 
@@ -32,14 +31,15 @@ def apply_quote(deps: Deps, engine: AlertEngine, quote: Quote, low: Decimal, hig
     with deps.store.unit() as uow:
         if not uow.quotes.put(quote):
             return QuoteOutcome(stale=True)
-        changed = execution.work_quote(deps, uow, quote)
+        worked = engine.orders.work(deps, uow, quote)
         evaluation = engine.evaluate(deps, uow, path)
         try:
             uow.commit()
         except StaleQuote:
             return QuoteOutcome(stale=True)
+    engine.orders.settle(worked)
     engine.settle(evaluation)
-    return QuoteOutcome(changed=changed, fired=evaluation.fired)
+    return QuoteOutcome(changed=worked.changed, fired=evaluation.fired)
 
 
 def on_quote(deps: Deps, quote: Quote, engine: AlertEngine | None = None) -> list[Order]:

@@ -8,7 +8,7 @@ from core.market import Quote
 from core.orders import Order, OrderRequest, OrderStatus
 from core.ports.store import Store, UnitOfWork
 from core.risk import RiskDecision, check_order, fresh_quote
-from core.usecases import execution
+from core.usecases import execution, placement
 from core.usecases.accounts import AccountRef, get_account
 from core.usecases.deps import Deps, catalog_for
 from core.usecases.entry_checks import check_against_market
@@ -34,7 +34,8 @@ def place_order(
     request.check_against(instrument)
     fingerprint = request.fingerprint()
     order_id = derived_id(account.id, idempotency_key) if idempotency_key else new_id()
-    def attempt() -> tuple[Order, RiskDecision]:
+    def attempt() -> tuple[Order, RiskDecision, Quote | None]:
+        # The deciding unit: the gate, the order and its audit, written together (nothing here calls a venue).
         with deps.store.unit() as uow:
             ctx = gather(deps, uow, account, request, liquidation=liquidation)
             resolved = sized(request, instrument, ctx.quote, ctx.now, account)
@@ -48,24 +49,29 @@ def place_order(
             audit_decision(uow, account.id, order.id, decision, resolved)
             order = route(deps, uow, order, decision, fresh_quote(ctx))
             uow.commit()
-        return order, decision
+        return order, decision, fresh_quote(ctx)
 
     try:
-        order, decision = on_conflict(attempt)
+        order, decision, quote = on_conflict(attempt)
     except AlreadyExists as taken:
         if not idempotency_key:
             raise
         return _replay(deps, order_id, fingerprint, taken)
+    if placement.held(order):  # a venue's order: sent now, with the deciding unit committed
+        order = placement.send(deps, order, quote, source)
     return raise_if_rejected(order, decision)
 
 
 def route(deps: Deps, uow: UnitOfWork, order: Order, decision: RiskDecision, quote: Quote | None) -> Order:
-    """An approved order goes to the broker with ``quote`` (a fresh one, or None); a rejected one is stored as
-    rejected, and the caller raises ``raise_if_rejected`` once the unit is committed, so the rejection is kept."""
+    """An approved order goes to the paper broker with ``quote`` (a fresh one, or None), or is held pending_new for
+    its venue (the caller sends it with ``placement.send`` once the unit is committed); a rejected one is stored
+    as rejected, and the caller raises ``raise_if_rejected`` once the unit is committed, so the rejection is kept."""
     if not decision.approved:
         order.reject_codes = [r.code for r in decision.reasons]
         change_status(uow, deps.now(), order, OrderStatus.REJECTED, "risk", decision.message)
         return uow.orders.update(order)
+    if placement.on_venue(deps, order):
+        return placement.hold(deps, uow, order, order.source)
     return execution.submit(deps, uow, order, order.source, quote)
 
 

@@ -18,8 +18,11 @@ from core.usecases.deps import Deps, catalog_for
 
 
 def recent_window(account: Account, at_least: timedelta = timedelta(0)) -> timedelta:
-    """How far back the gate looks at orders: the rate window or the duplicate window, whichever is longer."""
-    return max(RATE_WINDOW, timedelta(seconds=account.limits.duplicate_window_seconds), at_least)
+    """How far back the gate looks at orders: the rate window (if the account has an order-rate limit) or the
+    duplicate window, whichever is longer. An account without either reads none: under a crowd the rate
+    window holds every order of the last minute, and reading them all made each order slower than the last."""
+    rate = RATE_WINDOW if account.limits.max_orders_per_minute is not None else timedelta(0)
+    return max(rate, timedelta(seconds=account.limits.duplicate_window_seconds), at_least)
 
 
 def recent_orders(

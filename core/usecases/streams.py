@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from operator import attrgetter
-from typing import TypeVar
 
 from core.envelope import Envelope, EventType
 from core.errors import AlreadyExists, ConcurrentUpdate, NotFound, ParleyError, StaleQuote, StoreError
@@ -35,11 +33,10 @@ from core.usecases import signals, stream_events
 from core.usecases.alert_engine import AlertEngine, PricePath
 from core.usecases.deps import Deps
 from core.usecases.market import apply_quote
+from core.usecases.retry import on_conflict  # a unit that loses a race with a duplicate of itself finds it done
 
 log = logging.getLogger("parley.streams")
 _KINDS = {kind.value: kind for kind in EventType}
-ATTEMPTS = 3  # a unit that loses a race with a duplicate of itself is tried again, and then finds it done
-T = TypeVar("T")
 
 
 @dataclass
@@ -135,14 +132,15 @@ def _market(deps: Deps, engine: AlertEngine, paths: dict[str, _Path], sources: d
         log.warning("store unavailable for the alert index; %d symbols to retry", len(paths))
         report.failed.update(p for path in paths.values() for p in path.positions)
         return report
-    quiet = _quiet(deps, engine, paths)
+    quiet = _quiet(engine, paths, sources)
     if quiet:
         report.merge(_quotes_only(deps, engine, {s: paths[s] for s in quiet}, sources))
     for symbol, path in paths.items():
         if symbol in quiet:
             continue
         try:
-            outcome = _retried(lambda p=path, s=symbol: apply_quote(deps, engine, p.quote(sources[s]), p.low, p.high))
+            quote = path.quote(sources[symbol])
+            outcome = on_conflict(lambda p=path, q=quote: apply_quote(deps, engine, q, p.low, p.high))
         except (StoreError, ConcurrentUpdate) as exc:
             log.warning("quote for %s not applied (%s); its records will be retried", symbol, type(exc).__name__)
             report.failed.update(path.positions)
@@ -156,18 +154,16 @@ def _market(deps: Deps, engine: AlertEngine, paths: dict[str, _Path], sources: d
     return report
 
 
-def _quiet(deps: Deps, engine: AlertEngine, paths: dict[str, _Path]) -> set[str]:
-    """Symbols whose quote can cause nothing: no working order, and no alert its path crossed. Their quotes are
-    written together (one round trip where the store allows) instead of one unit each."""
+def _quiet(engine: AlertEngine, paths: dict[str, _Path], sources: dict[str, str]) -> set[str]:
+    """Symbols whose quote can cause nothing: no resting order it reaches, and no alert its path crossed (cheap
+    looks at the indexes, no store read). Their quotes are written together (one round trip where the store
+    allows) instead of one unit each."""
     quiet = set()
     for symbol, path in paths.items():
         if engine.may_fire(PricePath(symbol, path.low, path.high, path.latest.mark, path.latest.time)):
             continue
-        try:
-            if deps.store.orders.list_open_for_symbol(symbol):
-                continue
-        except StoreError:
-            continue  # its own unit will fail, and report its records
+        if engine.orders.candidates(path.quote(sources[symbol])):
+            continue
         quiet.add(symbol)
     return quiet
 
@@ -194,14 +190,14 @@ def _other(deps: Deps, position: int, envelope: Envelope, read_order: signals.Or
     try:
         match envelope.known_type:
             case EventType.TRADE_FILL:
-                done = _retried(lambda: stream_events.trade_fill(deps, envelope, read_data(TradeFill, envelope)))
+                done = on_conflict(lambda: stream_events.trade_fill(deps, envelope, read_data(TradeFill, envelope)))
             case EventType.ORDER_UPDATE:
-                done = _retried(lambda: stream_events.order_update(deps, envelope, read_data(OrderUpdate, envelope)))
+                done = on_conflict(lambda: stream_events.order_update(deps, envelope, read_data(OrderUpdate, envelope)))
             case EventType.SYSTEM_ALERT | EventType.COMPLIANCE_EVENT:
-                done = _retried(lambda: stream_events.system_event(deps, envelope, read_data(SystemEvent, envelope)))
+                done = on_conflict(lambda: stream_events.system_event(deps, envelope, read_data(SystemEvent, envelope)))
             case EventType.WEBHOOK_EVENT if read_order is not None:
                 event = read_data(WebhookEvent, envelope)
-                done = _retried(lambda: signals.handle(deps, envelope, event, read_order))
+                done = on_conflict(lambda: signals.handle(deps, envelope, event, read_order))
             case _:
                 report.skip(Skip.UNKNOWN_TYPE)
                 return report
@@ -224,12 +220,3 @@ def _other(deps: Deps, position: int, envelope: Envelope, read_order: signals.Or
             report.skip(Skip.DUPLICATE)
     return report
 
-
-def _retried(action: Callable[[], T]) -> T:
-    for attempt in range(ATTEMPTS):
-        try:
-            return action()
-        except ConcurrentUpdate:
-            if attempt == ATTEMPTS - 1:
-                raise
-    raise AssertionError("unreachable")

@@ -1,8 +1,9 @@
 """The day-order sweep: day orders expire at their session's close whether or not a quote arrives, and each
 instrument's price at its close is recorded, for the next trading day's P&L to be measured from.
 
-Run on a schedule (EventBridge Scheduler in AWS, a timer in the local server). Quotes expire day orders too
-(``execution.work_quote``), by the same rule; the sweep is for the symbols that go quiet at the close.
+Run on a schedule (EventBridge Scheduler in AWS, a timer in the local server). Quotes do not scan for day
+orders to expire, since they touch only the orders they can trade (core/usecases/resting.py); a quote that
+reaches a day order whose day has ended expires it by the same rule instead of working it.
 """
 
 from __future__ import annotations

@@ -83,7 +83,8 @@ def place_order(
     order: OrderRequest, account: Caller, parley: Parley, key: Annotated[str, Depends(idempotency_key)]
 ) -> OrderOut:
     """Place an order. The same Idempotency-Key with the same body returns the same order."""
-    return OrderOut.of(uc.place_order(parley.deps, account, order, idempotency_key=key, source="api"))
+    placed = uc.place_order(parley.deps, account, order, idempotency_key=key, source="api")
+    return OrderOut.of(placed, parley.deps.broker.venue_for)
 
 
 @router.get("/v1/orders", response_model=OrderList, responses=responses_for(403, 404, 422), tags=["orders"])
@@ -99,19 +100,21 @@ def list_orders(
     target = uc.act_for(parley.deps, account, account_id)
     orders = uc.list_orders(parley.deps, target, open_only=status == "open", limit=None)
     shown, following = page(orders, lambda o: newest_first(o.created_at, o.id), limit, cursor)
-    return OrderList(orders=[OrderOut.of(o) for o in shown], next_cursor=following)
+    return OrderList(orders=[OrderOut.of(o, parley.deps.broker.venue_for) for o in shown], next_cursor=following)
 
 
 @router.get("/v1/orders/{order_id}", response_model=OrderOut, responses=responses_for(403, 404), tags=["orders"])
 def get_order(order_id: str, account: Caller, parley: Parley, account_id: str | None = None) -> OrderOut:
-    return OrderOut.of(uc.get_order(parley.deps, uc.act_for(parley.deps, account, account_id), order_id))
+    found = uc.get_order(parley.deps, uc.act_for(parley.deps, account, account_id), order_id)
+    return OrderOut.of(found, parley.deps.broker.venue_for)
 
 
 @router.delete("/v1/orders/{order_id}", response_model=OrderOut, responses=responses_for(403, 404, 409),
                tags=["orders"])
 def cancel_order(order_id: str, account: Caller, parley: Parley, account_id: str | None = None) -> OrderOut:
     target = uc.act_for(parley.deps, account, account_id)
-    return OrderOut.of(uc.cancel_order(parley.deps, target, order_id, actor=account.id))
+    cancelled = uc.cancel_order(parley.deps, target, order_id, actor=account.id)
+    return OrderOut.of(cancelled, parley.deps.broker.venue_for)
 
 
 @router.get("/v1/positions", response_model=PositionList, responses=responses_for(403, 404), tags=["portfolio"])

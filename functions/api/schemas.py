@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from functools import cache
@@ -14,6 +15,7 @@ from core.market import Quote
 from core.orders import Order, OrderRequest, OrderStatus
 from core.portfolio import PortfolioView, PositionView
 from core.risk_limits import RiskLimits
+from core.venues import Venue, unconfirmed_words
 
 
 class OrderOut(OrderRequest):
@@ -24,7 +26,10 @@ class OrderOut(OrderRequest):
     average_price: Decimal | None
     created_at: datetime
     updated_at: datetime
-    reason: str | None = None
+    reason: str | None = Field(default=None, description="Why the order stands where it does: a rejection's or a "
+                               "cancellation's reason; `venue_unconfirmed` while it is pending_new")
+    note: str | None = Field(default=None, description="Where the order stands, for the trader, when its status "
+                             "needs words: pending_new is 'sent; waiting for Alpaca to confirm'")
     parent_id: str | None = None
     source: str
 
@@ -33,8 +38,11 @@ class OrderOut(OrderRequest):
         return self  # an order always has its quantity, and its notional too when that is what was asked
 
     @classmethod
-    def of(cls, order: Order) -> OrderOut:
-        shown = cls.model_validate(order.model_dump(include=set(cls.model_fields)))
+    def of(cls, order: Order, venue_for: Callable[[str], Venue] | None = None) -> OrderOut:
+        """The order as shown; ``venue_for`` (the broker's) names the venue in the note."""
+        shown = cls.model_validate(order.model_dump(include=set(cls.model_fields) - {"note"}))
+        if order.status is OrderStatus.PENDING_NEW:
+            shown.note = unconfirmed_words(venue_for(order.account_id) if venue_for is not None else None)
         if order.average_price is not None:  # exact inside; shown to the tick's places plus four
             shown.average_price = _shown_price(order.symbol, order.average_price)
         return shown

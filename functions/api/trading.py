@@ -39,7 +39,7 @@ def modify_order(
     order is checked by the risk gate as a new one; a new quantity must stay above what has filled."""
     target = uc.act_for(parley.deps, account, account_id)
     changed = uc.modify_order(parley.deps, target, order_id, actor=account.id, **change.model_dump())
-    return OrderOut.of(changed)
+    return OrderOut.of(changed, parley.deps.broker.venue_for)
 
 
 Fraction = Annotated[Decimal, Field(gt=0, le=1)]
@@ -57,11 +57,13 @@ def close_position(
 ) -> OrderOut:
     """Place the market order that closes the position (all of it, a quantity, or a fraction)."""
     target = uc.act_for(parley.deps, account, account_id)
-    return OrderOut.of(uc.close_position(parley.deps, account, target, symbol, quantity=quantity, fraction=fraction))
+    closing = uc.close_position(parley.deps, account, target, symbol, quantity=quantity, fraction=fraction)
+    return OrderOut.of(closing, parley.deps.broker.venue_for)
 
 
 @router.delete("/v1/positions", response_model=OrderList, responses=responses_for(403, 404, 409), tags=["portfolio"])
 def close_all(account: Caller, parley: Parley, account_id: str | None = None) -> OrderList:
     """Close every open position of the account, one market order each."""
     target = uc.act_for(parley.deps, account, account_id)
-    return OrderList(orders=[OrderOut.of(o) for o in uc.close_all(parley.deps, account, target)])
+    closing = uc.close_all(parley.deps, account, target)
+    return OrderList(orders=[OrderOut.of(o, parley.deps.broker.venue_for) for o in closing])

@@ -109,6 +109,9 @@ def _kinesis_bytes(record: KinesisStreamRecord) -> bytes:
 
 
 def _kafka_text(record: Any) -> str:
+    # A tombstone (or a null value) has no envelope to read; retrying it would block its partition.
+    if not record.raw_event.get("value"):
+        raise Malformed(Skip.NO_VALUE)
     return record.value  # the Kafka consumer utility's default deserializer: base64, then UTF-8
 
 

@@ -66,9 +66,11 @@ def respond(platform: Platform, raw_event: dict, channel: Channel, path: str) ->
 
 
 def signed(platform: Platform, event: APIGatewayProxyEventV2, path: str, params: dict[str, str]) -> bool:
-    """Twilio signs the URL it called (with its query) and the form fields, with the account's auth token."""
+    """Twilio signs the URL it called (with its query) and the form fields, with the account's auth token. The URL's
+    base is PARLEY_PUBLIC_BASE_URL (a custom domain), else the API's own: the domain API Gateway received it on."""
     signature = event.headers.get("x-twilio-signature")
-    base = platform.settings.public_base_url.rstrip("/")
+    own = event.request_context.get("domainName")
+    base = platform.settings.public_base_url.rstrip("/") or (f"https://{own}" if own else "")
     if not signature or not base:
         return False
     token = credential(platform.settings, "twilio", "auth_token")

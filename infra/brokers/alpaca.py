@@ -7,8 +7,9 @@
   Alpaca's one pair of legs. Crypto takes market, limit and stop_limit, gtc or ioc (a market day order is sent
   gtc: it trades at once either way).
 - Parley's order id is ``client_order_id``; a replaced order is followed through ``replaced_by``.
-- Errors: 403 and 422 answers become rejections in the trader's words; 429 says the rate limit was hit; a
-  timeout, a connection error or a 5xx is no answer, tried again with the same client order id.
+- Errors: 403 and 422 answers become rejections in the trader's words; a 429 is the rate limit (tried again after
+  its Retry-After); a timeout, a connection error, a 408 or a 5xx is no answer, tried again with the same client
+  order id.
 """
 
 from __future__ import annotations
@@ -45,7 +46,17 @@ from core.market import Quote
 from core.orders import Order, OrderStatus, OrderType, TimeInForce
 from core.ports.venue import VenueOrder
 from core.venues import Environment, Venue
-from infra.brokers.venue import LISTING_TTL, Duplicate, Refused, Unreachable, VenueAdapter, unsupported, working_status
+from infra.brokers.venue import (
+    LISTING_TTL,
+    Duplicate,
+    RateLimited,
+    Refused,
+    Unreachable,
+    VenueAdapter,
+    retry_after,
+    unsupported,
+    working_status,
+)
 
 TIMEOUT_SECONDS = 10
 _STATUS = {
@@ -57,6 +68,7 @@ _STATUS = {
 }
 _CRYPTO_TYPES = frozenset({OrderType.MARKET, OrderType.LIMIT, OrderType.STOP_LIMIT})
 _EQUITY_TYPES = frozenset(OrderType)
+_CRYPTO_QUOTES = ("USDT", "USDC", "USD", "BTC")  # what Alpaca's crypto pairs are quoted in, longest match first
 # Alpaca's messages, in the trader's words (matched on the lower-cased message).
 _WORDS = (
     ("insufficient buying power", "not enough buying power at Alpaca"),
@@ -72,8 +84,8 @@ _WORDS = (
 
 
 class _TradingClient(TradingClient):
-    """alpaca-py's client with a timeout on every request, and a 429 raised at once (it is a rejection here,
-    not a reason to sleep inside a Lambda)."""
+    """alpaca-py's client with a timeout on every request, and a 429 raised at once: the venue adapter waits out
+    Alpaca's Retry-After within its budget, rather than alpaca-py sleeping a fixed time."""
 
     def _one_request(self, method: str, url: str, opts: dict, retry: int) -> dict:
         return super()._one_request(method, url, {**opts, "timeout": TIMEOUT_SECONDS}, 0)
@@ -186,14 +198,29 @@ class AlpacaBroker(VenueAdapter):
     # -- venue questions ---------------------------------------------------------------------------
 
     def positions(self) -> dict[str, Decimal]:
+        """Every position Alpaca holds, by Parley symbol. A symbol neither shipped nor listed yet in this process is
+        looked up when met (a cold start knows none), and one Alpaca no longer lists keeps Alpaca's name: what the
+        venue holds is never left out of the comparison."""
         with self.translated():
             rows = self.client.get_all_positions()
         held: dict[str, Decimal] = {}
         for row in rows:
-            symbol = self.parley_symbol(row["symbol"])
-            if symbol is not None:
-                held[symbol] = _dec(row["qty"]) or Decimal(0)
+            symbol = self.parley_symbol(row["symbol"]) or self._met(row)
+            held[symbol] = _dec(row["qty"]) or Decimal(0)
         return held
+
+    def _met(self, row: dict) -> str:
+        """Parley's symbol for a position whose symbol this process has not listed: looked up at Alpaca (a crypto
+        position's BTCUSD is Parley's BTC-USD)."""
+        name = row["symbol"]
+        if row.get("asset_class") == "crypto" and "/" not in name:
+            base = next((name[: -len(q)] for q in _CRYPTO_QUOTES if name.endswith(q) and len(name) > len(q)), name)
+            name = f"{base}-{name[len(base):]}" if base != name else name
+        name = name.replace("/", "-")
+        try:
+            return self.instrument(name).symbol
+        except UnknownSymbol:
+            return row["symbol"]
 
     def instrument(self, symbol: str) -> Instrument:
         """Alpaca's asset (GET /v2/assets/{symbol}) as an instrument: tick, lot, fractionable and shortable from
@@ -321,12 +348,13 @@ def _translate(error: APIError) -> Exception:
     except (ValueError, AttributeError):
         message = str(error)
     lowered = message.lower()
-    if status is None or status >= 500:
+    if status is None or status >= 500 or status == 408:
         return Unreachable(f"Alpaca answered {status}: {message}")
+    if status == 429:
+        headers = error.response.headers if error.response is not None else {}
+        return RateLimited("Alpaca's rate limit was hit", retry_after=retry_after(headers.get("Retry-After")))
     if "client_order_id must be unique" in lowered:
         return Duplicate(message)
-    if status == 429:
-        return Refused("Alpaca's rate limit was hit; try again in a minute")
     if status == 401 or (status == 403 and "forbidden" in lowered):
         return Refused("Alpaca refused Parley's credentials for this account; tell an admin")
     for needle, words in _WORDS:

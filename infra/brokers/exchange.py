@@ -10,9 +10,10 @@ exchange has one. Configured and tested end to end: Binance spot (its testnet in
   take-profit trigger, trailing_stop by percent. Brackets, trailing by amount and day orders that rest are
   refused in words (spot exchanges have none of them); so is a change to a working order (cancel and place).
 - Parley's order id is the client order id (Binance: newClientOrderId, looked up by origClientOrderId).
-- CCXT's exceptions: InsufficientFunds, InvalidOrder, BadSymbol, MarketClosed, RateLimitExceeded and
-  AuthenticationError become rejections in the trader's words; RequestTimeout and other NetworkErrors are no
-  answer, tried again with the same client order id; DuplicateOrderId is a lookup.
+- CCXT's exceptions: InsufficientFunds, InvalidOrder, BadSymbol, MarketClosed and AuthenticationError become
+  rejections in the trader's words; RateLimitExceeded is the rate limit (tried again after its Retry-After);
+  RequestTimeout and other NetworkErrors are no answer, tried again with the same client order id;
+  DuplicateOrderId is a lookup.
 """
 
 from __future__ import annotations
@@ -32,7 +33,17 @@ from core.market import Quote
 from core.orders import Order, OrderStatus, OrderType, TimeInForce
 from core.ports.venue import VenueOrder
 from core.venues import Environment, Venue
-from infra.brokers.venue import LISTING_TTL, Duplicate, Refused, Unreachable, VenueAdapter, unsupported, working_status
+from infra.brokers.venue import (
+    LISTING_TTL,
+    Duplicate,
+    RateLimited,
+    Refused,
+    Unreachable,
+    VenueAdapter,
+    retry_after,
+    unsupported,
+    working_status,
+)
 
 TIMEOUT_MS = 10_000
 QUOTE_CURRENCY = {"binance": "USDT"}  # what stands for USD on an exchange, where it is not USD itself
@@ -70,7 +81,6 @@ class ExchangeBroker(VenueAdapter):
         self.catalog = catalog or InstrumentCatalog.default()
         self.quote_currency = quote_currency or QUOTE_CURRENCY.get(exchange_id, "USD")
         self._loaded_at: datetime | None = None
-        self._asked: set[str] = set()  # symbols looked up beyond the shipped catalog (reconciliation reads them)
 
     # -- symbols and markets -----------------------------------------------------------------------
 
@@ -112,8 +122,6 @@ class ExchangeBroker(VenueAdapter):
         if lot:
             fields["lot_size"] = lot
         fields["fractionable"] = fields["shortable"] = False
-        if symbol not in self.catalog:
-            self._asked.add(symbol)
         return Instrument.model_validate(fields)
 
     # -- hooks -------------------------------------------------------------------------------------
@@ -184,7 +192,9 @@ class ExchangeBroker(VenueAdapter):
                 raise Duplicate(str(error)) from error
             raise Refused(f"{venue} refused the order as invalid ({_message(error)})") from error
         except (ccxt.RateLimitExceeded, ccxt.DDoSProtection) as error:
-            raise Refused(f"{venue}'s rate limit was hit; try again in a minute") from error
+            headers = getattr(self.client, "last_response_headers", None) or {}
+            raise RateLimited(f"{venue}'s rate limit was hit",
+                              retry_after=retry_after(headers.get("Retry-After"))) from error
         except ccxt.NetworkError as error:  # RequestTimeout, ExchangeNotAvailable, a dropped connection
             raise Unreachable(f"{venue} did not answer ({type(error).__name__}).") from error
         except ccxt.BaseError as error:
@@ -196,16 +206,23 @@ class ExchangeBroker(VenueAdapter):
     # -- venue questions ---------------------------------------------------------------------------
 
     def positions(self) -> dict[str, Decimal]:
-        """Spot balances of the base currencies of the crypto instruments Parley lists."""
+        """Spot balances, as positions in the pairs Parley trades: the shipped crypto instruments, and every currency
+        held that the exchange lists against ``quote_currency`` (looked up in its markets when met, so a cold start
+        reports what a warm process would)."""
         with self.translated():
             balance = self.client.fetch_balance()
+            markets = self._markets()
         held: dict[str, Decimal] = {}
-        shipped = {i.symbol for i in self.catalog if i.asset_class is AssetClass.CRYPTO}
-        for symbol in sorted(shipped | self._asked):
-            base = symbol.partition("-")[0]
-            total = (balance.get(base) or {}).get("total")
-            if total:
-                held[symbol] = Decimal(str(total))
+        shipped = {i.symbol.partition("-")[0] for i in self.catalog if i.asset_class is AssetClass.CRYPTO}
+        for base, amounts in (balance.get("total") or {}).items():
+            symbol = f"{base}-USD"
+            if not amounts or base == self.quote_currency:
+                continue
+            try:
+                if base in shipped or self.venue_symbol(symbol) in markets:
+                    held[symbol] = Decimal(str(amounts))
+            except UnknownSymbol:  # a currency code Parley cannot write as a pair
+                continue
         return held
 
     # -- mapping -----------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from core.ids import derived_id
 from core.instruments import Instrument, InstrumentCatalog
 from core.market import Quote
-from core.orders import Fill, Order, OrderType, Side, TimeInForce
+from core.orders import Fill, Order, OrderType, Side, TimeInForce, trail_stop
 from core.ports.broker import Broker, BrokerEvent, EventKind
 
 ZERO = Decimal(0)
@@ -167,16 +167,8 @@ class PaperBroker(Broker):
             events.append(_event(EventKind.TRAIL_MOVED, work.order, now, trail_reference=moved))
 
     def _trail_stop(self, work: _Working) -> Decimal:
-        order, ref = work.order, work.reference
-        assert ref is not None
-        direction = -1 if order.side is Side.SELL else 1
-        if order.trail_amount is not None:
-            stop = ref + direction * order.trail_amount
-        else:
-            stop = ref * (ONE + direction * (order.trail_percent or ZERO) / HUNDRED)
-        # Toward the market, so the protection is never looser than asked: a sell stop rounds up, a buy down.
-        rounding = ROUND_CEILING if order.side is Side.SELL else ROUND_FLOOR
-        return work.instrument.round_to_tick(stop, rounding)
+        assert work.reference is not None
+        return trail_stop(work.order, work.reference, work.instrument)
 
     # -- fills -------------------------------------------------------------------------------------
 

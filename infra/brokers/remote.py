@@ -22,10 +22,10 @@ from core.instruments import Instrument
 from core.market import Quote
 from core.orders import Order
 from core.ports.broker import Broker, BrokerEvent, EventKind
+from core.venues import UNCONFIRMED
 from infra.brokers.venue import LISTING_TTL, QUOTE_TTL
 
 log = logging.getLogger("parley.brokers")
-NO_ANSWER = "no answer from the broker function; reconciliation will confirm where the order stands"
 
 
 class RemoteError(ParleyError):
@@ -57,8 +57,8 @@ class RemoteBroker(Broker):
         except RemoteError as error:
             if error.code != RemoteError.code:  # the function refused (no credentials, say): nothing was sent
                 return [BrokerEvent(kind=EventKind.REJECTED, order_id=order.id, time=now, reason=str(error))]
-            log.warning("broker function did not answer for order %s", order.id)
-            return [BrokerEvent(kind=EventKind.ACCEPTED, order_id=order.id, time=now, reason=NO_ANSWER)]
+            log.warning("broker function did not answer for order %s", order.id)  # it may have sent it: pending_new
+            return [BrokerEvent(kind=EventKind.UNCONFIRMED, order_id=order.id, time=now, reason=UNCONFIRMED)]
 
     def cancel(self, order: Order, now: datetime) -> list[BrokerEvent]:
         return self._events(self._invoke("cancel", order=order))

@@ -83,7 +83,9 @@ class BrokerRouter(Broker, VenueDirectory):
         return self.paper.on_quote(on_paper, quote, now) if on_paper else []
 
     def fresh_quote(self, account_id: str, symbol: str) -> Quote | None:
-        if account_id not in self.venues:
+        """A quote from the account's venue; None for paper accounts, and for a live venue before both keys are
+        turned (as ``listed``: its credentials stay unused, market data included)."""
+        if account_id not in self.venues or self.refusal(account_id) is not None:
             return None
         broker = self.broker_for(account_id)
         try:

@@ -7,33 +7,42 @@ id) and ``Duplicate`` (the venue already has this client order id). The protocol
 
 - Parley's order id is the venue's client order id, so a retry can never place a second order: before sending
   again after a lost answer, the order is looked up by that id, and a "duplicate client id" answer is a lookup too.
-- An order that got no answer after every try is booked as accepted with a reason; reconciliation finds it at
-  the venue by its client id (or, if the venue never had it, rejects it).
+- Only a definite refusal (a 4xx other than 408 and 429) rejects. A rate limit (``RateLimited``) is tried again
+  after the venue's Retry-After, or a jittered backoff, while the wait stays within ``RATE_LIMIT_BUDGET``.
+- An order that may have reached the venue and got no definite answer after every try (no answer, a rate limit,
+  a lookup that failed) is never rejected: it is ``pending_new`` (``venue_unconfirmed``), and reconciliation
+  settles it from the venue's answer, found by its client id (or, if the venue never had it, rejects it).
 - After a placement, an order that trades at once is looked up until it settles (briefly), so a market order
-  answers filled, as on paper. Reconciliation catches whatever comes later.
+  answers filled, as on paper. A lookup that fails then keeps the placement's answer; reconciliation catches
+  whatever comes later.
 """
 
 from __future__ import annotations
 
+import logging
+import random
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from email.utils import parsedate_to_datetime
 
 from core.errors import ParleyError
 from core.market import Quote
 from core.orders import Order, OrderStatus, OrderType, TimeInForce
 from core.ports.broker import BrokerEvent, EventKind
 from core.ports.venue import VenueBroker, VenueOrder, report_events
-from core.venues import Venue
+from core.venues import UNCONFIRMED, Venue
 
+log = logging.getLogger("parley.brokers")
 ATTEMPTS = 3
 SETTLE_SECONDS = 1.0
 SETTLE_INTERVAL = 0.25
 QUOTE_TTL = timedelta(seconds=5)
 LISTING_TTL = timedelta(hours=1)
-NO_ANSWER = "no answer from {venue} after {attempts} tries; reconciliation will confirm where it stands"
+BACKOFF_SECONDS = 0.2  # the first wait after no answer; doubled on each try, jittered
+RATE_LIMIT_BUDGET = 5.0  # seconds a placement or a lookup may wait in all for the venue's rate limit
 
 
 class Refused(ParleyError):
@@ -46,6 +55,17 @@ class Unreachable(ParleyError):
     """No answer (timeout, connection error, a 5xx): it may or may not have reached the venue."""
 
     code = "venue_unreachable"
+
+
+class RateLimited(Unreachable):
+    """The venue's rate limit (HTTP 429): nothing was done by this request; ask again after ``retry_after``
+    seconds (None when the venue did not say)."""
+
+    code = "venue_rate_limited"
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message, retry_after=retry_after)
+        self.retry_after = retry_after
 
 
 class Duplicate(ParleyError):
@@ -107,8 +127,7 @@ class VenueAdapter(VenueBroker):
         except Refused as refused:
             return [_event(EventKind.REJECTED, order, now, reason=str(refused))]
         if report is None:
-            reason = NO_ANSWER.format(venue=self.venue.name, attempts=self.attempts)
-            return [_event(EventKind.ACCEPTED, order, now, reason=reason)]
+            return [_event(EventKind.UNCONFIRMED, order, now, reason=UNCONFIRMED)]
         return report_events(order, self._settled(order, report))
 
     def cancel(self, order: Order, now: datetime) -> list[BrokerEvent]:
@@ -153,34 +172,62 @@ class VenueAdapter(VenueBroker):
     # -- protocol ----------------------------------------------------------------------------------
 
     def _call(self, action: Callable[[], object]) -> object:
-        """One read or cancel, tried again on no answer; Unreachable when every try went unanswered."""
+        """One read or cancel, tried again on no answer or a rate limit; Unreachable (or RateLimited) when every
+        try went unanswered."""
+        waited = 0.0
         for attempt in range(self.attempts):
             try:
                 with self.translated():
                     return action()
-            except Unreachable:
-                if attempt == self.attempts - 1:
+            except Unreachable as error:
+                pause = self._pause(error, attempt, waited)
+                if attempt == self.attempts - 1 or pause is None:
                     raise
-                self.sleep(0.2 * 2**attempt)
+                self.sleep(pause)
+                waited += pause
         raise AssertionError("unreachable")
 
     def _place(self, order: Order) -> VenueOrder | None:
-        """Send ``order`` once: a try after a lost answer first looks the order up by its client order id."""
+        """Send ``order`` once: a try after a lost answer first looks the order up by its client order id. None when
+        it may have reached the venue and no try got a definite answer (it is left for reconciliation)."""
+        waited = 0.0
         for attempt in range(self.attempts):
             try:
+                if attempt > 0:
+                    try:
+                        with self.translated():
+                            found = self.find(order)
+                    except Refused as failed:  # the lookup was refused, not the order: it may be there
+                        log.warning("order %s unconfirmed at %s: %s", order.id, self.venue.name, failed)
+                        return None
+                    if found is not None:
+                        return found
                 with self.translated():
-                    if attempt > 0:
-                        found = self.find(order)
-                        if found is not None:
-                            return found
                     return self.send(order)
-            except Duplicate:
-                with self.translated():
-                    return self.find(order)
-            except Unreachable:
+            except Duplicate:  # the venue has it: what it says of it is the answer, or nothing definite
+                try:
+                    return self._call(lambda: self.find(order))
+                except ParleyError as failed:
+                    log.warning("order %s unconfirmed at %s: %s", order.id, self.venue.name, failed)
+                    return None
+            except Unreachable as error:
+                log.warning("order %s: %s", order.id, error)
+                pause = self._pause(error, attempt, waited)
+                if pause is None:
+                    return None
                 if attempt < self.attempts - 1:
-                    self.sleep(0.2 * 2**attempt)
+                    self.sleep(pause)
+                    waited += pause
         return None
+
+    def _pause(self, error: Unreachable, attempt: int, waited: float) -> float | None:
+        """How long to wait before the next try: the venue's Retry-After on a rate limit, else a jittered
+        exponential backoff; None when that wait would take a rate-limited call past ``RATE_LIMIT_BUDGET``."""
+        retry_after = error.retry_after if isinstance(error, RateLimited) else None
+        pause = retry_after if retry_after is not None else BACKOFF_SECONDS * 2**attempt * random.uniform(0.5, 1.5)
+        if isinstance(error, RateLimited) and waited + pause > RATE_LIMIT_BUDGET:
+            return None
+        return pause
 
     def _settled(self, order: Order, report: VenueOrder) -> VenueOrder:
         """Look a marketable order up until the venue has worked it (or ``settle_seconds`` pass)."""
@@ -191,9 +238,24 @@ class VenueAdapter(VenueBroker):
             waited += SETTLE_INTERVAL
             try:
                 report = self._call(lambda: self.find(order)) or report
-            except Unreachable:
+            except ParleyError as failed:  # the placement's answer stands; reconciliation reads the rest
+                log.warning("order %s not settled at %s: %s", order.id, self.venue.name, failed)
                 break
         return report
+
+
+def retry_after(header: str | None) -> float | None:
+    """An HTTP Retry-After in seconds: delta-seconds, or an HTTP date (RFC 9110); None if absent or unreadable."""
+    if not header:
+        return None
+    try:
+        return max(0.0, float(header))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, (parsedate_to_datetime(header) - datetime.now(UTC)).total_seconds())
+    except (TypeError, ValueError):
+        return None
 
 
 def working_status(filled: Decimal) -> OrderStatus:

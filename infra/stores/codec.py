@@ -36,7 +36,8 @@ def load(model: type[M], text: str) -> M:
     must still read records a newer one wrote with an added field (the models forbid unknown fields on input).
     """
     raw = json.loads(text)
-    record = model.model_validate({k: v for k, v in raw.items() if k in model.model_fields})
+    known = model.model_fields  # read once: each read of it on the class costs as much as a small validation
+    record = model.model_validate({k: v for k, v in raw.items() if k in known})
     updates = {
         name: value.astimezone(UTC)
         for name, value in record.__dict__.items()

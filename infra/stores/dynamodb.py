@@ -24,6 +24,7 @@ store from both.
 #   ChatTurn     CONVERSATION#<acct>#<thread> / SK <time>#<id>   (expires_at: epoch seconds, the TTL attribute)
 #   AlertChange  ALERT_CHANGES      <seq, 12 digits>   (expires_at: a day on); the head ALERT_CHANGES / #HEAD
 #                                                      holds the last seq as its version
+#   OrderChange  ORDER_CHANGES      <seq, 12 digits>   as AlertChange, with its own head ORDER_CHANGES / #HEAD
 #   Notification NOTIFICATION#<id>  NOTIFICATION       ACCOUNT#<acct>#NOTIFICATIONS / <created>#<id>
 #                                                      unsent only: GSI2PK OUTBOX, GSI2SK <created>#<id>
 #   SignalSource SIGNAL_SOURCE#<id> SOURCE             ACCOUNT#<acct>#SIGNAL_SOURCES / <created>#<id>
@@ -37,6 +38,8 @@ store from both.
 #                                GSI1SK >= <since>, ``open_only`` as the filter attribute_exists(GSI2PK)
 #   orders.list_open_for_symbol  query GSI2 OPEN#<symbol> ascending: a sparse index, because the GSI2 keys
 #                                are written only while the order is accepted or partially_filled
+#   orders.log_change/changes_since
+#                                as alerts.log_change and alerts.changes_since, in the ORDER_CHANGES partition
 #   fills.add/list_for_account   put keyed by fill id if absent (AlreadyExists), so one id is written once;
 #                                query GSI1 ascending
 #   positions.get/save/list      get/put by key; list: query the partition PK = ACCOUNT#<acct> (profile, book
@@ -99,14 +102,21 @@ from core.accounts import Account, SystemSettings
 from core.audit import AuditRecord
 from core.errors import NotFound, StaleQuote, StoreError
 from core.market import Quote, SessionClose
-from core.orders import Fill, Order
+from core.orders import Fill, Order, OrderChange
 from core.portfolio import Position
 from core.ports import store as ports
 from core.risk_book import RiskBook
-from infra.stores.codec import dump, key_time, versioned
+from infra.stores.codec import dump, key_time, load, versioned
 from infra.stores.dynamodb_channels import DynamoContacts, DynamoLinkCodes, DynamoMessages
 from infra.stores.dynamodb_chat import DynamoAlerts, DynamoConversations
-from infra.stores.dynamodb_outbox import DynamoNotifications, DynamoSignalSources
+from infra.stores.dynamodb_outbox import (
+    ORDER_CHANGES,
+    DynamoNotifications,
+    DynamoSignalSources,
+    entries_since,
+    last_entry,
+    log_entry,
+)
 from infra.stores.dynamodb_table import (
     ConditionFailed,
     Item,
@@ -182,6 +192,16 @@ class DynamoOrders(Versioned[Order], ports.OrderRepository):
 
     def list_open_for_symbol(self, symbol: str) -> list[Order]:
         return from_items(Order, self.table.query("GSI2PK = :pk", index="GSI2", pk=f"OPEN#{symbol}"))
+
+    def log_change(self, order: Order, time: datetime) -> None:
+        log_entry(self.table, ORDER_CHANGES, dump(order), time)
+
+    def changes_since(self, cursor: int) -> list[OrderChange]:
+        entries = entries_since(self.table, ORDER_CHANGES, cursor)
+        return [OrderChange(seq=seq, time=time, order=load(Order, data)) for seq, time, data in entries]
+
+    def last_change(self) -> int:
+        return last_entry(self.table, ORDER_CHANGES)
 
 
 class DynamoFills(Repo, ports.FillRepository):

@@ -1,4 +1,4 @@
-"""DynamoDB repositories for the notification outbox, signal sources and the alert change log, on the table
+"""DynamoDB repositories for the notification outbox, signal sources and the alert and order change logs, on the table
 helpers of ``dynamodb_table``. The keys and access patterns are listed with the others in ``dynamodb``."""
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from infra.stores.dynamodb_table import (
 )
 
 CHANGES = "ALERT_CHANGES"
+ORDER_CHANGES = "ORDER_CHANGES"
 HEAD = "#HEAD"  # sorts before every zero-padded sequence number, so a range query never returns it
 CHANGE_LOG_TTL = timedelta(days=1)
 OUTBOX = "OUTBOX"
@@ -45,32 +46,43 @@ def _send(table: Table, writes: list[Write]) -> None:
 
 
 def log_change(table: Table, alert: Alert, time: datetime) -> None:
-    """The head item holds the last sequence number; the entry is created with the head's next version in
-    the same transaction, so concurrent writers cannot take one number twice (the loser's commit fails)."""
-    head = table.get(CHANGES, HEAD)
+    log_entry(table, CHANGES, dump(alert), time)
+
+
+def log_entry(table: Table, log: str, text: str, time: datetime) -> None:
+    """Append ``text`` to the change log in partition ``log``. The head item holds the last sequence number;
+    the entry is created with the head's next version in the same transaction, so concurrent writers cannot
+    take one number twice (the loser's commit fails)."""
+    head = table.get(log, HEAD)
     seq = int(head["version"]["N"]) if head else 0
-    head_item = attrs(PK=CHANGES, SK=HEAD, version=seq + 1)
+    head_item = attrs(PK=log, SK=HEAD, version=seq + 1)
     entry = attrs(
-        PK=CHANGES, SK=_seq_key(seq + 1), time=key_time(time), expires_at=epoch(time + CHANGE_LOG_TTL),
-        data=dump(alert),
+        PK=log, SK=_seq_key(seq + 1), time=key_time(time), expires_at=epoch(time + CHANGE_LOG_TTL), data=text,
     )
-    taken = already_exists(f"Alert change {seq + 1} exists.", seq=seq + 1)
-    _send(table, [put_versioned(head_item, seq, "The alert change log", create=seq == 0), create(entry, taken)])
+    taken = already_exists(f"Change {seq + 1} of {log} exists.", seq=seq + 1)
+    _send(table, [put_versioned(head_item, seq, f"The change log {log}", create=seq == 0), create(entry, taken)])
 
 
-def changes_since(table: Table, cursor: int) -> list[AlertChange]:
-    items = table.query("PK = :pk AND SK > :after", pk=CHANGES, after=_seq_key(cursor))
-    return [_change(item) for item in items]
+def entries_since(table: Table, log: str, cursor: int) -> list[tuple[int, datetime, str]]:
+    """(seq, time, data) of the entries of change log ``log`` past ``cursor``, in order."""
+    items = table.query("PK = :pk AND SK > :after", pk=log, after=_seq_key(cursor))
+    return [(int(item["SK"]["S"]), from_key_time(item["time"]["S"]), item["data"]["S"]) for item in items]
 
 
-def last_change(table: Table) -> int:
-    head = table.get(CHANGES, HEAD)
+def last_entry(table: Table, log: str) -> int:
+    head = table.get(log, HEAD)
     return int(head["version"]["N"]) if head else 0
 
 
-def _change(item: Item) -> AlertChange:
-    alert = load(Alert, item["data"]["S"])
-    return AlertChange(seq=int(item["SK"]["S"]), time=from_key_time(item["time"]["S"]), alert=alert)
+def changes_since(table: Table, cursor: int) -> list[AlertChange]:
+    return [
+        AlertChange(seq=seq, time=time, alert=load(Alert, data))
+        for seq, time, data in entries_since(table, CHANGES, cursor)
+    ]
+
+
+def last_change(table: Table) -> int:
+    return last_entry(table, CHANGES)
 
 
 class DynamoNotifications(Repo, ports.NotificationRepository):

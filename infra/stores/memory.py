@@ -26,7 +26,7 @@ from core.errors import AlreadyExists, ConcurrentUpdate, NotFound, ParleyError
 from core.market import Quote, SessionClose
 from core.memory import ChatTurn
 from core.notifications import Notification
-from core.orders import Fill, Order
+from core.orders import Fill, Order, OrderChange
 from core.portfolio import Position
 from core.ports import store as ports
 from core.risk_book import RiskBook
@@ -81,6 +81,7 @@ class _Db:
                 "alerts",
                 "turns",
                 "alert_changes",
+                "order_changes",
                 "notifications",
                 "signal_sources",
                 "books",
@@ -275,6 +276,18 @@ class MemoryOrders(_Versioned[Order], ports.OrderRepository):
 
     def list_open_for_symbol(self, symbol: str) -> list[Order]:
         return self._select("orders", lambda o: o.symbol == symbol and o.status.is_open, _newest_first)
+
+    def log_change(self, order: Order, time: datetime) -> None:
+        with self._writing():
+            seq = len(self.db.tables["order_changes"]) + 1  # entries are only ever appended (or undone)
+            self._set("order_changes", seq, _row(OrderChange(seq=seq, order=order, time=time)))
+
+    def changes_since(self, cursor: int) -> list[OrderChange]:
+        return self._select("order_changes", lambda c: c.seq > cursor, lambda c: c.seq)
+
+    def last_change(self) -> int:
+        with self.db.lock:
+            return len(self.db.tables["order_changes"])
 
 
 class MemoryFills(_Repo, ports.FillRepository):

@@ -25,7 +25,7 @@ from core.errors import AlreadyExists, ConcurrentUpdate, NotFound, StoreError
 from core.market import Quote, SessionClose
 from core.memory import ChatTurn
 from core.notifications import Notification
-from core.orders import Fill, Order
+from core.orders import Fill, Order, OrderChange
 from core.portfolio import Position
 from core.ports import store as ports
 from core.risk_book import RiskBook
@@ -34,6 +34,7 @@ from infra.private import private_file, private_folder
 from infra.stores.codec import M, dump, from_key_time, key_time, load, versioned
 from infra.stores.sqlite_channels import SCHEMA as CHANNEL_SCHEMA
 from infra.stores.sqlite_channels import SqliteContacts, SqliteLinkCodes, SqliteMessages
+from infra.stores.sqlite_writers import writer_queue
 
 BUSY_TIMEOUT_MS = 10_000
 CHANGE_LOG_TTL = timedelta(days=1)  # alert change log entries older than this are dropped (DynamoDB: TTL)
@@ -68,6 +69,10 @@ CREATE INDEX IF NOT EXISTS alerts_by_account ON alerts (account_id, created_at, 
 CREATE INDEX IF NOT EXISTS alerts_active_by_symbol ON alerts (symbol, created_at, id) WHERE is_active = 1;
 CREATE TABLE IF NOT EXISTS alert_changes (seq INTEGER PRIMARY KEY AUTOINCREMENT, time TEXT NOT NULL,
     data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS alert_changes_by_time ON alert_changes (time);
+CREATE TABLE IF NOT EXISTS order_changes (seq INTEGER PRIMARY KEY AUTOINCREMENT, time TEXT NOT NULL,
+    data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS order_changes_by_time ON order_changes (time);
 CREATE TABLE IF NOT EXISTS notifications (id TEXT PRIMARY KEY, account_id TEXT NOT NULL, created_at TEXT NOT NULL,
     sent INTEGER NOT NULL, data TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS notifications_by_account ON notifications (account_id, created_at, id);
@@ -103,6 +108,7 @@ class _Db:
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        self._writers = writer_queue(path)  # this process's writers take SQLite's write lock in turn
 
     def conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -125,13 +131,26 @@ class _Db:
         return getattr(self._local, "unit", False)
 
     def begin(self) -> sqlite3.Connection:
-        """Open this thread's write transaction, taking the write lock up front so reads cannot go stale."""
+        """Open this thread's write transaction, taking the write lock up front so reads cannot go stale.
+        The thread first waits its turn among this process's writers (``sqlite_writers``); end() gives it up."""
         conn = self.conn()
+        if not self._writers.acquire(BUSY_TIMEOUT_MS / 1000):
+            raise StoreError(f"Database is unavailable for writing: other writers held it for {BUSY_TIMEOUT_MS} ms")
         try:
             conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as exc:
-            raise StoreError(f"Database is unavailable for writing: {exc}") from exc
+        except BaseException as exc:
+            self._writers.release()
+            if isinstance(exc, sqlite3.Error):
+                raise StoreError(f"Database is unavailable for writing: {exc}") from exc
+            raise
+        self._local.writing = True
         return conn
+
+    def end(self) -> None:
+        """Give up this thread's turn among the writers, once its transaction has committed or rolled back."""
+        if getattr(self._local, "writing", False):
+            self._local.writing = False
+            self._writers.release()
 
     @contextmanager
     def unit(self) -> Iterator[None]:
@@ -146,10 +165,22 @@ class _Db:
         finally:
             self._local.unit = False
             self._local.failure = None
+            try:
+                conn = self.conn()
+                if conn.in_transaction:  # left without commit() or rollback(): keep nothing, let the next in
+                    conn.execute("ROLLBACK")
+            finally:
+                self.end()
 
     def finish(self, commit: bool) -> None:
         """End this thread's unit. A commit after a refused write rolls back and raises that write's error,
         so a unit whose caller caught a conflict still keeps nothing (as on DynamoDB, where it shows at commit)."""
+        try:
+            self._finish(commit)
+        finally:
+            self.end()
+
+    def _finish(self, commit: bool) -> None:
         conn = self.conn()
         failure: Exception | None = getattr(self._local, "failure", None)
         if not conn.in_transaction:
@@ -192,6 +223,8 @@ class _Db:
             if isinstance(exc, sqlite3.Error):
                 raise StoreError(f"Database write failed: {exc}") from exc
             raise
+        finally:
+            self.end()
 
     def many(self, model: type[M], sql: str, params: tuple[Any, ...] = ()) -> list[M]:
         """Run a query whose only column is the record JSON."""
@@ -229,6 +262,28 @@ class _Db:
             missing = conn.execute(f"SELECT 1 FROM {table} WHERE {where}", tuple(key.values())).fetchone() is None
             change = "does not exist" if missing else "was changed by someone else"
             raise ConcurrentUpdate(f"{what} {change}; reload and retry.", expected=expected, missing=missing)
+
+    def log(self, table: str, text: str, time: datetime) -> None:
+        """Append a change-log entry to ``table`` and drop the entries past their day. AUTOINCREMENT never
+        reuses a number, and units are serialised (BEGIN IMMEDIATE): numbers follow commit order."""
+        with self.write() as conn:
+            conn.execute(f"INSERT INTO {table} (time, data) VALUES (?, ?)", (key_time(time), text))
+            conn.execute(f"DELETE FROM {table} WHERE time < ?", (key_time(time - CHANGE_LOG_TTL),))
+
+    def changes(self, table: str, cursor: int) -> list[tuple[int, str, str]]:
+        """(seq, time, data) of the entries of the change log ``table`` past ``cursor``, in order."""
+        sql = f"SELECT seq, time, data FROM {table} WHERE seq > ? ORDER BY seq"
+        try:
+            return self.conn().execute(sql, (cursor,)).fetchall()
+        except sqlite3.Error as exc:
+            raise StoreError(f"Database read failed: {exc}") from exc
+
+    def last_seq(self, table: str) -> int:
+        try:
+            row = self.conn().execute("SELECT seq FROM sqlite_sequence WHERE name = ?", (table,)).fetchone()
+        except sqlite3.Error as exc:
+            raise StoreError(f"Database read failed: {exc}") from exc
+        return int(row[0]) if row else 0
 
     def close(self) -> None:
         with self._lock:
@@ -315,6 +370,16 @@ class SqliteOrders(_Versioned[Order], ports.OrderRepository):
     def list_open_for_symbol(self, symbol: str) -> list[Order]:
         sql = "SELECT data FROM orders WHERE symbol = ? AND is_open = 1 ORDER BY created_at, id"
         return self.db.many(Order, sql, (symbol,))
+
+    def log_change(self, order: Order, time: datetime) -> None:
+        self.db.log("order_changes", dump(order), time)
+
+    def changes_since(self, cursor: int) -> list[OrderChange]:
+        rows = self.db.changes("order_changes", cursor)
+        return [OrderChange(seq=seq, time=from_key_time(time), order=load(Order, data)) for seq, time, data in rows]
+
+    def last_change(self) -> int:
+        return self.db.last_seq("order_changes")
 
 
 class SqliteFills(_Repo, ports.FillRepository):
@@ -482,27 +547,16 @@ class SqliteAlerts(_Versioned[Alert], ports.AlertRepository):
         return self.db.many(Alert, sql, (symbol,))
 
     def log_change(self, alert: Alert, time: datetime) -> None:
-        # AUTOINCREMENT never reuses a number, and units are serialised (BEGIN IMMEDIATE): commit order.
-        with self.db.write() as conn:
-            conn.execute("INSERT INTO alert_changes (time, data) VALUES (?, ?)", (key_time(time), dump(alert)))
-            conn.execute("DELETE FROM alert_changes WHERE time < ?", (key_time(time - CHANGE_LOG_TTL),))
+        self.db.log("alert_changes", dump(alert), time)
 
     def changes_since(self, cursor: int) -> list[AlertChange]:
-        sql = "SELECT seq, time, data FROM alert_changes WHERE seq > ? ORDER BY seq"
-        try:
-            rows = self.db.conn().execute(sql, (cursor,)).fetchall()
-        except sqlite3.Error as exc:
-            raise StoreError(f"Database read failed: {exc}") from exc
+        rows = self.db.changes("alert_changes", cursor)
         return [
             AlertChange(seq=seq, time=from_key_time(time), alert=load(Alert, data)) for seq, time, data in rows
         ]
 
     def last_change(self) -> int:
-        try:
-            row = self.db.conn().execute("SELECT seq FROM sqlite_sequence WHERE name = 'alert_changes'").fetchone()
-        except sqlite3.Error as exc:
-            raise StoreError(f"Database read failed: {exc}") from exc
-        return int(row[0]) if row else 0
+        return self.db.last_seq("alert_changes")
 
 
 class SqliteNotifications(_Repo, ports.NotificationRepository):

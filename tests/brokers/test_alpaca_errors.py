@@ -31,7 +31,6 @@ def order(kind: OrderType = OrderType.LIMIT, **fields) -> Order:
     (422, error(40010001, "qty must be > 0"), "Alpaca refused the order: qty must be > 0"),
     (403, error(40310000, "market is closed"), "the market is closed at Alpaca (market is closed)"),
     (422, error(42210000, "asset AAPL is not active"), "Alpaca does not trade it now (asset AAPL is not active)"),
-    (429, '{"message": "too many requests."}', "Alpaca's rate limit was hit; try again in a minute"),
     (401, '{"message": "unauthorized."}', "Alpaca refused Parley's credentials for this account; tell an admin"),
 ])
 def test_each_refusal_is_a_rejection_in_the_traders_words_sent_once(status, answer, words):
@@ -81,7 +80,7 @@ def test_a_duplicate_client_order_id_is_looked_up_not_placed_again():
     assert events[1].fill.quantity == D(3)
 
 
-def test_a_5xx_is_no_answer_and_after_every_try_the_order_waits_for_reconciliation():
+def test_a_5xx_is_no_answer_and_after_every_try_the_order_is_unconfirmed_for_reconciliation():
     clock = Clock()
     placed = order()
     with responses.RequestsMock() as mock:
@@ -89,8 +88,7 @@ def test_a_5xx_is_no_answer_and_after_every_try_the_order_waits_for_reconciliati
         mock.get(by_client_id(placed), status=404, body=error(40410000, "order not found"))
         events = broker(clock).submit(placed, None, clock())
         assert [c.request.method for c in mock.calls] == ["POST", "GET", "POST", "GET", "POST"]
-    assert [e.kind for e in events] == [EventKind.ACCEPTED]
-    assert events[0].reason.startswith("no answer from alpaca after 3 tries")
+    assert [(e.kind, e.reason) for e in events] == [(EventKind.UNCONFIRMED, "venue_unconfirmed")]
 
 
 def test_a_cancel_that_loses_the_race_to_a_fill_books_the_fill():
@@ -185,4 +183,5 @@ def test_positions_name_alpacas_symbols_as_parleys():
              "side": "short", "avg_entry_price": "10"}]
     with responses.RequestsMock() as mock:
         mock.get(f"{TRADING}/positions", json=rows)
-        assert broker(clock).positions() == {"AAPL": D(10), "BTC-USD": D("0.5")}
+        mock.get(f"{TRADING}/assets/ZZZZ", status=404, body=error(40410000, "asset not found"))
+        assert broker(clock).positions() == {"AAPL": D(10), "BTC-USD": D("0.5"), "ZZZZ": D(-3)}

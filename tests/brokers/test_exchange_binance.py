@@ -98,8 +98,6 @@ def test_the_exchanges_own_lot_size_refuses_before_sending():
     (400, -2010, "Account has insufficient balance for requested action.", "not enough funds at binance"),
     (400, -1013, "Filter failure: NOTIONAL", "binance refused the order as invalid"),
     (400, -1013, "Market is closed.", "the market is closed at binance"),
-    (429, -1003, "Too much request weight used; current limit is 6000 request weight per 1 MINUTE.",
-     "binance's rate limit was hit"),
     (401, -2015, "Invalid API-key, IP, or permissions for action.", "binance refused Parley's credentials"),
 ])
 def test_each_ccxt_error_class_is_a_rejection_in_the_traders_words(status, code, msg, words):
@@ -203,3 +201,48 @@ def test_quote_balance_and_listing():
     assert (quote.bid, quote.ask, quote.last, quote.source) == (D("95004.99"), D("95005.01"), D("95005"), "binance")
     assert held == {"BTC-USD": D("1.01")}
     assert (listed.tick_size, listed.lot_size) == (D("0.01"), D("0.00001"))
+
+
+TOO_MUCH = error(-1003, "Too much request weight used; current limit is 6000 request weight per 1 MINUTE.")
+
+
+def test_a_timeout_then_a_429_on_every_lookup_is_unconfirmed_not_rejected_and_never_sent_twice():
+    clock = Clock()
+    placed = order(OrderType.LIMIT, limit_price=D("94000"), **GTC)
+    with responses.RequestsMock() as mock:
+        markets(mock)
+        mock.post(f"{API}/order", body=requests.ReadTimeout("read timed out"))
+        mock.get(f"{API}/order", status=429, body=TOO_MUCH)
+        events = exchange(clock).submit(placed, None, clock())
+        assert [c.request.method for c in mock.calls] == ["GET", "POST", "GET", "GET"]
+    assert [(e.kind, e.reason) for e in events] == [(EventKind.UNCONFIRMED, "venue_unconfirmed")]
+
+
+def test_a_429_with_retry_after_on_placement_waits_that_long_then_sends_under_the_same_client_order_id():
+    clock = Clock()
+    placed = order(OrderType.LIMIT, limit_price=D("94000"), **GTC)
+    waits: list[float] = []
+    with responses.RequestsMock() as mock:
+        markets(mock)
+        mock.post(f"{API}/order", status=429, body=TOO_MUCH, headers={"Retry-After": "3"})
+        mock.get(f"{API}/order", status=400, body=error(-2013, "Order does not exist."))
+        mock.post(f"{API}/order", json=binance_order(placed, type_="LIMIT"))
+        venue = exchange(clock)
+        venue.sleep = waits.append
+        events = venue.submit(placed, None, clock())
+        posts = [sent(c) for c in mock.calls if c.request.method == "POST"]
+    assert [p["newClientOrderId"] for p in posts] == [placed.id, placed.id]
+    assert waits == [3.0]
+    assert [e.kind for e in events] == [EventKind.ACCEPTED]
+
+
+def test_a_placement_binance_took_then_a_429_on_the_settling_lookup_keeps_binances_answer():
+    clock = Clock()
+    placed = order()
+    with responses.RequestsMock() as mock:
+        markets(mock)
+        mock.post(f"{API}/order", json=binance_order(placed, status="NEW"))
+        mock.get(f"{API}/order", status=429, body=TOO_MUCH)
+        events = exchange(clock).submit(placed, None, clock())
+        assert [c.request.method for c in mock.calls].count("POST") == 1
+    assert [e.kind for e in events] == [EventKind.ACCEPTED]

@@ -140,8 +140,8 @@ def test_an_order_the_venue_never_got_is_rejected_after_a_grace_period(platform)
         mock.post(f"{API}/order", status=503, body="Service Unavailable")
         mock.get(f"{API}/order", status=400, body=json.dumps({"code": -2013, "msg": "Order does not exist."}))
         order = uc.place_order(deps, "bob", placed, idempotency_key="k1")
-    assert order.status is OrderStatus.ACCEPTED and order.reason.startswith("no answer from binance")
-    for minutes, expected in ((1, OrderStatus.ACCEPTED), (2, OrderStatus.REJECTED)):
+    assert (order.status, order.reason) == (OrderStatus.PENDING_NEW, "venue_unconfirmed")
+    for minutes, expected in ((1, OrderStatus.PENDING_NEW), (2, OrderStatus.REJECTED)):
         platform.clock.advance(minutes=minutes)
         with responses.RequestsMock() as mock:
             mock.get(f"{API}/order", status=400, body=json.dumps({"code": -2013, "msg": "Order does not exist."}))
@@ -245,3 +245,31 @@ def test_a_venues_day_order_is_left_for_the_venue_to_expire(platform):
     with responses.RequestsMock():
         assert uc.expire_day_orders(deps) == []
     assert deps.store.orders.get(order.id).status is OrderStatus.ACCEPTED
+
+
+def test_with_live_trading_off_a_live_accounts_keys_never_reach_the_venues_market_data(platform):
+    platform.clock.advance(minutes=5)  # the stream's BTC-USD quote is stale: the gate would ask the venue
+    latest = {"quotes": {"BTC/USD": {"ap": 95021.1, "as": 0.5, "bp": 95019.9, "bs": 0.25,
+                                     "t": "2026-11-27T15:04:59Z"}}}
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        mock.get(f"{alpaca.DATA}/v1beta3/crypto/us/latest/quotes?symbols=BTC/USD", json=latest)
+        assert platform.deps.broker.fresh_quote("carol", "BTC-USD") is None
+        assert uc.check_risk(platform.deps, "carol", buy()).reasons[0].code == "no_fresh_quote"
+        assert len(mock.calls) == 0  # nothing was sent with carol's live keys
+
+
+def test_a_cold_reconciliation_reports_a_balance_in_a_pair_binance_lists_beyond_the_shipped_catalog(platform):
+    from tests.brokers.binance_support import EXCHANGE_INFO
+
+    sol = {**EXCHANGE_INFO["symbols"][0], "symbol": "SOLUSDT", "baseAsset": "SOL"}
+    info = {**EXCHANGE_INFO, "symbols": [*EXCHANGE_INFO["symbols"], sol]}
+    account = {"balances": [{"asset": "SOL", "free": "3.00000000", "locked": "0.00000000"},
+                            {"asset": "USDT", "free": "1000.00000000", "locked": "0.00000000"}],
+               "updateTime": MS, "accountType": "SPOT", "canTrade": True, "permissions": ["SPOT"]}
+    with responses.RequestsMock() as mock:  # nothing asked of SOL-USD in this process before
+        mock.get(f"{API}/exchangeInfo", json=info)
+        mock.get(f"{API}/account", json=account)
+        reconcile(platform.deps, platform.deps.broker)
+    told = [n for n in platform.deps.store.notifications.list_for_account("ops") if n.kind is NotificationKind.SYSTEM]
+    assert [n.text.count("SOL-USD Parley 0, binance 3") for n in told] == [1]
+    assert "USDT" not in told[0].text

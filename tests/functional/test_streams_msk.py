@@ -67,3 +67,25 @@ def test_a_failure_is_reported_by_topic_partition_and_offset(msk, monkeypatch: p
         "batchItemFailures": [{"itemIdentifier": {"partition": "system-alerts-0", "offset": 105}}]
     }
     assert store.quotes.get("CL").last == D("70.12")
+
+
+def _without_values(event: dict, *offsets: int, null: bool = False) -> dict:
+    """The event with the records at ``offsets`` made tombstones: Lambda leaves ``value`` out (or null)."""
+    for records in event["records"].values():
+        for record in records:
+            if record["offset"] in offsets:
+                if null:
+                    record["value"] = None
+                else:
+                    del record["value"]
+    return event
+
+
+@pytest.mark.parametrize("null", [False, True], ids=["value-absent", "value-null"])
+def test_a_kafka_record_without_a_value_is_skipped_and_counted_not_failed(msk, null: bool) -> None:
+    """A tombstone (compaction's delete marker) carries no envelope: it must not block its partition."""
+    event = sample("msk-quotes.json")
+    first = event["records"]["market-data-0"][0]["offset"]
+    assert call(msk, _without_values(event, first, null=null)) == {"batchItemFailures": []}
+    report = msk.consumer.report
+    assert (report.processed, dict(report.skipped)) == (5, {"no_value": 1})

@@ -155,7 +155,7 @@ CHANNEL_SECRETS = {
     "TelegramWebhookFunction": {"TelegramSecret"},
     "TwilioWebhookFunction": {"TwilioSecret"},
     "SendGridWebhookFunction": {"SendGridSecret"},
-    "ConversationWorkerFunction": {"TelegramSecret", "TwilioSecret", "SendGridSecret"},
+    "ConversationWorkerFunction": {"TelegramSecret", "TwilioSecret", "SendGridSecret", "LlmSecret"},
     "NotifyWorkerFunction": {"TelegramSecret", "TwilioSecret", "SendGridSecret"},
 }
 WEBHOOK_FUNCTIONS = ("TelegramWebhookFunction", "TwilioWebhookFunction", "SendGridWebhookFunction")
@@ -166,12 +166,14 @@ def test_function_policies_are_sam_templates_scoped_to_the_table_and_the_secret(
         for policy in template["Resources"][name]["Properties"].get("Policies", []):
             assert isinstance(policy, dict) and len(policy) == 1, (name, policy)
             ((kind, args),) = policy.items()
-            if kind in ("DynamoDBCrudPolicy", "DynamoDBReadPolicy"):
-                assert args == {"TableName": {"Ref": "Table"}}
+            if kind == "Ref":  # the table's managed policies (test_template_privileges checks their actions)
+                assert args in ("TableReadWritePolicy", "TableReadPolicy"), name
             elif kind == "AWSSecretsManagerGetSecretValuePolicy" and name in VENUE_FUNCTIONS:
                 assert args == {"SecretArn": {"Ref": "BrokerSecret"}}, name  # venue credentials: only these two
             elif kind == "AWSSecretsManagerGetSecretValuePolicy" and name in CHANNEL_SECRETS:
                 assert args["SecretArn"]["Ref"] in CHANNEL_SECRETS[name], name
+            elif kind == "AWSSecretsManagerGetSecretValuePolicy" and name == "ApiFunction":
+                assert args["SecretArn"]["Ref"] in {"JwtSecret", "LlmSecret"}, name
             elif kind == "AWSSecretsManagerGetSecretValuePolicy":
                 assert args == {"SecretArn": {"Ref": "JwtSecret"}}
             elif kind == "LambdaInvokePolicy":
@@ -180,12 +182,30 @@ def test_function_policies_are_sam_templates_scoped_to_the_table_and_the_secret(
                 assert args == {"QueueName": {"Fn::GetAtt": ["ConversationQueue", "QueueName"]}}, name
             elif kind == "SQSSendMessagePolicy":
                 assert args == {"QueueName": {"Fn::GetAtt": ["NotifyQueue", "QueueName"]}}, name
-            elif kind == "KinesisCrudPolicy":
-                assert args == {"StreamName": {"Ref": "EventsStream"}}, name
             else:
                 assert kind == "Statement", (name, kind)
                 statements = args if isinstance(args, list) else [args]
                 assert all(s.get("Resource") not in ("*", ["*"]) for s in statements), (name, args)
+
+
+LLM_FUNCTIONS = {"ApiFunction", "ConversationWorkerFunction"}  # the two that talk to the chat model
+
+
+def test_the_model_key_is_a_secret_only_the_two_llm_functions_can_name_or_read(template):
+    """No plaintext key in any function's environment; the secret's ARN and the right to read it go to the API
+    and the conversation worker only."""
+    assert "OPENAI_API_KEY" not in template["Globals"]["Function"]["Environment"]["Variables"]
+    assert not any("NoEcho" in p for p in template["Parameters"].values())
+    named, readers = set(), set()
+    for name in resources_of(template, "AWS::Serverless::Function"):
+        props = template["Resources"][name]["Properties"]
+        env = props.get("Environment", {}).get("Variables", {})
+        assert "OPENAI_API_KEY" not in env, name
+        if env.get("PARLEY_LLM_SECRET_ARN") == {"Ref": "LlmSecret"}:
+            named.add(name)
+        if {"AWSSecretsManagerGetSecretValuePolicy": {"SecretArn": {"Ref": "LlmSecret"}}} in props.get("Policies", []):
+            readers.add(name)
+    assert named == readers == LLM_FUNCTIONS
 
 
 def test_no_inline_policy_statement_grants_a_wildcard_resource(transformed):

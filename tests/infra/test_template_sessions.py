@@ -29,7 +29,7 @@ def test_the_day_order_sweep_runs_every_minute_from_the_base_layer_with_the_tabl
     assert attached_layers(template, "DayOrderSweepFunction") == ["base"]
     [schedule] = sweep["Events"].values()
     assert schedule == {"Type": "ScheduleV2", "Properties": {"ScheduleExpression": "rate(1 minute)"}}
-    assert sweep["Policies"] == [{"DynamoDBCrudPolicy": {"TableName": {"Ref": "Table"}}}]
+    assert sweep["Policies"] == [{"Ref": "TableReadWritePolicy"}]
     assert sweep["LoggingConfig"] == {"LogGroup": {"Ref": "DayOrderSweepLogGroup"}}
     alarm = template["Resources"]["DayOrderSweepErrorsAlarm"]["Properties"]
     assert alarm["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": "DayOrderSweepFunction"}}]

@@ -63,19 +63,52 @@ def test_the_kinesis_consumer_reports_partial_failures_and_gives_up_into_a_queue
     assert alarm["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": "KinesisConsumerFunction"}}]
 
 
-def test_the_msk_consumer_takes_its_cluster_topics_group_and_auth_as_parameters(template) -> None:
+TOPICS = ["market-data", "trade-updates", "order-updates", "system-alerts", "compliance-events", "webhook-events"]
+
+
+def test_the_msk_consumer_maps_each_topic_of_the_contract_once_in_its_own_group(template) -> None:
+    """Lambda takes exactly one topic per Kafka mapping, and a consumer group id once per function."""
     parameters = template["Parameters"]
-    assert {"MskClusterArn", "MskTopics", "MskConsumerGroup", "MskAuth", "MskScramSecretArn"} <= set(parameters)
+    assert {"MskClusterArn", "MskConsumerGroup", "MskAuth", "MskScramSecretArn", "MskScramKmsKeyArn"} <= set(parameters)
     assert parameters["MskAuth"]["AllowedValues"] == ["IAM", "SASL_SCRAM"]
-    assert parameters["MskTopics"]["Default"].split(",") == [
-        "market-data", "trade-updates", "order-updates", "system-alerts", "compliance-events", "webhook-events"]
     assert template["Resources"]["MskConsumerFunction"]["Condition"] == "HasMsk"
-    msk = event(template, "MskConsumerFunction", "MSK")
-    assert (msk["Stream"], msk["Topics"], msk["ConsumerGroupId"]) == (
-        {"Ref": "MskClusterArn"}, {"Ref": "MskTopics"}, {"Ref": "MskConsumerGroup"})
-    assert msk["SourceAccessConfigurations"]["Fn::If"][0] == "MskUsesScram"
-    assert msk["DestinationConfig"]["OnFailure"]["Destination"] == {"Fn::GetAtt": ["StreamFailureQueue", "Arn"]}
-    assert msk["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    mappings = [e["Properties"] for e in props(template, "MskConsumerFunction")["Events"].values()]
+    assert sorted(t for m in mappings for t in m["Topics"]) == sorted(TOPICS)
+    assert all(len(m["Topics"]) == 1 and m["Stream"] == {"Ref": "MskClusterArn"} for m in mappings)
+    assert sorted(m["ConsumerGroupId"]["Fn::Sub"] for m in mappings) == sorted(
+        "${MskConsumerGroup}-" + t for t in TOPICS)
+
+
+def test_each_msk_mapping_runs_provisioned_so_its_retries_and_partial_failures_hold(template) -> None:
+    for msk in (e["Properties"] for e in props(template, "MskConsumerFunction")["Events"].values()):
+        assert msk["ProvisionedPollerConfig"]["MinimumPollers"] >= 1
+        assert msk["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        assert msk["BisectBatchOnFunctionError"] is True
+        assert 0 < msk["MaximumRetryAttempts"] <= 10
+        assert 60 <= msk["MaximumRecordAgeInSeconds"] <= 6 * 3600
+        assert msk["SourceAccessConfigurations"]["Fn::If"][0] == "MskUsesScram"
+        assert msk["DestinationConfig"]["OnFailure"] == {
+            "Type": "SQS", "Destination": {"Fn::GetAtt": ["StreamFailureQueue", "Arn"]}}
+
+
+def test_scram_lets_the_consumer_read_its_secret_and_decrypt_it_with_the_given_key_only(template) -> None:
+    [statements] = [p["Statement"] for p in props(template, "MskConsumerFunction")["Policies"] if "Statement" in p]
+    scram = [s["Fn::If"][1] for s in statements if "Fn::If" in s and s["Fn::If"][0] == "MskUsesScram"]
+    assert {(s["Action"], s["Resource"]["Ref"]) for s in scram} == {
+        ("secretsmanager:GetSecretValue", "MskScramSecretArn"), ("kms:Decrypt", "MskScramKmsKeyArn")}
+
+
+def test_the_msk_vpc_endpoints_are_optional_and_take_https_from_the_cluster_only(template) -> None:
+    resources = template["Resources"]
+    endpoints = {n: r for n, r in resources.items() if r["Type"] == "AWS::EC2::VPCEndpoint"}
+    services = {r["Properties"]["ServiceName"]["Fn::Sub"].rsplit(".", 1)[1]: r["Condition"] for r in endpoints.values()}
+    assert services == {"lambda": "HasMskEndpoints", "sts": "HasMskEndpoints", "sqs": "HasMskEndpoints",
+                        "secretsmanager": "HasMskScramEndpoint"}
+    assert template["Parameters"]["MskVpcEndpoints"]["Default"] == "false"
+    group = resources["MskEndpointSecurityGroup"]["Properties"]
+    assert group["SecurityGroupIngress"] == [{
+        "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "SourceSecurityGroupId": {"Ref": "MskSecurityGroupId"},
+        "Description": group["SecurityGroupIngress"][0]["Description"]}]
 
 
 def test_the_notify_queue_is_fifo_with_a_dead_letter_queue(template) -> None:
@@ -109,7 +142,7 @@ def test_the_sweep_runs_every_minute_and_the_webhook_has_its_own_route(template)
 def test_the_transformed_template_maps_each_stream_with_its_failure_handling(transformed) -> None:  # noqa: F811
     mappings = [r["Properties"] for r in transformed["Resources"].values()
                 if r["Type"] == "AWS::Lambda::EventSourceMapping" and "StartingPosition" in r["Properties"]]
-    assert len(mappings) == 3  # Kinesis, MSK and the table's stream (the SQS queues: test_template_channels)
+    assert len(mappings) == 8  # Kinesis, six MSK topics, the table's stream (the SQS queues: test_template_channels)
     for mapping in mappings:
         assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
         assert mapping["DestinationConfig"]["OnFailure"]["Destination"] == {

@@ -15,10 +15,11 @@ import pytest
 
 from core import usecases as uc
 from core.accounts import Role
-from core.errors import RiskRejected
+from core.errors import ConcurrentUpdate, RiskRejected
 from core.market import Quote
 from core.orders import OrderRequest, Side
 from core.risk_limits import RiskLimits
+from core.usecases.retry import deadline_in
 from infra.brokers.paper import PaperBroker
 from infra.stores import open_store
 
@@ -109,6 +110,77 @@ def test_two_writers_on_dynamodb_cannot_both_pass_the_position_limit(dynamodb_cl
     assert sorted(outcomes) == ["accepted", "rejected"]
     working = deps.store.books.get("alice").working
     assert sum((w.remaining for w in working.values()), D(0)) in (D(10), D(11))
+
+
+WRITERS = 8
+ORDERS_EACH = 3  # rounds: each is eight meeting reads and up to 36 units under moto, which is slow
+API_SECONDS = 28  # the API function's timeout (29 s in template.yaml) less the handler's reserve
+
+
+def test_eight_writers_on_one_dynamodb_account_all_get_their_orders_placed_without_a_conflict(
+    dynamodb_client: Any,
+) -> None:
+    """Each round, all eight writers read the account's book together (a barrier) and commit one at a time, so
+    seven of them lose to the first; the conflict retry (jittered backoff) must carry every order through."""
+    from infra.stores.dynamodb import open_dynamodb_store
+    from tests.integration.test_store_records import TABLE
+
+    deps = uc.Deps(store=open_dynamodb_store(TABLE, dynamodb_client), broker=PaperBroker())
+    seed(deps)
+    uc.set_limits(deps, uc.get_account(deps, "ops"), "alice", RiskLimits(
+        max_position_quantity=None, max_gross_exposure=None, duplicate_window_seconds=0, max_orders_per_minute=None,
+    ))
+    together = threading.Barrier(WRITERS, timeout=30)
+    committing = threading.Lock()
+    first_read = threading.local()
+    placed: list[str] = []
+    surfaced: list[str] = []
+    unit = deps.store.unit
+
+    def meeting_unit():
+        opened = unit()
+        real_get = opened.books.get
+
+        def get(account_id: str):
+            found = real_get(account_id)
+            if getattr(first_read, "pending", False):  # only an order's first try waits; its retries read alone
+                first_read.pending = False
+                together.wait()
+            return found
+
+        opened.books.get = get
+        commit = opened.commit
+
+        def one_at_a_time() -> None:  # DynamoDB applies conditional writes one by one; moto needs help
+            with committing:
+                commit()
+
+        opened.commit = one_at_a_time
+        return opened
+
+    meeting = uc.Deps(store=_StoreWith(deps.store, meeting_unit), broker=deps.broker)
+
+    def writer(number: int) -> None:
+        for sent in range(ORDERS_EACH):
+            first_read.pending = True
+            try:
+                with deadline_in(API_SECONDS):  # what the API handler sets from its Lambda's remaining time
+                    order = uc.place_order(meeting, "alice", resting_buy("1"), idempotency_key=f"w{number}-{sent}")
+                placed.append(order.id)
+            except ConcurrentUpdate as conflict:
+                surfaced.append(conflict.code)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(WRITERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert not any(thread.is_alive() for thread in threads)
+    assert surfaced == []
+    assert len(set(placed)) == WRITERS * ORDERS_EACH
+    working = deps.store.books.get("alice").working
+    assert sorted(working) == sorted(placed)
+    assert sum((w.remaining for w in working.values()), D(0)) == WRITERS * ORDERS_EACH
 
 
 class _StoreWith:

@@ -58,6 +58,7 @@ def test_a_day_order_expires_with_its_utc_day_and_a_gtc_order_keeps_working(serv
     )
     clock.advance(hours=10)
     tick(service, clock, "CL", "70.10", "70.12")
+    uc.expire_day_orders(service)  # the schedule's sweep
     assert uc.get_order(service, "alice", day.id).status is OrderStatus.EXPIRED
     assert uc.get_order(service, "alice", gtc.id).status is OrderStatus.ACCEPTED
 

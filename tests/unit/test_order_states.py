@@ -21,13 +21,21 @@ def test_the_state_machine_is_the_one_of_the_design():
     assert set(TRANSITIONS) == set(OrderStatus)
     assert set(LEGAL) == {
         (OrderStatus.NEW, OrderStatus.PENDING_CONFIRMATION),
+        (OrderStatus.NEW, OrderStatus.PENDING_NEW),
         (OrderStatus.NEW, OrderStatus.ACCEPTED),
         (OrderStatus.NEW, OrderStatus.REJECTED),
         (OrderStatus.NEW, OrderStatus.CANCELLED),
+        (OrderStatus.PENDING_CONFIRMATION, OrderStatus.PENDING_NEW),
         (OrderStatus.PENDING_CONFIRMATION, OrderStatus.ACCEPTED),
         (OrderStatus.PENDING_CONFIRMATION, OrderStatus.REJECTED),
         (OrderStatus.PENDING_CONFIRMATION, OrderStatus.CANCELLED),
         (OrderStatus.PENDING_CONFIRMATION, OrderStatus.EXPIRED),
+        (OrderStatus.PENDING_NEW, OrderStatus.ACCEPTED),
+        (OrderStatus.PENDING_NEW, OrderStatus.PARTIALLY_FILLED),
+        (OrderStatus.PENDING_NEW, OrderStatus.FILLED),
+        (OrderStatus.PENDING_NEW, OrderStatus.CANCELLED),
+        (OrderStatus.PENDING_NEW, OrderStatus.EXPIRED),
+        (OrderStatus.PENDING_NEW, OrderStatus.REJECTED),
         (OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED),
         (OrderStatus.ACCEPTED, OrderStatus.FILLED),
         (OrderStatus.ACCEPTED, OrderStatus.CANCELLED),
@@ -69,8 +77,9 @@ def test_a_final_status_has_no_way_out(final):
             order(final).transition(target, T1)
 
 
-def test_only_accepted_and_partially_filled_orders_are_open():
-    assert {s for s in OrderStatus if s.is_open} == {OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED}
+def test_only_pending_new_accepted_and_partially_filled_orders_are_open():
+    assert {s for s in OrderStatus if s.is_open} == {
+        OrderStatus.PENDING_NEW, OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED}
     assert {s for s in OrderStatus if s.is_final} == {
         OrderStatus.FILLED, OrderStatus.CANCELLED, OrderStatus.REJECTED, OrderStatus.EXPIRED,
     }

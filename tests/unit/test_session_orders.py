@@ -111,11 +111,14 @@ def test_a_day_order_placed_on_a_saturday_lasts_until_mondays_close(service, clo
     assert [o.id for o in uc.expire_day_orders(service)] == [day.id]
 
 
-def test_a_quote_after_the_close_expires_the_day_order_before_it_could_fill(service, clock) -> None:
+def test_a_day_order_past_its_close_is_expired_by_the_next_quote_it_meets_not_filled(service, clock) -> None:
     clock.now = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)
     tick(service, clock, "AAPL", "229.90", "230.10")
     day = uc.place_order(service, "alice", order("AAPL", "buy", "5", order_type="limit", limit_price="200.00"))
     clock.now = datetime(2026, 12, 1, 21, 30, tzinfo=UTC)  # after the close, the price falls through the limit
+    tick(service, clock, "AAPL", "190.00", "190.10")
+    assert uc.get_order(service, "alice", day.id).status is OrderStatus.ACCEPTED  # the sweep's to expire
+    clock.now = datetime(2026, 12, 2, 14, 31, tzinfo=UTC)  # the next session, before any sweep ran
     tick(service, clock, "AAPL", "190.00", "190.10")
     assert uc.get_order(service, "alice", day.id).status is OrderStatus.EXPIRED
     assert uc.positions(service, "alice") == []

@@ -1,0 +1,185 @@
+"""Each function's role (as the SAM transform writes it, every feature on) against the AWS calls its code makes: the
+calls are made by the real adapters (counted at botocore, under moto or with a recorded answer) and each must be
+granted; what a function does not call (stream management, table writes for a reader) is not."""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+from moto import mock_aws
+
+from core.envelope import Envelope
+from core.usecases.deps import catalog_for
+from infra.bootstrap import build_platform
+from infra.queues.kinesis import KinesisPublisher
+from infra.settings import Settings
+from infra.stores.memory import MemoryStore
+from tests.functional.aws_calls import counting_aws_calls
+from tests.functional.streams_support import fake_aws
+from tests.infra.translated import ROOT, literal_values, resolved, source, translated
+
+IAM_ACTION = {"lambda:Invoke": "lambda:InvokeFunction"}  # where the API operation and the IAM action differ
+
+
+@pytest.fixture(scope="module")
+def roles() -> dict[str, list[dict]]:
+    """Each function's inline policy statements (both MSK auth modes merged), by function logical id."""
+    template = source()
+    found: dict[str, list[dict]] = {}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("AWS_DEFAULT_REGION", "us-east-1")
+        for auth in ("IAM", "SASL_SCRAM"):
+            out = translated(resolved(template, literal_values(template, MskAuth=auth)))
+            managed = {name: res["Properties"]["PolicyDocument"]["Statement"]
+                       for name, res in out["Resources"].items() if res["Type"] == "AWS::IAM::ManagedPolicy"}
+            for name, res in out["Resources"].items():
+                if res["Type"] == "AWS::IAM::Role" and name.endswith("FunctionRole"):
+                    props = res["Properties"]
+                    statements = found.setdefault(name.removesuffix("Role"), [])
+                    statements.extend(s for p in props.get("Policies", []) for s in p["PolicyDocument"]["Statement"])
+                    statements.extend(s for arn in props.get("ManagedPolicyArns", []) if isinstance(arn, dict)
+                                      for s in managed[arn["Ref"]])
+    return found
+
+
+def granted(statements: list[dict], action: str) -> list[Any]:
+    """The resources ``action`` is allowed on by ``statements``."""
+    resources = []
+    for statement in statements:
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        if statement["Effect"] == "Allow" and any(fnmatch.fnmatchcase(action, a) for a in actions):
+            resource = statement["Resource"]
+            resources.extend(resource if isinstance(resource, list) else [resource])
+    return resources
+
+
+def actions_of(calls: dict[str, int], service: str) -> set[str]:
+    return {IAM_ACTION.get(f"{service}:{op}", f"{service}:{op}") for op in calls}
+
+
+# --- what the code calls -------------------------------------------------------------------------------------------
+
+def publish_a_signal() -> set[str]:
+    """The signals webhook's publisher (infra/queues/kinesis.py) putting an accepted signal on the stream."""
+    with mock_aws():
+        boto3.client("kinesis").create_stream(StreamName="events", ShardCount=1)
+        envelope = Envelope.model_validate({"type": "webhook.event", "id": "s-1", "source": "tv", "v": 1,
+                                            "time": "2026-12-07T15:00:00Z", "data": {"text": "buy 1 AAPL"}})
+        with counting_aws_calls() as calls:
+            KinesisPublisher("events").publish(envelope)
+    return actions_of(calls, "kinesis")
+
+
+def look_up_a_venue_listing() -> set[str]:
+    """What a stream consumer does for a venue account's fill or alert: catalog_for -> RemoteBroker.listed."""
+    settings = Settings(feed="off", jwt_secret="j" * 40, broker_accounts="alice=alpaca:paper",
+                        broker_function="parley-broker")
+    platform = build_platform(settings, store=MemoryStore(), secret="j" * 40)
+    client = boto3.client("lambda")
+    stubber = Stubber(client)
+    stubber.add_response("invoke", {"StatusCode": 200, "Payload": _payload({"instrument": None})})
+    platform.deps.broker.broker_for("alice")._client = client  # type: ignore[attr-defined]
+    with stubber, counting_aws_calls() as calls:
+        catalog_for(platform.deps, "alice").get("AAPL")
+    return actions_of(calls, "lambda")
+
+
+def _payload(answer: dict) -> Any:
+    import io
+
+    from botocore.response import StreamingBody
+
+    raw = json.dumps(answer).encode()
+    return StreamingBody(io.BytesIO(raw), len(raw))
+
+
+CODE_PATHS: dict[str, tuple[Callable[[], set[str]], Any, tuple[str, ...]]] = {
+    # path: (the calls, the resource they must be granted on, the functions whose code takes the path)
+    "publish a signal": (publish_a_signal, {"Fn::GetAtt": ["EventsStream", "Arn"]}, ("SignalsWebhookFunction",)),
+    "venue listing": (look_up_a_venue_listing, {"Fn::GetAtt": ["BrokerFunction", "Arn"]},
+                      ("KinesisConsumerFunction", "MskConsumerFunction", "ApiFunction", "ConversationWorkerFunction")),
+}
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    fake_aws(monkeypatch)
+    yield
+
+
+@pytest.mark.parametrize("path", sorted(CODE_PATHS))
+def test_every_aws_call_on_a_code_path_is_granted_to_each_function_that_takes_it(roles, aws, path) -> None:
+    calls, resource, functions = CODE_PATHS[path]
+    made = calls()
+    assert made, "the code path made no AWS call: the probe is broken"
+    for function in functions:
+        for action in made:
+            assert any(_names(r, resource) for r in granted(roles[function], action)), (function, action)
+
+
+def _names(granted_resource: Any, resource: Any) -> bool:
+    """A granted resource that is ``resource`` (as GetAtt, or SAM's Sub of a function ARN)."""
+    if granted_resource == resource:
+        return True
+    text = json.dumps(granted_resource)
+    return resource.get("Fn::GetAtt", [""])[0] in text if isinstance(resource, dict) else False
+
+
+def test_the_signals_webhook_may_only_put_records_and_no_function_may_manage_the_stream(roles) -> None:
+    kinesis = {a for s in roles["SignalsWebhookFunction"] for a in _actions(s) if a.startswith("kinesis:")}
+    assert kinesis == {"kinesis:PutRecord"}
+    for function, statements in roles.items():
+        for action in ("kinesis:DeleteStream", "kinesis:MergeShards", "kinesis:SplitShard"):
+            assert not granted(statements, action), (function, action)
+
+
+def test_the_broker_function_reads_the_table_and_writes_nothing(roles) -> None:
+    for action in ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"):
+        assert not granted(roles["BrokerFunction"], action), action
+    assert granted(roles["BrokerFunction"], "dynamodb:GetItem")
+
+
+def test_only_the_functions_on_the_venue_path_may_invoke_the_broker_function(roles) -> None:
+    invokers = {f for f, statements in roles.items() if granted(statements, "lambda:InvokeFunction")}
+    assert invokers == set(CODE_PATHS["venue listing"][2])
+
+
+def _actions(statement: dict) -> list[str]:
+    return statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+
+
+def store_calls() -> tuple[set[str], set[str]]:
+    """The DynamoDB actions the store adapter can call (infra/stores): every ``call("op")``, and the Put and Delete
+    entries of its TransactWriteItems, which IAM authorises as PutItem and DeleteItem. (All reads, all.)"""
+    code = "\n".join(p.read_text() for p in (ROOT / "infra" / "stores").glob("dynamodb*.py"))
+    ops = {"dynamodb:" + "".join(w.title() for w in op.split("_")) for op in re.findall(r'call\(\s*"([a-z_]+)"', code)}
+    if "dynamodb:TransactWriteItems" in ops:
+        ops.remove("dynamodb:TransactWriteItems")
+        ops |= {f"dynamodb:{kind}Item" for kind in re.findall(r'return "(Put|Delete)", body', code)}
+    ops -= PROVISIONING
+    return ops, {op for op in ops if op in READS}
+
+
+READS = {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:Scan"}
+# infra.stores.dynamodb.create_table's calls: the stack creates the table in AWS; only tests and local use it.
+PROVISIONING = {"dynamodb:CreateTable", "dynamodb:UpdateTimeToLive"}
+
+
+def test_the_table_policies_grant_exactly_what_the_store_adapter_calls(roles) -> None:
+    calls, reads = store_calls()
+    assert {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"} <= calls  # the probe reads the code
+    template = source()["Resources"]
+    for policy, wanted in (("TableReadWritePolicy", calls), ("TableReadPolicy", reads)):
+        [statement] = template[policy]["Properties"]["PolicyDocument"]["Statement"]
+        assert set(statement["Action"]) == wanted, policy
+        assert statement["Resource"] == [{"Fn::GetAtt": ["Table", "Arn"]}, {"Fn::Sub": "${Table.Arn}/index/*"}]
+    for function, statements in roles.items():
+        for action in ("dynamodb:Scan", "dynamodb:BatchWriteItem", "dynamodb:UpdateItem", "dynamodb:DeleteTable"):
+            assert not granted(statements, action), (function, action)
