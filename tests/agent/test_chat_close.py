@@ -4,6 +4,7 @@ market lets it close now and says why for the rest."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal as D
@@ -152,3 +153,20 @@ def test_close_all_outside_new_york_hours_closes_the_crypto_and_says_why_apple_w
     [done] = confirm(chat, ticket)
     assert "BTC-USD" in done.text, done.text
     assert (held(service, "AAPL"), held(service, "BTC-USD")) == (D(1), D(0))
+
+
+def test_the_agents_close_tool_stages_a_close_whose_yes_cancels_the_bracket_exits(service, clock) -> None:
+    from agent.tools import TurnLedger, build_tools
+
+    cash_account(service)
+    chat = Conversation(service, env={})
+    tick(service, clock, "AAPL", "99.98", "100.00")
+    uc.place_order(service, "carol", order("AAPL", "buy", "10", order_type="bracket",
+                                           take_profit_price="105.00", stop_loss_price="95.00"))
+    exits = sorted(o.id for o in working(service))
+    tools = {tool.name: tool for tool in build_tools(service, "carol", TurnLedger())}
+    staged = json.loads(tools["stage_close"].invoke({"symbol": "AAPL"}))
+    assert staged["staged"] is True, staged
+    [done] = say(chat, f"yes {staged['code']}")
+    assert all(exit_id in done.text for exit_id in exits), done.text
+    assert held(service, "AAPL") == 0 and working(service) == []
