@@ -170,3 +170,20 @@ def test_the_agents_close_tool_stages_a_close_whose_yes_cancels_the_bracket_exit
     [done] = say(chat, f"yes {staged['code']}")
     assert all(exit_id in done.text for exit_id in exits), done.text
     assert held(service, "AAPL") == 0 and working(service) == []
+
+
+def test_a_chat_close_whose_price_moved_asks_again_and_cancels_nothing_until_the_new_yes(service, clock) -> None:
+    cash_account(service)
+    chat = Conversation(service, env={})
+    tick(service, clock, "AAPL", "99.98", "100.00")
+    uc.place_order(service, "carol", order("AAPL", "buy", "10", order_type="bracket",
+                                           take_profit_price="105.00", stop_loss_price="95.00"))
+    exits = sorted(o.id for o in working(service))
+    [ticket] = say(chat, "close AAPL")
+    tick(service, clock, "AAPL", "97.98", "98.00")  # 2% down: past the 1% drift band
+    [again] = confirm(chat, ticket)
+    assert "moved" in again.text and again.actions, again.text
+    assert sorted(o.id for o in working(service)) == exits and held(service, "AAPL") == D(10)
+    [done] = confirm(chat, again)
+    assert done.text.startswith("Done: SELL 10 AAPL filled at 97.98"), done.text
+    assert all(exit_id in done.text for exit_id in exits) and held(service, "AAPL") == 0
