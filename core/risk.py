@@ -138,6 +138,7 @@ def check_order(request: OrderRequest, ctx: RiskContext) -> RiskDecision:
     if request.side is Side.SELL and opening:
         found += _short(request, symbol, ctx, promise)
     if not reducing:
+        found += _working_orders(ctx)
         found += _position(request, symbol, held, buys, sells, limits.max_position_quantity)
         value = _value(ctx, request)
         found += _account_exposure(ctx, value, notional)
@@ -483,6 +484,14 @@ def _recent_orders(request: OrderRequest, symbol: str, ctx: RiskContext, reducin
     if cap is not None and count >= cap:
         message = f"You have reached your limit of {cap} orders a minute ({count} in the last minute)."
         yield ("order_rate", message, str(cap), str(count))
+
+
+def _working_orders(ctx: RiskContext) -> Iterator[_Found]:
+    """An order that adds to risk waits for room when the account already has its most working orders."""
+    cap = ctx.account.limits.max_working_orders
+    if cap is not None and len(ctx.working) >= cap:
+        message = f"You have {len(ctx.working)} working orders, the most your account allows ({cap})."
+        yield ("max_working_orders", message, str(cap), str(len(ctx.working)))
 
 
 def _market_closed(request: OrderRequest, symbol: str, ctx: RiskContext) -> Iterator[_Found]:

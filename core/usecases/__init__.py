@@ -59,6 +59,7 @@ _EXPORTS = {
     "register_signal_source": "signals:register_source",
     "require_admin": "accounts",
     "resolve_order_id": "orders",
+    "revoke_tokens": "accounts",
     "set_alert": "alerts",
     "set_kill_switch": "risk_admin",
     "set_limits": "risk_admin",

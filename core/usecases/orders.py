@@ -189,7 +189,9 @@ def resolve_order_id(deps: Deps, account: AccountRef, given: str) -> str:
     return given  # get_order answers with its own "no such order"
 
 
-def list_orders(deps: Deps, account: AccountRef, *, open_only: bool = False, limit: int = 100) -> list[Order]:
+def list_orders(
+    deps: Deps, account: AccountRef, *, open_only: bool = False, limit: int | None = 100
+) -> list[Order]:
     account_id = get_account(deps, account).id
     return deps.store.orders.list_for_account(account_id, open_only=open_only, limit=limit)
 
