@@ -47,7 +47,8 @@ def test_a_market_order_through_the_api_costs_at_most_six_aws_calls(dynamo_api: 
 
 def test_on_dynamodb_the_gate_still_reads_the_account_in_the_unit_so_a_later_kill_switch_holds(dynamo_api: Api) -> None:
     """The gate's account comes from the unit's read of the account's partition, not from a copy: an account
-    loaded before its kill switch was engaged still has its order refused (recorded as rejected) and no position is booked."""
+    loaded before its kill switch was engaged still has its order refused (recorded as rejected) and no
+    position is booked."""
     deps = dynamo_api.deps
     authenticated = uc.get_account(deps, "alice")
     uc.set_kill_switch(deps, uc.get_account(deps, "ops"), engaged=True, account_id="alice")
