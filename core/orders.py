@@ -321,6 +321,9 @@ class Fill(BaseModel):
     price: Decimal = Field(gt=0)
     time: AwareDatetime
     realised_pnl: Decimal = Decimal(0)
+    # The position's version once this fill was booked to it: fills of one symbol at one instant (a bracket
+    # entry and the exit it spawned, filled by one quote) are listed in the order they were booked, not by id.
+    sequence: int = 0
 
 
 class OrderChange(BaseModel):

@@ -184,8 +184,8 @@ def _book_fill(deps: Deps, uow: UnitOfWork, order: Order, fill: Fill) -> bool:
     )
     held = position.quantity
     realised = apply_fill(position, fill, instrument, deps.sessions.day_start(instrument, fill.time))
-    uow.positions.save(position)
-    uow.fills.add(fill.model_copy(update={"realised_pnl": realised}))
+    saved = uow.positions.save(position)
+    uow.fills.add(fill.model_copy(update={"realised_pnl": realised, "sequence": saved.version}))
     before = order.status
     order.record_fill(fill.quantity, fill.price, fill.time)
     notify.fill(uow, order, fill)

@@ -206,7 +206,7 @@ class DynamoOrders(Versioned[Order], ports.OrderRepository):
 
 class DynamoFills(Repo, ports.FillRepository):
     def add(self, fill: Fill) -> None:
-        when = f"{key_time(fill.time)}#{fill.id}"
+        when = f"{key_time(fill.time)}#{fill.sequence:012d}#{fill.id}"  # booking order within one instant
         item = attrs(
             PK=f"FILL#{fill.id}", SK="FILL", GSI1PK=f"ACCOUNT#{fill.account_id}#FILLS", GSI1SK=when, data=dump(fill)
         )

@@ -302,7 +302,7 @@ class MemoryFills(_Repo, ports.FillRepository):
         def keep(fill: Fill) -> bool:
             return fill.account_id == account_id and (since is None or fill.time >= since)
 
-        return self._select("fills", keep, lambda fill: (fill.time, fill.id))
+        return self._select("fills", keep, lambda fill: (fill.time, fill.sequence, fill.id))
 
 
 class MemoryPositions(_Repo, ports.PositionRepository):

@@ -388,7 +388,8 @@ class SqliteFills(_Repo, ports.FillRepository):
         self.db.create("fills", row, partial(AlreadyExists, f"Fill {fill.id} is already recorded.", fill_id=fill.id))
 
     def list_for_account(self, account_id: str, *, since: datetime | None = None) -> list[Fill]:
-        sql = "SELECT data FROM fills WHERE account_id = ? AND time >= ? ORDER BY time, id"
+        sql = "SELECT data FROM fills WHERE account_id = ? AND time >= ?"
+        sql += " ORDER BY time, json_extract(data, '$.sequence'), id"
         return self.db.many(Fill, sql, (account_id, key_time(since) if since is not None else ""))
 
 

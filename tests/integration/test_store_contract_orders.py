@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from core.errors import AlreadyExists, ConcurrentUpdate, NotFound
-from core.orders import OrderStatus, OrderType
+from core.orders import OrderStatus, OrderType, Side
 from core.ports.store import Store
 from tests.integration.test_store_records import (
     BIG,
@@ -192,6 +192,14 @@ def test_fills_are_listed_oldest_first_for_their_account_only(store: Store) -> N
     store.fills.add(make_fill("X", account_id="acct-2", time=at(0)))
     assert ids(store.fills.list_for_account("acct-1")) == ["F1", "F2", "F3"]
     assert ids(store.fills.list_for_account("acct-2")) == ["X"]
+
+
+def test_fills_at_one_instant_are_listed_in_the_order_their_position_booked_them(store: Store) -> None:
+    store.fills.add(make_fill("Z-entry", time=at(1), sequence=7))
+    store.fills.add(make_fill("A-exit", side=Side.SELL, time=at(1), sequence=8))
+    store.fills.add(make_fill("B-later", time=at(2), sequence=9))
+    assert ids(store.fills.list_for_account("acct-1")) == ["Z-entry", "A-exit", "B-later"]
+    assert ids(store.fills.list_for_account("acct-1", since=at(1))) == ["Z-entry", "A-exit", "B-later"]
 
 
 def test_listing_fills_since_keeps_fills_at_or_after_it(store: Store) -> None:

@@ -72,3 +72,25 @@ def test_a_short_on_a_margin_account_of_a_shortable_stock_is_booked_whole(servic
     tick(service, clock, "AAPL", "99.98", "100.00")
     done = book(service, clock, "mia", "AAPL", Side.SELL, "10", "100.00")
     assert (done.filled_quantity, done.status) == (D(10), OrderStatus.FILLED)
+
+
+def test_fills_booked_at_one_instant_are_listed_in_the_order_they_were_booked(service, clock) -> None:
+    """A bracket entry and the stop-loss it spawned can fill on one gapping quote, at one instant. Listed by
+    time and then by (random) fill id, the exit's sell could come first and the account's executions would
+    show a cash position going short that never did; fills keep the order they were booked in."""
+    open_account(service, "cash", AccountKind.CASH, "10000")
+    tick(service, clock, "AAPL", "99.98", "100.00")
+    now = clock.now
+    for order_id, fill_id, side in (("entry", "Z-entry", Side.BUY), ("exit", "A-exit", Side.SELL)):
+        working = Order(symbol="AAPL", side=side, quantity=D(3), id=order_id, account_id="cash",
+                        status=OrderStatus.ACCEPTED, created_at=now, updated_at=now, order_type="market")
+        fill = Fill(id=fill_id, order_id=order_id, account_id="cash", symbol="AAPL", side=side, quantity=D(3),
+                    price=D("100.00"), time=now)
+        with service.store.unit() as uow:
+            working = uow.orders.add(working)
+            execution.apply(service, uow, working, [BrokerEvent(kind=EventKind.FILL, order_id=order_id, time=now,
+                                                                fill=fill)])
+            uow.commit()
+    listed = service.store.fills.list_for_account("cash")
+    assert [f.id for f in listed] == ["Z-entry", "A-exit"]
+    assert [f.id for f in uc.list_fills(service, "cash")] == ["A-exit", "Z-entry"]  # newest first
