@@ -114,12 +114,12 @@ from infra.stores.codec import dump, key_time, load, versioned
 from infra.stores.dynamodb_channels import DynamoContacts, DynamoLinkCodes, DynamoMessages
 from infra.stores.dynamodb_chat import DynamoAlerts, DynamoConversations
 from infra.stores.dynamodb_outbox import (
-    order_log,
     DynamoNotifications,
     DynamoSignalSources,
     entries_since,
     last_entry,
     log_entry,
+    order_log,
 )
 from infra.stores.dynamodb_table import (
     ConditionFailed,
