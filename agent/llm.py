@@ -22,7 +22,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from agent.limits import HISTORY_TURNS
+from agent.limits import HISTORY_TURNS, MAX_REPLY_LENGTH, MAX_REPLY_TOKENS
 from agent.prompts import SYSTEM_PROMPT
 from agent.tools import TurnLedger, build_tools
 from core.memory import ChatTurn, Speaker
@@ -118,7 +118,7 @@ def _final_text(messages: list[BaseMessage]) -> str:
     last = messages[-1] if messages else None
     if not isinstance(last, AIMessage) or last.tool_calls:
         return ""
-    return last.text.strip()
+    return last.text.strip()[:MAX_REPLY_LENGTH].strip()
 
 
 def _fallback(tickets: list[Ticket], proposals: list[str]) -> AgentTurn:
@@ -139,6 +139,7 @@ class LlmSettings(BaseModel):
     base_url: str | None = None
     timeout_seconds: float = Field(default=20.0, gt=0)
     max_tool_calls: int = Field(default=6, ge=1)
+    max_tokens: int = Field(default=MAX_REPLY_TOKENS, ge=16)
 
     @property
     def turn_timeout_seconds(self) -> float:
@@ -159,6 +160,7 @@ def llm_settings_from_env(env: Mapping[str, str] = os.environ) -> LlmSettings | 
         "base_url": given("PARLEY_LLM_BASE_URL"),
         "timeout_seconds": given("PARLEY_LLM_TIMEOUT"),
         "max_tool_calls": given("PARLEY_LLM_MAX_TOOL_CALLS"),
+        "max_tokens": given("PARLEY_LLM_MAX_TOKENS"),
     }
     return LlmSettings(api_key=key, **{name: value for name, value in fields.items() if value is not None})
 
@@ -184,4 +186,5 @@ def chat_model(settings: LlmSettings) -> BaseChatModel:
         api_key=settings.api_key,
         timeout=settings.timeout_seconds,
         max_retries=1,
+        max_tokens=settings.max_tokens,  # a runaway answer is stopped at the model, not paid for in full
     )

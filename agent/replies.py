@@ -49,6 +49,8 @@ HELP = """Commands I understand (no AI needed):
 Every order is risk-checked and waits for your "yes <code>"."""
 
 
+CHAT_LIST_ITEMS = 10  # lines of a list a chat reply shows; the rest is counted, and the API lists it all
+
 def num(value: Decimal | None) -> str:
     return "-" if value is None else f"{value:,}"
 
@@ -196,9 +198,18 @@ def order_done(order: Order, venue: Venue | None = None) -> str:
     return f"Working: {describe_order(order, venue)}."
 
 
+def listed(title: str, lines: list[str], where: str) -> str:
+    """A list for a chat message: the title, the first CHAT_LIST_ITEMS lines, and how many more ``where`` shows."""
+    shown = lines[:CHAT_LIST_ITEMS]
+    if len(lines) > CHAT_LIST_ITEMS:
+        more = f"... and {len(lines) - CHAT_LIST_ITEMS} more"
+        shown.append(f"{more} ({where} lists them all)." if where else f"{more}.")
+    return "\n".join([title, *shown])
+
+
 def orders_text(orders: Iterable[Order], venue: Venue | None = None) -> str:
     lines = [describe_order(o, venue) for o in orders]
-    return "Working orders:\n" + "\n".join(lines) if lines else "No working orders."
+    return listed("Working orders:", lines, "GET /v1/orders?status=open") if lines else "No working orders."
 
 
 def positions_text(positions: list[PositionView]) -> str:
@@ -252,7 +263,7 @@ def alert_text(alert: Alert) -> str:
 
 
 def alerts_text(alerts: list[Alert]) -> str:
-    return "Alerts:\n" + "\n".join(alert_text(a) for a in alerts) if alerts else "No alerts set."
+    return listed("Alerts:", [alert_text(a) for a in alerts], "GET /v1/alerts") if alerts else "No alerts set."
 
 
 def fills_text(fills: list[Fill]) -> str:
@@ -263,7 +274,7 @@ def fills_text(fills: list[Fill]) -> str:
         f"(order {f.order_id})"
         for f in fills
     ]
-    return "Your fills, newest first:\n" + "\n".join(lines)
+    return listed("Your fills, newest first:", lines, "")
 
 
 def what_if_text(outcome: WhatIf, account: Account) -> str:

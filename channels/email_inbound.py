@@ -25,6 +25,8 @@ ID_MAX = 290  # Inbound.id holds 300 characters, "email:" included
 DKIM_RESULT = re.compile(r"@([A-Za-z0-9.-]+)\s*:\s*([A-Za-z]+)")
 ATTRIBUTION = re.compile(r"^On\b.*\bwrote:$", re.IGNORECASE)  # "On Tue, 27 Nov 2026 ... Alice <a@x> wrote:"
 QUOTE_HEADERS = ("-----Original Message-----", "________________________________")
+AUTORESPONDER_HEADERS = ("X-Autoreply", "X-Autorespond", "X-Auto-Response-Suppress")
+MAIL_SYSTEMS = {"mailer-daemon", "postmaster", "listserv", "majordomo", "noreply", "no-reply", "donotreply"}
 SIGNATURE = re.compile(r"^(-- ?|Sent from my .*|Get Outlook for .*)$", re.IGNORECASE)
 
 
@@ -72,6 +74,22 @@ def read_inbound(fields: dict[str, str], received_at: datetime) -> Inbound:
                        received_at=received_at, verified=authenticated(fields, sender), context=context)
     except ValidationError as exc:  # an address longer than any mailbox can be
         raise MalformedEmail(f"The email cannot be read: {exc.errors()[0]['msg']}.") from None
+
+
+def automatic(fields: dict[str, str]) -> bool:
+    """Was this email sent by a machine, not a person (RFC 3834: never answer those)? An ``Auto-Submitted`` other
+    than ``no``, a bulk/list/junk ``Precedence``, a vacation responder's header, a null Return-Path (a bounce),
+    or a sender that is a mail system (MAILER-DAEMON, postmaster, list robots)."""
+    headers = HeaderParser().parsestr(fields.get("headers", ""))
+    submitted = (headers.get("Auto-Submitted") or "no").split(";", 1)[0].strip().lower()
+    if submitted != "no" or any(headers.get(name) for name in AUTORESPONDER_HEADERS):
+        return True
+    if (headers.get("Precedence") or "").strip().lower() in {"bulk", "list", "junk"}:
+        return True
+    if (headers.get("Return-Path") or "").strip() == "<>":
+        return True
+    local = parseaddr(fields.get("from", ""))[1].rsplit("@", 1)[0].lower()
+    return local in MAIL_SYSTEMS or local.startswith("owner-") or local.endswith("-request")
 
 
 def authenticated(fields: dict[str, str], sender: str) -> bool:

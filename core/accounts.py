@@ -66,6 +66,8 @@ class Account(BaseModel):
     live_trading: bool = False
     # Where notifications go, in order, and the quiet hours (GET/PUT /v1/preferences).
     preferences: Preferences = Field(default_factory=Preferences)
+    # Tokens carry the generation they were issued in (``gen``); revoking tokens moves it on (parley token revoke).
+    token_generation: int = Field(default=0, ge=0)
     created_at: AwareDatetime
     version: int = 0
 

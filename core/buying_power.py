@@ -16,7 +16,7 @@ from decimal import Decimal
 from core.accounts import Account, AccountKind
 from core.instruments import AssetClass, Instrument
 from core.portfolio import Position
-from core.risk_book import WorkingOrder
+from core.promised import Promised
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
@@ -67,14 +67,19 @@ def buying_power(account: Account, available: Decimal) -> Decimal:
 
 
 def working_requirement(
-    account: Account, working: Iterable[WorkingOrder], instruments: Mapping[str, Instrument],
+    account: Account, promises: Iterable[Promised], instruments: Mapping[str, Instrument],
     marks: Mapping[str, Decimal],
 ) -> Decimal:
-    """What the working orders that open positions would tie up if they filled (at their price, or the mark)."""
+    """What the working orders would tie up if they filled, at their price (or the mark): only the part that
+    opens a position (core.promised). A sell that only closes a long ties up nothing; it frees funds when it
+    fills."""
     total = ZERO
-    for order in working:
-        price = order.price if order.price is not None else marks.get(order.symbol)
-        instrument = instruments.get(order.symbol)
-        if price is not None and instrument is not None:
-            total += requirement(account, instrument, order.remaining, price)
+    for promise in promises:
+        instrument = instruments.get(promise.symbol)
+        if instrument is None:
+            continue
+        for _, quantity, price in promise.opening:
+            price = price if price is not None else marks.get(promise.symbol)
+            if price is not None:
+                total += requirement(account, instrument, quantity, price)
     return total

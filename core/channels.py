@@ -16,6 +16,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 
 LINK_CODE_TTL = timedelta(minutes=10)
 WHATSAPP_WINDOW = timedelta(hours=24)  # free text only within 24 h of the trader's last message
+CUT_MARK = "... [cut]"
 
 
 class Channel(StrEnum):
@@ -23,6 +24,17 @@ class Channel(StrEnum):
     SMS = "sms"
     WHATSAPP = "whatsapp"
     EMAIL = "email"
+
+
+# The most characters one message may carry on each channel; longer text is cut before a provider sees it, so a
+# runaway answer costs one message. SMS: four GSM-7 segments; WhatsApp: Twilio's Body limit; Telegram: one message.
+REPLY_LIMITS = {Channel.TELEGRAM: 4000, Channel.SMS: 612, Channel.WHATSAPP: 1600, Channel.EMAIL: 20_000}
+
+
+def fit(channel: Channel, text: str) -> str:
+    """``text`` cut to REPLY_LIMITS[channel], marked as cut; unchanged when it fits."""
+    limit = REPLY_LIMITS[channel]
+    return text if len(text) <= limit else text[: limit - len(CUT_MARK)].rstrip() + CUT_MARK
 
 
 class Action(BaseModel):
@@ -69,6 +81,7 @@ class Contact(BaseModel):
     opted_out: bool = False  # SMS/WhatsApp STOP, or the provider said the number opted out
     onboarded: bool = False  # an unlinked sender is told how to link once, then ignored
     last_inbound_at: AwareDatetime | None = None
+    wrong_codes: list[AwareDatetime] = Field(default_factory=list)  # when it sent a bad link code, last hour only
     version: int = 0
 
     def within_whatsapp_window(self, now: datetime) -> bool:

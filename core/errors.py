@@ -91,6 +91,19 @@ class IdempotencyKeyReused(ParleyError):
     code = "idempotency_key_reused"
 
 
+class LimitReached(InvalidRequest):
+    """The account holds as many of something as its risk limits allow (``limit``, ``count`` in the details)."""
+
+    code = "limit_reached"
+
+
+def require_room(cap: int | None, count: int, code: str, what: str) -> None:
+    """LimitReached (``code``) when an account holding ``count`` of ``what`` may hold no more than ``cap``."""
+    if cap is not None and count >= cap:
+        raise LimitReached(f"You have {count} {what}, the most your account allows ({cap}). Cancel one first.",
+                           code=code, limit=cap, count=count)
+
+
 class RiskRejected(ParleyError):
     """The pre-trade risk gate refused an order; ``details['reasons']`` lists why."""
 

@@ -11,6 +11,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from core.instruments import Instrument
 from core.market import Quote
 from core.orders import Fill
+from core.promised import Promised, nothing_promised
 
 ZERO = Decimal(0)
 
@@ -104,6 +105,11 @@ class PositionView(BaseModel):
     realised_pnl: Decimal
     multiplier: Decimal
     currency: str
+    held: Decimal = Field(default=ZERO, description="The position (signed), as quantity")
+    held_for_orders: Decimal = Field(
+        default=ZERO, description="What working orders that reduce the position (exits, stops, limits, a close in "
+        "flight) would take out of it; an OCO group once, at its largest leg")
+    available: Decimal = Field(default=ZERO, description="What a new reducing order may use: |held| - held_for_orders")
 
 
 class PortfolioView(BaseModel):
@@ -122,8 +128,11 @@ class PortfolioView(BaseModel):
     positions: list[PositionView]
 
 
-def value_position(position: Position, instrument: Instrument, quote: Quote | None) -> PositionView:
+def value_position(
+    position: Position, instrument: Instrument, quote: Quote | None, promise: Promised | None = None
+) -> PositionView:
     mark = quote.mark if quote else None
+    promise = promise or nothing_promised(position.symbol, position.quantity)
     unrealised = position.unrealised_pnl(mark, instrument) if mark is not None else None
     market_value = position.quantity * mark * instrument.multiplier if mark is not None else None
     return PositionView(
@@ -136,6 +145,9 @@ def value_position(position: Position, instrument: Instrument, quote: Quote | No
         realised_pnl=position.realised_pnl,
         multiplier=instrument.multiplier,
         currency=instrument.currency,
+        held=position.quantity,
+        held_for_orders=promise.held_for_orders,
+        available=promise.available,
     )
 
 
@@ -183,8 +195,12 @@ def build_portfolio(
     buying_power: Decimal,
     margin_used: Decimal,
     day_pnl: Decimal,
+    promises: Mapping[str, Promised] | None = None,
 ) -> PortfolioView:
-    views = [value_position(p, instruments[p.symbol], quotes.get(p.symbol)) for p in positions]
+    promises = promises or {}
+    views = [
+        value_position(p, instruments[p.symbol], quotes.get(p.symbol), promises.get(p.symbol)) for p in positions
+    ]
     unrealised = sum((v.unrealised_pnl or ZERO for v in views), ZERO)
     marks = {symbol: quote.mark for symbol, quote in quotes.items()}
     return PortfolioView(

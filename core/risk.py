@@ -14,12 +14,13 @@ from functools import cached_property
 
 from core.accounts import Account, AccountKind, TradingState
 from core.buying_power import EQUITY_INITIAL_MARGIN as EQUITY_RATE
-from core.buying_power import rate, requirement
+from core.buying_power import rate, requirement, working_requirement
 from core.errors import RiskRejected
 from core.instruments import AssetClass, Instrument
 from core.market import Quote
 from core.orders import Order, OrderRequest, OrderStatus, OrderType, Side, TimeInForce
 from core.portfolio import Position
+from core.promised import Promised, nothing_promised, promised_by_symbol
 from core.risk_book import WorkingOrder
 from core.sessions import MarketStatus
 
@@ -52,12 +53,14 @@ class RiskContext:
     day_base: Decimal
     # The platform's trading state (core.accounts.TradingState); the account's is on the account.
     platform_state: TradingState = TradingState.ACTIVE
-    # The account's working orders that may still add to a position (bracket exits never do).
+    # The account's working orders, bracket exits included: what they promised is core.promised's account.
     working: Sequence[WorkingOrder] = ()
     # An admin closing an account's position: a halted account or platform does not stop an order that only reduces.
     liquidation: bool = False
     # The instrument's market at ``now`` (core.sessions); None leaves the session unchecked.
     market: MarketStatus | None = None
+    # What an order at market would pay now on the order's side, the venue's slippage included (Broker.market_price).
+    pays: Decimal | None = None
 
     @cached_property
     def valuation(self) -> AccountValue:
@@ -114,14 +117,13 @@ def check_order(request: OrderRequest, ctx: RiskContext) -> RiskDecision:
     quote = ctx.quote
     fresh = fresh_quote(ctx) is not None
     value = ctx.valuation
-    held = value.parts[symbol][0] if symbol in value.parts else ZERO
-    buys, sells = value.pending.get(symbol, (ZERO, ZERO))
-    # Reducing only if it still reduces should every working order on its side fill first (worst case).
-    if request.side is Side.BUY:
-        reducing = held < 0 and buys + request.size <= -held
-    else:
-        reducing = held > 0 and sells + request.size <= held
-    price = reference_price(request, quote)
+    promise = value.promises.get(symbol) or nothing_promised(symbol)
+    held = promise.held
+    buys, sells = promise.buys, promise.sells
+    # Reducing only with what is available: what working orders have not already promised (core.promised).
+    _, opening = promise.split(request.side, request.size)
+    reducing = opening == 0
+    price = reference_price(request, quote, ctx.pays)
     notional = ctx.instrument.notional(request.size, price) if price is not None else None
 
     found: list[_Found] = []
@@ -133,31 +135,31 @@ def check_order(request: OrderRequest, ctx: RiskContext) -> RiskDecision:
         found += _order_size(request, ctx, notional)
     if fresh and quote is not None:
         found += _price_collar(request, quote, limits.price_collar_percent)
-    if ctx.instrument.asset_class is AssetClass.CRYPTO and request.side is Side.SELL:
-        found += _cash_only(request, symbol, held, sells)
-    elif not ctx.instrument.shortable and request.side is Side.SELL:
-        found += _not_shortable(request, symbol, held, sells)
-    elif ctx.account.kind is AccountKind.CASH and request.side is Side.SELL and not reducing:
-        found += _cash_account_short(request, symbol, held, sells)
+    if request.side is Side.SELL and opening:
+        found += _short(request, symbol, ctx, promise)
     if not reducing:
+        found += _working_orders(ctx)
         found += _position(request, symbol, held, buys, sells, limits.max_position_quantity)
         value = _value(ctx, request)
         found += _account_exposure(ctx, value, notional)
-        found += _buying_power(request, ctx, value, price)
+        found += _buying_power(request, ctx, value, price, opening)
     found += _recent_orders(request, symbol, ctx, reducing)
     found += _market_closed(request, symbol, ctx)
     found += _quote_needed(request, symbol, ctx, fresh)
     return _decide(found, ctx.now)
 
 
-def reference_price(request: OrderRequest, quote: Quote | None) -> Decimal | None:
-    """The price the order's notional is judged at; None when nothing prices it."""
+def reference_price(request: OrderRequest, quote: Quote | None, pays: Decimal | None = None) -> Decimal | None:
+    """The price the order's notional is judged at; None when nothing prices it. An order at market is judged
+    at what its fill will pay (``pays``, slippage included) when the caller knows it."""
     if request.limit_price is not None:
         return request.limit_price
     if request.stop_price is not None:
         return request.stop_price
     if request.order_type is OrderType.TAKE_PROFIT and request.take_profit_price is not None:
         return request.take_profit_price
+    if pays is not None:
+        return pays
     return quote.price_to(request.side) if quote is not None else None
 
 
@@ -189,60 +191,48 @@ def _order_size(request: OrderRequest, ctx: RiskContext, notional: Decimal | Non
         yield ("max_order_notional", message, _cents(cap), _cents(notional))
 
 
-def _pending(working: Sequence[WorkingOrder], symbol: str) -> tuple[Decimal, Decimal]:
-    """What the account's working orders may still buy and sell of ``symbol``."""
-    buys = sells = ZERO
-    for order in working:
-        if order.symbol == symbol:
-            if order.side is Side.BUY:
-                buys += order.remaining
-            else:
-                sells += order.remaining
-    return buys, sells
-
-
-def _cash_only(request: OrderRequest, symbol: str, held: Decimal, sells: Decimal) -> Iterator[_Found]:
-    """Crypto is held in cash: never sold short, counting the sells already working."""
-    available = max(held - sells, ZERO)
-    if request.size > available:
+def _short(request: OrderRequest, symbol: str, ctx: RiskContext, promise: Promised) -> Iterator[_Found]:
+    """A sell beyond what is available opens a short. Crypto is held in cash, an instrument its venue will not
+    lend (Alpaca's ``shortable: false``) cannot be borrowed, a cash account cannot borrow at all: there it may
+    sell only what is available. On a margin account the short is judged by the checks that follow."""
+    instrument, cash_account = ctx.instrument, ctx.account.kind is AccountKind.CASH
+    if instrument.asset_class is AssetClass.CRYPTO:
+        code, why = "crypto_short", f"{symbol} cannot be sold short"
+    elif not instrument.shortable:
+        code, why = "not_shortable", f"{symbol} cannot be sold short at your venue"
+    elif cash_account:
+        code, why = "cash_account_short", "a cash account cannot sell short (short selling needs a margin account)"
+    else:
+        return
+    available = promise.available if promise.held > 0 else ZERO
+    if promise.held > 0:  # something is held, just not enough of it is free: say what holds it
+        orders = f" ({', '.join(promise.holding)})" if promise.holding else ""
         message = (
-            f"{symbol} cannot be sold short: you hold {_qty(held)}"
-            + (f" with {_qty(sells)} already on sale" if sells else "")
-            + f", so at most {_qty(available)} can be sold."
+            f"You can sell at most what is available: you hold {_qty(promise.held)} {symbol}, held for orders "
+            f"{_qty(promise.held_for_orders)}{orders}, available {_qty(available)}; {why}."
         )
-        yield ("crypto_short", message, _plain(available), _plain(request.size))
-
-
-def _not_shortable(request: OrderRequest, symbol: str, held: Decimal, sells: Decimal) -> Iterator[_Found]:
-    """An instrument its venue will not lend (Alpaca's ``shortable: false``): sell only what is held."""
-    available = max(held - sells, ZERO)
-    if request.size > available:
-        message = f"{symbol} cannot be sold short at your venue: you can sell at most {_qty(available)}."
-        yield ("not_shortable", message, _plain(available), _plain(request.size))
-
-
-def _cash_account_short(request: OrderRequest, symbol: str, held: Decimal, sells: Decimal) -> Iterator[_Found]:
-    available = max(held - sells, ZERO)
-    if request.size > available:
-        message = (
-            f"A cash account cannot sell {symbol} short: you can sell at most {_qty(available)}. "
-            "Short selling needs a margin account."
-        )
-        yield ("cash_account_short", message, _plain(available), _plain(request.size))
+        yield ("insufficient_qty_available", message, _plain(available), _plain(request.size))
+        return
+    yield (code, f"{why[0].upper()}{why[1:]}: you can sell at most {_qty(available)}.", _plain(available),
+           _plain(request.size))
 
 
 def _buying_power(
-    request: OrderRequest, ctx: RiskContext, value: _Valuation, price: Decimal | None
+    request: OrderRequest, ctx: RiskContext, value: _Valuation, price: Decimal | None, opening: Decimal
 ) -> Iterator[_Found]:
-    """The funds the order ties up (its margin, or its full price in cash) against what the account has
-    left: equity less what its positions and working orders already tie up."""
+    """The funds the part of the order that opens ties up (its margin, or its full price in cash) against what
+    the account has left: equity less what its positions and working orders already tie up. No check is
+    skipped for want of a price: an opening order the gate cannot price is refused."""
     account = ctx.account
     if price is None and ctx.quote is not None:
         price = ctx.quote.mark
     if price is None:
-        return  # nothing prices it: the quote check says so
+        if not request.at_market:  # an order at market with no quote: the quote check says so
+            message = f"There is no {request.symbol} price to judge this order by; it cannot be placed until there is."
+            yield ("no_reference_price", message, None, None)
+        return
     available = value.equity - value.committed
-    need = requirement(account, ctx.instrument, request.size, price)
+    need = requirement(account, ctx.instrument, opening, price)
     if need > available:
         ccy = account.currency
         how = f"{rate(account, ctx.instrument) * HUNDRED:.0f}% of its notional"
@@ -317,6 +307,7 @@ class AccountValue:
     pending: dict[str, tuple[Decimal, Decimal]]  # symbol -> what working orders may still buy, sell
     # symbol -> (quantity held, price it is valued at, multiplier, its part of ``gross``)
     parts: dict[str, tuple[Decimal, Decimal, Decimal, Decimal]]
+    promises: dict[str, Promised]  # what the working orders promised, per symbol held or worked (core.promised)
 
 
 def value_account(ctx: RiskContext) -> AccountValue:
@@ -330,16 +321,9 @@ def value_account(ctx: RiskContext) -> AccountValue:
     own = ctx.instrument.symbol
     if own not in marks and ctx.quote is not None:
         marks[own] = ctx.quote.mark
-    sides: dict[str, list[Decimal]] = {}
-    committed = ZERO
-    for order in ctx.working:
-        both = sides.setdefault(order.symbol, [ZERO, ZERO])
-        both[0 if order.side is Side.BUY else 1] += order.remaining
-        instrument = instruments.get(order.symbol)
-        price = order.price if order.price is not None else marks.get(order.symbol)
-        if instrument is not None and price is not None:
-            committed += requirement(account, instrument, order.remaining, price)
-    pending = {name: (both[0], both[1]) for name, both in sides.items()}
+    promises = promised_by_symbol({p.symbol: p.quantity for p in ctx.positions}, ctx.working)
+    committed = working_requirement(account, promises.values(), instruments, marks)
+    pending = {name: (p.buys, p.sells) for name, p in promises.items() if p.buys or p.sells}
     parts: dict[str, tuple[Decimal, Decimal, Decimal, Decimal]] = {}
     gross = unrealised = holdings = ZERO
     cash = account.starting_cash
@@ -381,7 +365,7 @@ def value_account(ctx: RiskContext) -> AccountValue:
             gross += part
             parts[name] = (ZERO, price, instrument.multiplier, part)
     return AccountValue(gross=gross, unrealised=unrealised, equity=cash + holdings, committed=committed,
-                        marks=marks, pending=pending, parts=parts)
+                        marks=marks, pending=pending, parts=parts, promises=promises)
 
 
 def _value(ctx: RiskContext, request: OrderRequest) -> _Valuation:
@@ -420,22 +404,6 @@ def _account_exposure(ctx: RiskContext, value: _Valuation, notional: Decimal | N
             yield ("daily_loss_limit", message, _cents(loss_cap), _cents(pnl))
 
 
-def _worst_quantities(ctx: RiskContext, request: OrderRequest) -> dict[str, Decimal]:
-    """Per symbol with working orders (or this order), the largest absolute position they could leave: all
-    the buys filling, or all the sells."""
-    symbol = request.symbol.upper()
-    held = {p.symbol: p.quantity for p in ctx.positions}
-    symbols = {w.symbol for w in ctx.working} | {symbol}
-    worst = {}
-    for name in symbols:
-        buys, sells = _pending(ctx.working, name)
-        if name == symbol:
-            buys, sells = (buys + request.size, sells) if request.side is Side.BUY else (buys, sells + request.size)
-        base = held.get(name, ZERO)
-        worst[name] = max(abs(base + buys), abs(base - sells))
-    return worst
-
-
 def _order_price(ctx: RiskContext, symbol: str) -> Decimal | None:
     """A price for a symbol the account does not hold and has no quote for: its working orders' own."""
     prices = [w.price for w in ctx.working if w.symbol == symbol and w.price is not None]
@@ -443,10 +411,10 @@ def _order_price(ctx: RiskContext, symbol: str) -> Decimal | None:
 
 
 def _counts_as_twin(order: Order) -> bool:
-    """A rejected order never traded, and one cancelled or expired unfilled was withdrawn on purpose:
-    sending it again is a new decision, not a double send."""
-    if order.status is OrderStatus.REJECTED:
-        return False
+    """A rejected order never traded, an unconfirmed ticket was not placed, and one cancelled or expired
+    unfilled was withdrawn on purpose: sending it again is a new decision, not a double send."""
+    if order.status in (OrderStatus.REJECTED, OrderStatus.PENDING_CONFIRMATION):
+        return False  # never traded, or not placed yet: a chat ticket waits for its confirmation
     withdrawn = order.status in (OrderStatus.CANCELLED, OrderStatus.EXPIRED)
     return not (withdrawn and order.filled_quantity == 0)
 
@@ -516,6 +484,14 @@ def _recent_orders(request: OrderRequest, symbol: str, ctx: RiskContext, reducin
     if cap is not None and count >= cap:
         message = f"You have reached your limit of {cap} orders a minute ({count} in the last minute)."
         yield ("order_rate", message, str(cap), str(count))
+
+
+def _working_orders(ctx: RiskContext) -> Iterator[_Found]:
+    """An order that adds to risk waits for room when the account already has its most working orders."""
+    cap = ctx.account.limits.max_working_orders
+    if cap is not None and len(ctx.working) >= cap:
+        message = f"You have {len(ctx.working)} working orders, the most your account allows ({cap})."
+        yield ("max_working_orders", message, str(cap), str(len(ctx.working)))
 
 
 def _market_closed(request: OrderRequest, symbol: str, ctx: RiskContext) -> Iterator[_Found]:

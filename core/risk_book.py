@@ -25,6 +25,8 @@ class WorkingOrder(BaseModel):
     remaining: Decimal
     price: Decimal | None = None  # the price it would trade at when known (limit, stop), else None (market)
     exit: bool = False  # a bracket exit: it only ever reduces the position it protects
+    id: str | None = None  # the order's id, to say which orders hold a position (None in books stored before)
+    group: str | None = None  # its OCO group: the group promises its largest leg, once (core.promised)
 
 
 class RiskBook(BaseModel):
@@ -48,7 +50,8 @@ class RiskBook(BaseModel):
         if order.status.is_open and order.remaining_quantity > 0:
             self.working[order.id] = WorkingOrder(
                 symbol=order.symbol, side=order.side, remaining=order.remaining_quantity,
-                price=order.limit_price or order.stop_price, exit=order.oco_group is not None,
+                price=order.limit_price or order.stop_price, exit=order.oco_group is not None, id=order.id,
+                group=order.oco_group,
             )
         else:
             self.working.pop(order.id, None)
@@ -63,3 +66,14 @@ class RiskBook(BaseModel):
     def opening(self, excluding: str | None = None) -> list[WorkingOrder]:
         """The working orders that are not bracket exits (less ``excluding``, an order being replaced)."""
         return [w for order_id, w in self.working.items() if not w.exit and order_id != excluding]
+
+    def orders(self, excluding: str | None = None) -> list[WorkingOrder]:
+        """Every working order, bracket exits included, with its id (what core.promised counts), less
+        ``excluding`` (an order being replaced) and the rest of its OCO group (one promise between them)."""
+        left_out = self.working.get(excluding) if excluding is not None else None
+        group = left_out.group if left_out is not None else None
+        return [
+            w.model_copy(update={"id": order_id}) if w.id is None else w
+            for order_id, w in self.working.items()
+            if order_id != excluding and (group is None or w.group != group)
+        ]

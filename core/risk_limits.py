@@ -31,3 +31,8 @@ class RiskLimits(BaseModel):
     # A confirmation is refused and asked again when the price moved more than this since the ticket.
     confirmation_drift_percent: PositiveAmount = Decimal("1")
     restricted_symbols: list[str] = Field(default_factory=list)
+    # How many of each an account may hold at once: every one costs a check on each quote (alerts), a webhook a
+    # stranger can aim at (signal sources), margin and a line in every list (working orders).
+    max_alerts: int | None = Field(default=200, gt=0, le=100_000)
+    max_signal_sources: int | None = Field(default=20, gt=0, le=1_000)
+    max_working_orders: int | None = Field(default=500, gt=0, le=100_000)

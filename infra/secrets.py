@@ -7,6 +7,7 @@ import secrets
 from pathlib import Path
 
 from core.errors import ParleyError
+from infra.private import private_folder
 from infra.settings import Settings
 
 SECRET_MAX_AGE_SECONDS = 300
@@ -35,8 +36,9 @@ def jwt_secret(settings: Settings) -> str:
 
 def _local_secret(path: Path) -> str:
     if path.exists():
+        path.chmod(0o600)  # one left readable by an older version is closed up
         return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(path.parent)
     value = secrets.token_urlsafe(48)
     # Created with owner-only permissions, atomically, so two processes starting together agree.
     try:

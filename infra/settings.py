@@ -47,7 +47,9 @@ class Settings(BaseModel):
     # In AWS: PARLEY_JWT_SECRET_ARN names a Secrets Manager secret, read through Powertools parameters.
     jwt_secret: str | None = Field(default=None, repr=False)
     jwt_secret_arn: str | None = None
-    jwt_ttl_seconds: int = 8 * 3600
+    jwt_ttl_seconds: int = Field(default=8 * 3600, gt=0)
+    # The longest a token may live: one whose exp lies further ahead is refused, however it was signed.
+    jwt_max_ttl_seconds: int = Field(default=24 * 3600, gt=0)
     # A JSONL feed file to replay into the local platform, or "off". Empty means the shipped demo feed.
     feed: str = ""
     feed_speed: float = Field(default=1.0, gt=0)
@@ -106,6 +108,8 @@ class Settings(BaseModel):
             self.state_dir = self.home / STATE
         if not self.store_url:
             self.store_url = f"sqlite:///{self.state_dir / 'parley.db'}"
+        if self.jwt_ttl_seconds > self.jwt_max_ttl_seconds:
+            raise ValueError("PARLEY_JWT_TTL_SECONDS is longer than PARLEY_JWT_MAX_TTL_SECONDS.")
         return self
 
     @classmethod

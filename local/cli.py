@@ -77,6 +77,14 @@ def cmd_token(args: argparse.Namespace) -> int:
     from infra.tokens import issue_token
 
     platform = _platform()
+    if args.action == "revoke":
+        account = uc.revoke_tokens(platform.deps, args.account, actor="cli")
+        print(f"revoked every token of account {account.id} issued so far (token generation "
+              f"{account.token_generation}); get a new one with: parley token --account {account.id}")
+        return 0
+    longest = platform.settings.jwt_max_ttl_seconds
+    if args.ttl is not None and not 0 < args.ttl <= longest:
+        raise InvalidRequest(f"--ttl is at most {longest} seconds (PARLEY_JWT_MAX_TTL_SECONDS).", code="bad_ttl")
     if args.account == platform.settings.demo_account:
         uc.ensure_account(platform.deps, args.account)
     account = uc.get_account(platform.deps, args.account)
@@ -235,7 +243,9 @@ def build_parser() -> argparse.ArgumentParser:
     live.add_argument("--by", required=True, help="the admin account that decides (kept in the audit trail)")
     live.set_defaults(run=cmd_account_live)
 
-    token = commands.add_parser("token", help="print a JWT for an account, signed with PARLEY_JWT_SECRET")
+    token = commands.add_parser("token", help="print a JWT for an account, signed with PARLEY_JWT_SECRET; "
+                                "`token revoke` refuses every token the account was given so far")
+    token.add_argument("action", nargs="?", choices=["revoke"], help="revoke the account's tokens instead")
     token.add_argument("--account", required=True)
     token.add_argument("--ttl", type=int, default=None, help="lifetime in seconds")
     token.set_defaults(run=cmd_token)

@@ -15,7 +15,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from core.instruments import Instrument
 from core.market import Quote
-from core.orders import Fill, Order
+from core.orders import Fill, Order, Side
 from core.venues import PAPER, Venue
 
 
@@ -61,6 +61,11 @@ class Broker(ABC):
     @abstractmethod
     def on_quote(self, orders: list[Order], quote: Quote, now: datetime) -> list[BrokerEvent]:
         """Evaluate working orders on ``quote.symbol`` against a new quote, oldest order first."""
+
+    def market_price(self, account_id: str, side: Side, quote: Quote, instrument: Instrument) -> Decimal:
+        """What an order at market on ``side`` would pay on ``quote``: the quote's side, worsened by the
+        venue's slippage where it has one (the paper broker's). The gate and notional sizing price at it."""
+        return quote.price_to(side)
 
     def venue_for(self, account_id: str) -> Venue:
         """Where ``account_id``'s orders go (configuration decides; see core/venues.py)."""

@@ -284,6 +284,10 @@ class SignalSourceRepository(ABC):
     @abstractmethod
     def get(self, source_id: str) -> SignalSource | None: ...
 
+    @abstractmethod
+    def list_for_account(self, account_id: str) -> list[SignalSource]:
+        """The account's sources, oldest first (counted against its max_signal_sources)."""
+
 
 class ConversationRepository(ABC):
     """Chat turns per (account, thread). Expired turns are never returned (DynamoDB TTL removes them)."""

@@ -14,6 +14,9 @@ from typing import Any
 # name -> the module under core.usecases that defines it ("module:attribute" when re-exported under another name)
 _EXPORTS = {
     "CancelledAll": "confirmations",
+    "Closed": "closing",
+    "ClosedAll": "closing",
+    "SymbolClose": "closing",
     "Deps": "deps",
     "PriceMoved": "confirmations",
     "Ticket": "confirmations",
@@ -25,8 +28,8 @@ _EXPORTS = {
     "cancel_working": "orders",
     "cancelable_order": "orders",
     "check_risk": "orders",
-    "close_all": "positions",
-    "close_position": "positions",
+    "close_all": "closing",
+    "close_position": "closing",
     "closing_order": "positions",
     "closing_orders": "positions",
     "confirm_order": "confirmations",
@@ -56,6 +59,7 @@ _EXPORTS = {
     "register_signal_source": "signals:register_source",
     "require_admin": "accounts",
     "resolve_order_id": "orders",
+    "revoke_tokens": "accounts",
     "set_alert": "alerts",
     "set_kill_switch": "risk_admin",
     "set_limits": "risk_admin",

@@ -9,6 +9,7 @@ from core.audit import AuditKind
 from core.errors import AlreadyExists, Forbidden, NotFound
 from core.usecases.deps import Deps
 from core.usecases.journal import audit
+from core.usecases.retry import on_conflict
 
 AccountRef = Account | str  # an account already loaded (by the door's authentication), or its id
 
@@ -25,6 +26,22 @@ def create_account(
         audit(uow, deps.now(), account.id, AuditKind.ACCOUNT, "system", created=True, role=role.value)
         uow.commit()
     return stored
+
+
+def revoke_tokens(deps: Deps, account_id: str, *, actor: str = "system") -> Account:
+    """Refuse every token issued to ``account_id`` so far: its token generation moves on, and a token carrying
+    an older one is refused on its next request. Audited."""
+    def attempt() -> Account:
+        with deps.store.unit() as uow:
+            account = uow.accounts.get(account_id)
+            account.token_generation += 1
+            stored = uow.accounts.update(account)
+            audit(uow, deps.now(), account_id, AuditKind.ACCOUNT, actor, tokens_revoked=True,
+                  token_generation=stored.token_generation)
+            uow.commit()
+        return stored
+
+    return on_conflict(attempt)
 
 
 def ensure_account(deps: Deps, account_id: str, *, role: Role = Role.TRADER) -> Account:

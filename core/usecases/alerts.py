@@ -8,7 +8,7 @@ from pydantic import ValidationError
 
 from core.alerts import Alert, AlertCondition, AlertStatus, RiskMeasure
 from core.audit import AuditKind
-from core.errors import AlreadyExists, InvalidRequest, NotFound, QuoteUnavailable
+from core.errors import AlreadyExists, InvalidRequest, NotFound, QuoteUnavailable, require_room
 from core.ids import fingerprint
 from core.usecases import idempotent
 from core.usecases.accounts import AccountRef, get_account
@@ -52,6 +52,10 @@ def set_alert(
     except ValidationError as exc:
         message = "; ".join(str(error["msg"]).removeprefix("Value error, ") for error in exc.errors())
         raise InvalidRequest(f"Cannot set that alert: {message}.", code="invalid_alert") from None
+    if _alert_or_none(deps, alert_id) is None:  # a retry under the same key is answered below, not counted
+        held = sum(a.status is AlertStatus.ACTIVE for a in deps.store.alerts.list_for_account(account_id))
+        require_room(get_account(deps, account_id).limits.max_alerts, held, "max_alerts", "active alerts")
+
     def attempt() -> Alert:
         with deps.store.unit() as uow:
             stored = uow.alerts.add(alert)

@@ -91,7 +91,7 @@ def _stage(
     recent = recent_orders(uow, account, now, at_least=TICKET_TTL)
     ctx = gather(deps, uow, account, request, recent=recent)
     quote = ctx.quote
-    asked, request = request, sized(request, ctx.instrument, quote, now, ctx.account)
+    asked, request = request, sized(request, ctx.instrument, quote, now, ctx.account, ctx.pays)
     check_against_market(request, ctx.instrument, fresh_quote(ctx))
     decision = check_order(request, ctx)
     order = uow.orders.add(Order(

@@ -6,13 +6,15 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
+from core.accounts import AccountKind
 from core.audit import AuditKind
 from core.brackets import exit_requests, fit_exits, oco_siblings, sibling_quantity
 from core.errors import NotFound
+from core.fill_guard import bookable, may_break
 from core.ids import derived_id
 from core.market import Quote
-from core.orders import Fill, Order, OrderStatus, OrderType, TimeInForce
-from core.portfolio import Position, apply_fill
+from core.orders import Fill, Order, OrderStatus, OrderType, Side, TimeInForce
+from core.portfolio import Position, apply_fill, cash
 from core.ports.broker import BrokerEvent, EventKind
 from core.ports.store import UnitOfWork
 from core.usecases import notify
@@ -60,12 +62,18 @@ def apply(
     was_open = order.status.is_open
     spawned: list[Order] = []
     filled = reduced = False
+    guarded: str | None = None  # why the fill guard stopped the order: the rest of its events are not booked
     for event in events:
+        if guarded is not None:
+            break
         if event.kind is EventKind.FILL and event.fill is not None:
-            reduced = _book_fill(deps, uow, order, event.fill) or reduced
+            fill, guarded = _guard(deps, uow, order, event.fill)
+            if fill is None:
+                continue
+            reduced = _book_fill(deps, uow, order, fill) or reduced
             filled = True
             if order.order_type is OrderType.BRACKET and order.parent_id is None:
-                spawned.extend(_bracket_exits(deps, uow, order, event.fill))
+                spawned.extend(_bracket_exits(deps, uow, order, fill))
         elif event.kind is EventKind.TRAIL_MOVED:
             order.trail_reference = event.trail_reference
             order.updated_at = event.time
@@ -75,6 +83,8 @@ def apply(
         elif order.status is not _STATUS_FOR[event.kind]:
             change_status(uow, deps.now(), order, _STATUS_FOR[event.kind], actor, event.reason)
     stored = store(uow, order, deps.now(), was_open=was_open)
+    if guarded is not None and stored.status.is_open:
+        stored = cancel(deps, uow, stored, "risk", reason=guarded)
     for child in spawned:
         current = uow.orders.get(child.id)  # an exit that filled at once may have cancelled its sibling
         if current.status is OrderStatus.NEW:
@@ -143,6 +153,28 @@ def expire_day_order(deps: Deps, uow: UnitOfWork, order: Order, now: datetime) -
     return True
 
 
+def _guard(deps: Deps, uow: UnitOfWork, order: Order, fill: Fill) -> tuple[Fill | None, str | None]:
+    """``fill`` as far as it keeps the account's invariants (core.fill_guard), and why it was trimmed: the
+    trim is audited and the trader told; the caller cancels the rest of the order."""
+    instrument = catalog_for(deps, order.account_id).get(order.symbol)
+    position = uow.positions.get(order.account_id, order.symbol)
+    held = position.quantity if position is not None else Decimal(0)
+    if not may_break(fill.side, held, fill.quantity, instrument):
+        return fill, None
+    account = uow.accounts.get(order.account_id)
+    money = None
+    if fill.side is Side.BUY and account.kind is AccountKind.CASH and instrument.cash_settled_notional:
+        money = cash(account.starting_cash, uow.positions.list_for_account(order.account_id))
+    quantity, reason = bookable(account, instrument, fill.side, fill.quantity, fill.price, held, money,
+                                instrument.lot(order.fractional))
+    if reason is None:
+        return fill, None
+    audit(uow, deps.now(), order.account_id, AuditKind.RISK_DECISION, "risk", order.id, approved=False,
+          reasons=[reason], fill_id=fill.id, fill_quantity=str(fill.quantity), booked=str(quantity))
+    notify.fill_guarded(uow, deps.now(), order, reason, fill.quantity, quantity)
+    return (fill.model_copy(update={"quantity": quantity}) if quantity > 0 else None), reason
+
+
 def _book_fill(deps: Deps, uow: UnitOfWork, order: Order, fill: Fill) -> bool:
     """The fill record, the position and the order move together: they are written in one unit. True when
     the fill made the position smaller (its exits may now be too large)."""
@@ -171,9 +203,16 @@ def exit_id(group: str, index: int) -> str:
 
 
 def _bracket_exits(deps: Deps, uow: UnitOfWork, entry: Order, fill: Fill) -> list[Order]:
+    """The exits of an entry fill, sized to the position the fill left in the entry's direction (none when it
+    only covered the other side), before any quote can trigger them."""
+    position = uow.positions.get(entry.account_id, entry.symbol)
+    left = position.quantity * entry.side.sign if position is not None else Decimal(0)
+    protected = min(fill.quantity, max(left, Decimal(0)))
+    if protected <= 0:
+        return []
     now = deps.now()
     exits = []
-    for index, request in enumerate(exit_requests(entry, fill.quantity)):
+    for index, request in enumerate(exit_requests(entry, protected)):
         child = Order(
             **request.model_dump(), id=exit_id(fill.id, index), account_id=entry.account_id, created_at=now,
             updated_at=now, source="bracket", parent_id=entry.id, oco_group=fill.id,

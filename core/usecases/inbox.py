@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from core.channels import Action, Channel, Contact, Inbound, OutboundMessage
-from core.errors import AlreadyExists, InvalidRequest, ParleyError
+from core.errors import AlreadyExists, ParleyError
 from core.ids import derived_id
 from core.ports.channel import DeliveryFailed, InboundQueue, Senders
 from core.usecases import links
@@ -120,14 +120,23 @@ def _answer(
         texts = [RESUBSCRIBED]
     elif match := LINK.fullmatch(text):
         try:
-            contact = links.link(deps, contact, match.group(1))
+            contact = links.link(deps, contact, match.group(1), verified=inbound.verified)
             texts = [f"Linked: this {inbound.channel.value} now speaks for account {contact.account_id}. "
                      "Send `help` to see what I do."]
-        except InvalidRequest as refused:
+        except links.TooManyWrongCodes:  # a sender guessing codes: every answer would cost a message
+            deps.store.contacts.save(contact)
+            return []
+        except links.WrongLinkCode as wrong:
+            contact, texts = wrong.contact, [wrong.message]
+        except ParleyError as refused:  # unverified, or already linked to an account
             texts = [refused.message]
     elif word == "unlink" and contact.account_id:
-        texts = [f"Unlinked from account {contact.account_id}. Send link <code> to link again."]
-        contact = contact.model_copy(update={"account_id": None, "linked_at": None})
+        try:
+            unlinked = links.unlink_sender(contact, verified=inbound.verified)
+            texts = [f"Unlinked from account {contact.account_id}. Send link <code> to link again."]
+            contact = unlinked
+        except ParleyError as refused:
+            texts = [refused.message]
     elif contact.account_id is None:
         if contact.onboarded:
             deps.store.contacts.save(contact)

@@ -58,6 +58,15 @@ def order_ended(uow: UnitOfWork, now: datetime, order: Order) -> None:
          symbol=order.symbol, status=order.status.value, reason=order.reason)
 
 
+def fill_guarded(uow: UnitOfWork, now: datetime, order: Order, code: str, asked: Decimal, booked: Decimal) -> None:
+    """A fill was trimmed at booking (core.fill_guard) and the rest of the order is being cancelled."""
+    why = "it would have opened a short" if code == "would_open_short" else "your cash does not cover it"
+    text = (f"Order {order.id} ({order.side.value} {_num(order.quantity)} {order.symbol}): {_num(booked)} of a "
+            f"{_num(asked)} fill was booked and the rest of the order cancelled, as {why}.")
+    emit(uow, now, order.account_id, NotificationKind.REJECTED, (order.id, code), text, order_id=order.id,
+         symbol=order.symbol, code=code, fill_quantity=str(asked), booked=str(booked))
+
+
 def alert_fired(uow: UnitOfWork, alert: Alert, price: Decimal, at: datetime) -> None:
     text = f"Alert {alert.id}: {alert.describe()} (at {price:f})."
     emit(uow, at, alert.account_id, NotificationKind.ALERT, (alert.id, at.isoformat()), text, alert_id=alert.id,

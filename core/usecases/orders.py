@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
+from core.accounts import Account
 from core.errors import AlreadyExists, Conflict, IdempotencyKeyReused, InvalidRequest, NotFound, RiskRejected
 from core.ids import derived_id, new_id
 from core.market import Quote
@@ -39,29 +40,41 @@ def place_order(
     def attempt() -> tuple[Order, RiskDecision, Quote | None]:
         # The deciding unit: the gate, the order and its audit, written together (nothing here calls a venue).
         with deps.store.unit() as uow:
-            ctx = gather(deps, uow, account, request, liquidation=liquidation)
-            resolved = sized(request, instrument, ctx.quote, ctx.now, ctx.account)
-            check_against_market(resolved, instrument, fresh_quote(ctx))
-            decision = check_order(resolved, ctx)
-            now = deps.now()
-            order = uow.orders.add(Order(
-                **resolved.model_dump(exclude={"notional"}), notional=request.notional, id=order_id,
-                account_id=account.id, created_at=now, updated_at=now, source=source, request_fingerprint=fingerprint,
-            ))
-            audit_decision(uow, account.id, order.id, decision, resolved)
-            order = route(deps, uow, order, decision, fresh_quote(ctx))
+            placed = place_in(deps, uow, account, request, order_id=order_id, source=source, liquidation=liquidation)
             uow.commit()
-        return order, decision, fresh_quote(ctx)
+        return placed
 
     try:
         order, decision, quote = on_conflict(attempt)
     except AlreadyExists as taken:
         if not idempotency_key:
             raise
-        return _replay(deps, order_id, fingerprint, taken)
+        return replay(deps, order_id, fingerprint, taken)
     if placement.held(order):  # a venue's order: sent now, with the deciding unit committed
         order = placement.send(deps, order, quote, source)
     return raise_if_rejected(order, decision)
+
+
+def place_in(
+    deps: Deps, uow: UnitOfWork, account: Account, request: OrderRequest, *, order_id: str, source: str = "api",
+    liquidation: bool = False,
+) -> tuple[Order, RiskDecision, Quote | None]:
+    """Size, check and route ``request`` inside the caller's unit (which commits): the order is stored either
+    way, rejected when the gate refused it. After committing, the caller sends a venue's order held pending_new
+    (``placement.send``, with the quote returned) and raises ``raise_if_rejected``."""
+    instrument = catalog_for(deps, account.id).get(request.symbol)
+    ctx = gather(deps, uow, account, request, liquidation=liquidation)
+    resolved = sized(request, instrument, ctx.quote, ctx.now, ctx.account, ctx.pays)
+    check_against_market(resolved, instrument, fresh_quote(ctx))
+    decision = check_order(resolved, ctx)
+    now = deps.now()
+    order = uow.orders.add(Order(
+        **resolved.model_dump(exclude={"notional"}), notional=request.notional, id=order_id,
+        account_id=account.id, created_at=now, updated_at=now, source=source,
+        request_fingerprint=request.fingerprint(),
+    ))
+    audit_decision(uow, account.id, order.id, decision, resolved)
+    return route(deps, uow, order, decision, fresh_quote(ctx)), decision, fresh_quote(ctx)
 
 
 def route(deps: Deps, uow: UnitOfWork, order: Order, decision: RiskDecision, quote: Quote | None) -> Order:
@@ -77,13 +90,22 @@ def route(deps: Deps, uow: UnitOfWork, order: Order, decision: RiskDecision, quo
     return execution.submit(deps, uow, order, order.source, quote)
 
 
+def keep_rejection(deps: Deps, order: Order, decision: RiskDecision) -> None:
+    """Store a refused order and its decision on their own, after the unit that refused it rolled back."""
+    with deps.store.unit() as uow:
+        uow.orders.add(order)  # as the refusing unit left it: rejected, with the gate's reasons
+        audit_decision(uow, order.account_id, order.id, decision, order.request())
+        uow.commit()
+
+
 def raise_if_rejected(order: Order, decision: RiskDecision) -> Order:
     if not decision.approved:
         raise RiskRejected(decision.message, order_id=order.id, reasons=[r.as_dict() for r in decision.reasons])
     return order
 
 
-def _replay(deps: Deps, order_id: str, fingerprint: str, taken: AlreadyExists) -> Order:
+def replay(deps: Deps, order_id: str, fingerprint: str, taken: AlreadyExists) -> Order:
+    """The order a retry under one Idempotency-Key lands on: the same request gets it back."""
     try:
         existing = deps.store.orders.get(order_id)
     except NotFound:
@@ -167,7 +189,9 @@ def resolve_order_id(deps: Deps, account: AccountRef, given: str) -> str:
     return given  # get_order answers with its own "no such order"
 
 
-def list_orders(deps: Deps, account: AccountRef, *, open_only: bool = False, limit: int = 100) -> list[Order]:
+def list_orders(
+    deps: Deps, account: AccountRef, *, open_only: bool = False, limit: int | None = 100
+) -> list[Order]:
     account_id = get_account(deps, account).id
     return deps.store.orders.list_for_account(account_id, open_only=open_only, limit=limit)
 
@@ -178,6 +202,6 @@ def check_risk(deps: Deps, account: AccountRef, request: OrderRequest) -> RiskDe
     instrument = catalog_for(deps, account.id).get(request.symbol)
     request.check_against(instrument)
     ctx = gather(deps, deps.store, account, request)
-    request = sized(request, instrument, ctx.quote, ctx.now, ctx.account)
+    request = sized(request, instrument, ctx.quote, ctx.now, ctx.account, ctx.pays)
     check_against_market(request, instrument, fresh_quote(ctx))
     return check_order(request, ctx)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from core.channels import Channel, Contact, MessageStatus, OutboundMessage
+from core.channels import Channel, Contact, MessageStatus, OutboundMessage, fit
 from core.errors import AlreadyExists, ConcurrentUpdate
 from core.ports.channel import DeliveryFailed, Senders
 from core.usecases.deps import Deps
@@ -47,6 +47,7 @@ def _settled(stored: OutboundMessage | None) -> None:
 
 
 def _send(deps: Deps, senders: Senders, message: OutboundMessage) -> OutboundMessage:
+    message = message.model_copy(update={"text": fit(message.channel, message.text)})  # what goes is recorded
     sender = senders.get(message.channel)
     if sender is None:
         failure = DeliveryFailed(f"No {message.channel.value} sender is configured.", reason="unavailable")

@@ -8,14 +8,16 @@ from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
 
 from pydantic import ValidationError
 
-from core.accounts import Account, AccountKind
+from core.accounts import AccountKind
 from core.buying_power import EQUITY_INITIAL_MARGIN, buying_power, committed, requirement, working_requirement
 from core.day_pnl import day_base, open_pnl
 from core.errors import InvalidRequest, NotFound, QuoteUnavailable
 from core.market import Quote
-from core.orders import Fill, Order, OrderRequest, OrderType, Side, TimeInForce
-from core.portfolio import PortfolioView, PositionView, build_portfolio, equity, value_position
+from core.orders import Fill, OrderRequest, OrderType, Side, TimeInForce
+from core.portfolio import PortfolioView, Position, PositionView, build_portfolio, equity, value_position
+from core.promised import Promised, nothing_promised, promised_by_symbol
 from core.risk import RiskDecision, reference_price
+from core.risk_book import RiskBook
 from core.usecases import orders
 from core.usecases.accounts import AccountRef, get_account
 from core.usecases.deps import Deps, catalog_for
@@ -25,11 +27,18 @@ FRACTION_PLACES = Decimal("0.000001")
 
 
 def positions(deps: Deps, account: AccountRef) -> list[PositionView]:
+    """The open positions, each with what working orders hold of it and what is available (core.promised)."""
     account_id = get_account(deps, account).id
     held = [p for p in deps.store.positions.list_for_account(account_id) if not p.is_flat]
     quotes = deps.store.quotes.get_many([p.symbol for p in held])
     catalog = catalog_for(deps, account_id)
-    return [value_position(p, catalog.get(p.symbol), quotes.get(p.symbol)) for p in held]
+    promises = promises_of(held, deps.store.books.get(account_id))
+    return [value_position(p, catalog.get(p.symbol), quotes.get(p.symbol), promises.get(p.symbol)) for p in held]
+
+
+def promises_of(held: list[Position], book: RiskBook) -> dict[str, Promised]:
+    """What the book's working orders promised, per symbol held or worked."""
+    return promised_by_symbol({p.symbol: p.quantity for p in held}, book.orders())
 
 
 def portfolio(deps: Deps, account: AccountRef) -> PortfolioView:
@@ -37,20 +46,21 @@ def portfolio(deps: Deps, account: AccountRef) -> PortfolioView:
     trading day began, core.day_pnl), exposure and positions."""
     account = get_account(deps, account)
     held = deps.store.positions.list_for_account(account.id)
-    book = deps.store.books.get(account.id)
-    symbols = sorted({p.symbol for p in held} | {w.symbol for w in book.opening()})
+    promises = promises_of(held, deps.store.books.get(account.id))
+    symbols = sorted({p.symbol for p in held} | set(promises))
     catalog = catalog_for(deps, account.id)
     instruments = {s: catalog.get(s) for s in symbols}
     quotes, closes, _ = deps.store.prices_and_settings(symbols)
     marks = {s: q.mark for s, q in quotes.items()}
     now_equity = equity(account.starting_cash, held, instruments, marks)
     tied, margined = committed(account, held, instruments, marks)
-    tied += working_requirement(account, book.opening(), instruments, marks)
+    tied += working_requirement(account, promises.values(), instruments, marks)
     base = day_base(held, instruments, deps.sessions, deps.now(), quotes, closes)
     day_pnl = base + open_pnl(held, instruments, marks)
     return build_portfolio(
         account.id, account.currency, account.starting_cash, held, instruments, quotes,
         buying_power=buying_power(account, now_equity - tied), margin_used=margined, day_pnl=day_pnl,
+        promises=promises,
     )
 
 
@@ -91,10 +101,11 @@ def closing_order(
             raise InvalidRequest(f"You hold {size} {symbol}; you cannot close {quantity}.")
         size = quantity
     elif fraction is not None:
-        lot = instrument.lot_size
+        lot = instrument.lot(fractional=order_type is OrderType.MARKET)  # a market close is a day order
         # a third of three lots is one lot: round the product first, so 3 x 0.333... is not 0.999...
         part = (size * fraction).quantize(FRACTION_PLACES, rounding=ROUND_HALF_EVEN)
         size = (part / lot).to_integral_value(rounding=ROUND_DOWN) * lot
+        size = size.quantize(Decimal(1)) if size == size.to_integral_value() else size.normalize()  # 5, not 5.0000
         if size == 0:
             raise InvalidRequest(f"That fraction of your {symbol} position is less than one lot.")
     side = Side.SELL if held.quantity > 0 else Side.BUY
@@ -117,28 +128,6 @@ def closing_orders(deps: Deps, account: AccountRef) -> list[OrderRequest]:
     return [closing_order(deps, account_id, p.symbol) for p in held]
 
 
-def close_position(
-    deps: Deps, actor: Account, account: AccountRef, symbol: str, *, quantity: Decimal | None = None,
-    fraction: Decimal | None = None, idempotency_key: str | None = None,
-) -> Order:
-    """Place the order that closes all of a position, or ``quantity`` or ``fraction`` of it. An admin closing
-    another account's position liquidates: a kill switch does not stop it, since it only reduces."""
-    account = get_account(deps, account)
-    request = closing_order(deps, account, symbol, quantity=quantity, fraction=fraction)
-    return orders.place_order(
-        deps, account, request, idempotency_key=idempotency_key, source="close",
-        liquidation=actor.is_admin and actor.id != account.id,
-    )
-
-
-def close_all(deps: Deps, actor: Account, account: AccountRef) -> list[Order]:
-    """Close every open position of the account (one order each)."""
-    account = get_account(deps, account)
-    return [
-        close_position(deps, actor, account, request.symbol) for request in closing_orders(deps, account)
-    ]
-
-
 def list_fills(deps: Deps, account: AccountRef, *, limit: int = 20) -> list[Fill]:
     """The account's executions, newest first."""
     fills = deps.store.fills.list_for_account(get_account(deps, account).id)
@@ -157,19 +146,27 @@ class WhatIf:
 
 
 def what_if(deps: Deps, account: AccountRef, request: OrderRequest) -> WhatIf:
+    """The gate's decision now and buying power before and after: the part of the order that opens ties up
+    funds, the part that closes (at most what is available, core.promised) frees them."""
     account = get_account(deps, account)
     decision = orders.check_risk(deps, account, request)
     book = portfolio(deps, account)
     instrument = catalog_for(deps, account.id).get(request.symbol)
     quote = deps.store.quotes.get(instrument.symbol)
-    price = reference_price(request, quote)
+    pays = deps.broker.market_price(account.id, request.side, quote, instrument) if quote is not None else None
+    price = reference_price(request, quote, pays)
     size = request.quantity
     if size is None and request.notional is not None and price is not None:
-        size = sized(request, instrument, quote, deps.now(), account).quantity
-    need = requirement(account, instrument, size, price) if size is not None and price is not None else None
-    after = book.buying_power
-    if need is not None:
-        margin = account.kind is AccountKind.MARGIN
-        available = book.buying_power * EQUITY_INITIAL_MARGIN if margin else book.buying_power
-        after = buying_power(account, available - need)
+        size = sized(request, instrument, quote, deps.now(), account, pays).quantity
+    if size is None or price is None:
+        return WhatIf(decision=decision, buying_power=book.buying_power, buying_power_after=book.buying_power,
+                      requirement=None)
+    held = deps.store.positions.list_for_account(account.id)
+    promise = promises_of(held, deps.store.books.get(account.id)).get(instrument.symbol)
+    closing, opening = (promise or nothing_promised(instrument.symbol)).split(request.side, size)
+    need = requirement(account, instrument, opening, price)
+    freed = requirement(account, instrument, closing, price)
+    margin = account.kind is AccountKind.MARGIN
+    available = book.buying_power * EQUITY_INITIAL_MARGIN if margin else book.buying_power
+    after = buying_power(account, available + freed - need)
     return WhatIf(decision=decision, buying_power=book.buying_power, buying_power_after=after, requirement=need)

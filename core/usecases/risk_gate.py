@@ -53,7 +53,7 @@ def gather(
     now = deps.now()
     positions = uow.positions.list_for_account(account.id)
     book = uow.books.get(account.id)
-    working = book.opening(excluding=exclude_order_id)
+    working = book.orders(excluding=exclude_order_id)
     symbols = sorted({p.symbol for p in positions} | {w.symbol for w in working} | {request.symbol})
     quotes, closes, settings = uow.prices_and_settings(symbols)
     catalog = catalog_for(deps, account.id)
@@ -65,13 +65,16 @@ def gather(
         asked = deps.broker.fresh_quote(account.id, request.symbol)
         if asked is not None:
             quotes[request.symbol] = asked
+    quote = quotes.get(request.symbol)
+    instrument = instruments[request.symbol]
+    pays = deps.broker.market_price(account.id, request.side, quote, instrument) if quote is not None else None
     if recent is None:
         recent = recent_orders(uow, account, now)
     since = now - recent_window(account)
     return RiskContext(
         account=account,
-        instrument=instruments[request.symbol],
-        quote=quotes.get(request.symbol),
+        instrument=instrument,
+        quote=quote,
         now=now,
         positions=positions,
         instruments=instruments,
@@ -81,7 +84,8 @@ def gather(
         platform_state=settings.trading_state,
         working=working,
         liquidation=liquidation,
-        market=deps.sessions.status(instruments[request.symbol], now),
+        market=deps.sessions.status(instrument, now),
+        pays=pays,
     )
 
 

@@ -10,13 +10,21 @@ import secrets
 from collections.abc import Callable
 
 from core.envelope import Envelope, EventType
-from core.errors import AlreadyExists, Forbidden, ParleyError, StoreError
+from core.errors import AlreadyExists, Forbidden, ParleyError, StoreError, Unauthorized, require_room
 from core.events import WebhookEvent
 from core.ids import derived_id, fingerprint
 from core.notifications import NotificationKind
 from core.orders import OrderRequest
 from core.ports.queue import EventPublisher
-from core.signals import REPLAY_TTL_SECONDS, ReplayedSignal, SignalMode, SignalSource, authenticate, read_body
+from core.signals import (
+    REPLAY_TTL_SECONDS,
+    ReplayedSignal,
+    SignalMode,
+    SignalSource,
+    authenticate,
+    read_body,
+    stand_in,
+)
 from core.usecases import idempotent, notify
 from core.usecases.accounts import AccountRef, get_account
 from core.usecases.confirmations import stage_order
@@ -31,13 +39,17 @@ def register_source(
 ) -> SignalSource:
     """A new source for the account, with its secret (shown to the trader once; again only to a retry under the
     same ``idempotency_key``, which gets the same source rather than a second one)."""
-    account_id = get_account(deps, account).id
+    owner = get_account(deps, account)
+    account_id = owner.id
     asked = fingerprint({"name": name.strip(), "mode": mode.value})
     source = SignalSource(
         id=idempotent.record_id(account_id, "signal source", idempotency_key), account_id=account_id,
         name=name.strip(), mode=mode, secret=secrets.token_urlsafe(32), created_at=deps.now(),
         request_fingerprint=asked if idempotency_key else None,
     )
+    if deps.store.signal_sources.get(source.id) is None:  # a retry under the same key is answered below
+        held = len(deps.store.signal_sources.list_for_account(account_id))
+        require_room(owner.limits.max_signal_sources, held, "max_signal_sources", "signal sources")
     try:
         return deps.store.signal_sources.add(source)
     except AlreadyExists as taken:
@@ -48,13 +60,13 @@ def register_source(
 
 def accept(deps: Deps, publisher: EventPublisher, source_id: str, header: str | None, body: bytes) -> Envelope:
     """Authenticate a webhook request and publish it as a ``webhook.event``. Refused requests store nothing:
-    Forbidden (unknown source, timestamp outside the window), Unauthorized (bad signature or passphrase),
-    ReplayedSignal (this signature or unsigned body was accepted before)."""
-    source = deps.store.signal_sources.get(source_id)
-    if source is None:
-        raise Forbidden("Unknown signal source.", code="unknown_source")
+    Forbidden (timestamp outside the window), Unauthorized (bad signature or passphrase, or an unknown source:
+    answered alike), ReplayedSignal (this signature or unsigned content was accepted before)."""
     now = deps.now()
-    key = authenticate(source, header, body, now)
+    source = deps.store.signal_sources.get(source_id)
+    key = authenticate(source or stand_in(source_id, now), header, body, now)
+    if source is None:  # not reached: nothing proves itself to a stand-in's random secret
+        raise Unauthorized("The signature does not match.", code="bad_signature")
     fields = read_body(body)
     fields.pop("passphrase", None)
     if deps.store.idempotency.claim(key, key, now=now, ttl_seconds=REPLAY_TTL_SECONDS) is not None:

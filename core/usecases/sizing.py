@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from decimal import ROUND_DOWN
+from decimal import ROUND_DOWN, Decimal
 
 from core.accounts import Account
 from core.errors import InvalidRequest, QuoteUnavailable
@@ -13,10 +13,12 @@ from core.orders import OrderRequest
 
 
 def sized(
-    request: OrderRequest, instrument: Instrument, quote: Quote | None, now: datetime, account: Account
+    request: OrderRequest, instrument: Instrument, quote: Quote | None, now: datetime, account: Account,
+    pays: Decimal | None = None,
 ) -> OrderRequest:
     """``request`` with its quantity: as given, or derived from its notional at the price it would trade at
-    (the ask to buy, the bid to sell), never more than the notional buys. The notional itself is dropped
+    (``pays``: what the fill will pay, slippage included; else the ask to buy, the bid to sell), never more
+    than the notional buys. The notional itself is dropped
     from the result; the stored order keeps it beside the quantity."""
     notional = request.notional
     if notional is None:
@@ -28,7 +30,7 @@ def sized(
             f"younger than {account.limits.quote_max_age_seconds} s.",
             symbol=instrument.symbol,
         )
-    price = quote.price_to(request.side)
+    price = pays if pays is not None else quote.price_to(request.side)
     lot = instrument.lot(request.fractional)
     lots = (notional / (price * instrument.multiplier) / lot).to_integral_value(rounding=ROUND_DOWN)
     quantity = (lots * lot).quantize(lot)

@@ -18,8 +18,10 @@ from core.signals import SignalMode
 from functions.api.auth import Caller, Parley
 from functions.api.errors import responses_for
 from functions.api.guard import api_router
+from functions.api.pages import MAX_PAGE, Cursor, newest_first, page
 from functions.api.routes import OPTIONAL_IDEMPOTENCY_KEY, optional_idempotency_key
 
+NOTIFICATIONS_KEPT = 5_000  # how far back the notification pages reach
 router = api_router()
 WEEK = 7 * 86_400
 Key = Annotated[str | None, Depends(optional_idempotency_key)]
@@ -84,6 +86,7 @@ class AlertOut(BaseModel):
 
 class AlertList(BaseModel):
     alerts: list[AlertOut]
+    next_cursor: str | None = Field(default=None, description="Pass as `cursor` for the next page; null: no more")
 
 
 class NotificationOut(BaseModel):
@@ -101,6 +104,7 @@ class NotificationOut(BaseModel):
 
 class NotificationList(BaseModel):
     notifications: list[NotificationOut]
+    next_cursor: str | None = Field(default=None, description="Pass as `cursor` for the next page; null: no more")
 
 
 class SignalSourceIn(BaseModel):
@@ -123,9 +127,13 @@ class SignalSourceOut(BaseModel):
 def list_alerts(
     account: Caller, parley: Parley,
     status: Annotated[str | None, Query(pattern="^(all)$", description="all: cancelled alerts too")] = None,
+    limit: Annotated[Count, Query(ge=1, le=MAX_PAGE)] = 100,
+    cursor: Cursor = None,
 ) -> AlertList:
+    """Your alerts, newest first, a page at a time."""
     alerts = uc.list_alerts(parley.deps, account, include_cancelled=status == "all")
-    return AlertList(alerts=[AlertOut.of(a) for a in alerts])
+    shown, following = page(alerts, lambda a: newest_first(a.created_at, a.id), limit, cursor)
+    return AlertList(alerts=[AlertOut.of(a) for a in shown], next_cursor=following)
 
 
 @router.post("/v1/alerts", status_code=201, response_model=AlertOut, responses=responses_for(404, 409, body=True),
@@ -150,11 +158,13 @@ def cancel_alert(alert_id: str, account: Caller, parley: Parley) -> AlertOut:
 @router.get("/v1/notifications", response_model=NotificationList, responses=responses_for(422),
             tags=["alerts"])
 def list_notifications(
-    account: Caller, parley: Parley, limit: Annotated[Count, Query(ge=1, le=200)] = 50
+    account: Caller, parley: Parley, limit: Annotated[Count, Query(ge=1, le=200)] = 50, cursor: Cursor = None,
 ) -> NotificationList:
-    """Your notifications (fills, rejections, expiries, alerts, kill switches, signals), newest first."""
-    found = uc.list_notifications(parley.deps, account, limit=limit)
-    return NotificationList(notifications=[NotificationOut.of(n) for n in found])
+    """Your notifications (fills, rejections, expiries, alerts, kill switches, signals), newest first, a page at
+    a time (as far back as the last NOTIFICATIONS_KEPT)."""
+    found = uc.list_notifications(parley.deps, account, limit=NOTIFICATIONS_KEPT)
+    shown, following = page(found, lambda n: newest_first(n.created_at, n.id), limit, cursor)
+    return NotificationList(notifications=[NotificationOut.of(n) for n in shown], next_cursor=following)
 
 
 @router.post("/v1/signal-sources", status_code=201, response_model=SignalSourceOut,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -11,7 +12,7 @@ from core import usecases as uc
 from core.accounts import Account
 from core.errors import NotFound, Unauthorized
 from infra.bootstrap import Platform
-from infra.tokens import verify_token
+from infra.tokens import check_generation, verify_token
 
 bearer = HTTPBearer(auto_error=False, description="A JWT from `parley token --account ID`")
 
@@ -30,11 +31,13 @@ def authenticate(request: Request) -> Account:
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("Send an Authorization: Bearer <token> header.", code="missing_token")
     parley = platform(request)
-    claims = verify_token(token.strip(), parley.jwt_secret())
+    max_ttl = timedelta(seconds=parley.settings.jwt_max_ttl_seconds)
+    claims = verify_token(token.strip(), parley.jwt_secret(), max_ttl=max_ttl)
     try:
         account = uc.get_account(parley.deps, str(claims["sub"]))
     except NotFound:
         raise Unauthorized("The token's account does not exist.", code="unknown_account") from None
+    check_generation(claims, account)  # read with the account on every request: a revocation holds at once
     request.state.caller = account
     return account
 

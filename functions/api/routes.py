@@ -17,6 +17,7 @@ from core.risk_limits import RiskLimits
 from functions.api.auth import Admin, Caller, Parley
 from functions.api.errors import responses_for
 from functions.api.guard import api_router
+from functions.api.pages import MAX_PAGE, Cursor, newest_first, page
 from functions.api.schemas import (
     Health,
     KillSwitchIn,
@@ -93,12 +94,15 @@ def list_orders(
     account: Caller,
     parley: Parley,
     status: Annotated[str | None, Query(pattern="^(open|all)$", description="open: working orders only")] = None,
-    limit: Annotated[Count, Query(ge=1, le=500)] = 100,
+    limit: Annotated[Count, Query(ge=1, le=MAX_PAGE)] = 100,
+    cursor: Cursor = None,
     account_id: str | None = None,
 ) -> OrderList:
+    """Orders, newest first, a page at a time."""
     target = uc.act_for(parley.deps, account, account_id)
-    orders = uc.list_orders(parley.deps, target, open_only=status == "open", limit=limit)
-    return OrderList(orders=[OrderOut.of(o, parley.deps.broker.venue_for) for o in orders])
+    orders = uc.list_orders(parley.deps, target, open_only=status == "open", limit=None)
+    shown, following = page(orders, lambda o: newest_first(o.created_at, o.id), limit, cursor)
+    return OrderList(orders=[OrderOut.of(o, parley.deps.broker.venue_for) for o in shown], next_cursor=following)
 
 
 @router.get("/v1/orders/{order_id}", response_model=OrderOut, responses=responses_for(403, 404), tags=["orders"])

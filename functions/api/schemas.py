@@ -51,6 +51,7 @@ class OrderOut(OrderRequest):
 
 class OrderList(BaseModel):
     orders: list[OrderOut]
+    next_cursor: str | None = Field(default=None, description="Pass as `cursor` for the next page; null: no more")
 
 
 class PositionList(BaseModel):

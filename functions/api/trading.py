@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Annotated
 
@@ -10,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from core import usecases as uc
 from core.numbers import Amount
+from core.venues import Venue
 from functions.api.auth import Caller, Parley
 from functions.api.errors import responses_for
 from functions.api.guard import api_router
@@ -45,7 +47,32 @@ def modify_order(
 Fraction = Annotated[Decimal, Field(gt=0, le=1)]
 
 
-@router.delete("/v1/positions/{symbol}", response_model=OrderOut, responses=responses_for(403, 404, 409, 422),
+class CloseOut(OrderOut):
+    """The close placed, and the working orders it cancelled or shrank to make room for it."""
+
+    cancelled_orders: list[str] = Field(default_factory=list, description="Reducing orders the close cancelled")
+    resized_orders: list[str] = Field(default_factory=list, description="Exits shrunk to what a part close leaves")
+
+    @classmethod
+    def closed(cls, closed: uc.Closed, venue_for: Callable[[str], Venue] | None = None) -> CloseOut:
+        return cls.model_validate(OrderOut.of(closed.order, venue_for).model_dump() | {
+            "cancelled_orders": closed.cancelled, "resized_orders": closed.resized})
+
+
+class SymbolCloseOut(BaseModel):
+    symbol: str
+    status: str = Field(description="closed, or refused")
+    order_id: str | None = None
+    cancelled_orders: list[str] = Field(default_factory=list)
+    code: str | None = Field(default=None, description="Why it was refused, e.g. market_closed")
+    message: str | None = None
+
+
+class ClosedAllOut(OrderList):
+    results: list[SymbolCloseOut] = Field(description="Per symbol: what was closed, what was refused and why")
+
+
+@router.delete("/v1/positions/{symbol}", response_model=CloseOut, responses=responses_for(403, 404, 409, 422),
                tags=["portfolio"])
 def close_position(
     symbol: str,
@@ -55,15 +82,26 @@ def close_position(
     fraction: Annotated[Fraction | None, Query(description="Or this part of it, e.g. 0.5")] = None,
     account_id: str | None = None,
 ) -> OrderOut:
-    """Place the market order that closes the position (all of it, a quantity, or a fraction)."""
+    """Place the market order that closes the position (all of it, a quantity, or a fraction). In the same unit
+    a full close cancels the symbol's working orders that reduce the position (exits, stops, limits), a part
+    close shrinks them to what it leaves; a close already in flight is kept, and a retry closes only the rest."""
     target = uc.act_for(parley.deps, account, account_id)
-    closing = uc.close_position(parley.deps, account, target, symbol, quantity=quantity, fraction=fraction)
-    return OrderOut.of(closing, parley.deps.broker.venue_for)
+    closed = uc.close_position(parley.deps, account, target, symbol, quantity=quantity, fraction=fraction)
+    return CloseOut.closed(closed, parley.deps.broker.venue_for)
 
 
-@router.delete("/v1/positions", response_model=OrderList, responses=responses_for(403, 404, 409), tags=["portfolio"])
-def close_all(account: Caller, parley: Parley, account_id: str | None = None) -> OrderList:
-    """Close every open position of the account, one market order each."""
+@router.delete("/v1/positions", response_model=ClosedAllOut, responses=responses_for(403, 404, 409),
+               tags=["portfolio"])
+def close_all(account: Caller, parley: Parley, account_id: str | None = None) -> ClosedAllOut:
+    """Close every open position of the account, one market order each: what can be closed now is closed, and
+    ``results`` says per symbol what was closed and what was refused and why (a market that is shut)."""
     target = uc.act_for(parley.deps, account, account_id)
-    closing = uc.close_all(parley.deps, account, target)
-    return OrderList(orders=[OrderOut.of(o, parley.deps.broker.venue_for) for o in closing])
+    done = uc.close_all(parley.deps, account, target)
+    results = [
+        SymbolCloseOut(symbol=r.symbol, status="closed" if r.closed else "refused",
+                       order_id=r.order.id if r.order is not None else None, cancelled_orders=r.cancelled,
+                       code=r.code, message=r.message)
+        for r in done.results
+    ]
+    venue_for = parley.deps.broker.venue_for
+    return ClosedAllOut(orders=[OrderOut.of(o, venue_for) for o in done.orders], results=results)

@@ -3,11 +3,13 @@
 POST /webhooks/sendgrid/inbound: Inbound Parse. The URL configured at SendGrid carries ``?token=``, compared
 in constant time with PARLEY_SENDGRID_INBOUND_TOKEN (missing 401, wrong 403); where a Parse security policy
 is set (PARLEY_SENDGRID_INBOUND_PUBLIC_KEY) its ECDSA signature must verify too. The email is read, deduplicated
-on its Message-Id and queued; the conversation worker answers it.
+on its Message-Id and queued; the conversation worker answers it. Automatic email (an auto-reply, a bounce,
+RFC 3834) is acknowledged with 200 and never queued, so two robots cannot write to each other forever.
 
-POST /webhooks/sendgrid/events: the signed Event Webhook (PARLEY_SENDGRID_EVENT_PUBLIC_KEY; no key or a bad
-signature 403). ``delivered`` marks the message Parley sent (found by its ``parley_message_id`` custom arg)
-delivered, ``bounce`` and ``dropped`` failed with the reason; other events change nothing.
+POST /webhooks/sendgrid/events: the signed Event Webhook (PARLEY_SENDGRID_EVENT_PUBLIC_KEY; no key, a bad
+signature, or one signed more than five minutes ago: 403). ``delivered`` marks the message Parley sent (found
+by its ``parley_message_id`` custom arg) delivered, ``bounce`` and ``dropped`` failed with the reason; other
+events change nothing.
 
 A refusal stores and queues nothing. sendgrid's verification helper is imported only when a signature is
 checked, so a cold start pays for the standard library's email parser only.
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -25,9 +28,10 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
-from channels.email_inbound import MalformedEmail, form_fields, read_inbound
+from channels.email_inbound import MalformedEmail, automatic, form_fields, read_inbound
 from core import errors
 from core.channels import MessageStatus
+from core.signals import fresh
 from core.usecases.receipts import record_receipt
 from functions.observability import capture_lambda_handler
 from functions.webhooks import http
@@ -58,9 +62,12 @@ def respond_inbound(platform: Platform, raw_event: dict) -> dict:
     try:
         raw = body(event)
         key = credential(platform.settings, "sendgrid", "inbound_public_key")
-        if key and not signed(raw, headers.get(SIGNATURE), headers.get(TIMESTAMP), key):
+        if key and not signed(raw, headers.get(SIGNATURE), headers.get(TIMESTAMP), key, platform.deps.now()):
             return refuse(403, "forbidden", "The Inbound Parse signature does not verify.")
-        inbound = read_inbound(form_fields(raw, headers.get("content-type", "")), platform.deps.now())
+        fields = form_fields(raw, headers.get("content-type", ""))
+        if automatic(fields):  # an auto-reply or a bounce: acknowledged (no retry) and never answered
+            return answer(200, {"ok": True, "ignored": "automatic"})
+        inbound = read_inbound(fields, platform.deps.now())
     except (errors.InvalidRequest, MalformedEmail) as exc:
         return refuse(400, "malformed_body", str(exc))
     return accept(platform, inbound)
@@ -76,7 +83,7 @@ def respond_events(platform: Platform, raw_event: dict) -> dict:
         raw = body(event)
     except errors.InvalidRequest as exc:
         return refuse(400, "malformed_body", exc.message)
-    if not signed(raw, headers.get(SIGNATURE), headers.get(TIMESTAMP), key):
+    if not signed(raw, headers.get(SIGNATURE), headers.get(TIMESTAMP), key, platform.deps.now()):
         return refuse(403, "forbidden", "The Event Webhook signature does not verify.")
     try:
         events = json.loads(raw)
@@ -94,9 +101,10 @@ def respond_events(platform: Platform, raw_event: dict) -> dict:
 ROUTES = {"/webhooks/sendgrid/inbound": respond_inbound, "/webhooks/sendgrid/events": respond_events}
 
 
-def signed(raw: bytes, signature: str | None, timestamp: str | None, public_key: str) -> bool:
-    """Does ``signature`` (base64 ECDSA over timestamp + body) verify with SendGrid's public key?"""
-    if not signature or not timestamp:
+def signed(raw: bytes, signature: str | None, timestamp: str | None, public_key: str, now: datetime) -> bool:
+    """Does ``signature`` (base64 ECDSA over timestamp + body) verify with SendGrid's public key, and was it made
+    at most five minutes ago (core.signals.fresh)? A captured request is worthless once that has passed."""
+    if not signature or not timestamp or not timestamp.strip().isdigit() or not fresh(int(timestamp), now):
         return False
     try:
         verifier = _verifier(public_key)

@@ -208,8 +208,11 @@ class PaperBroker(Broker):
         events.append(_event(EventKind.FILL, order, now, fill=fill))
 
     def _slipped(self, work: _Working, quote: Quote) -> Decimal:
-        """The market price worsened by slippage, rounded to tick against the trader."""
-        side, tick = work.order.side, work.instrument.tick_size
+        return self.market_price(work.order.account_id, work.order.side, quote, work.instrument)
+
+    def market_price(self, account_id: str, side: Side, quote: Quote, instrument: Instrument) -> Decimal:
+        """The market price worsened by slippage, rounded to tick against the trader: what a fill pays."""
+        tick = instrument.tick_size
         bps = self.slippage_bps / BPS
         price = quote.price_to(side) * (ONE + bps if side is Side.BUY else ONE - bps)
         rounding = ROUND_CEILING if side is Side.BUY else ROUND_FLOOR

@@ -10,12 +10,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime
+from decimal import Decimal
 
 from core.accounts import Account
 from core.errors import ParleyError
 from core.instruments import Instrument, InstrumentCatalog
 from core.market import Quote
-from core.orders import Order
+from core.orders import Order, Side
 from core.ports.broker import Broker, BrokerEvent, EventKind
 from core.ports.store import Store
 from core.ports.venue import VenueBroker, VenueDirectory
@@ -81,6 +82,9 @@ class BrokerRouter(Broker, VenueDirectory):
         """Only paper accounts' orders are worked on Parley's quotes."""
         on_paper = [o for o in orders if o.account_id not in self.venues]
         return self.paper.on_quote(on_paper, quote, now) if on_paper else []
+
+    def market_price(self, account_id: str, side: Side, quote: Quote, instrument: Instrument) -> Decimal:
+        return self.broker_for(account_id).market_price(account_id, side, quote, instrument)
 
     def fresh_quote(self, account_id: str, symbol: str) -> Quote | None:
         """A quote from the account's venue; None for paper accounts, and for a live venue before both keys are

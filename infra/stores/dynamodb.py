@@ -28,7 +28,7 @@ store from both.
 #                                                      head ORDER_CHANGES#<symbol> / #HEAD
 #   Notification NOTIFICATION#<id>  NOTIFICATION       ACCOUNT#<acct>#NOTIFICATIONS / <created>#<id>
 #                                                      unsent only: GSI2PK OUTBOX, GSI2SK <created>#<id>
-#   SignalSource SIGNAL_SOURCE#<id> SOURCE
+#   SignalSource SIGNAL_SOURCE#<id> SOURCE             ACCOUNT#<acct>#SIGNAL_SOURCES / <created>#<id>
 #   TurnId       TURN#<id>          TURN               (expires_at: its turn's, so the id stays taken as long)
 #
 #   In CONVERSATION keys the account and thread are written with '%' as %25 and '#' as %23, so a '#' inside

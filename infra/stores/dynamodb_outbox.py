@@ -127,10 +127,16 @@ class DynamoNotifications(Repo, ports.NotificationRepository):
 
 class DynamoSignalSources(Repo, ports.SignalSourceRepository):
     def add(self, source: SignalSource) -> SignalSource:
-        item = attrs(PK=f"SIGNAL_SOURCE#{source.id}", SK="SOURCE", data=dump(source))
+        item = attrs(PK=f"SIGNAL_SOURCE#{source.id}", SK="SOURCE", data=dump(source),
+                     GSI1PK=f"ACCOUNT#{source.account_id}#SIGNAL_SOURCES",
+                     GSI1SK=f"{key_time(source.created_at)}#{source.id}")
         self.table.write(create(item, already_exists(f"Signal source {source.id} exists.", source_id=source.id)))
         return load(SignalSource, dump(source))
 
     def get(self, source_id: str) -> SignalSource | None:
         item = self.table.get(f"SIGNAL_SOURCE#{source_id}", "SOURCE")
         return from_item(SignalSource, item) if item else None
+
+    def list_for_account(self, account_id: str) -> list[SignalSource]:
+        pk = f"ACCOUNT#{account_id}#SIGNAL_SOURCES"
+        return from_items(SignalSource, self.table.query("GSI1PK = :pk", index="GSI1", pk=pk))

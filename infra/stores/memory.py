@@ -497,6 +497,11 @@ class MemorySignalSources(_Repo, ports.SignalSourceRepository):
             row = self.db.tables["signal_sources"].get(source_id)
         return row.fresh() if row is not None else None
 
+    def list_for_account(self, account_id: str) -> list[SignalSource]:
+        with self.db.lock:
+            rows = [row.fresh() for row in self.db.tables["signal_sources"].values()]
+        return sorted((s for s in rows if s.account_id == account_id), key=lambda s: (s.created_at, s.id))
+
 
 class MemoryConversations(_Repo, ports.ConversationRepository):
     def append(self, turn: ChatTurn) -> None:

@@ -30,6 +30,7 @@ from core.portfolio import Position
 from core.ports import store as ports
 from core.risk_book import RiskBook
 from core.signals import SignalSource
+from infra.private import private_file, private_folder
 from infra.stores.codec import M, dump, from_key_time, key_time, load, versioned
 from infra.stores.sqlite_channels import SCHEMA as CHANNEL_SCHEMA
 from infra.stores.sqlite_channels import SqliteContacts, SqliteLinkCodes, SqliteMessages
@@ -605,6 +606,11 @@ class SqliteSignalSources(_Repo, ports.SignalSourceRepository):
     def get(self, source_id: str) -> SignalSource | None:
         return self.db.one(SignalSource, "SELECT data FROM signal_sources WHERE id = ?", (source_id,))
 
+    def list_for_account(self, account_id: str) -> list[SignalSource]:
+        sql = ("SELECT data FROM signal_sources WHERE json_extract(data, '$.account_id') = ? "
+               "ORDER BY json_extract(data, '$.created_at'), id")
+        return self.db.many(SignalSource, sql, (account_id,))
+
 
 class SqliteConversations(_Repo, ports.ConversationRepository):
     def append(self, turn: ChatTurn) -> None:
@@ -693,7 +699,11 @@ class SqliteStore(ports.Store):
 def open_sqlite_store(path: str) -> SqliteStore:
     """Open (creating if needed) the database at ``path``, with its parent folders and schema."""
     file = Path(path).expanduser()
-    file.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(file.parent)
+    # SQLite gives the -wal and -shm files the database file's permissions: owner-only from the start.
+    for own in (file, file.with_name(f"{file.name}-wal"), file.with_name(f"{file.name}-shm")):
+        if own is file or own.exists():
+            private_file(own)
     db = _Db(str(file))
     try:
         db.conn().executescript(f"BEGIN IMMEDIATE;\n{SCHEMA}{CHANNEL_SCHEMA}\nCOMMIT;")

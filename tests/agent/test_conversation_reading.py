@@ -100,7 +100,7 @@ def test_a_close_at_a_price_is_staged_as_the_resting_order_the_trader_named(chat
         assert reply.text.startswith(summary), reply.text
     assert {o.order_type.value for o in staged(service)} == {"stop", "limit", "trailing_stop"}
     [close] = say(chat, "take profits on half my AAPL")  # no price: at market, as the trader said
-    assert close.text.startswith("SELL 1 AAPL MKT DAY")
+    assert close.text.startswith("SELL 1.5 AAPL MKT DAY")  # a market close trades fractions of a share
 
 
 def test_a_what_if_answers_with_the_risk_decision_and_buying_power_and_stages_nothing(chat, service, clock) -> None:

@@ -27,9 +27,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from tests.channels.harness import SENDGRID_TOKEN
+from tests.support import Clock
 
 MAIL_SEND = "https://api.sendgrid.com/v3/mail/send"
 MESSAGE_ID = "7mc0U-3mTmmIo6iHX9rSbg"
+SIGNED_AT = str(int(Clock().now.timestamp()))  # signatures are made when the harness clock starts: fresh
 
 
 @dataclass
@@ -165,7 +167,7 @@ class EventKeys:
                                                        serialization.PublicFormat.SubjectPublicKeyInfo)
         self.public = base64.b64encode(der).decode()
 
-    def headers(self, body: bytes, timestamp: str = "1795878000") -> dict[str, str]:
+    def headers(self, body: bytes, timestamp: str = SIGNED_AT) -> dict[str, str]:
         signature = self._private.sign(timestamp.encode() + body, ec.ECDSA(hashes.SHA256()))
         return {"X-Twilio-Email-Event-Webhook-Signature": base64.b64encode(signature).decode(),
                 "X-Twilio-Email-Event-Webhook-Timestamp": timestamp}

@@ -7,7 +7,7 @@ import json
 
 from core.channels import Channel, MessageStatus, OutboundMessage
 from tests.channels.harness import LocalChannels, local_channels
-from tests.channels.sendgrid_support import EventKeys
+from tests.channels.sendgrid_support import SIGNED_AT, EventKeys
 
 URL = "/webhooks/sendgrid/events"
 
@@ -90,10 +90,10 @@ def test_a_bad_or_missing_signature_or_no_key_is_403_and_changes_nothing() -> No
         post(local, None, [], raw=body),  # unsigned
         post(local, EventKeys(), [], raw=body),  # signed by another key
         post(local, None, [], raw=body, headers=keys.headers(genuine)),  # a genuine signature for another body
-        post(local, None, [], raw=body, headers=keys.headers(body, "1795878000") | {
-            "X-Twilio-Email-Event-Webhook-Timestamp": "1795878001"}),  # the timestamp is signed too
+        post(local, None, [], raw=body, headers=keys.headers(body, SIGNED_AT) | {
+            "X-Twilio-Email-Event-Webhook-Timestamp": str(int(SIGNED_AT) + 1)}),  # the timestamp is signed too
         post(local, None, [], raw=body, headers={"X-Twilio-Email-Event-Webhook-Signature": "not base64!",
-                                                 "X-Twilio-Email-Event-Webhook-Timestamp": "1795878000"}),
+                                                 "X-Twilio-Email-Event-Webhook-Timestamp": SIGNED_AT}),
     ]
     assert [r.status_code for r in refused] == [403] * 5
     assert {r.json()["error"]["code"] for r in refused} == {"forbidden"}
@@ -109,3 +109,28 @@ def test_a_signed_body_that_is_not_an_event_array_is_400() -> None:
     local = local_channels(sendgrid_event_public_key=keys.public)
     assert post(local, keys, [], raw=b'{"event": "delivered"}').status_code == 400
     assert post(local, keys, [], raw=b"not json").status_code == 400
+
+
+def test_a_genuine_signature_older_than_five_minutes_or_from_the_future_is_403_and_changes_nothing() -> None:
+    keys = EventKeys()
+    local = local_channels(sendgrid_event_public_key=keys.public)
+    sent_email(local, "M-1")
+    body = json.dumps([event("bounce", "M-1", reason="550 replayed")]).encode()
+    now = int(local.clock.now.timestamp())
+
+    def posted(at: int) -> int:
+        return post(local, None, [], raw=body, headers=keys.headers(body, str(at))).status_code
+
+    assert [posted(now - 301), posted(now + 31), posted(now + 86400), posted(-1)] == [403] * 4
+    assert status(local, "M-1") == (MessageStatus.SENT, "")
+    assert posted(now - 300) == 200  # the oldest edge still holds
+    assert status(local, "M-1") == (MessageStatus.FAILED, "bounce: 550 replayed")
+
+
+def test_a_signature_at_the_future_edge_of_the_clock_skew_is_accepted() -> None:
+    keys = EventKeys()
+    local = local_channels(sendgrid_event_public_key=keys.public)
+    sent_email(local, "M-1")
+    body = json.dumps([event("delivered", "M-1")]).encode()
+    at = str(int(local.clock.now.timestamp()) + 30)
+    assert post(local, None, [], raw=body, headers=keys.headers(body, at)).status_code == 200

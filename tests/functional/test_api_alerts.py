@@ -19,13 +19,13 @@ def test_an_alert_is_set_listed_and_cancelled_by_its_owner_only(api: Api) -> Non
     }
     alert_id = made.body["id"]
     assert [a["id"] for a in api("GET", "/v1/alerts", token=alice).body["alerts"]] == [alert_id]
-    assert api("GET", "/v1/alerts", token=bob).body == {"alerts": []}
+    assert api("GET", "/v1/alerts", token=bob).body == {"alerts": [], "next_cursor": None}
     assert api("DELETE", f"/v1/alerts/{alert_id}", token=bob).status == 404
 
     cancelled = api("DELETE", f"/v1/alerts/{alert_id}", token=alice)
     assert (cancelled.status, cancelled.body["status"]) == (200, "cancelled")
     assert api("DELETE", f"/v1/alerts/{alert_id}", token=alice).status == 404
-    assert api("GET", "/v1/alerts", token=alice).body == {"alerts": []}
+    assert api("GET", "/v1/alerts", token=alice).body == {"alerts": [], "next_cursor": None}
     everything = api("GET", "/v1/alerts", token=alice, query={"status": "all"}).body["alerts"]
     assert [a["status"] for a in everything] == ["cancelled"]
 

@@ -49,3 +49,22 @@ def test_a_notional_order_reports_the_amount_and_the_derived_quantity(api: Api) 
     limit_with_notional = place(api, {"symbol": "AAPL", "side": "buy", "notional": "1000", "order_type": "limit",
                                       "limit_price": "230.00"}, "n-2")
     assert limit_with_notional.status == 422
+
+
+def test_positions_show_what_is_held_for_orders_and_a_close_lists_what_it_cancelled(api: Api) -> None:
+    api.quote("AAPL", "189.98", "190.02")
+    entry = place(api, {"symbol": "AAPL", "side": "buy", "quantity": "10", "order_type": "bracket",
+                        "take_profit_price": "200.00", "stop_loss_price": "180.00"}, "b-1").body
+    token = api.token("alice")
+    [shown] = api("GET", "/v1/positions", token=token).body["positions"]
+    assert (shown["quantity"], shown["held"], shown["held_for_orders"], shown["available"]) == ("10", "10", "10", "0")
+    exits = sorted(o["id"] for o in api("GET", "/v1/orders", token=token).body["orders"]
+                   if o.get("parent_id") == entry["id"])
+    own = place(api, {"symbol": "AAPL", "side": "sell", "quantity": "10", "order_type": "limit",
+                      "limit_price": "210.00"}, "s-1")
+    assert own.status == 201 and own.body["status"] == "accepted"  # alice trades on margin: a short of 10
+    closed = api("DELETE", "/v1/positions/AAPL", token=token)
+    assert closed.status == 200, closed.body
+    assert closed.body["status"] == "filled" and closed.body["quantity"] == "10"
+    assert sorted(closed.body["cancelled_orders"]) == sorted([*exits, own.body["id"]])
+    assert api("GET", "/v1/positions", token=token).body["positions"] == []

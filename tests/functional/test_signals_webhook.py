@@ -93,7 +93,8 @@ def test_a_signed_signal_is_accepted_at_once_and_published_as_a_webhook_event(wo
         ("wrong passphrase", 401, "bad_signature"),
         ("no proof", 401, "bad_signature"),
         ("expired timestamp", 403, "signature_expired"),
-        ("unknown source", 403, "unknown_source"),
+        ("unknown source", 401, "bad_signature"),
+        ("future timestamp", 403, "signature_expired"),
     ],
 )
 def test_a_request_that_does_not_prove_itself_is_refused_and_nothing_is_stored(world, case, status, code) -> None:
@@ -107,10 +108,25 @@ def test_a_request_that_does_not_prove_itself_is_refused_and_nothing_is_stored(w
         "no proof": request(source.id, body),
         "expired timestamp": request(source.id, body, signed(source.secret, body, int(time.time()) - 301)),
         "unknown source": request("NOSUCHSOURCE", body, signed(source.secret, body)),
+        "future timestamp": request(source.id, body, signed(source.secret, body, int(time.time()) + 3600)),
     }[case]
     got_status, payload = answer(call(webhook, event))
     assert (got_status, payload["error"]["code"]) == (status, code)
     assert published(world["kinesis"]) == []
+
+
+def test_an_unknown_source_is_answered_exactly_like_a_bad_signature_so_ids_cannot_be_probed(world) -> None:
+    webhook = world["webhook"]
+    source = uc.register_signal_source(webhook.platform.deps, "alice", "tv", SignalMode.STAGE)
+    body = {"text": "buy 1 AAPL"}
+    for proof in (signed("a-guess", body), None):
+        sent = body if proof else body | {"passphrase": "a-guess"}
+        known = call(webhook, request(source.id, sent, proof))
+        unknown = call(webhook, request("NOSUCHSOURCE", sent, proof))
+        assert (unknown["statusCode"], unknown["body"]) == (known["statusCode"], known["body"])
+    stale = signed("a-guess", body, int(time.time()) - 3600)
+    assert answer(call(webhook, request("NOSUCHSOURCE", body, stale))) == answer(
+        call(webhook, request(source.id, body, stale)))
 
 
 def test_a_replayed_signal_is_refused_with_409(world) -> None:
@@ -120,6 +136,9 @@ def test_a_replayed_signal_is_refused_with_409(world) -> None:
     assert call(webhook, request(source.id, body))["statusCode"] == 202
     assert answer(call(webhook, request(source.id, body, base64_body=True))) == (
         409, {"error": {"code": "signal_replayed", "message": "This signal was already received."}})
+    reserialised = request(source.id, body)
+    reserialised["body"] = json.dumps(dict(reversed(body.items())), indent=1)
+    assert call(webhook, reserialised)["statusCode"] == 409
     signed_body = {"text": "buy 2 AAPL"}
     header = signed(source.secret, signed_body)
     assert call(webhook, request(source.id, signed_body, header))["statusCode"] == 202

@@ -3,7 +3,7 @@ unit of work, run against every adapter (SQLite, DynamoDB under moto, memory) th
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -95,6 +95,18 @@ def test_a_signal_source_keeps_its_secret_and_its_id_once(store: Store) -> None:
     with pytest.raises(AlreadyExists):
         store.signal_sources.add(source.model_copy(update={"secret": "other"}))
     assert store.signal_sources.get("S1").secret == "s3cret-value"
+
+
+def test_an_accounts_signal_sources_are_listed_oldest_first_and_only_its_own(store: Store) -> None:
+    def source(source_id: str, account_id: str, minutes: int) -> SignalSource:
+        return SignalSource(id=source_id, account_id=account_id, name="tv", mode=SignalMode.NOTIFY,
+                            secret="s", created_at=T0 + timedelta(minutes=minutes))
+
+    for made in (source("S2", "acct-1", 2), source("S1", "acct-1", 1), source("S3", "acct-2", 0)):
+        store.signal_sources.add(made)
+    assert [s.id for s in store.signal_sources.list_for_account("acct-1")] == ["S1", "S2"]
+    assert [s.id for s in store.signal_sources.list_for_account("acct-2")] == ["S3"]
+    assert store.signal_sources.list_for_account("acct-3") == []
 
 
 # --- The alert change log ------------------------------------------------------------------------------

@@ -40,7 +40,7 @@ def test_a_cash_account_buys_up_to_its_cash_and_never_sells_short(service, clock
     assert "4,100.00 USD" in refused.value.message and "4,000.00 USD available" in refused.value.message
     with pytest.raises(RiskRejected) as short:
         uc.place_order(service, "carol", order("AAPL", "sell", "61"))
-    assert "cash_account_short" in reasons(short)
+    assert "insufficient_qty_available" in reasons(short)  # 60 held, all of it available, 61 asked
     assert uc.portfolio(service, "carol").buying_power == D("4000.00")
 
 

@@ -60,12 +60,13 @@ def test_closing_half_a_position_rounds_down_to_the_lot_and_all_of_them_flattens
     tick(service, clock, "AAPL", "99.98", "100.00")
     tick(service, clock, "CL", "70.00", "70.02")
     uc.place_order(service, "alice", order("AAPL", "buy", "7"))
-    uc.place_order(service, "alice", order("CL", "sell", "2"))
+    uc.place_order(service, "alice", order("CL", "sell", "3"))
     ops = uc.get_account(service, "ops")
-    half = uc.close_position(service, uc.get_account(service, "alice"), "alice", "AAPL", fraction=D("0.5"))
-    assert (half.side.value, half.quantity, half.source) == ("sell", D(3), "close")
-    closed = uc.close_all(service, ops, "alice")
-    assert sorted((o.symbol, o.side.value, o.quantity) for o in closed) == [("AAPL", "sell", D(4)), ("CL", "buy", D(2))]
+    alice = uc.get_account(service, "alice")
+    half = uc.close_position(service, alice, "alice", "CL", fraction=D("0.5")).order
+    assert (half.side.value, half.quantity, half.source) == ("buy", D(1), "close")  # a future: whole contracts
+    closed = uc.close_all(service, ops, "alice").orders
+    assert sorted((o.symbol, o.side.value, o.quantity) for o in closed) == [("AAPL", "sell", D(7)), ("CL", "buy", D(2))]
     assert uc.positions(service, "alice") == []
     with pytest.raises(NotFound):
         uc.close_position(service, ops, "alice", "AAPL")
@@ -78,7 +79,7 @@ def test_an_admin_can_liquidate_under_a_kill_switch_but_the_trader_cannot_add(se
     uc.set_kill_switch(service, ops, engaged=True, account_id="alice")
     with pytest.raises(RiskRejected):
         uc.place_order(service, "alice", order("AAPL", "buy", "1"))
-    done = uc.close_position(service, ops, "alice", "AAPL")
+    done = uc.close_position(service, ops, "alice", "AAPL").order
     assert done.status is OrderStatus.FILLED
     assert uc.positions(service, "alice") == []
 

@@ -66,10 +66,10 @@ def test_order_notional_counts_the_contract_multiplier() -> None:
     assert codes(check(two, acct, q=crude)) == ["max_order_notional"]
 
 
-def test_an_order_with_no_price_at_all_skips_notional_checks() -> None:
+def test_an_opening_order_with_no_price_at_all_is_refused_rather_than_left_unchecked() -> None:
     trailing = sell(order_type=OrderType.TRAILING_STOP, trail_amount=D("1"))
     acct = account(max_order_notional=D("1"), max_gross_exposure=D("1"))
-    assert check(trailing, acct, use_quote=False).approved
+    assert codes(check(trailing, acct, use_quote=False)) == ["no_reference_price"]
 
 
 def test_a_price_exactly_at_the_collar_passes_and_one_tick_beyond_is_rejected() -> None:

@@ -67,9 +67,12 @@ def test_crypto_is_never_sold_short(service, clock) -> None:
     uc.place_order(service, "alice", order("BTC-USD", "buy", "0.001"))
     with pytest.raises(RiskRejected) as refused:
         uc.place_order(service, "alice", order("BTC-USD", "sell", "1"))
-    assert codes(refused) == ["crypto_short"]
-    assert "at most 0.001 can be sold" in refused.value.message
+    assert codes(refused) == ["insufficient_qty_available"]
+    assert "hold 0.001 BTC-USD" in refused.value.message and "available 0.001" in refused.value.message
     assert uc.place_order(service, "alice", order("BTC-USD", "sell", "0.001")).status is OrderStatus.FILLED
+    with pytest.raises(RiskRejected) as flat:
+        uc.place_order(service, "alice", order("BTC-USD", "sell", "0.001"))
+    assert "crypto_short" in codes(flat)
 
 
 def test_an_order_that_only_reduces_passes_the_quantity_and_notional_caps(service, clock) -> None:

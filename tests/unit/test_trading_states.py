@@ -68,7 +68,7 @@ def test_halted_cancels_every_working_order_and_refuses_even_a_reducing_one_but_
     assert {o.id for o in cancelled} == set(ids.values()) and working(service) == set()
     assert refused(service, order("AAPL", "sell", "5")) == ["kill_switch_account"]
     assert refused(service, order("AAPL", "buy", "5")) == ["kill_switch_account"]
-    assert uc.close_position(service, ops, "alice", "AAPL").status is OrderStatus.FILLED
+    assert uc.close_position(service, ops, "alice", "AAPL").order.status is OrderStatus.FILLED
     with pytest.raises(RiskRejected):
         uc.close_position(service, uc.get_account(service, "alice"), "alice", "MSFT")  # the trader cannot
 
