@@ -178,6 +178,9 @@ def test_function_policies_are_sam_templates_scoped_to_the_table_and_the_secret(
                 assert args == {"SecretArn": {"Ref": "JwtSecret"}}
             elif kind == "LambdaInvokePolicy":
                 assert args == {"FunctionName": {"Ref": "BrokerFunction"}}, name
+            elif kind == "SQSSendMessagePolicy" and name == "TwilioWebhookFunction":  # status callbacks re-notify
+                assert args["QueueName"]["Fn::GetAtt"] in (["ConversationQueue", "QueueName"],
+                                                           ["NotifyQueue", "QueueName"]), name
             elif kind == "SQSSendMessagePolicy" and name in WEBHOOK_FUNCTIONS:
                 assert args == {"QueueName": {"Fn::GetAtt": ["ConversationQueue", "QueueName"]}}, name
             elif kind == "SQSSendMessagePolicy":
