@@ -25,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
 from unittest.mock import patch
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
@@ -433,3 +434,25 @@ PromisedMachine.TestCase.settings = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 test_orders_never_overreach_what_is_held_or_paid_for = PromisedMachine.TestCase
+
+
+@pytest.mark.xfail(strict=True, reason="an admin's close of a cash account sells more than it holds: found by the "
+                   "trading-state rules of the machine above, not fixed yet")
+def test_an_admins_close_after_two_fractional_buys_never_leaves_a_cash_account_short() -> None:
+    """The shrunk failure the machine found, replayed step by step: a margin account set reducing, then on the
+    cash account two fractional market buys (1.75 and 0.25 AAPL) and an admin's close of all of it."""
+    machine = PromisedMachine()
+    machine.open_the_accounts()
+    try:
+        for _ in range(15):
+            machine.a_moment_passes()
+        machine.an_admin_changes_a_trading_state(scope="margin", state=TradingState.REDUCING, now=0)
+        machine.close(account="cash", how="all", symbol="AAPL")
+        for lots in (7, 1):
+            machine.place(account="cash", symbol="AAPL", side=Side.BUY, lots=lots, kind="market", offset=0,
+                          fraction=True)
+        machine.close(account="cash", how="all", symbol="AAPL")
+        machine.nothing_that_cannot_be_shorted_is_ever_short()
+        machine.a_position_crosses_zero_only_through_an_order_judged_as_opening_the_other_side()
+    finally:
+        machine.ids.stop()
