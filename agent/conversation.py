@@ -25,9 +25,10 @@ from agent.replies import (
     Reply,
     alert_text,
     alerts_text,
+    closes_refused_text,
+    confirmed_text,
     fills_text,
     limits_text,
-    order_done,
     orders_text,
     portfolio_text,
     positions_text,
@@ -41,6 +42,7 @@ from core.alerts import AlertCondition
 from core.errors import ParleyError
 from core.ids import new_id
 from core.memory import ChatTurn, Speaker
+from core.orders import OrderType
 
 if TYPE_CHECKING:
     from agent.llm import LlmAgent
@@ -102,7 +104,11 @@ class Conversation:
         match intent:
             case i.PlaceOrder():
                 return [ticket_reply(uc.stage_order(deps, account, intent.to_order_request(), source="chat"))]
-            case i.ClosePosition():
+            case i.ClosePosition(order_type=OrderType.MARKET):  # a close: its yes cancels the exits too
+                ticket = uc.stage_close(deps, account, intent.symbol, quantity=intent.quantity,
+                                        fraction=intent.fraction)
+                return [ticket_reply(ticket)]
+            case i.ClosePosition():  # a protective order (take profit, stop loss, trail): an order like any
                 closing = uc.closing_order(
                     deps, account, intent.symbol, quantity=intent.quantity, fraction=intent.fraction,
                     order_type=intent.order_type, limit_price=intent.limit_price, stop_price=intent.stop_price,
@@ -110,9 +116,11 @@ class Conversation:
                 )
                 return [ticket_reply(uc.stage_order(deps, account, closing, source="chat"))]
             case i.CloseAll():
-                closing_all = uc.closing_orders(deps, account)
-                tickets = [uc.stage_order(deps, account, closing, source="chat") for closing in closing_all]
-                return [ticket_reply(ticket) for ticket in tickets] or [Reply(text="You have no open positions.")]
+                staged = uc.stage_close_all(deps, account)
+                replies = [ticket_reply(ticket) for ticket in staged.tickets]
+                if staged.refused:
+                    replies.append(Reply(text=closes_refused_text(staged.refused)))
+                return replies or [Reply(text="You have no open positions.")]
             case i.WhatIf():
                 return [Reply(text=what_if_text(uc.what_if(deps, account, intent.to_order_request()), account))]
             case i.ModifyOrder(order_id=order_id):
@@ -121,8 +129,8 @@ class Conversation:
             case i.Fills():
                 return [Reply(text=fills_text(uc.list_fills(deps, account)))]
             case i.Confirm(code=code):
-                done = uc.confirm_order(deps, account, code)
-                return [Reply(text=order_done(done, deps.broker.venue_for(done.account_id)))]
+                done = uc.confirm(deps, account, code)
+                return [Reply(text=confirmed_text(done, deps.broker.venue_for(done.order.account_id)))]
             case i.Reject(code=code):
                 declined = uc.decline_order(deps, account, code)
                 what = f"{declined.side.value} {declined.quantity} {declined.symbol}"

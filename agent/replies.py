@@ -23,7 +23,7 @@ from core.portfolio import PortfolioView, PositionView
 from core.venues import Venue, unconfirmed_words
 
 if TYPE_CHECKING:  # annotations only: the chat API's cold start need not load the use cases behind them
-    from core.usecases import Ticket, WhatIf
+    from core.usecases import CloseRefused, Confirmed, Ticket, WhatIf
 
 
 class Reply(BaseModel):
@@ -196,6 +196,21 @@ def order_done(order: Order, venue: Venue | None = None) -> str:
     if order.status is OrderStatus.PENDING_NEW:
         return f"Sent: {describe_order(order, venue)}."
     return f"Working: {describe_order(order, venue)}."
+
+
+def confirmed_text(done: Confirmed, venue: Venue | None = None) -> str:
+    """The answer to a yes: the order's outcome and, for a close, the working orders it cancelled or shrank."""
+    text = order_done(done.order, venue)
+    if done.cancelled:
+        text += f" Cancelled to make room: {', '.join(done.cancelled)}."
+    if done.resized:
+        text += f" Shrunk to the position left: {', '.join(done.resized)}."
+    return text
+
+
+def closes_refused_text(refused: Iterable[CloseRefused]) -> str:
+    """The positions "close all" could not close now, each with why."""
+    return "\n".join(f"{r.symbol} not closed: {r.message}" for r in refused)
 
 
 def listed(title: str, lines: list[str], where: str) -> str:

@@ -171,13 +171,17 @@ def build_tools(deps: uc.Deps, account_id: str, ledger: TurnLedger) -> list[Base
         }
 
     def stage_close(args: CloseArgs) -> dict[str, Any]:
+        if args.order_type is OrderType.MARKET:  # a close: its yes cancels the symbol's exits too
+            return staged(uc.stage_close(deps, account_id, args.symbol, quantity=args.quantity,
+                                         fraction=args.fraction))
         fields = args.model_dump(exclude={"symbol"})
         closing = uc.closing_order(deps, account_id, args.symbol, **fields)
         return staged(uc.stage_order(deps, account_id, closing, source="chat"))
 
     def stage_close_all(args: NoArgs) -> list[dict[str, Any]]:
-        return [staged(uc.stage_order(deps, account_id, closing, source="chat"))
-                for closing in uc.closing_orders(deps, account_id)]
+        closes = uc.stage_close_all(deps, account_id)
+        return [*map(staged, closes.tickets),
+                *({"staged": False, "symbol": r.symbol, "code": r.code, "message": r.message} for r in closes.refused)]
 
     def stage_modify(args: ModifyArgs) -> dict[str, Any]:
         return staged(uc.stage_modify(deps, account_id, args.order_id, **args.model_dump(exclude={"order_id"})))

@@ -14,7 +14,10 @@ from typing import Any
 # name -> the module under core.usecases that defines it ("module:attribute" when re-exported under another name)
 _EXPORTS = {
     "CancelledAll": "confirmations",
+    "CloseRefused": "confirmations",
     "Closed": "closing",
+    "ClosesStaged": "confirmations",
+    "Confirmed": "confirmations",
     "ClosedAll": "closing",
     "SymbolClose": "closing",
     "Deps": "deps",
@@ -32,6 +35,7 @@ _EXPORTS = {
     "close_position": "closing",
     "closing_order": "positions",
     "closing_orders": "positions",
+    "confirm": "confirmations",
     "confirm_order": "confirmations",
     "create_account": "accounts",
     "decline_order": "confirmations",
@@ -65,6 +69,8 @@ _EXPORTS = {
     "set_limits": "risk_admin",
     "set_trading_state": "risk_admin",
     "stage_modify": "confirmations",
+    "stage_close": "confirmations",
+    "stage_close_all": "confirmations",
     "stage_order": "confirmations",
     "what_if": "positions",
 }

@@ -113,6 +113,22 @@ def _close_in(
     deps: Deps, uow: UnitOfWork, account: Account, symbol: str, quantity: Decimal | None, fraction: Decimal | None,
     order_id: str, liquidation: bool,
 ) -> tuple[Closed, RiskDecision, Quote | None]:
+    request = closing_order(deps, account, symbol, quantity=quantity, fraction=fraction)
+    size, cancelled, resized = make_room(deps, uow, account, symbol, request.size)
+    request = request.model_copy(update={"quantity": size})
+    request.check_against(catalog_for(deps, account.id).get(symbol))
+    order, decision, quote = orders.place_in(deps, uow, account, request, order_id=order_id, source="close",
+                                             liquidation=liquidation)
+    return Closed(order, cancelled, resized), decision, quote
+
+
+def make_room(
+    deps: Deps, uow: UnitOfWork, account: Account, symbol: str, wanted: Decimal
+) -> tuple[Decimal, list[str], list[str]]:
+    """In ``uow``: how much of ``wanted`` a close of ``symbol`` may still take (a close in flight counts as
+    held for orders), with the reducing orders cancelled or shrunk to what it leaves. Raises NotFound
+    (no position) or Conflict (the whole position is already on its way out). Shared by the API's close and a
+    close confirmed in the chat."""
     position = uow.positions.get(account.id, symbol)
     if position is None or position.is_flat:
         raise NotFound(f"You have no {symbol} position to close.", code="no_position")
@@ -124,20 +140,14 @@ def _close_in(
     ]
     flying = sum((o.remaining_quantity for o in working if in_flight(o)), ZERO)
     left = abs(held) - min(flying, abs(held))
-    request = closing_order(deps, account, symbol, quantity=quantity, fraction=fraction)
-    size = min(request.size, left)
+    size = min(wanted, left)
     if size <= 0:
         raise Conflict(
             f"Your {symbol} position is already being closed: {flying.normalize():f} is on its way out.",
             code="close_in_flight", symbol=symbol,
         )
-    request = request.model_copy(update={"quantity": size})
-    request.check_against(catalog_for(deps, account.id).get(symbol))
-    cancelled, resized = _make_room(deps, uow, symbol, held, [o for o in working if not in_flight(o)],
-                                    left - size)
-    order, decision, quote = orders.place_in(deps, uow, account, request, order_id=order_id, source="close",
-                                             liquidation=liquidation)
-    return Closed(order, cancelled, resized), decision, quote
+    cancelled, resized = _make_room(deps, uow, symbol, held, [o for o in working if not in_flight(o)], left - size)
+    return size, cancelled, resized
 
 
 def _make_room(

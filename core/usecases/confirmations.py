@@ -8,7 +8,7 @@ These use cases return data (a Ticket, an Order); the chat wording lives with th
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -22,11 +22,12 @@ from core.market import Quote
 from core.orders import Order, OrderRequest, OrderStatus
 from core.ports.store import UnitOfWork
 from core.risk import RiskDecision, check_order, fresh_quote, reference_price
-from core.usecases import amend, execution, orders, placement
+from core.usecases import amend, closing, execution, orders, placement
 from core.usecases.accounts import AccountRef, get_account
 from core.usecases.deps import Deps, catalog_for
 from core.usecases.entry_checks import check_against_market
 from core.usecases.journal import audit_decision, change_status
+from core.usecases.positions import closing_order
 from core.usecases.retry import on_conflict
 from core.usecases.risk_gate import gather, recent_orders
 from core.usecases.sizing import sized
@@ -34,6 +35,7 @@ from core.usecases.sizing import sized
 TICKET_TTL = timedelta(minutes=2)
 CODE_DIGITS = 4
 LOOKBACK = timedelta(days=1)  # how far back a code is looked up (and kept unique)
+CLOSE = "close"  # a ticket's source when it closes a position: its yes runs the close (core.usecases.closing)
 
 
 class Ticket(BaseModel):
@@ -61,6 +63,30 @@ class PriceMoved(ParleyError):
 
 
 @dataclass(frozen=True)
+class Confirmed:
+    """What a yes did: the order it executed, and for a close the working orders it cancelled (and shrank)
+    in the same unit to make room."""
+
+    order: Order
+    cancelled: list[str] = field(default_factory=list)
+    resized: list[str] = field(default_factory=list)
+
+
+class _Refused(Exception):
+    """Internal: a close ticket the gate refused, raised out of its unit so the cancels roll back."""
+
+    def __init__(self, order: Order, decision: RiskDecision, quote: Quote | None) -> None:
+        self.order, self.decision, self.quote = order, decision, quote
+
+
+class _Moved(Exception):
+    """Internal: a close ticket whose price moved, asked again once its unit is done."""
+
+    def __init__(self, order: Order, drift: Decimal, quote: Quote) -> None:
+        self.order, self.drift, self.quote = order, drift, quote
+
+
+@dataclass(frozen=True)
 class CancelledAll:
     working: list[Order]
     unconfirmed: list[Order]
@@ -82,6 +108,70 @@ def stage_order(deps: Deps, account: AccountRef, request: OrderRequest, *, sourc
     orders.raise_if_rejected(order, decision)
     assert ticket is not None
     return ticket
+
+
+def stage_close(
+    deps: Deps, account: AccountRef, symbol: str, *, quantity: Decimal | None = None,
+    fraction: Decimal | None = None,
+) -> Ticket:
+    """A market close from a chat ("close AAPL", "close half AAPL"): a ticket that records it is a close of
+    this symbol and quantity; its yes runs the close (cancelling the reducing orders in the same unit). The
+    gate judges it now as it will then: with those orders out of the way, in a unit that is rolled back, so
+    a cash account's bracket exits do not refuse the close that cancels them. Raises RiskRejected."""
+    account = get_account(deps, account)
+    request = closing_order(deps, account, symbol, quantity=quantity, fraction=fraction)
+    request.check_against(catalog_for(deps, account.id).get(request.symbol))
+
+    def attempt() -> tuple[Ticket | None, RiskDecision, Order]:
+        with deps.store.unit() as uow:  # rolled back: the exits stay until the yes
+            size, _, _ = closing.make_room(deps, uow, account, request.symbol, request.size)
+            staged = _stage(deps, uow, account, request.model_copy(update={"quantity": size}), CLOSE)
+        _keep(deps, staged[2], staged[1])
+        return staged
+
+    ticket, decision, order = on_conflict(attempt)
+    orders.raise_if_rejected(order, decision)
+    assert ticket is not None
+    return ticket
+
+
+@dataclass(frozen=True)
+class CloseRefused:
+    """A position "close all" could not stage now, and why (its market shut, the gate)."""
+
+    symbol: str
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class ClosesStaged:
+    tickets: list[Ticket]
+    refused: list[CloseRefused]
+
+
+def stage_close_all(deps: Deps, account: AccountRef) -> ClosesStaged:
+    """"close all" from a chat: a close ticket for every open position that can be closed now, and for each
+    one that cannot, why, without stopping the others (as ``closing.close_all`` does for the API)."""
+    account = get_account(deps, account)
+    tickets: list[Ticket] = []
+    refused: list[CloseRefused] = []
+    for position in deps.store.positions.list_for_account(account.id):
+        if position.is_flat:
+            continue
+        try:
+            tickets.append(stage_close(deps, account, position.symbol))
+        except ParleyError as error:
+            refused.append(CloseRefused(position.symbol, error.code, error.message))
+    return ClosesStaged(tickets, refused)
+
+
+def _keep(deps: Deps, order: Order, decision: RiskDecision) -> None:
+    """Store a ticket (or its refusal) judged in a unit that was rolled back, with the gate's decision."""
+    with deps.store.unit() as uow:
+        uow.orders.add(order)
+        audit_decision(uow, order.account_id, order.id, decision, order.request())
+        uow.commit()
 
 
 def _stage(
@@ -111,11 +201,31 @@ def _stage(
 
 def confirm_order(deps: Deps, account: AccountRef, code: str) -> Order:
     """Execute the ticket ``code`` of this account, once, before its deadline, if risk and price allow."""
+    return confirm(deps, account, code).order
+
+
+def confirm(deps: Deps, account: AccountRef, code: str) -> Confirmed:
+    """``confirm_order``, saying also what a close ticket cancelled and shrank to make room."""
     account = get_account(deps, account)
-    order, quote, held = on_conflict(lambda: _confirm(deps, account, code))
+    try:
+        done, quote, held = on_conflict(lambda: _confirm(deps, account, code))
+    except _Refused as refused:  # the close's cancels rolled back; the ticket alone is kept, rejected
+        with deps.store.unit() as uow:
+            rejected = orders.route(deps, uow, uow.orders.get(refused.order.id), refused.decision, refused.quote)
+            audit_decision(uow, account.id, rejected.id, refused.decision, rejected.request())
+            uow.commit()
+        orders.raise_if_rejected(rejected, refused.decision)
+        raise AssertionError("unreachable") from None
+    except _Moved as moved:
+        ticket = stage_close(deps, account, moved.order.symbol, quantity=moved.order.quantity)
+        raise PriceMoved(
+            f"{moved.order.symbol} moved {moved.drift:.2f}% since you were asked (from {moved.order.staged_price} "
+            f"to {moved.quote.price_to(moved.order.side)}).",
+            ticket=ticket, drift_percent=f"{moved.drift:.2f}", symbol=moved.order.symbol,
+        ) from None
     if held:  # a venue's order: sent now, with the deciding unit committed
-        order = placement.send(deps, order, quote, account.id)
-    return order
+        done = Confirmed(placement.send(deps, done.order, quote, account.id), done.cancelled, done.resized)
+    return done
 
 
 def stage_modify(deps: Deps, account: AccountRef, order_id: str, **changes: Decimal | None) -> Ticket:
@@ -157,7 +267,7 @@ def stage_modify(deps: Deps, account: AccountRef, order_id: str, **changes: Deci
     return ticket
 
 
-def _confirm(deps: Deps, account: Account, code: str) -> tuple[Order, Quote | None, bool]:
+def _confirm(deps: Deps, account: Account, code: str) -> tuple[Confirmed, Quote | None, bool]:
     """The deciding unit of a confirmation: the order, the quote it goes with, and whether it was held for its
     venue (pending_new, sent by the caller once this unit is committed)."""
     with deps.store.unit() as uow:
@@ -181,7 +291,9 @@ def _confirm(deps: Deps, account: Account, code: str) -> tuple[Order, Quote | No
             change_status(uow, now, order, OrderStatus.CANCELLED, account.id, f"applied to order {order.replaces}")
             uow.orders.update(order)
             uow.commit()
-            return _apply_modify(deps, account, order), None, False
+            return Confirmed(_apply_modify(deps, account, order)), None, False
+        if order.source == CLOSE:
+            return _confirm_close(deps, uow, account, order, recent)
         request = order.request()
         ctx = gather(deps, uow, account, request, recent=recent, exclude_order_id=order.id)
         decision = check_order(request, ctx)
@@ -209,7 +321,40 @@ def _confirm(deps: Deps, account: Account, code: str) -> tuple[Order, Quote | No
         else:
             done, held = execution.submit(deps, uow, order, account.id, quote), False
         uow.commit()
-    return done, quote, held
+    return Confirmed(done), quote, held
+
+
+def _confirm_close(
+    deps: Deps, uow: UnitOfWork, account: Account, order: Order, recent: list[Order]
+) -> tuple[Confirmed, Quote | None, bool]:
+    """A close ticket's yes, in the confirmation's unit: the drift check, then the symbol's reducing orders
+    cancelled (or shrunk, for a part close) and the ticket cut to what is not already on its way out, then
+    the gate again; a refusal rolls the cancels back (``_Refused``)."""
+    now = deps.now()
+    quote = fresh_quote(gather(deps, uow, account, order.request(), recent=recent, exclude_order_id=order.id))
+    drift = _drift(order, quote)
+    if quote is not None and drift is not None and drift > account.limits.confirmation_drift_percent:
+        change_status(uow, now, order, OrderStatus.CANCELLED, account.id, f"price moved {drift:.2f}% since the ticket")
+        uow.orders.update(order)
+        uow.commit()
+        raise _Moved(order, drift, quote)
+    size, cancelled, resized = closing.make_room(deps, uow, account, order.symbol, order.quantity)
+    if size != order.quantity:
+        order.quantity = size
+        order = uow.orders.update(order)
+    request = order.request()
+    ctx = gather(deps, uow, account, request, recent=recent, exclude_order_id=order.id)
+    decision = check_order(request, ctx)
+    quote = fresh_quote(ctx)
+    if not decision.approved:
+        raise _Refused(order, decision, quote)
+    audit_decision(uow, account.id, order.id, decision, request)
+    if placement.on_venue(deps, order):
+        done, held = placement.hold(deps, uow, order, account.id), True
+    else:
+        done, held = execution.submit(deps, uow, order, account.id, quote), False
+    uow.commit()
+    return Confirmed(done, cancelled, resized), quote, held
 
 
 def _apply_modify(deps: Deps, account: Account, ticket: Order) -> Order:

@@ -48,10 +48,12 @@ def gather(
     positions) instead of reading them again.
 
     The account is read again through ``uow``: its trading state and limits are judged as they stand in the
-    unit the order commits in, not as they were when the request was authenticated."""
-    account = uow.accounts.get(account.id)
+    unit the order commits in, not as they were when the request was authenticated. It is read after the
+    positions: on DynamoDB their query returns the account's whole partition (profile, risk book, positions)
+    and the unit remembers it, so the account and the book cost no round trip of their own."""
     now = deps.now()
     positions = uow.positions.list_for_account(account.id)
+    account = uow.accounts.get(account.id)
     book = uow.books.get(account.id)
     working = book.orders(excluding=exclude_order_id)
     symbols = sorted({p.symbol for p in positions} | {w.symbol for w in working} | {request.symbol})
