@@ -6,6 +6,9 @@ SMS is kept to as few segments as it can: typographic characters outside the GSM
 backticks go. A reply's actions become a compact line ("Reply YES 4821 to confirm"), or just their keyword
 uppercased where the text already says it. WhatsApp outside its 24-hour window sends the configured approved
 template (ContentSid) with the text as its variable, or fails as ``outside_window`` so the next channel is tried.
+With a ``status_callback`` URL each message asks Twilio to post its later statuses there (``?message=`` names
+Parley's record): failures such as 63016 that Twilio reports only after taking the message
+(functions/webhooks/twilio.py, ``/webhooks/twilio/status``).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Iterable
+from urllib.parse import urlencode
 
 import requests
 from twilio.base.exceptions import TwilioException
@@ -50,21 +54,24 @@ WIDE_GAP = re.compile(r" {3,}")
 class TwilioSender(Sender):
     """One Twilio sender for one channel: ``sender`` is a number ("+15550001111"), a Messaging Service SID
     ("MG..."), or for WhatsApp "whatsapp:+15550001111"; ``template_sid`` the approved ContentSid for WhatsApp
-    messages outside the 24-hour window."""
+    messages outside the 24-hour window; ``status_callback`` the status webhook's URL (empty: none asked)."""
 
     def __init__(self, channel: Channel, account_sid: str, auth_token: str, sender: str, *,
-                 template_sid: str = "", client: Client | None = None) -> None:
+                 template_sid: str = "", status_callback: str = "", client: Client | None = None) -> None:
         if channel not in (Channel.SMS, Channel.WHATSAPP):
             raise ValueError(f"Twilio sends SMS and WhatsApp, not {channel.value}")
         self.channel = channel
         self.sender = sender
         self.template_sid = template_sid
+        self.status_callback = status_callback
         self.client = client or Client(account_sid, auth_token, http_client=TwilioHttpClient(timeout=TIMEOUT_SECONDS))
 
     def send(self, message: OutboundMessage) -> str:
         """The message SID (several, comma-separated, when a long text went as more than one message)."""
         origin = {"messaging_service_sid": self.sender} if self.sender.startswith("MG") else {"from_": self.sender}
         to = self._address(message.to)
+        if self.status_callback:
+            origin["status_callback"] = f"{self.status_callback}?{urlencode({'message': message.id})}"
         if message.template:
             if not self.template_sid:
                 raise DeliveryFailed(f"WhatsApp to {to} is outside the 24-hour window and no template is set.",

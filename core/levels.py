@@ -127,9 +127,13 @@ class LoggedIndex(ABC, Generic[R, B]):
             book = self._symbols.get(record.symbol)
             if book is not None:
                 self._apply(book, record)
-            self.cursor = seq if self.cursor is None else max(self.cursor, seq)
+            self._advance(seq, record)
         while self._recent and self._recent[0][1] < now - self.RECENT:
             self._recent.popleft()
+
+    def _advance(self, seq: int, record: R) -> None:
+        """Move the cursor past entry ``seq`` (of ``record``), applied."""
+        self.cursor = seq if self.cursor is None else max(self.cursor, seq)
 
     def update(self, record: R) -> None:
         """Replace the copy of a record with the stored one just read (or written)."""

@@ -96,11 +96,16 @@ class _Symbol(Book[Order]):
 
 
 class OrderIndex(LoggedIndex[Order, _Symbol]):
-    """Working orders by symbol. ``cursor`` is the last order change-log entry applied (None before the first)."""
+    """Working orders by symbol. The store keeps one order change log per symbol, so the index keeps one cursor
+    per symbol (``cursors``: the last entry of that symbol's log applied; absent before its first read)."""
 
     def __init__(self, catalog: InstrumentCatalog) -> None:
         super().__init__()
         self.catalog = catalog
+        self.cursors: dict[str, int] = {}
+
+    def _advance(self, seq: int, record: Order) -> None:
+        self.cursors[record.symbol] = max(self.cursors.get(record.symbol, seq), seq)
 
     def _book(self) -> _Symbol:
         return _Symbol(self.catalog)
@@ -109,7 +114,7 @@ class OrderIndex(LoggedIndex[Order, _Symbol]):
         return order.status.is_open
 
     def apply(self, changes: list[OrderChange], now: datetime) -> None:
-        """Apply change-log entries in order and move the cursor past them."""
+        """Apply change-log entries in order and move their symbols' cursors past them."""
         self.apply_log(((change.seq, change.time, change.order) for change in changes), now)
 
     def candidates(self, quote: Quote) -> list[Order]:

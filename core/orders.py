@@ -327,10 +327,12 @@ class Fill(BaseModel):
 
 
 class OrderChange(BaseModel):
-    """One entry of the store's order change log: an order as a broker decision or a fill left it.
+    """One entry of the store's order change log of the order's symbol: an order as a broker decision or a fill
+    left it. ``seq`` rises within that symbol's log.
 
-    Warm stream consumers read the log once per batch (``changes_since`` their cursor) to keep their index of
-    resting orders current without reading every working order; see core/usecases/resting.py.
+    Warm stream consumers read, for each symbol of a batch, that symbol's log (``changes_since`` its cursor) to
+    keep their index of resting orders current without reading every working order; see
+    core/usecases/resting.py.
     """
 
     model_config = ConfigDict(extra="forbid", defer_build=True)

@@ -12,6 +12,8 @@ from core.ports.channel import Sender
 from infra.secrets import SECRET_MAX_AGE_SECONDS
 from infra.settings import Settings
 
+TWILIO_STATUS_PATH = "/webhooks/twilio/status"  # Twilio posts each sent message's later statuses here
+
 
 def credential(settings: Settings, provider: str, name: str) -> str:
     """PARLEY_<PROVIDER>_<NAME>, else the key ``name`` of the provider's secret, else ""."""
@@ -61,8 +63,10 @@ def _provider_sender(settings: Settings, channel: Channel) -> Sender | None:
             return None
         from channels.twilio import TwilioSender
 
+        base = settings.public_base_url.rstrip("/")
         return TwilioSender(channel, sid, token, sender_id,
-                            template_sid=credential(settings, "twilio", "whatsapp_template_sid"))
+                            template_sid=credential(settings, "twilio", "whatsapp_template_sid"),
+                            status_callback=f"{base}{TWILIO_STATUS_PATH}" if base else "")
     key, sender_email = credential(settings, "sendgrid", "api_key"), credential(settings, "sendgrid", "from_email")
     if not (key and sender_email):
         return None

@@ -13,10 +13,11 @@ from core.notifications import Notification
 
 class NotifyQueue(ABC):
     @abstractmethod
-    def send(self, notifications: list[Notification]) -> list[str]:
+    def send(self, notifications: list[Notification], *, again: str = "") -> list[str]:
         """Put ``notifications`` on the queue; returns the ids it accepted (the others are retried later).
         A notification may be put twice (a relay that stopped before marking it sent): consumers drop repeats
-        by id."""
+        by id. ``again`` names a deliberate second round (a channel that failed after the first): the queue's
+        deduplication takes the notification once more for each distinct ``again``."""
 
 
 class EventPublisher(ABC):

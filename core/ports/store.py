@@ -73,16 +73,19 @@ class OrderRepository(ABC):
 
     @abstractmethod
     def log_change(self, order: Order, time: datetime) -> None:
-        """Append ``order`` (as a broker decision or a fill just left it) to the order change log, under the
-        next sequence number. In a unit it commits with the unit, so the log is in commit order with no gaps."""
+        """Append ``order`` (as a broker decision or a fill just left it) to its symbol's change log, under a
+        sequence number above every earlier one of that symbol. In a unit it commits with the unit, so each
+        symbol's log is in commit order. The log is kept per symbol so that order writes on different symbols
+        never contend for one log head."""
 
     @abstractmethod
-    def changes_since(self, cursor: int) -> list[OrderChange]:
-        """Log entries with a sequence number above ``cursor``, oldest first (entries expire after a day)."""
+    def changes_since(self, symbol: str, cursor: int) -> list[OrderChange]:
+        """``symbol``'s log entries with a sequence number above ``cursor``, oldest first (entries expire after
+        a day)."""
 
     @abstractmethod
-    def last_change(self) -> int:
-        """The newest sequence number in the log (0 if none)."""
+    def last_change(self, symbol: str) -> int:
+        """The newest sequence number in ``symbol``'s log (0 if none)."""
 
 
 class FillRepository(ABC):

@@ -41,9 +41,13 @@ def deliver(deps: Deps, senders: Senders, message: OutboundMessage, *, recorded:
 
 
 def _settled(stored: OutboundMessage | None) -> None:
-    """A stored message the provider refused for good: that refusal again, not a second try."""
-    if stored is not None and stored.status is MessageStatus.FAILED and stored.error in FINAL:
-        raise DeliveryFailed(f"Message {stored.id} was refused before ({stored.error}).", reason=stored.error)
+    """A stored message the provider refused for good, or took and later reported failed (a status callback:
+    its channel had its chance): that failure again, not a second try on the same channel."""
+    if stored is None or stored.status is not MessageStatus.FAILED:
+        return
+    if stored.error in FINAL or stored.provider_id:
+        raise DeliveryFailed(f"Message {stored.id} was refused before ({stored.error}).",
+                             reason=stored.error if stored.error in FINAL else "rejected")
 
 
 def _send(deps: Deps, senders: Senders, message: OutboundMessage) -> OutboundMessage:

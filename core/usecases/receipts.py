@@ -1,11 +1,13 @@
 """What a provider later says about a message Parley sent (SendGrid's Event Webhook): it arrived, or it
-bounced. A failure is final; a late "delivered" does not undo a bounce, and a receipt for a message Parley
-never recorded (another system's mail on the same account) is ignored."""
+bounced (SendGrid's Event Webhook, Twilio's status callback). A failure is final; a late "delivered" does not
+undo a bounce, and a receipt for a message Parley never recorded (another system's mail on the same account) is
+ignored. A failed notification falls back to the trader's next channel (``fall_back``)."""
 
 from __future__ import annotations
 
 from core.channels import MessageStatus
 from core.errors import NotFound
+from core.ports.queue import NotifyQueue
 from core.usecases.deps import Deps
 
 MOVES_TO_DELIVERED = {MessageStatus.QUEUED, MessageStatus.SENT}
@@ -26,3 +28,16 @@ def record_receipt(deps: Deps, message_id: str, status: MessageStatus, error: st
     except NotFound:
         return False
     return True
+
+
+def fall_back(deps: Deps, queue: NotifyQueue, message_id: str) -> bool:
+    """A message the provider reported failed after taking it: if it carried a notification, put that back on
+    the notify queue once more, so ``delivery.notify`` tries the trader's next channel (the failed message is
+    settled and not sent again; what went on another channel is found and not sent twice). True if queued."""
+    message = deps.store.messages.get(message_id)
+    if message is None or message.status is not MessageStatus.FAILED or not message.cause:
+        return False
+    notification = deps.store.notifications.get(message.cause)
+    if notification is None:
+        return False
+    return notification.id in queue.send([notification], again=message.id)

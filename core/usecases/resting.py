@@ -3,10 +3,13 @@ a quote finds in it.
 
 How the index learns of orders placed, cancelled, filled or moved anywhere (the API, the chat, a venue's
 stream, another consumer): every order a broker decision or a fill leaves behind is written through
-``execution.store``, which appends it to the store's order change log in the same unit
-(``OrderRepository.log_change``). Once per batch the index reads the log past its cursor (one query, empty
-when nothing changed) and applies it, so an order placed or cancelled is in the index before the next batch.
-A symbol's working orders are read from the store the first time a batch brings the symbol.
+``execution.store``, which appends it to its symbol's order change log in the same unit
+(``OrderRepository.log_change``). The log is kept per symbol, so order writes on different symbols never
+contend for one log head. Once per batch, for each symbol of the batch, the index reads that symbol's log past
+the symbol's cursor (one query per symbol, empty when nothing changed) and applies it, so an order placed or
+cancelled is in the index before the next batch on its symbol. A symbol's working orders are read from the
+store the first time a batch brings the symbol, after its cursor is set a tail of entries back (a load's read
+may lag the log).
 
 A quote then reads only the orders it can trigger, fill or move (core/order_index.py), each again in the
 unit, so a copy made stale elsewhere is judged as stored. Day orders are not expired by quotes: the schedule's
@@ -53,11 +56,12 @@ class RestingOrders:
         index = self.index
         if index is None:
             index = self.index = OrderIndex(deps.catalog)
-        orders = deps.store.orders
-        if index.cursor is None:
-            index.cursor = max(0, orders.last_change() - TAIL)
-        index.apply(orders.changes_since(index.cursor), deps.now())
+        orders, now = deps.store.orders, deps.now()
         for symbol in symbols:
+            cursor = index.cursors.get(symbol)
+            if cursor is None:
+                cursor = index.cursors[symbol] = max(0, orders.last_change(symbol) - TAIL)
+            index.apply(orders.changes_since(symbol, cursor), now)
             if not index.is_loaded(symbol):
                 index.load(symbol, orders.list_open_for_symbol(symbol))
 

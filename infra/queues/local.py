@@ -26,19 +26,20 @@ class InProcessQueue(NotifyQueue):
         self._seen: dict[str, float] = {}
         self._clock = clock
 
-    def send(self, notifications: list[Notification]) -> list[str]:
+    def send(self, notifications: list[Notification], *, again: str = "") -> list[str]:
         accepted = []
         now = self._clock()
         if len(self._seen) > BOUND:  # forget ids past the deduplication interval, as SQS does
             self._seen = {key: at for key, at in self._seen.items() if now - at < DEDUP_SECONDS}
         for notification in notifications:
-            taken = self._seen.get(notification.id)
+            key = f"{notification.id}/{again}" if again else notification.id
+            taken = self._seen.get(key)
             if taken is None or now - taken >= DEDUP_SECONDS:
                 try:
                     self.messages.put_nowait(notification.message())
                 except queue.Full:
                     break  # the rest stay unsent in the outbox, for a later relay
-                self._seen[notification.id] = now
+                self._seen[key] = now
             accepted.append(notification.id)
         return accepted
 

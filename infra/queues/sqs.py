@@ -37,11 +37,11 @@ class _SqsQueue:
 
 
 class SqsNotifyQueue(_SqsQueue, NotifyQueue):
-    def send(self, notifications: list[Notification]) -> list[str]:
+    def send(self, notifications: list[Notification], *, again: str = "") -> list[str]:
         accepted: list[str] = []
         for start in range(0, len(notifications), MAX_BATCH):
             chunk = notifications[start : start + MAX_BATCH]
-            entries = [self._entry(str(i), n) for i, n in enumerate(chunk)]
+            entries = [self._entry(str(i), n, again) for i, n in enumerate(chunk)]
             try:
                 response = self.client.send_message_batch(QueueUrl=self.url, Entries=entries)
             except (ClientError, BotoCoreError) as exc:
@@ -49,14 +49,15 @@ class SqsNotifyQueue(_SqsQueue, NotifyQueue):
             accepted += [chunk[int(ok["Id"])].id for ok in response.get("Successful", [])]
         return accepted
 
-    def _entry(self, entry_id: str, notification: Notification) -> dict[str, Any]:
+    def _entry(self, entry_id: str, notification: Notification, again: str = "") -> dict[str, Any]:
         entry: dict[str, Any] = {
             "Id": entry_id,
             "MessageBody": json.dumps(notification.message()),
             "MessageAttributes": {"kind": {"DataType": "String", "StringValue": notification.kind.value}},
         }
         if self.fifo:
-            entry |= {"MessageGroupId": notification.account_id, "MessageDeduplicationId": notification.id}
+            entry |= {"MessageGroupId": notification.account_id,
+                      "MessageDeduplicationId": _dedup_id(notification.id, again)}
         return entry
 
 
@@ -77,3 +78,8 @@ class SqsInboundQueue(_SqsQueue, InboundQueue):
 
 def _digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _dedup_id(notification_id: str, again: str) -> str:
+    """The notification's id, or for a deliberate second round a digest of it and ``again`` (at most 128)."""
+    return _digest(f"{notification_id}/{again}") if again else notification_id

@@ -24,7 +24,8 @@ store from both.
 #   ChatTurn     CONVERSATION#<acct>#<thread> / SK <time>#<id>   (expires_at: epoch seconds, the TTL attribute)
 #   AlertChange  ALERT_CHANGES      <seq, 12 digits>   (expires_at: a day on); the head ALERT_CHANGES / #HEAD
 #                                                      holds the last seq as its version
-#   OrderChange  ORDER_CHANGES      <seq, 12 digits>   as AlertChange, with its own head ORDER_CHANGES / #HEAD
+#   OrderChange  ORDER_CHANGES#<symbol> <seq, 12 digits> as AlertChange, one log per symbol, each with its own
+#                                                      head ORDER_CHANGES#<symbol> / #HEAD
 #   Notification NOTIFICATION#<id>  NOTIFICATION       ACCOUNT#<acct>#NOTIFICATIONS / <created>#<id>
 #                                                      unsent only: GSI2PK OUTBOX, GSI2SK <created>#<id>
 #   SignalSource SIGNAL_SOURCE#<id> SOURCE             ACCOUNT#<acct>#SIGNAL_SOURCES / <created>#<id>
@@ -39,7 +40,10 @@ store from both.
 #   orders.list_open_for_symbol  query GSI2 OPEN#<symbol> ascending: a sparse index, because the GSI2 keys
 #                                are written only while the order is accepted or partially_filled
 #   orders.log_change/changes_since
-#                                as alerts.log_change and alerts.changes_since, in the ORDER_CHANGES partition
+#                                as alerts.log_change and alerts.changes_since, in the order's symbol's
+#                                partition ORDER_CHANGES#<symbol>: order writes on different symbols touch
+#                                disjoint heads, so they never conflict (one log head for all would make
+#                                every two concurrent order writes on the platform contend)
 #   fills.add/list_for_account   put keyed by fill id if absent (AlreadyExists), so one id is written once;
 #                                query GSI1 ascending
 #   positions.get/save/list      get/put by key; list: query the partition PK = ACCOUNT#<acct> (profile, book
@@ -110,12 +114,12 @@ from infra.stores.codec import dump, key_time, load, versioned
 from infra.stores.dynamodb_channels import DynamoContacts, DynamoLinkCodes, DynamoMessages
 from infra.stores.dynamodb_chat import DynamoAlerts, DynamoConversations
 from infra.stores.dynamodb_outbox import (
-    ORDER_CHANGES,
     DynamoNotifications,
     DynamoSignalSources,
     entries_since,
     last_entry,
     log_entry,
+    order_log,
 )
 from infra.stores.dynamodb_table import (
     ConditionFailed,
@@ -194,14 +198,14 @@ class DynamoOrders(Versioned[Order], ports.OrderRepository):
         return from_items(Order, self.table.query("GSI2PK = :pk", index="GSI2", pk=f"OPEN#{symbol}"))
 
     def log_change(self, order: Order, time: datetime) -> None:
-        log_entry(self.table, ORDER_CHANGES, dump(order), time)
+        log_entry(self.table, order_log(order.symbol), dump(order), time)
 
-    def changes_since(self, cursor: int) -> list[OrderChange]:
-        entries = entries_since(self.table, ORDER_CHANGES, cursor)
+    def changes_since(self, symbol: str, cursor: int) -> list[OrderChange]:
+        entries = entries_since(self.table, order_log(symbol), cursor)
         return [OrderChange(seq=seq, time=time, order=load(Order, data)) for seq, time, data in entries]
 
-    def last_change(self) -> int:
-        return last_entry(self.table, ORDER_CHANGES)
+    def last_change(self, symbol: str) -> int:
+        return last_entry(self.table, order_log(symbol))
 
 
 class DynamoFills(Repo, ports.FillRepository):

@@ -32,6 +32,11 @@ CHANGE_LOG_TTL = timedelta(days=1)
 OUTBOX = "OUTBOX"
 
 
+def order_log(symbol: str) -> str:
+    """The partition of ``symbol``'s order change log: one per symbol, so its head is hot only for that symbol."""
+    return f"{ORDER_CHANGES}#{symbol}"
+
+
 def _seq_key(seq: int) -> str:
     return f"{seq:012d}"
 

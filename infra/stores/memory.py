@@ -282,12 +282,12 @@ class MemoryOrders(_Versioned[Order], ports.OrderRepository):
             seq = len(self.db.tables["order_changes"]) + 1  # entries are only ever appended (or undone)
             self._set("order_changes", seq, _row(OrderChange(seq=seq, order=order, time=time)))
 
-    def changes_since(self, cursor: int) -> list[OrderChange]:
-        return self._select("order_changes", lambda c: c.seq > cursor, lambda c: c.seq)
+    def changes_since(self, symbol: str, cursor: int) -> list[OrderChange]:
+        return self._select("order_changes", lambda c: c.order.symbol == symbol and c.seq > cursor, lambda c: c.seq)
 
-    def last_change(self) -> int:
-        with self.db.lock:
-            return len(self.db.tables["order_changes"])
+    def last_change(self, symbol: str) -> int:
+        """One sequence serves every symbol here (one lock orders all writes); each symbol's entries rise."""
+        return max((c.seq for c in self.changes_since(symbol, 0)), default=0)
 
 
 class MemoryFills(_Repo, ports.FillRepository):

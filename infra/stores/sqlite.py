@@ -73,6 +73,7 @@ CREATE INDEX IF NOT EXISTS alert_changes_by_time ON alert_changes (time);
 CREATE TABLE IF NOT EXISTS order_changes (seq INTEGER PRIMARY KEY AUTOINCREMENT, time TEXT NOT NULL,
     data TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS order_changes_by_time ON order_changes (time);
+CREATE INDEX IF NOT EXISTS order_changes_by_symbol ON order_changes (json_extract(data, '$.symbol'), seq);
 CREATE TABLE IF NOT EXISTS notifications (id TEXT PRIMARY KEY, account_id TEXT NOT NULL, created_at TEXT NOT NULL,
     sent INTEGER NOT NULL, data TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS notifications_by_account ON notifications (account_id, created_at, id);
@@ -270,13 +271,16 @@ class _Db:
             conn.execute(f"INSERT INTO {table} (time, data) VALUES (?, ?)", (key_time(time), text))
             conn.execute(f"DELETE FROM {table} WHERE time < ?", (key_time(time - CHANGE_LOG_TTL),))
 
-    def changes(self, table: str, cursor: int) -> list[tuple[int, str, str]]:
-        """(seq, time, data) of the entries of the change log ``table`` past ``cursor``, in order."""
-        sql = f"SELECT seq, time, data FROM {table} WHERE seq > ? ORDER BY seq"
+    def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
+        """Run a read and return its raw rows."""
         try:
-            return self.conn().execute(sql, (cursor,)).fetchall()
+            return self.conn().execute(sql, params).fetchall()
         except sqlite3.Error as exc:
             raise StoreError(f"Database read failed: {exc}") from exc
+
+    def changes(self, table: str, cursor: int) -> list[tuple[int, str, str]]:
+        """(seq, time, data) of the entries of the change log ``table`` past ``cursor``, in order."""
+        return self.rows(f"SELECT seq, time, data FROM {table} WHERE seq > ? ORDER BY seq", (cursor,))
 
     def last_seq(self, table: str) -> int:
         try:
@@ -374,12 +378,18 @@ class SqliteOrders(_Versioned[Order], ports.OrderRepository):
     def log_change(self, order: Order, time: datetime) -> None:
         self.db.log("order_changes", dump(order), time)
 
-    def changes_since(self, cursor: int) -> list[OrderChange]:
-        rows = self.db.changes("order_changes", cursor)
+    # One AUTOINCREMENT sequence serves every symbol (SQLite serialises writers anyway); a symbol's entries are
+    # picked by the order's symbol inside the entry, through an index on that expression, so the local file
+    # needs no new column.
+    def changes_since(self, symbol: str, cursor: int) -> list[OrderChange]:
+        sql = "SELECT seq, time, data FROM order_changes WHERE seq > ? AND json_extract(data, '$.symbol') = ?"
+        rows = self.db.rows(f"{sql} ORDER BY seq", (cursor, symbol))
         return [OrderChange(seq=seq, time=from_key_time(time), order=load(Order, data)) for seq, time, data in rows]
 
-    def last_change(self) -> int:
-        return self.db.last_seq("order_changes")
+    def last_change(self, symbol: str) -> int:
+        sql = "SELECT MAX(seq) FROM order_changes WHERE json_extract(data, '$.symbol') = ?"
+        (seq,) = self.db.rows(sql, (symbol,))[0]
+        return int(seq or 0)
 
 
 class SqliteFills(_Repo, ports.FillRepository):

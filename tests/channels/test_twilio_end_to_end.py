@@ -160,6 +160,8 @@ def test_with_twilio_configured_replies_go_to_its_api_and_its_opt_out_error_stop
     responses.post(MESSAGES_URL, status=201, json=sent_message(TRADER, "reply"))
     assert text_in(local, Channel.SMS, f"link {local.link_code('alice')}") == 200
     [linked_reply] = [parse_qs(call.request.body) for call in responses.calls]
+    [callback] = linked_reply.pop("StatusCallback")  # Twilio posts the message's later statuses there
+    assert callback.startswith("https://parley.example.com/webhooks/twilio/status?message=")
     assert linked_reply == {"To": [TRADER], "From": [OUR_NUMBER], "Body": [
         "Linked: this sms now speaks for account alice. Send help to see what I do."]}
 

@@ -96,3 +96,20 @@ def twilio_error(code: int) -> tuple[int, dict[str, Any]]:
     status, message = ERRORS[code]
     return status, {"code": code, "message": message, "more_info": f"https://www.twilio.com/docs/errors/{code}",
                     "status": status}
+
+
+STATUS_PATH = "/webhooks/twilio/status"
+
+
+def status_form(channel: Channel, sid: str, status: str, to: str, error_code: str = "") -> dict[str, str]:
+    """The fields of Twilio's status callback for one message Parley sent (``error_code`` on failed and
+    undelivered), as Twilio posts them for SMS and for WhatsApp."""
+    form = {"SmsSid": sid, "SmsStatus": status, "MessageStatus": status, "To": to, "MessageSid": sid,
+            "AccountSid": ACCOUNT_SID, "From": OUR_NUMBER, "ApiVersion": "2010-04-01"}
+    if channel is Channel.WHATSAPP:
+        form |= {"From": OUR_WHATSAPP, "ChannelPrefix": "whatsapp", "StructuredMessage": "false",
+                 "ChannelInstallSid": "XE5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d",
+                 "ChannelToAddress": to.removeprefix("whatsapp:")}
+    if error_code:
+        form["ErrorCode"] = error_code
+    return form

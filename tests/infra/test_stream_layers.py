@@ -45,4 +45,5 @@ def test_a_stream_or_webhook_handler_runs_from_the_base_layer_alone(template, tm
     if expected is not None:
         assert result["response"] == expected
     else:
-        assert result["response"]["statusCode"] == 403  # the sample names no registered source
+        # The sample names no registered source: refused exactly as a bad signature is, so ids cannot be probed.
+        assert result["response"]["statusCode"] == 401

@@ -178,6 +178,9 @@ def test_function_policies_are_sam_templates_scoped_to_the_table_and_the_secret(
                 assert args == {"SecretArn": {"Ref": "JwtSecret"}}
             elif kind == "LambdaInvokePolicy":
                 assert args == {"FunctionName": {"Ref": "BrokerFunction"}}, name
+            elif kind == "SQSSendMessagePolicy" and name == "TwilioWebhookFunction":  # status callbacks re-notify
+                assert args["QueueName"]["Fn::GetAtt"] in (["ConversationQueue", "QueueName"],
+                                                           ["NotifyQueue", "QueueName"]), name
             elif kind == "SQSSendMessagePolicy" and name in WEBHOOK_FUNCTIONS:
                 assert args == {"QueueName": {"Fn::GetAtt": ["ConversationQueue", "QueueName"]}}, name
             elif kind == "SQSSendMessagePolicy":
@@ -251,3 +254,13 @@ def test_the_layer_requirements_leave_out_what_the_runtime_ships_and_the_local_s
         "langchain-openai", "swagger-ui-bundle-v2", "tzdata",
     }
     assert not names & {"boto3", "botocore", "uvicorn"}
+
+
+@pytest.mark.parametrize("function", ["NotifyWorkerFunction", "ConversationWorkerFunction"])
+def test_the_workers_that_send_by_twilio_know_the_apis_own_url_for_status_callbacks(transformed, function) -> None:
+    """A stack deployed without PublicBaseUrl still asks Twilio for status callbacks (a failed WhatsApp send falls
+    back to the next channel): the workers that send get the public base, else the API's own URL."""
+    variables = transformed["Resources"][function]["Properties"]["Environment"]["Variables"]
+    condition, public, own = variables["PARLEY_PUBLIC_BASE_URL"]["Fn::If"]
+    assert condition == "HasPublicBaseUrl" and public == {"Ref": "PublicBaseUrl"}
+    assert own == {"Fn::Sub": "https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}"}

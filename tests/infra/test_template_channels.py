@@ -29,7 +29,7 @@ def template() -> dict:
 WEBHOOKS = {
     "TelegramWebhookFunction": ("functions.webhooks.telegram.handler", ["/webhooks/telegram"]),
     "TwilioWebhookFunction": ("functions.webhooks.twilio.handler",
-                              ["/webhooks/twilio/sms", "/webhooks/twilio/whatsapp"]),
+                              ["/webhooks/twilio/sms", "/webhooks/twilio/whatsapp", "/webhooks/twilio/status"]),
     "SendGridWebhookFunction": ("functions.webhooks.sendgrid.handler",
                                 ["/webhooks/sendgrid/inbound", "/webhooks/sendgrid/events"]),
 }

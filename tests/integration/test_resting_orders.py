@@ -114,6 +114,21 @@ def test_orders_placed_and_cancelled_elsewhere_are_in_the_warm_index_by_the_next
     assert status(deps, "bob", second) is OrderStatus.FILLED and status(deps, "cat", late) is OrderStatus.FILLED
 
 
+def test_a_batch_on_two_symbols_reads_each_symbols_log_past_its_own_cursor(deps: uc.Deps) -> None:
+    engine = AlertEngine()
+    engine.refresh(deps, ["AAPL", "MSFT"])  # warm on both, with nothing resting
+    apple = [buy_limit(deps, f"ann{n}", "95.00") for n in range(3)]  # AAPL's log runs ahead of MSFT's
+    uc.create_account(deps, "bob")
+    microsoft = uc.place_order(deps, "bob", order("MSFT", "buy", "1", order_type="limit", limit_price="395.00",
+                                                  time_in_force="gtc")).id
+    deps.clock.advance(seconds=1)
+    engine.refresh(deps, ["AAPL", "MSFT"])
+    at_limit = {"AAPL": ("94.98", "95.00"), "MSFT": ("394.98", "395.00")}
+    quotes = [Quote(symbol=symbol, bid=D(bid), ask=D(ask), time=deps.now()) for symbol, (bid, ask) in at_limit.items()]
+    found = {tick.symbol: sorted(o.id for o in engine.orders.candidates(tick)) for tick in quotes}
+    assert found == {"AAPL": sorted(apple), "MSFT": [microsoft]}
+
+
 def test_a_trailing_stop_moved_by_one_consumer_triggers_at_its_new_stop_on_another(deps: uc.Deps) -> None:
     one, other = AlertEngine(), AlertEngine()
     quote(deps, one, "100.00", "100.02")

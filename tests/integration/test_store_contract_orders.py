@@ -234,3 +234,33 @@ def test_appending_an_audit_record_twice_raises_already_exists(store: Store) -> 
 def test_the_audit_log_offers_no_way_to_change_or_remove_records(store: Store) -> None:
     public = {name for name in dir(store.audit) if not name.startswith("_")}
     assert not {name for name in public if any(word in name for word in ("update", "delete", "remove", "put"))}
+
+
+# The order change log: one log per symbol
+
+
+def test_each_symbols_order_change_log_reads_its_own_entries_past_a_cursor(store: Store) -> None:
+    assert store.orders.last_change("AAPL") == 0
+    assert store.orders.changes_since("AAPL", 0) == []
+    for n, symbol in enumerate(["AAPL", "MSFT", "AAPL", "MSFT", "AAPL"]):
+        with store.unit() as uow:
+            uow.orders.log_change(make_order(f"O{n}", symbol=symbol), at(n))
+            uow.commit()
+    apple = store.orders.changes_since("AAPL", 0)
+    assert [change.order.id for change in apple] == ["O0", "O2", "O4"]
+    assert [change.time for change in apple] == [at(0), at(2), at(4)]
+    assert [change.seq for change in apple] == sorted(change.seq for change in apple)
+    assert store.orders.last_change("AAPL") == apple[-1].seq
+    assert [c.order.id for c in store.orders.changes_since("AAPL", apple[0].seq)] == ["O2", "O4"]
+    assert store.orders.changes_since("AAPL", apple[-1].seq) == []
+    microsoft = store.orders.changes_since("MSFT", 0)
+    assert [change.order.id for change in microsoft] == ["O1", "O3"]
+    assert store.orders.last_change("MSFT") == microsoft[-1].seq
+    assert store.orders.last_change("TSLA") == 0
+
+
+def test_an_order_change_logged_in_a_unit_that_does_not_commit_is_not_in_the_log(store: Store) -> None:
+    with store.unit() as uow:
+        uow.orders.log_change(make_order(), at(0))
+    assert store.orders.changes_since("AAPL", 0) == []
+    assert store.orders.last_change("AAPL") == 0

@@ -274,3 +274,44 @@ def test_a_position_remembered_by_a_unit_and_changed_meanwhile_fails_the_commit(
         uow.positions.save(remembered.model_copy(update={"quantity": Decimal(7)}))
         uow.commit()
     assert dynamo.positions.get("acct-1", "AAPL").quantity == Decimal(5)
+
+
+def _logged_order_unit(dynamo: DynamoStore, order_id: str, account_id: str, symbol: str) -> Any:
+    """An open unit that places an order and logs it, as ``execution.store`` does; the caller commits it."""
+    uow = dynamo.unit()
+    order = uow.orders.add(make_order(order_id, account_id=account_id, symbol=symbol))
+    uow.orders.log_change(order, at(1))
+    return uow
+
+
+def _keys(action: dict[str, Any]) -> tuple[str, str]:
+    (write,) = action.values()
+    key = write.get("Key") or write["Item"]
+    return key["PK"]["S"], key["SK"]["S"]
+
+
+def test_logged_order_writes_on_different_symbols_touch_disjoint_items(dynamodb_client: Any) -> None:
+    sent: list[dict[str, Any]] = []
+    dynamodb_client.meta.events.register(
+        "before-parameter-build.dynamodb.TransactWriteItems", lambda params, **_: sent.append(params)
+    )
+    dynamo = open_dynamodb_store(TABLE, dynamodb_client)
+    for order_id, account_id, symbol in (("O1", "acct-1", "AAPL"), ("O2", "acct-2", "MSFT")):
+        _logged_order_unit(dynamo, order_id, account_id, symbol).commit()
+    first, second = ({_keys(action) for action in request["TransactItems"]} for request in sent)
+    assert first & second == set()
+    assert ("ORDER_CHANGES#AAPL", "#HEAD") in first and ("ORDER_CHANGES#MSFT", "#HEAD") in second
+
+
+def test_concurrent_order_writes_on_different_symbols_both_commit_and_on_one_symbol_the_later_fails(
+    dynamo: DynamoStore,
+) -> None:
+    apple = _logged_order_unit(dynamo, "O1", "acct-1", "AAPL")
+    microsoft = _logged_order_unit(dynamo, "O2", "acct-2", "MSFT")
+    apple_again = _logged_order_unit(dynamo, "O3", "acct-3", "AAPL")
+    apple.commit()
+    microsoft.commit()  # read its head before the first commit: a shared head would refuse it
+    with pytest.raises(ConcurrentUpdate):
+        apple_again.commit()  # two writers on one symbol still cannot take one number
+    assert [(c.seq, c.order.id) for c in dynamo.orders.changes_since("AAPL", 0)] == [(1, "O1")]
+    assert [(c.seq, c.order.id) for c in dynamo.orders.changes_since("MSFT", 0)] == [(1, "O2")]

@@ -89,7 +89,7 @@ class _Refusing(NotifyQueue):
     def __init__(self, room: int, down: bool = False) -> None:
         self.room, self.down, self.taken = room, down, []
 
-    def send(self, notifications: list[Notification]) -> list[str]:
+    def send(self, notifications: list[Notification], *, again: str = "") -> list[str]:
         if self.down:
             raise StoreError("queue unavailable")
         self.taken += [n.id for n in notifications[: self.room]]

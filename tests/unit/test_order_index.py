@@ -92,7 +92,7 @@ def test_change_log_entries_move_orders_in_and_out_and_an_older_copy_never_repla
     placed = resting("o1", "buy", "limit", limit_price=D("95"), version=1)
     moved = placed.model_copy(update={"limit_price": D("99"), "version": 2})
     index.apply([OrderChange(seq=1, order=placed, time=NOW), OrderChange(seq=2, order=moved, time=NOW)], NOW)
-    assert index.cursor == 2
+    assert index.cursors == {"AAPL": 2}
     assert ids(index.candidates(quote("98.99", "99.00"))) == ["o1"]
     index.update(placed)  # a late, older copy
     assert ids(index.candidates(quote("98.99", "99.00"))) == ["o1"]

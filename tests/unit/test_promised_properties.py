@@ -2,9 +2,13 @@
 and a margin account trade equities (whole and fractional), a future and crypto with every order type
 (brackets included), add their own sells and buys on top of working exits, close one, a fraction or all
 while exits and stops work, modify and cancel, while quotes gap through several prices at once with thin
-sizes. After every step: a cash account's cash is never below zero, nothing not shortable is ever short,
+sizes; now and then an admin sets an account's trading state, or the platform's, and later sets it back to
+active. After every step: a cash account's cash is never below zero, nothing not shortable is ever short,
 ``available`` is never negative, buying power is what its definition says, every fill belongs to one order
-and each position is the sum of its fills. A gate that refused everything would fail it too: a fair share
+and each position is the sum of its fills. Per trading state: while ``halted`` (the account's or the
+platform's) no order of the account works but an admin's liquidation and nothing else was accepted; while
+``reducing`` every order accepted reduced a position and no working order would open or add to one; no
+bracket exit is ever cancelled for ``reducing``. A gate that refused everything would fail it too: a fair share
 of what the trader places must be accepted and fill.
 
 The CI run is bounded by the ``PROMISED_EXAMPLES`` setting below (a few minutes on two cores); set the
@@ -27,11 +31,11 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 
 import core.ids
 from core import usecases as uc
-from core.accounts import AccountKind, Role
+from core.accounts import AccountKind, Role, TradingState
 from core.buying_power import buying_power, requirement
 from core.errors import ParleyError
 from core.market import Quote
-from core.orders import Order, OrderRequest, Side
+from core.orders import Fill, Order, OrderRequest, Side
 from core.risk_limits import RiskLimits
 from infra.brokers.paper import PaperBroker
 from infra.stores import open_store
@@ -45,6 +49,7 @@ KINDS = ("market", "limit", "stop", "stop_limit", "trailing_stop", "take_profit"
 LOOSE = RiskLimits(max_order_quantity=None, max_order_notional=None, price_collar_percent=None,
                    max_position_quantity=None, max_gross_exposure=None, daily_loss_limit=None,
                    duplicate_window_seconds=0, max_orders_per_minute=None)
+SCOPES = (*ACCOUNTS, "platform")
 EXAMPLES = int(os.environ.get("PARLEY_PROPERTY_EXAMPLES", "60"))
 
 
@@ -86,6 +91,9 @@ class PromisedMachine(RuleBasedStateMachine):
         self.prices = dict(BASE)
         self.placed = self.accepted = 0
         self.opening: set[str] = set()  # orders the gate judged as opening the other side of a position
+        self.states = dict.fromkeys(SCOPES, TradingState.ACTIVE)
+        self.liquidations: set[str] = set()  # orders an admin's close placed
+        self.accepted_while: list[tuple[str, TradingState, bool]] = []  # (order, state, judged as opening)
         for symbol in SYMBOLS:
             self._quote(symbol, self.prices[symbol], 50)
 
@@ -178,6 +186,7 @@ class PromisedMachine(RuleBasedStateMachine):
         except ParleyError:
             return  # refused: by the gate or an entry check
         self.accepted += 1
+        self.accepted_while.append((placed.id, self._state(account), opens))
         if opens:
             self.opening.add(placed.id)
 
@@ -192,6 +201,8 @@ class PromisedMachine(RuleBasedStateMachine):
     @rule(account=st.sampled_from(ACCOUNTS), symbol=st.sampled_from(SYMBOLS),
           how=st.sampled_from(["all", "half", "third", "everything"]))
     def close(self, account: str, symbol: str, how: str) -> None:
+        """An admin closes: a liquidation, which even ``halted`` lets through."""
+        before = {o.id for o in self.deps.store.orders.list_for_account(account, limit=10_000)}
         try:
             if how == "everything":
                 uc.close_all(self.deps, self.ops, account)
@@ -200,6 +211,27 @@ class PromisedMachine(RuleBasedStateMachine):
                 uc.close_position(self.deps, self.ops, account, symbol, fraction=fraction)
         except ParleyError:
             pass
+        after = {o.id for o in self.deps.store.orders.list_for_account(account, limit=10_000)}
+        self.liquidations |= after - before
+
+    @rule(scope=st.sampled_from(SCOPES), state=st.sampled_from([TradingState.REDUCING, TradingState.HALTED]),
+          now=st.integers(0, 3))
+    def an_admin_changes_a_trading_state(self, scope: str, state: TradingState, now: int) -> None:
+        """Rarely (one draw in four, and only while every scope is active) an admin puts an account or the
+        platform in ``state``; the next time this rule runs, it sets that scope back to active. States then
+        hold for a few steps and most steps still trade."""
+        changed = [s for s in SCOPES if self.states[s] is not TradingState.ACTIVE]
+        if changed:
+            scope, state = changed[0], TradingState.ACTIVE
+        elif now:
+            return
+        self.clock.now += timedelta(milliseconds=1)  # each change its own instant, as an admin's are
+        uc.set_trading_state(self.deps, self.ops, state, account_id=None if scope == "platform" else scope)
+        self.states[scope] = state
+
+    def _state(self, account: str) -> TradingState:
+        """What the account may trade: the stricter of its own state and the platform's."""
+        return max(self.states[account], self.states["platform"], key=lambda s: s.rank)
 
     @rule(account=st.sampled_from(ACCOUNTS), pick=st.integers(0, 50))
     def cancel(self, account: str, pick: int) -> None:
@@ -274,13 +306,21 @@ class PromisedMachine(RuleBasedStateMachine):
                 assert view.held == view.quantity and 0 <= view.available <= abs(view.held), view
                 assert view.held_for_orders + view.available == abs(view.held), view
 
+    def _booked_fills(self, account: str) -> list[Fill]:
+        """The account's fills in the order they were booked. The store lists them by time and id, and fills of
+        one instant (an entry and its exit on one gapping quote, a buy and an admin's close) carry random or
+        derived ids, so that order can put a close before the buy it closes. The memory store's fills table is
+        append-only (a unit rolled back removes its rows), so its insertion order is the booking order."""
+        booked = [row.fresh() for row in self.deps.store.fills.db.tables["fills"].values()]
+        return [fill for fill in booked if fill.account_id == account]
+
     @invariant()
     def a_position_crosses_zero_only_through_an_order_judged_as_opening_the_other_side(self) -> None:
         if not self._ready():
             return
         for account in ACCOUNTS:
             held: dict[str, D] = defaultdict(D)
-            for fill in self.deps.store.fills.list_for_account(account):
+            for fill in self._booked_fills(account):
                 before = held[fill.symbol]
                 held[fill.symbol] += fill.quantity * fill.side.sign
                 if before * held[fill.symbol] < 0:
@@ -309,6 +349,45 @@ class PromisedMachine(RuleBasedStateMachine):
             expected = buying_power(stored, book.equity - tied)
             assert abs(book.buying_power - expected) <= D("0.01") * max(D(1), len(by_symbol)), (
                 account, book.buying_power, expected)
+
+    @invariant()
+    def while_halted_nothing_works_but_an_admins_liquidation_and_nothing_else_was_accepted(self) -> None:
+        if not self._ready():
+            return
+        for account in ACCOUNTS:
+            if self._state(account) is TradingState.HALTED:
+                working = uc.list_orders(self.deps, account, open_only=True, limit=10_000)
+                assert {o.id for o in working} <= self.liquidations, (account, working)
+        for order_id, state, _ in self.accepted_while:
+            assert state is not TradingState.HALTED, order_id
+
+    @invariant()
+    def while_reducing_every_accepted_order_reduced_and_no_working_order_would_open(self) -> None:
+        if not self._ready():
+            return
+        for order_id, state, opens in self.accepted_while:
+            assert not (state is TradingState.REDUCING and opens), order_id
+        for account in ACCOUNTS:
+            if self._state(account) is not TradingState.REDUCING:
+                continue
+            held = {p.symbol: p.quantity for p in self.deps.store.positions.list_for_account(account)}
+            against: dict[str, D] = defaultdict(D)
+            for order in uc.list_orders(self.deps, account, open_only=True, limit=10_000):
+                if order.parent_id is not None or order.oco_group is not None:
+                    continue  # a bracket exit: protects what is held
+                quantity = held.get(order.symbol, D(0))
+                assert quantity != 0 and (order.side is Side.SELL) == (quantity > 0), (account, order)
+                against[order.symbol] += order.remaining_quantity
+                assert against[order.symbol] <= abs(quantity), (account, order, quantity)
+
+    @invariant()
+    def no_bracket_exit_is_ever_cancelled_for_reducing(self) -> None:
+        if not self._ready():
+            return
+        for account in ACCOUNTS:
+            for order in self.deps.store.orders.list_for_account(account, limit=10_000):
+                if order.parent_id is not None or order.oco_group is not None:
+                    assert order.reason != "trading reducing", order
 
     def _opening_requirement(self, account, symbol: str, working: list, position) -> D:
         """What the working orders that open tie up, by the definition: every order on the side that adds to
@@ -362,3 +441,25 @@ PromisedMachine.TestCase.settings = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 test_orders_never_overreach_what_is_held_or_paid_for = PromisedMachine.TestCase
+
+
+def test_an_admins_close_after_two_fractional_buys_never_leaves_a_cash_account_short() -> None:
+    """A margin account set reducing, then on the cash account two fractional market buys (1.75 and 0.25 AAPL)
+    and an admin's close of all of it, booked in the same millisecond as the second buy. The close sells the 2
+    held; the machine once read it as crossing zero, replaying the fills of one instant by id instead of in the
+    order they were booked."""
+    machine = PromisedMachine()
+    machine.open_the_accounts()
+    try:
+        for _ in range(15):
+            machine.a_moment_passes()
+        machine.an_admin_changes_a_trading_state(scope="margin", state=TradingState.REDUCING, now=0)
+        machine.close(account="cash", how="all", symbol="AAPL")
+        for lots in (7, 1):
+            machine.place(account="cash", symbol="AAPL", side=Side.BUY, lots=lots, kind="market", offset=0,
+                          fraction=True)
+        machine.close(account="cash", how="all", symbol="AAPL")
+        machine.nothing_that_cannot_be_shorted_is_ever_short()
+        machine.a_position_crosses_zero_only_through_an_order_judged_as_opening_the_other_side()
+    finally:
+        machine.ids.stop()
