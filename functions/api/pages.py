@@ -24,14 +24,20 @@ def newest_first(created_at: datetime, item_id: str) -> str:
     return f"{created_at.timestamp():020.6f}#{item_id}"
 
 
+def by_symbol(symbol: str) -> str:
+    """A position that sorts as a list shown by symbol (A to Z) does: one item per symbol."""
+    return f"symbol#{symbol}"
+
+
 def page(
-    items: Sequence[T], position: Callable[[T], str], limit: int, cursor: str | None
+    items: Sequence[T], position: Callable[[T], str], limit: int, cursor: str | None, *, ascending: bool = False
 ) -> tuple[list[T], str | None]:
-    """The ``limit`` items after ``cursor``, in descending ``position`` order, and the cursor of the next page."""
-    ordered = sorted(items, key=position, reverse=True)
+    """The ``limit`` items after ``cursor``, in descending (or ``ascending``) ``position`` order, and the cursor of
+    the next page."""
+    ordered = sorted(items, key=position, reverse=not ascending)
     if cursor is not None:
         after = _read(cursor)
-        ordered = [item for item in ordered if position(item) < after]
+        ordered = [item for item in ordered if (position(item) > after if ascending else position(item) < after)]
     shown = ordered[:limit]
     more = len(ordered) > limit
     return shown, _write(position(shown[-1])) if more and shown else None
@@ -47,7 +53,8 @@ def _read(cursor: str) -> str:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         position = ""
     stamp, _, item_id = position.partition("#")
-    if not item_id or len(stamp) != 20 or not stamp.replace(".", "", 1).isdigit():
+    newest_first_shape = len(stamp) == 20 and stamp.replace(".", "", 1).isdigit()
+    if not item_id or not (newest_first_shape or stamp == "symbol"):
         raise InvalidRequest("That cursor is not one this list gave out; start again without it.",
                              code="invalid_cursor")
     return position
