@@ -63,9 +63,11 @@ class OrderRepository(ABC):
 
     @abstractmethod
     def list_for_account(
-        self, account_id: str, *, since: datetime | None = None, open_only: bool = False, limit: int | None = None
+        self, account_id: str, *, since: datetime | None = None, open_only: bool = False, limit: int | None = None,
+        before: tuple[datetime, str] | None = None,
     ) -> list[Order]:
-        """Newest first. ``since`` keeps orders created at or after it; ``open_only`` keeps working ones."""
+        """Newest first. ``since`` keeps orders created at or after it; ``open_only`` keeps working ones;
+        ``before`` (created_at, id) keeps the ones listed after that order, so a page is read, not the history."""
 
     @abstractmethod
     def list_open_for_symbol(self, symbol: str) -> list[Order]:

@@ -7,7 +7,8 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Annotated, TypeVar
 
 from fastapi import Query
@@ -17,6 +18,7 @@ from core.errors import InvalidRequest
 T = TypeVar("T")
 Cursor = Annotated[str | None, Query(max_length=200, description="`next_cursor` of the page before; none at first")]
 MAX_PAGE = 500
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def newest_first(created_at: datetime, item_id: str) -> str:
@@ -43,6 +45,27 @@ def page(
     return shown, _write(position(shown[-1])) if more and shown else None
 
 
+def after(cursor: str | None) -> tuple[datetime, str] | None:
+    """The (created_at, id) a newest-first cursor stands on, for a store to read the next page from there."""
+    if cursor is None:
+        return None
+    stamp, _, item_id = _read(cursor).partition("#")
+    if stamp == "symbol":
+        raise _not_a_cursor()
+    micros = int(Decimal(stamp) * 1_000_000)
+    return EPOCH + timedelta(microseconds=micros), item_id
+
+
+def cut(items: Sequence[T], position: Callable[[T], str], limit: int) -> tuple[list[T], str | None]:
+    """A page a store read with one item beyond ``limit``: that item is not shown, it only says there is more."""
+    shown = list(items[:limit])
+    return shown, _write(position(shown[-1])) if len(items) > limit and shown else None
+
+
+def _not_a_cursor() -> InvalidRequest:
+    return InvalidRequest("That cursor is not one this list gave out; start again without it.", code="invalid_cursor")
+
+
 def _write(position: str) -> str:
     return base64.urlsafe_b64encode(position.encode()).decode().rstrip("=")
 
@@ -55,6 +78,5 @@ def _read(cursor: str) -> str:
     stamp, _, item_id = position.partition("#")
     newest_first_shape = len(stamp) == 20 and stamp.replace(".", "", 1).isdigit()
     if not item_id or not (newest_first_shape or stamp == "symbol"):
-        raise InvalidRequest("That cursor is not one this list gave out; start again without it.",
-                             code="invalid_cursor")
+        raise _not_a_cursor()
     return position

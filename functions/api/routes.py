@@ -17,7 +17,7 @@ from core.risk_limits import RiskLimits
 from functions.api.auth import Admin, Caller, Parley
 from functions.api.errors import responses_for
 from functions.api.guard import api_router
-from functions.api.pages import MAX_PAGE, Cursor, by_symbol, newest_first, page
+from functions.api.pages import MAX_PAGE, Cursor, after, by_symbol, cut, newest_first, page
 from functions.api.schemas import (
     Health,
     KillSwitchIn,
@@ -98,10 +98,11 @@ def list_orders(
     cursor: Cursor = None,
     account_id: str | None = None,
 ) -> OrderList:
-    """Orders, newest first, a page at a time."""
+    """Orders, newest first, a page at a time: the store reads the page after the cursor (and one order more,
+    to know whether there is a next page), not the account's history."""
     target = uc.act_for(parley.deps, account, account_id)
-    orders = uc.list_orders(parley.deps, target, open_only=status == "open", limit=None)
-    shown, following = page(orders, lambda o: newest_first(o.created_at, o.id), limit, cursor)
+    orders = uc.list_orders(parley.deps, target, open_only=status == "open", limit=limit + 1, before=after(cursor))
+    shown, following = cut(orders, lambda o: newest_first(o.created_at, o.id), limit)
     return OrderList(orders=[OrderOut.of(o, parley.deps.broker.venue_for) for o in shown], next_cursor=following)
 
 

@@ -263,13 +263,15 @@ class MemoryOrders(_Versioned[Order], ports.OrderRepository):
     noun, table = "Order", "orders"
 
     def list_for_account(
-        self, account_id: str, *, since: datetime | None = None, open_only: bool = False, limit: int | None = None
+        self, account_id: str, *, since: datetime | None = None, open_only: bool = False, limit: int | None = None,
+        before: tuple[datetime, str] | None = None,
     ) -> list[Order]:
         def keep(order: Order) -> bool:
             return (
                 order.account_id == account_id
                 and (since is None or order.created_at >= since)
                 and (not open_only or order.status.is_open)
+                and (before is None or _newest_first(order) < before)
             )
 
         return self._select("orders", keep, _newest_first, reverse=True, limit=limit)

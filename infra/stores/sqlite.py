@@ -362,14 +362,19 @@ class SqliteOrders(_Versioned[Order], ports.OrderRepository):
         }
 
     def list_for_account(
-        self, account_id: str, *, since: datetime | None = None, open_only: bool = False, limit: int | None = None
+        self, account_id: str, *, since: datetime | None = None, open_only: bool = False, limit: int | None = None,
+        before: tuple[datetime, str] | None = None,
     ) -> list[Order]:
         sql = "SELECT data FROM orders WHERE account_id = ? AND created_at >= ?"
+        floor = key_time(since) if since is not None else ""
+        args: tuple = (account_id, floor)
         if open_only:
             sql += " AND is_open = 1"
+        if before is not None:  # keyset: the rows after that order, read through the index, not skipped over
+            sql += " AND (created_at, id) < (?, ?)"
+            args += (key_time(before[0]), before[1])
         sql += " ORDER BY created_at DESC, id DESC LIMIT ?"
-        floor = key_time(since) if since is not None else ""
-        return self.db.many(Order, sql, (account_id, floor, -1 if limit is None else limit))
+        return self.db.many(Order, sql, (*args, -1 if limit is None else limit))
 
     def list_open_for_symbol(self, symbol: str) -> list[Order]:
         sql = "SELECT data FROM orders WHERE symbol = ? AND is_open = 1 ORDER BY created_at, id"

@@ -162,3 +162,15 @@ def test_dynamodb_alert_and_turn_failures_become_store_errors_from_the_cause(dyn
         with pytest.raises(StoreError) as raised:
             attempt()
         assert isinstance(raised.value.__cause__, ClientError)
+
+
+def test_a_page_of_orders_after_a_cursor_reads_that_page_from_dynamodb_not_the_history(dynamodb_client: Any) -> None:
+    from tests.functional.aws_calls import counting_items_read
+
+    store = open_dynamodb_store(TABLE, dynamodb_client)
+    for n in range(40):
+        store.orders.add(make_order(f"O{n:02d}", created_at=at(n)))
+    with counting_items_read() as items:
+        page = store.orders.list_for_account("acct-1", limit=6, before=(at(30), "O30"))
+    assert ids(page) == [f"O{n:02d}" for n in range(29, 23, -1)]
+    assert items["Query"] <= 6  # DynamoDB's Limit and a key condition after the cursor: one page read
