@@ -232,8 +232,12 @@ class AlertRepository(ABC):
         """Remove an alert; NotFound if there is none."""
 
     @abstractmethod
-    def list_for_account(self, account_id: str) -> list[Alert]:
-        """Newest first, active and triggered alike."""
+    def list_for_account(
+        self, account_id: str, *, limit: int | None = None, before: tuple[datetime, str] | None = None,
+        cancelled: bool = True,
+    ) -> list[Alert]:
+        """Newest first, active and triggered alike (cancelled ones unless ``cancelled`` is False); ``before``
+        (created_at, id) keeps the ones listed after that alert and ``limit`` stops the read at a page."""
 
     @abstractmethod
     def list_active_for_symbol(self, symbol: str) -> list[Alert]:

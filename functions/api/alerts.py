@@ -18,7 +18,7 @@ from core.signals import SignalMode
 from functions.api.auth import Caller, Parley
 from functions.api.errors import responses_for
 from functions.api.guard import api_router
-from functions.api.pages import MAX_PAGE, Cursor, newest_first, page
+from functions.api.pages import MAX_PAGE, Cursor, after, cut, newest_first, page
 from functions.api.routes import OPTIONAL_IDEMPOTENCY_KEY, optional_idempotency_key
 
 NOTIFICATIONS_KEPT = 5_000  # how far back the notification pages reach
@@ -131,8 +131,9 @@ def list_alerts(
     cursor: Cursor = None,
 ) -> AlertList:
     """Your alerts, newest first, a page at a time."""
-    alerts = uc.list_alerts(parley.deps, account, include_cancelled=status == "all")
-    shown, following = page(alerts, lambda a: newest_first(a.created_at, a.id), limit, cursor)
+    alerts = uc.list_alerts(parley.deps, account, include_cancelled=status == "all", limit=limit + 1,
+                            before=after(cursor))  # the page after the cursor, and one more: is there a next?
+    shown, following = cut(alerts, lambda a: newest_first(a.created_at, a.id), limit)
     return AlertList(alerts=[AlertOut.of(a) for a in shown], next_cursor=following)
 
 

@@ -436,8 +436,15 @@ class MemoryAlerts(_Versioned[Alert], ports.AlertRepository):
                 raise NotFound(f"Alert {alert_id} not found.", alert_id=alert_id)
             self._delete("alerts", alert_id)
 
-    def list_for_account(self, account_id: str) -> list[Alert]:
-        return self._select("alerts", lambda a: a.account_id == account_id, _newest_first, reverse=True)
+    def list_for_account(
+        self, account_id: str, *, limit: int | None = None, before: tuple[datetime, str] | None = None,
+        cancelled: bool = True,
+    ) -> list[Alert]:
+        def keep(alert: Alert) -> bool:
+            return (alert.account_id == account_id and (cancelled or alert.status is not AlertStatus.CANCELLED)
+                    and (before is None or _newest_first(alert) < before))
+
+        return self._select("alerts", keep, _newest_first, reverse=True, limit=limit)
 
     def list_active_for_symbol(self, symbol: str) -> list[Alert]:
         def keep(alert: Alert) -> bool:

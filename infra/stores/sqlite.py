@@ -554,9 +554,18 @@ class SqliteAlerts(_Versioned[Alert], ports.AlertRepository):
             if conn.execute("DELETE FROM alerts WHERE id = ?", (alert_id,)).rowcount == 0:
                 raise NotFound(f"Alert {alert_id} not found.", alert_id=alert_id)
 
-    def list_for_account(self, account_id: str) -> list[Alert]:
-        sql = "SELECT data FROM alerts WHERE account_id = ? ORDER BY created_at DESC, id DESC"
-        return self.db.many(Alert, sql, (account_id,))
+    def list_for_account(
+        self, account_id: str, *, limit: int | None = None, before: tuple[datetime, str] | None = None,
+        cancelled: bool = True,
+    ) -> list[Alert]:
+        sql, args = "SELECT data FROM alerts WHERE account_id = ?", (account_id,)
+        if not cancelled:
+            sql += " AND json_extract(data, '$.status') != 'cancelled'"
+        if before is not None:  # keyset: the rows after that alert
+            sql += " AND (created_at, id) < (?, ?)"
+            args += (key_time(before[0]), before[1])
+        sql += " ORDER BY created_at DESC, id DESC LIMIT ?"
+        return self.db.many(Alert, sql, (*args, -1 if limit is None else limit))
 
     def list_active_for_symbol(self, symbol: str) -> list[Alert]:
         sql = "SELECT data FROM alerts WHERE symbol = ? AND is_active = 1 ORDER BY created_at, id"

@@ -174,3 +174,15 @@ def test_a_page_of_orders_after_a_cursor_reads_that_page_from_dynamodb_not_the_h
         page = store.orders.list_for_account("acct-1", limit=6, before=(at(30), "O30"))
     assert ids(page) == [f"O{n:02d}" for n in range(29, 23, -1)]
     assert items["Query"] <= 6  # DynamoDB's Limit and a key condition after the cursor: one page read
+
+
+def test_a_page_of_alerts_after_a_cursor_reads_that_page_from_dynamodb_not_every_alert(dynamodb_client: Any) -> None:
+    from tests.functional.aws_calls import counting_items_read
+
+    store = open_dynamodb_store(TABLE, dynamodb_client)
+    for n in range(40):
+        store.alerts.add(make_alert(f"AL{n:02d}", created_at=at(n)))
+    with counting_items_read() as items:
+        page = store.alerts.list_for_account("acct-1", limit=5, before=(at(20), "AL20"), cancelled=False)
+    assert ids(page) == [f"AL{n:02d}" for n in range(19, 14, -1)]
+    assert items["Query"] <= 5
