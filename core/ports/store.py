@@ -268,8 +268,10 @@ class NotificationRepository(ABC):
     def get(self, notification_id: str) -> Notification | None: ...
 
     @abstractmethod
-    def list_for_account(self, account_id: str, *, limit: int = 50) -> list[Notification]:
-        """The account's notifications, newest first."""
+    def list_for_account(
+        self, account_id: str, *, limit: int = 50, before: tuple[datetime, str] | None = None
+    ) -> list[Notification]:
+        """The account's notifications, newest first; ``before`` (created_at, id) keeps those listed after it."""
 
     @abstractmethod
     def list_unsent(self, *, limit: int = 100) -> list[Notification]:

@@ -478,9 +478,13 @@ class MemoryNotifications(_Repo, ports.NotificationRepository):
             row = self.db.tables["notifications"].get(notification_id)
         return row.fresh() if row is not None else None
 
-    def list_for_account(self, account_id: str, *, limit: int = 50) -> list[Notification]:
-        return self._select("notifications", lambda n: n.account_id == account_id, _newest_first, reverse=True,
-                            limit=limit)
+    def list_for_account(
+        self, account_id: str, *, limit: int = 50, before: tuple[datetime, str] | None = None
+    ) -> list[Notification]:
+        def keep(notification: Notification) -> bool:
+            return notification.account_id == account_id and (before is None or _newest_first(notification) < before)
+
+        return self._select("notifications", keep, _newest_first, reverse=True, limit=limit)
 
     def list_unsent(self, *, limit: int = 100) -> list[Notification]:
         return self._select("notifications", lambda n: n.sent_at is None, _newest_first, limit=limit)

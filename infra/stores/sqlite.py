@@ -599,9 +599,15 @@ class SqliteNotifications(_Repo, ports.NotificationRepository):
     def get(self, notification_id: str) -> Notification | None:
         return self.db.one(Notification, "SELECT data FROM notifications WHERE id = ?", (notification_id,))
 
-    def list_for_account(self, account_id: str, *, limit: int = 50) -> list[Notification]:
-        sql = "SELECT data FROM notifications WHERE account_id = ? ORDER BY created_at DESC, id DESC LIMIT ?"
-        return self.db.many(Notification, sql, (account_id, limit))
+    def list_for_account(
+        self, account_id: str, *, limit: int = 50, before: tuple[datetime, str] | None = None
+    ) -> list[Notification]:
+        sql, args = "SELECT data FROM notifications WHERE account_id = ?", (account_id,)
+        if before is not None:  # keyset: the rows after that notification
+            sql += " AND (created_at, id) < (?, ?)"
+            args += (key_time(before[0]), before[1])
+        sql += " ORDER BY created_at DESC, id DESC LIMIT ?"
+        return self.db.many(Notification, sql, (*args, limit))
 
     def list_unsent(self, *, limit: int = 100) -> list[Notification]:
         sql = "SELECT data FROM notifications WHERE sent = 0 ORDER BY created_at, id LIMIT ?"

@@ -186,3 +186,16 @@ def test_a_page_of_alerts_after_a_cursor_reads_that_page_from_dynamodb_not_every
         page = store.alerts.list_for_account("acct-1", limit=5, before=(at(20), "AL20"), cancelled=False)
     assert ids(page) == [f"AL{n:02d}" for n in range(19, 14, -1)]
     assert items["Query"] <= 5
+
+
+def test_a_page_of_notifications_after_a_cursor_reads_that_page_from_dynamodb(dynamodb_client: Any) -> None:
+    from tests.functional.aws_calls import counting_items_read
+    from tests.integration.test_store_contract_outbox import make_notification
+
+    store = open_dynamodb_store(TABLE, dynamodb_client)
+    for n in range(40):
+        store.notifications.add(make_notification(f"N{n:02d}", created=at(n)))
+    with counting_items_read() as items:
+        page = store.notifications.list_for_account("acct-1", limit=4, before=(at(10), "N10"))
+    assert ids(page) == ["N09", "N08", "N07", "N06"]
+    assert items["Query"] <= 4
