@@ -1,6 +1,10 @@
 """Cursor pagination for the API's list endpoints: ``limit`` and ``cursor`` in, ``next_cursor`` out (null on the
 last page). A cursor is the opaque position of the last item a page showed; the next page starts after it, so
-an item added or cancelled meanwhile neither repeats nor skips one that was already there."""
+an item added or cancelled meanwhile neither repeats nor skips one that was already there.
+
+A list over a store asks the store for the page itself: ``after`` turns the cursor into the (created_at, id) the
+store reads from (an index range, not the whole history) and ``cut`` shows ``limit`` of the ``limit + 1`` items
+it asked for. ``page`` cuts a list already in hand (positions: a handful per account, read in one query)."""
 
 from __future__ import annotations
 

@@ -79,6 +79,17 @@ def test_positions_page_by_symbol_with_a_cursor_each_once_and_the_last_page_says
     assert len(whole["positions"]) == 5 and whole["next_cursor"] is None
 
 
+def test_a_list_that_ends_on_a_page_boundary_ends_with_a_null_cursor_not_an_empty_page(api: Api) -> None:
+    token = api.token("alice")
+    for n in range(4):
+        api("POST", "/v1/alerts", token=token, body={"symbol": "AAPL", "condition": "above", "threshold": str(300 + n)})
+        with api.deps.store.unit() as uow:
+            notify.emit(uow, api.deps.now(), "alice", NotificationKind.SYSTEM, (f"b{n}",), f"note {n}")
+            uow.commit()
+    assert [len(p) for p in walk(api, "/v1/alerts", "alerts", token, 2)] == [2, 2]
+    assert [len(p) for p in walk(api, "/v1/notifications", "notifications", token, 2)] == [2, 2]
+
+
 @pytest.mark.parametrize("path", ["/v1/alerts", "/v1/positions"])
 def test_a_cursor_that_names_no_item_is_a_422(api: Api, path: str) -> None:
     response = api("GET", path, token=api.token("alice"), query={"cursor": "c3ltYm9s"})  # "symbol", no item
