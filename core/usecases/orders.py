@@ -120,7 +120,14 @@ def replay(deps: Deps, order_id: str, fingerprint: str, taken: AlreadyExists) ->
 
 
 def cancel_order(deps: Deps, account: AccountRef, order_id: str, *, actor: str | None = None) -> Order:
+    """Cancel a working order of the account (a bracket exit takes its sibling). A venue's order is asked with no
+    unit open (``placement.cancel``); Parley's paper broker answers inside the unit."""
     account = get_account(deps, account)
+    order = own_order(deps.store, account.id, order_id)
+    if order.status.is_final:
+        raise Conflict(f"Order {order.id} is already {order.status.value}.", order_id=order.id)
+    if placement.on_venue(deps, order):
+        return placement.cancel(deps, order, actor or account.id)[0]
     with deps.store.unit() as uow:
         order = own_order(uow, account.id, order_id)
         if order.status.is_final:
@@ -140,6 +147,11 @@ def cancel_working(
     cancelled = []
     for order in deps.store.orders.list_for_account(account.id, open_only=True):
         if only is not None and order.id not in only:
+            continue
+        if placement.on_venue(deps, order):  # the venue is asked with no unit open
+            current = deps.store.orders.get(order.id)
+            if current.status.is_open:
+                cancelled += placement.cancel(deps, current, actor or account.id, reason=reason)
             continue
         with deps.store.unit() as uow:
             current = uow.orders.get(order.id)

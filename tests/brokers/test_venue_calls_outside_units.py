@@ -1,0 +1,105 @@
+"""No store transaction stays open across a venue call, for a cancel or a change as for a placement (issue 17 item
+4): the use case decides in one unit, calls the venue with none open, and books the venue's answer in another. A
+second writer on the same SQLite store is not locked out while the venue is slow."""
+
+from __future__ import annotations
+
+import json
+import threading
+from decimal import Decimal as D
+
+import pytest
+import responses
+
+from core import usecases as uc
+from core.orders import OrderStatus
+from tests.brokers.alpaca_support import TRADING, VENUE_ID, alpaca_order, by_client_id, error
+from tests.brokers.test_venue_unconfirmed import _stub, build, limit_buy, listed
+
+VENUE_ORDER = f"{TRADING}/orders/{VENUE_ID}"
+
+
+@pytest.fixture
+def platform(tmp_path, monkeypatch):
+    import infra.stores.sqlite as sqlite
+
+    monkeypatch.setattr(sqlite, "BUSY_TIMEOUT_MS", 500)  # a unit left open would lock the writer out in 0.5 s
+    return build(tmp_path, f"sqlite:///{tmp_path / 'parley.db'}")
+
+
+def working(platform):
+    """dave's limit buy, accepted by Alpaca."""
+    with responses.RequestsMock() as mock:
+        listed(mock)
+        mock.post(f"{TRADING}/orders", json=alpaca_order(_stub(limit_buy()), status="new"))
+        order = uc.place_order(platform.deps, "dave", limit_buy(), idempotency_key="k1")
+    assert order.status is OrderStatus.ACCEPTED
+    return order
+
+
+class SecondWriter:
+    """alice places a paper order on the same store while the venue keeps dave's call waiting."""
+
+    def __init__(self, platform):
+        self.platform, self.outcome = platform, {}
+
+    def __call__(self) -> None:
+        def write() -> None:
+            try:
+                self.outcome["order"] = uc.place_order(self.platform.deps, "alice", limit_buy(), idempotency_key="a1")
+            except Exception as exc:  # what the defect looks like: "database is locked"
+                self.outcome["error"] = exc
+
+        writer = threading.Thread(target=write)
+        writer.start()
+        writer.join(timeout=10)
+
+    def succeeded(self) -> None:
+        assert "error" not in self.outcome, self.outcome.get("error")
+        assert self.outcome["order"].status is OrderStatus.ACCEPTED
+
+
+def test_a_second_writer_during_a_slow_venue_cancel_is_not_locked_out_of_the_store(platform):
+    order, writer = working(platform), SecondWriter(platform)
+    answers = iter(["new", "canceled"])
+
+    def slow_cancel(request):
+        writer()
+        return 204, {}, ""
+
+    with responses.RequestsMock() as mock:
+        mock.add_callback("GET", by_client_id(order),
+                          callback=lambda r: (200, {}, json.dumps(alpaca_order(order, status=next(answers)))))
+        mock.add_callback("DELETE", VENUE_ORDER, callback=slow_cancel)
+        cancelled = uc.cancel_order(platform.deps, "dave", order.id)
+    writer.succeeded()
+    assert cancelled.status is OrderStatus.CANCELLED
+    assert platform.deps.store.orders.get(order.id).status is OrderStatus.CANCELLED
+
+
+def test_a_second_writer_during_a_slow_venue_change_is_not_locked_out_of_the_store(platform):
+    order, writer = working(platform), SecondWriter(platform)
+
+    def slow_replace(request):
+        writer()
+        return 200, {}, json.dumps(alpaca_order(order, status="new", limit_price="188"))
+
+    with responses.RequestsMock() as mock:
+        mock.get(by_client_id(order), json=alpaca_order(order, status="new"))
+        mock.add_callback("PATCH", VENUE_ORDER, callback=slow_replace)
+        changed = uc.modify_order(platform.deps, "dave", order.id, limit_price=D("188"))
+    writer.succeeded()
+    assert changed.limit_price == D("188")
+    assert platform.deps.store.orders.get(order.id).limit_price == D("188")
+
+
+def test_a_change_alpaca_refuses_leaves_the_order_as_it_was(platform):
+    from core.errors import ParleyError
+
+    order = working(platform)
+    with responses.RequestsMock() as mock, pytest.raises(ParleyError):
+        mock.get(by_client_id(order), json=alpaca_order(order, status="new"))
+        mock.patch(VENUE_ORDER, status=422, body=error(42210000, "order is not replaceable"))
+        uc.modify_order(platform.deps, "dave", order.id, limit_price=D("188"))
+    assert platform.deps.store.orders.get(order.id).limit_price == D("189")
+    assert platform.deps.store.orders.get(order.id).status is OrderStatus.ACCEPTED
