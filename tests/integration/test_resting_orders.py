@@ -165,9 +165,9 @@ def test_on_dynamodb_the_items_a_quote_reads_do_not_grow_with_the_resting_orders
 def expire_order_log(store: Store, before) -> int:
     """Drop the order change-log entries written before ``before``, as DynamoDB's TTL and SQLite's pruning do after
     a day (moto keeps expired items, and each store keeps its log its own way). Returns how many went."""
+    from infra.stores.codec import key_time
     from infra.stores.memory import MemoryStore
     from infra.stores.sqlite import SqliteStore
-    from infra.stores.codec import key_time as sqlite_time
 
     if isinstance(store, MemoryStore):
         log = store.db.tables["order_changes"]
@@ -177,7 +177,7 @@ def expire_order_log(store: Store, before) -> int:
         return len(old)
     if isinstance(store, SqliteStore):
         with store.db.write() as conn:
-            return conn.execute("DELETE FROM order_changes WHERE time < ?", (sqlite_time(before),)).rowcount
+            return conn.execute("DELETE FROM order_changes WHERE time < ?", (key_time(before),)).rowcount
     from infra.stores.dynamodb_outbox import HEAD, from_key_time, order_log
 
     items = store.table.query("PK = :pk", pk=order_log("AAPL"))
