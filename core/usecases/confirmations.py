@@ -124,7 +124,7 @@ def stage_close(
 
     def attempt() -> tuple[Ticket | None, RiskDecision, Order]:
         with deps.store.unit() as uow:  # rolled back: the exits stay until the yes
-            size, _, _ = closing.make_room(deps, uow, account, request.symbol, request.size)
+            size, _, _ = closing.make_room(deps, uow, account, request.symbol, request.size, judging=True)
             staged = _stage(deps, uow, account, request.model_copy(update={"quantity": size}), CLOSE)
         _keep(deps, staged[2], staged[1])
         return staged

@@ -28,7 +28,12 @@ from core.venues import PAPER, UNCONFIRMED
 
 def on_venue(deps: Deps, order: Order) -> bool:
     """Whether ``order`` goes to a real venue (a network call) rather than Parley's paper broker."""
-    return deps.broker.venue_for(order.account_id).name != PAPER.name
+    return account_on_venue(deps, order.account_id)
+
+
+def account_on_venue(deps: Deps, account_id: str) -> bool:
+    """Whether ``account_id``'s orders go to a real venue rather than Parley's paper broker."""
+    return deps.broker.venue_for(account_id).name != PAPER.name
 
 
 def held(order: Order) -> bool:

@@ -103,3 +103,67 @@ def test_a_change_alpaca_refuses_leaves_the_order_as_it_was(platform):
         uc.modify_order(platform.deps, "dave", order.id, limit_price=D("188"))
     assert platform.deps.store.orders.get(order.id).limit_price == D("189")
     assert platform.deps.store.orders.get(order.id).status is OrderStatus.ACCEPTED
+
+
+# -- a close makes room by cancelling the venue's reducing orders ------------------------------------------------
+
+SELL_ID = "11111111-8549-4bfd-b9c3-01e75843f47d"
+
+
+def holding_with_a_resting_sell(platform):
+    """dave holds 2 AAPL and rests a sell limit for them at Alpaca."""
+    from core.orders import OrderRequest, OrderType, Side, TimeInForce
+    from core.portfolio import Position
+
+    deps = platform.deps
+    with deps.store.unit() as uow:
+        uow.positions.save(Position(account_id="dave", symbol="AAPL", quantity=D(2), average_price=D(180),
+                                    updated_at=platform.clock()))
+        uow.commit()
+    sell = OrderRequest(symbol="AAPL", side=Side.SELL, quantity=D(2), order_type=OrderType.LIMIT,
+                        limit_price=D("200"), time_in_force=TimeInForce.GTC)
+    with responses.RequestsMock() as mock:
+        listed(mock)
+        mock.add_callback("POST", f"{TRADING}/orders", callback=lambda r: (200, {}, json.dumps(alpaca_order(
+            platform.deps.store.orders.get(json.loads(r.body)["client_order_id"]), status="new", venue_id=SELL_ID))))
+        order = uc.place_order(deps, "dave", sell, idempotency_key="s1")
+    assert order.status is OrderStatus.ACCEPTED
+    return order
+
+
+def test_staging_a_close_in_the_chat_asks_the_venue_to_cancel_nothing(platform):
+    from core.usecases.confirmations import stage_close
+
+    resting = holding_with_a_resting_sell(platform)
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:  # a DELETE would fail: none is served
+        listed(mock)
+        stage_close(platform.deps, "dave", "AAPL")
+        assert [c.request.method for c in mock.calls if "/assets/" not in c.request.url] == []
+    assert platform.deps.store.orders.get(resting.id).status is OrderStatus.ACCEPTED
+
+
+def test_a_second_writer_during_a_slow_venue_cancel_made_for_a_close_is_not_locked_out(platform):
+    resting, writer = holding_with_a_resting_sell(platform), SecondWriter(platform)
+    asked = []
+
+    def slow_cancel(request):
+        asked.append(request)
+        writer()
+        return 204, {}, ""
+
+    def close_order(request):
+        sent = platform.deps.store.orders.get(json.loads(request.body)["client_order_id"])
+        return 200, {}, json.dumps(alpaca_order(sent, status="new", venue_id="22222222-8549-4bfd-b9c3-01e75843f47d"))
+
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        listed(mock)
+        mock.add_callback("GET", by_client_id(resting),
+                          callback=lambda r: (200, {}, json.dumps(alpaca_order(
+                              resting, status="canceled" if asked else "new", venue_id=SELL_ID))))
+        mock.add_callback("DELETE", f"{TRADING}/orders/{SELL_ID}", callback=slow_cancel)
+        mock.add_callback("POST", f"{TRADING}/orders", callback=close_order)
+        closed = uc.close_position(platform.deps, uc.get_account(platform.deps, "dave"), "dave", "AAPL")
+    writer.succeeded()
+    assert closed.cancelled == [resting.id]
+    assert platform.deps.store.orders.get(resting.id).status is OrderStatus.CANCELLED
+    assert closed.order.side.value == "sell" and closed.order.quantity == D(2)
