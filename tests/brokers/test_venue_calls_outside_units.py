@@ -167,3 +167,30 @@ def test_a_second_writer_during_a_slow_venue_cancel_made_for_a_close_is_not_lock
     assert closed.cancelled == [resting.id]
     assert platform.deps.store.orders.get(resting.id).status is OrderStatus.CANCELLED
     assert closed.order.side.value == "sell" and closed.order.quantity == D(2)
+
+
+def test_a_cancel_alpaca_refuses_leaves_the_order_working_and_says_why(platform):
+    from core.errors import ParleyError
+
+    order = working(platform)
+    with responses.RequestsMock() as mock, pytest.raises(ParleyError) as refused:
+        mock.get(by_client_id(order), json=alpaca_order(order, status="new"))
+        mock.delete(VENUE_ORDER, status=422, body=error(42210000, "order is not cancelable"))
+        uc.cancel_order(platform.deps, "dave", order.id)
+    assert refused.value.code == "venue_refused"
+    assert "order is not cancelable" in str(refused.value)
+    assert platform.deps.store.orders.get(order.id).status is OrderStatus.ACCEPTED
+
+
+def test_a_cancel_alpaca_does_not_answer_is_not_a_cancel(platform):
+    import requests
+
+    from core.errors import ParleyError
+
+    order = working(platform)
+    with responses.RequestsMock() as mock, pytest.raises(ParleyError) as unanswered:
+        mock.get(by_client_id(order), json=alpaca_order(order, status="new"))
+        mock.delete(VENUE_ORDER, body=requests.ReadTimeout("read timed out"))
+        uc.cancel_order(platform.deps, "dave", order.id)
+    assert unanswered.value.code in {"venue_unreachable", "venue_rate_limited"}
+    assert platform.deps.store.orders.get(order.id).status is OrderStatus.ACCEPTED
