@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Collection
 
 from core.accounts import Account
-from core.errors import AlreadyExists, Conflict, IdempotencyKeyReused, InvalidRequest, NotFound, RiskRejected
+from core.errors import (
+    AlreadyExists,
+    Conflict,
+    IdempotencyKeyReused,
+    InvalidRequest,
+    NotFound,
+    ParleyError,
+    RiskRejected,
+)
 from core.ids import derived_id, new_id
 from core.market import Quote
 from core.orders import Order, OrderRequest, OrderStatus
@@ -19,6 +28,8 @@ from core.usecases.journal import audit_decision, change_status
 from core.usecases.retry import on_conflict
 from core.usecases.risk_gate import gather
 from core.usecases.sizing import sized
+
+log = logging.getLogger("parley.orders")
 
 
 def place_order(
@@ -142,7 +153,8 @@ def cancel_working(
     only: Collection[str] | None = None,
 ) -> list[Order]:
     """Cancel every working order of the account (or those of ``only``), one unit per order (a unit stays
-    small)."""
+    small). A venue that refuses or does not answer for one order (logged; reconciliation settles it) does not
+    stop the others: a halt cancels all it can."""
     account = get_account(deps, account)
     cancelled = []
     for order in deps.store.orders.list_for_account(account.id, open_only=True):
@@ -150,8 +162,12 @@ def cancel_working(
             continue
         if placement.on_venue(deps, order):  # the venue is asked with no unit open
             current = deps.store.orders.get(order.id)
-            if current.status.is_open:
+            if not current.status.is_open:
+                continue
+            try:
                 cancelled += placement.cancel(deps, current, actor or account.id, reason=reason)
+            except ParleyError as exc:  # refused or unanswered: it stays as the venue has it; the others go on
+                log.warning("order %s not cancelled at its venue (%s: %s)", order.id, exc.code, exc)
             continue
         with deps.store.unit() as uow:
             current = uow.orders.get(order.id)

@@ -194,3 +194,41 @@ def test_a_cancel_alpaca_does_not_answer_is_not_a_cancel(platform):
         uc.cancel_order(platform.deps, "dave", order.id)
     assert unanswered.value.code in {"venue_unreachable", "venue_rate_limited"}
     assert platform.deps.store.orders.get(order.id).status is OrderStatus.ACCEPTED
+
+
+def test_cancelling_every_working_order_goes_on_past_one_the_venue_does_not_answer(platform):
+    import requests
+
+    venue_ids = {}
+
+    def accept(request):
+        sent = platform.deps.store.orders.get(json.loads(request.body)["client_order_id"])
+        venue_ids[sent.id] = f"{len(venue_ids) + 1:08d}-8549-4bfd-b9c3-01e75843f47d"
+        return 200, {}, json.dumps(alpaca_order(sent, status="new", venue_id=venue_ids[sent.id]))
+
+    with responses.RequestsMock() as mock:
+        listed(mock)
+        mock.add_callback("POST", f"{TRADING}/orders", callback=accept)
+        placed = [uc.place_order(platform.deps, "dave", limit_buy(limit_price=D(price)), idempotency_key=key)
+                  for key, price in (("k1", "189"), ("k2", "188"))]
+    silent, answering = placed
+    cancelled_at_venue = []
+
+    def status_of(order):
+        return "canceled" if order.id in cancelled_at_venue else "new"
+
+    def lookup(request):
+        from urllib.parse import parse_qs, urlparse
+
+        [order] = [o for o in placed if parse_qs(urlparse(request.url).query)["client_order_id"] == [o.id]]
+        return 200, {}, json.dumps(alpaca_order(order, status=status_of(order), venue_id=venue_ids[order.id]))
+
+    with responses.RequestsMock() as mock:
+        mock.add_callback("GET", f"{TRADING}/orders:by_client_order_id", callback=lookup)
+        mock.delete(f"{TRADING}/orders/{venue_ids[silent.id]}", body=requests.ReadTimeout("read timed out"))
+        mock.add_callback("DELETE", f"{TRADING}/orders/{venue_ids[answering.id]}",
+                          callback=lambda r: (cancelled_at_venue.append(answering.id), (204, {}, ""))[1])
+        cancelled = uc.cancel_working(platform.deps, "dave", reason="trading halted")
+    assert [o.id for o in cancelled] == [answering.id]
+    assert platform.deps.store.orders.get(answering.id).status is OrderStatus.CANCELLED
+    assert platform.deps.store.orders.get(silent.id).status is OrderStatus.ACCEPTED
