@@ -131,6 +131,17 @@ def holding_with_a_resting_sell(platform):
     return order
 
 
+def lookup(request, resting, asked):
+    """Alpaca's lookup by client order id: the resting sell (canceled once asked), or the close as sent."""
+    from urllib.parse import parse_qs, urlparse
+
+    [wanted] = parse_qs(urlparse(request.url).query)["client_order_id"]
+    if wanted == resting.id:
+        return 200, {}, json.dumps(alpaca_order(resting, status="canceled" if asked else "new", venue_id=SELL_ID))
+    sent = resting.model_copy(update={"id": wanted})
+    return 200, {}, json.dumps(alpaca_order(sent, status="new", venue_id="22222222-8549-4bfd-b9c3-01e75843f47d"))
+
+
 def test_staging_a_close_in_the_chat_asks_the_venue_to_cancel_nothing(platform):
     from core.usecases.confirmations import stage_close
 
@@ -157,16 +168,14 @@ def test_a_second_writer_during_a_slow_venue_cancel_made_for_a_close_is_not_lock
 
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         listed(mock)
-        mock.add_callback("GET", by_client_id(resting),
-                          callback=lambda r: (200, {}, json.dumps(alpaca_order(
-                              resting, status="canceled" if asked else "new", venue_id=SELL_ID))))
+        mock.add_callback("GET", f"{TRADING}/orders:by_client_order_id", callback=lambda r: lookup(r, resting, asked))
         mock.add_callback("DELETE", f"{TRADING}/orders/{SELL_ID}", callback=slow_cancel)
         mock.add_callback("POST", f"{TRADING}/orders", callback=close_order)
         closed = uc.close_position(platform.deps, uc.get_account(platform.deps, "dave"), "dave", "AAPL")
     writer.succeeded()
     assert closed.cancelled == [resting.id]
     assert platform.deps.store.orders.get(resting.id).status is OrderStatus.CANCELLED
-    assert closed.order.side.value == "sell" and closed.order.quantity == D(2)
+    assert closed.order.status is OrderStatus.ACCEPTED and closed.order.quantity == D(2)
 
 
 def test_a_cancel_alpaca_refuses_leaves_the_order_working_and_says_why(platform):
@@ -232,3 +241,33 @@ def test_cancelling_every_working_order_goes_on_past_one_the_venue_does_not_answ
     assert [o.id for o in cancelled] == [answering.id]
     assert platform.deps.store.orders.get(answering.id).status is OrderStatus.CANCELLED
     assert platform.deps.store.orders.get(silent.id).status is OrderStatus.ACCEPTED
+
+
+def test_a_second_writer_during_a_slow_venue_cancel_made_for_a_chat_close_is_not_locked_out(platform):
+    from core.usecases.confirmations import confirm, stage_close
+
+    resting, writer = holding_with_a_resting_sell(platform), SecondWriter(platform)
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        listed(mock)
+        ticket = stage_close(platform.deps, "dave", "AAPL")
+    asked = []
+
+    def slow_cancel(request):
+        asked.append(request)
+        writer()
+        return 204, {}, ""
+
+    def close_order(request):
+        sent = platform.deps.store.orders.get(json.loads(request.body)["client_order_id"])
+        return 200, {}, json.dumps(alpaca_order(sent, status="new", venue_id="22222222-8549-4bfd-b9c3-01e75843f47d"))
+
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        listed(mock)
+        mock.add_callback("GET", f"{TRADING}/orders:by_client_order_id", callback=lambda r: lookup(r, resting, asked))
+        mock.add_callback("DELETE", f"{TRADING}/orders/{SELL_ID}", callback=slow_cancel)
+        mock.add_callback("POST", f"{TRADING}/orders", callback=close_order)
+        done = confirm(platform.deps, "dave", ticket.code)
+    writer.succeeded()
+    assert done.cancelled == [resting.id]
+    assert platform.deps.store.orders.get(resting.id).status is OrderStatus.CANCELLED
+    assert done.order.status is OrderStatus.ACCEPTED and done.order.quantity == D(2)
