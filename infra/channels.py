@@ -40,7 +40,7 @@ def build_senders(settings: Settings) -> dict[Channel, Sender]:
     for channel in Channel:
         sender = _provider_sender(settings, channel)
         if sender is None and not os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
-            from channels.outbox import OutboxSender
+            from channels.outbox.sender import OutboxSender
 
             sender = OutboxSender(channel)
         if sender is not None:
@@ -53,7 +53,7 @@ def _provider_sender(settings: Settings, channel: Channel) -> Sender | None:
         token = credential(settings, "telegram", "bot_token")
         if not token:
             return None
-        from channels.telegram import TelegramSender
+        from channels.telegram.sender import TelegramSender
 
         return TelegramSender(token)
     if channel in (Channel.SMS, Channel.WHATSAPP):
@@ -61,7 +61,7 @@ def _provider_sender(settings: Settings, channel: Channel) -> Sender | None:
         sender_id = credential(settings, "twilio", "sms_from" if channel is Channel.SMS else "whatsapp_from")
         if not (sid and token and sender_id):
             return None
-        from channels.twilio import TwilioSender
+        from channels.twilio.sender import TwilioSender
 
         base = settings.public_base_url.rstrip("/")
         return TwilioSender(channel, sid, token, sender_id,
@@ -70,6 +70,6 @@ def _provider_sender(settings: Settings, channel: Channel) -> Sender | None:
     key, sender_email = credential(settings, "sendgrid", "api_key"), credential(settings, "sendgrid", "from_email")
     if not (key and sender_email):
         return None
-    from channels.email import EmailSender
+    from channels.sendgrid.sender import EmailSender
 
     return EmailSender(key, sender_email)

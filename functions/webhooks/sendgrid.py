@@ -28,7 +28,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
-from channels.email_inbound import MalformedEmail, automatic, form_fields, read_inbound
+from channels.sendgrid.inbound import MalformedEmail, automatic, form_fields, read_inbound
 from core import errors
 from core.channels import MessageStatus
 from core.signals import fresh
@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 
 SIGNATURE = "x-twilio-email-event-webhook-signature"
 TIMESTAMP = "x-twilio-email-event-webhook-timestamp"
-CUSTOM_ARG = "parley_message_id"  # set on every email by channels/email.py
+CUSTOM_ARG = "parley_message_id"  # set on every email by channels/sendgrid/sender.py
 RECEIPTS = {"delivered": MessageStatus.DELIVERED, "bounce": MessageStatus.FAILED, "dropped": MessageStatus.FAILED}
 
 logger = Logger()

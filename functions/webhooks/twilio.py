@@ -7,7 +7,7 @@ worker and answer an empty TwiML response at once: the replies are sent later, t
 that is not signed for this URL (or arrives when no auth token or public URL is configured) is refused with 403
 and nothing is stored or queued.
 
-The status callback (its URL, ``?message=<Parley's message id>``, is set on every send by channels/twilio.py) is
+The status callback (its URL, ``?message=<Parley's message id>``, is set on every send by channels/twilio/sender.py) is
 verified the same way and deduplicated on MessageSid + MessageStatus. ``delivered`` marks the stored message
 delivered; ``failed``/``undelivered`` marks it failed with Twilio's ErrorCode (63016 outside the WhatsApp window,
 21610 opted out: the number is marked so) and, for a notification, puts it back on the notify queue once so the
@@ -38,7 +38,7 @@ SMS_PATH, WHATSAPP_PATH = "/webhooks/twilio/sms", "/webhooks/twilio/whatsapp"
 STATUS_PATH = TWILIO_STATUS_PATH
 RECEIPTS = {"delivered": MessageStatus.DELIVERED, "failed": MessageStatus.FAILED,
             "undelivered": MessageStatus.FAILED}
-REASONS = {"63016": "outside_window", "21610": "opted_out"}  # as channels/twilio.py names them on a send
+REASONS = {"63016": "outside_window", "21610": "opted_out"}  # as channels/twilio/sender.py names them on a send
 REPLAY_TTL_SECONDS = 7 * 24 * 3600  # Twilio retries a callback for far less than a week
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
