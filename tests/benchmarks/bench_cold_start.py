@@ -22,7 +22,7 @@ from pathlib import Path
 
 from cfnlint.decode import decode_str
 
-from tests.infra.test_layers import attached_layers
+from tests.infra.test_layers import attached_layers, runtime_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 RUNTIME_VENV = ROOT / "build" / "bench-runtime-venv"
@@ -43,10 +43,14 @@ def import_ms(python: str, statement: str, cwd: Path, env: dict[str, str]) -> fl
     return total / 1000
 
 
-def api_layers() -> list[str]:
-    template, problems = decode_str((ROOT / "template.yaml").read_text())
+def template() -> dict:
+    decoded, problems = decode_str((ROOT / "template.yaml").read_text())
     assert not problems, problems
-    return attached_layers(template, "ApiFunction")
+    return decoded
+
+
+def api_layers() -> list[str]:
+    return attached_layers(template(), "ApiFunction")
 
 
 def runtime_python(layers: list[str]) -> str:
@@ -67,6 +71,7 @@ def runtime_python(layers: list[str]) -> str:
 def measure(python: str, tmp_path: Path) -> tuple[float, float]:
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("PARLEY_", "AWS_LAMBDA", "LAMBDA_")) and k != "PYTHONDONTWRITEBYTECODE"}
+    env.update(runtime_settings(template()))  # as deployed: Powertools' service, no pydantic plugin scan
     env.update(PYTHONPATH=str(ROOT), PARLEY_FEED="off", PARLEY_JWT_SECRET="bench",
                PARLEY_STORE_URL=f"sqlite:///{tmp_path / 'cold.db'}",
                PYTHONPYCACHEPREFIX=str(tmp_path / f"pycache-{Path(python).parent.parent.name}"))

@@ -74,6 +74,14 @@ def functions_of(template: dict) -> dict[str, dict]:
     return {k: r["Properties"] for k, r in template["Resources"].items() if r["Type"] == "AWS::Serverless::Function"}
 
 
+def runtime_settings(template: dict) -> dict[str, str]:
+    """The environment every function gets from Globals that is a plain value and not Parley's own configuration
+    (POWERTOOLS_*, PYDANTIC_*): what a measurement of a function's import must run with to be the deployed one."""
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    return {name: value for name, value in variables.items()
+            if isinstance(value, str) and not name.startswith("PARLEY_")}
+
+
 def attached_layers(template: dict, function: str) -> list[str]:
     """The layer names a function attaches, in its order."""
     by_id = layer_resources(template)
@@ -421,3 +429,26 @@ def test_bytecode_from_another_python_version_fails_the_build(template, tmp_path
     run = build_app(tmp_path / "build", sys.executable)
     assert run.returncode != 0
     assert f"the functions run {runtime}" in run.stderr
+
+
+PLUGINS_SCANNED = """
+import functions.api.handler
+from pydantic.plugin import _loader
+print(_loader._plugins is not None)
+"""
+
+
+@pytest.mark.parametrize("deployed", [True, False])
+def test_a_cold_start_with_the_templates_settings_never_scans_distributions_for_pydantic_plugins(
+        template, tmp_path, deployed):
+    """The scan reads every layer distribution's entry points on the first model built; Parley has no plugin.
+    Without the template's setting the scan runs (the probe can fail)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PARLEY_", "PYDANTIC_"))}
+    env.update(PYTHONPATH=str(ROOT), PARLEY_FEED="off", PARLEY_JWT_SECRET="test",
+               PARLEY_STORE_URL=f"sqlite:///{tmp_path / 'plugins.db'}")
+    if deployed:
+        env.update(runtime_settings(template))
+    run = subprocess.run([sys.executable, "-c", PLUGINS_SCANNED], capture_output=True, text=True, env=env,
+                         cwd=tmp_path, timeout=120)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert run.stdout.strip() == str(not deployed)
