@@ -107,6 +107,11 @@ class OrderIndex(LoggedIndex[Order, _Symbol]):
     def _advance(self, seq: int, record: Order) -> None:
         self.cursors[record.symbol] = max(self.cursors.get(record.symbol, seq), seq)
 
+    def drop(self, symbol: str) -> None:
+        """Forget ``symbol``'s orders and cursor: its next batch reads them afresh from the store."""
+        self._symbols.pop(symbol, None)
+        self.cursors.pop(symbol, None)
+
     def _book(self) -> _Symbol:
         return _Symbol(self.catalog)
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -35,6 +35,10 @@ from core.orders import Fill, Order, OrderChange
 from core.portfolio import Position
 from core.risk_book import RiskBook
 from core.signals import SignalSource
+
+# How long the change logs (alerts, orders per symbol) keep an entry: DynamoDB expires it by TTL, SQLite prunes it.
+# A consumer that has not read a log for about this long may have missed entries (core/usecases/resting.py).
+CHANGE_LOG_KEPT = timedelta(days=1)
 
 
 class AccountRepository(ABC):

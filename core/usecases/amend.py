@@ -13,9 +13,11 @@ from pydantic import ValidationError
 
 from core.audit import AuditKind
 from core.errors import Conflict, InvalidRequest
+from core.market import Quote
 from core.orders import Order, OrderRequest, OrderStatus, OrderType
+from core.ports.store import UnitOfWork
 from core.risk import check_order, fresh_quote
-from core.usecases import execution, orders
+from core.usecases import execution, orders, placement
 from core.usecases.accounts import AccountRef, get_account
 from core.usecases.deps import Deps, catalog_for
 from core.usecases.entry_checks import check_against_market, check_value
@@ -36,7 +38,9 @@ def modify_order(
     account = get_account(deps, account)
     order_id = orders.resolve_order_id(deps, account, order_id)
 
-    def attempt() -> Order:
+    def decide() -> tuple[Order, dict[str, Decimal | None], Quote | None, Order | None]:
+        """The deciding unit: the checks and the gate's decision (kept either way). A paper order is changed and
+        worked in it too (no network call); a venue's order is left as it is until the venue agrees."""
         with deps.store.unit() as uow:
             order = orders.own_order(uow, account.id, order_id)
             request = changed_request(deps, order, wanted)
@@ -55,23 +59,45 @@ def modify_order(
             applied = {
                 name: getattr(request, name) for name in CHANGEABLE if getattr(request, name) != getattr(order, name)
             }
-            before = {name: getattr(order, name) for name in applied}
-            for name, value in applied.items():
-                setattr(order, name, value)
-            if {"trail_amount", "trail_percent"} & set(applied):
-                order.trail_reference = None  # a new trail starts from the market as it is now
-            order.updated_at = deps.now()
-            audit(uow, deps.now(), account.id, AuditKind.ORDER_STATE, actor or account.id, order.id,
-                  modified={k: str(v) for k, v in applied.items()}, previous={k: str(v) for k, v in before.items()})
-            stored = execution.store(uow, order)
             # Outside the instrument's session nothing trades: the changed order rests until the open.
             tradable = fresh_quote(ctx) if ctx.market is None or ctx.market.open else None
+            if placement.on_venue(deps, order):
+                uow.commit()
+                return order, applied, tradable, None
+            stored = _apply_change(deps, uow, order, applied, who)
             events = deps.broker.modify(stored, tradable, deps.now())
-            done = execution.apply(deps, uow, stored, events, actor or account.id) if events else stored
+            done = execution.apply(deps, uow, stored, events, who) if events else stored
             uow.commit()
-        return done
+        return order, applied, tradable, done
 
-    return on_conflict(attempt)
+    who = actor or account.id
+    order, applied, tradable, done = on_conflict(decide)
+    if done is not None:
+        return done
+    # A venue's order: the venue is asked with no unit open, and what it agreed to is booked in a second unit.
+    events = deps.broker.modify(_changed_copy(order, applied), tradable, deps.now())
+    return placement.book(deps, order, events, who,
+                          change=lambda uow, current: _apply_change(deps, uow, current, applied, who))
+
+
+def _changed_copy(order: Order, applied: dict[str, Decimal | None]) -> Order:
+    changed = order.model_copy(update=applied)
+    if {"trail_amount", "trail_percent"} & set(applied):
+        changed.trail_reference = None
+    return changed
+
+
+def _apply_change(deps: Deps, uow: UnitOfWork, order: Order, applied: dict[str, Decimal | None], actor: str) -> Order:
+    """Write the change to ``order`` in the unit, with its audit record (the fields before and after)."""
+    before = {name: getattr(order, name) for name in applied}
+    for name, value in applied.items():
+        setattr(order, name, value)
+    if {"trail_amount", "trail_percent"} & set(applied):
+        order.trail_reference = None  # a new trail starts from the market as it is now
+    order.updated_at = deps.now()
+    audit(uow, deps.now(), order.account_id, AuditKind.ORDER_STATE, actor, order.id,
+          modified={k: str(v) for k, v in applied.items()}, previous={k: str(v) for k, v in before.items()})
+    return execution.store(uow, order)
 
 
 def changes_of(changes: dict[str, Decimal | None]) -> dict[str, Decimal]:

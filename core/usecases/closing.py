@@ -15,16 +15,17 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from core.accounts import Account
-from core.brackets import fit_exits
+from core.brackets import fit_exits, oco_siblings
 from core.errors import AlreadyExists, Conflict, NotFound, ParleyError
 from core.ids import derived_id, new_id
 from core.market import Quote
-from core.orders import Order, OrderType, Side
-from core.ports.store import UnitOfWork
+from core.orders import Order, OrderStatus, OrderType, Side
+from core.ports.store import Store, UnitOfWork
 from core.risk import RiskDecision
 from core.usecases import execution, orders, placement
 from core.usecases.accounts import AccountRef, get_account
 from core.usecases.deps import Deps, catalog_for
+from core.usecases.journal import change_status
 from core.usecases.positions import closing_order
 from core.usecases.retry import on_conflict
 
@@ -76,6 +77,8 @@ def close_position(
     symbol = catalog_for(deps, account.id).get(symbol).symbol
     order_id = derived_id(account.id, idempotency_key) if idempotency_key else new_id()
     liquidation = actor.is_admin and actor.id != account.id
+    wanted = closing_order(deps, account, symbol, quantity=quantity, fraction=fraction).size
+    ended_at_venue = cancel_at_venue(deps, account, symbol, wanted)
 
     def attempt() -> tuple[Closed, RiskDecision, Quote | None]:
         with deps.store.unit() as uow:
@@ -97,6 +100,7 @@ def close_position(
         return Closed(orders.replay(deps, order_id, existing.request_fingerprint or "", taken))
     if placement.held(closed.order):  # a venue's close: sent now, with the unit that made room committed
         closed = Closed(placement.send(deps, closed.order, quote, "close"), closed.cancelled, closed.resized)
+    closed.cancelled[:0] = ended_at_venue
     orders.raise_if_rejected(closed.order, decision)
     return closed
 
@@ -123,19 +127,31 @@ def _close_in(
 
 
 def make_room(
-    deps: Deps, uow: UnitOfWork, account: Account, symbol: str, wanted: Decimal
+    deps: Deps, uow: UnitOfWork, account: Account, symbol: str, wanted: Decimal, *, judging: bool = False,
 ) -> tuple[Decimal, list[str], list[str]]:
-    """In ``uow``: how much of ``wanted`` a close of ``symbol`` may still take (a close in flight counts as
-    held for orders), with the reducing orders cancelled or shrunk to what it leaves. Raises NotFound
-    (no position) or Conflict (the whole position is already on its way out). Shared by the API's close and a
-    close confirmed in the chat."""
-    position = uow.positions.get(account.id, symbol)
+    """In ``uow``: how much of ``wanted`` a close of ``symbol`` may still take (``room``), with the reducing orders
+    cancelled or shrunk to what it leaves. Shared by the API's close and a close confirmed in the chat; a venue's
+    orders are cancelled before the unit (``cancel_at_venue``), so none is asked here. ``judging``: the unit is
+    only for the gate to judge a close with room made, and is rolled back, so no broker is asked to cancel."""
+    size, changes = room(uow, account, symbol, wanted)
+    cancelled, resized = _make_room(deps, uow, symbol, changes, judging)
+    return size, cancelled, resized
+
+
+def room(
+    reader: UnitOfWork | Store, account: Account, symbol: str, wanted: Decimal
+) -> tuple[Decimal, list[tuple[Order, Decimal]]]:
+    """How much of ``wanted`` a close of ``symbol`` may still take (a close in flight counts as held for orders),
+    and the reducing orders that must change to leave room for it, with their new quantities (core.brackets.
+    fit_exits). Reads only. Raises NotFound (no position) or Conflict (the whole position is already on its way
+    out)."""
+    position = reader.positions.get(account.id, symbol)
     if position is None or position.is_flat:
         raise NotFound(f"You have no {symbol} position to close.", code="no_position")
     held = position.quantity
     reducing_side = Side.SELL if held > 0 else Side.BUY
     working = [
-        o for o in uow.orders.list_open_for_symbol(symbol)
+        o for o in reader.orders.list_open_for_symbol(symbol)
         if o.account_id == account.id and o.side is reducing_side and o.remaining_quantity > 0
     ]
     flying = sum((o.remaining_quantity for o in working if in_flight(o)), ZERO)
@@ -146,24 +162,49 @@ def make_room(
             f"Your {symbol} position is already being closed: {flying.normalize():f} is on its way out.",
             code="close_in_flight", symbol=symbol,
         )
-    cancelled, resized = _make_room(deps, uow, symbol, held, [o for o in working if not in_flight(o)], left - size)
-    return size, cancelled, resized
+    sign = Decimal(1) if held > 0 else Decimal(-1)
+    return size, fit_exits((left - size) * sign, [o for o in working if not in_flight(o)])
+
+
+def cancels(order: Order, target: Decimal) -> bool:
+    """Whether making room cancels ``order`` (and its sibling) rather than shrinking it to ``target``."""
+    return order.oco_group is None or target <= order.filled_quantity
+
+
+def cancel_at_venue(deps: Deps, account: Account, symbol: str, wanted: Decimal) -> list[str]:
+    """A venue account's reducing orders that a close of ``wanted`` cancels, cancelled with no unit open
+    (``placement.cancel``) before the unit that places the close; the venue's word on each is booked as it comes.
+    Paper accounts cancel inside that unit, so nothing is done here. Returns the ids that ended."""
+    if not placement.account_on_venue(deps, account.id):
+        return []
+    _, changes = room(deps.store, account, symbol, wanted)
+    asked: list[str] = []
+    for order, target in changes:
+        current = deps.store.orders.get(order.id)
+        if current.status.is_open and cancels(current, target):
+            reason = f"cancelled to close the {symbol} position"
+            asked += [o.id for o in placement.cancel(deps, current, "close", reason=reason) if o.status.is_final]
+    return asked
 
 
 def _make_room(
-    deps: Deps, uow: UnitOfWork, symbol: str, held: Decimal, reducing: list[Order], keep: Decimal
+    deps: Deps, uow: UnitOfWork, symbol: str, changes: list[tuple[Order, Decimal]], judging: bool = False,
 ) -> tuple[list[str], list[str]]:
-    """Shrink the reducing orders to ``keep`` between them (what the close leaves), oldest first, an OCO group
-    counted once (core.brackets.fit_exits): an exit that no longer fits shrinks, the trader's own order that
-    does not fit whole is cancelled."""
+    """Apply ``room``'s changes in the unit: an exit that no longer fits shrinks, the trader's own order that does
+    not fit whole is cancelled."""
     cancelled: list[str] = []
     resized: list[str] = []
-    sign = Decimal(1) if held > 0 else Decimal(-1)
-    for order, target in fit_exits(keep * sign, reducing):
+    for order, target in changes:
         current = uow.orders.get(order.id)
         if not current.status.is_open:
             continue  # its sibling's cancel took it already
-        if current.oco_group is None or target <= current.filled_quantity:
+        if cancels(current, target) and judging:  # as if cancelled, for the gate: no broker is asked
+            for gone in [current, *oco_siblings(current, execution.group(uow, current))]:
+                if gone.status.is_open:
+                    change_status(uow, deps.now(), gone, OrderStatus.CANCELLED, "close", "to judge a close")
+                    execution.store(uow, gone)
+                    cancelled.append(gone.id)
+        elif cancels(current, target):
             for gone in execution.cancel_with_siblings(deps, uow, current, "close",
                                                        reason=f"cancelled to close the {symbol} position"):
                 cancelled.append(gone.id)

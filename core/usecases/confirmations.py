@@ -124,7 +124,7 @@ def stage_close(
 
     def attempt() -> tuple[Ticket | None, RiskDecision, Order]:
         with deps.store.unit() as uow:  # rolled back: the exits stay until the yes
-            size, _, _ = closing.make_room(deps, uow, account, request.symbol, request.size)
+            size, _, _ = closing.make_room(deps, uow, account, request.symbol, request.size, judging=True)
             staged = _stage(deps, uow, account, request.model_copy(update={"quantity": size}), CLOSE)
         _keep(deps, staged[2], staged[1])
         return staged
@@ -207,6 +207,7 @@ def confirm_order(deps: Deps, account: AccountRef, code: str) -> Order:
 def confirm(deps: Deps, account: AccountRef, code: str) -> Confirmed:
     """``confirm_order``, saying also what a close ticket cancelled and shrank to make room."""
     account = get_account(deps, account)
+    ended_at_venue = _close_room_at_venue(deps, account, code)
     try:
         done, quote, held = on_conflict(lambda: _confirm(deps, account, code))
     except _Refused as refused:  # the close's cancels rolled back; the ticket alone is kept, rejected
@@ -225,7 +226,31 @@ def confirm(deps: Deps, account: AccountRef, code: str) -> Confirmed:
         ) from None
     if held:  # a venue's order: sent now, with the deciding unit committed
         done = Confirmed(placement.send(deps, done.order, quote, account.id), done.cancelled, done.resized)
+    done.cancelled[:0] = ended_at_venue
     return done
+
+
+def _close_room_at_venue(deps: Deps, account: Account, code: str) -> list[str]:
+    """The yes to a close ticket of a venue account: its reducing orders are cancelled at the venue before the
+    confirmation's unit, with no unit open (``closing.cancel_at_venue``), once the ticket is found usable and
+    the price has not moved past the account's limit (read only: the unit checks both again). Returns the ids
+    that ended; nothing for any other ticket, or a paper account (its cancels are made in the unit)."""
+    if not placement.account_on_venue(deps, account.id):
+        return []
+    now = deps.now()
+    recent = recent_orders(deps.store, account, now, at_least=LOOKBACK)
+    try:
+        order = _find(recent, code)
+    except ParleyError:
+        return []  # the unit says why
+    if (order.source != CLOSE or order.replaces is not None or order.status is not OrderStatus.PENDING_CONFIRMATION
+            or (order.confirm_by is not None and now > order.confirm_by)):
+        return []
+    ctx = gather(deps, deps.store, account, order.request(), recent=recent, exclude_order_id=order.id)
+    drift = _drift(order, fresh_quote(ctx))
+    if drift is not None and drift > account.limits.confirmation_drift_percent:
+        return []
+    return closing.cancel_at_venue(deps, account, order.symbol, order.quantity)
 
 
 def stage_modify(deps: Deps, account: AccountRef, order_id: str, **changes: Decimal | None) -> Ticket:

@@ -16,7 +16,7 @@ from core.market import Quote
 from core.orders import Fill, Order, OrderStatus, OrderType, Side, TimeInForce
 from core.portfolio import Position, apply_fill, cash
 from core.ports.broker import BrokerEvent, EventKind
-from core.ports.store import UnitOfWork
+from core.ports.store import Store, UnitOfWork
 from core.usecases import notify
 from core.usecases.deps import Deps, catalog_for
 from core.usecases.journal import audit, change_status
@@ -102,7 +102,7 @@ def cancel_with_siblings(
     """Cancel an order; a bracket exit takes its sibling with it (cancelling one leg cancels the group).
     Returns what was cancelled, the order first."""
     cancelled = [cancel(deps, uow, order, actor, reason)]
-    for sibling in oco_siblings(cancelled[0], _group(uow, cancelled[0])):
+    for sibling in oco_siblings(cancelled[0], group(uow, cancelled[0])):
         cancelled.append(cancel(deps, uow, sibling, actor, reason or f"one-cancels-other: {order.id} cancelled"))
     return cancelled
 
@@ -223,7 +223,7 @@ def _bracket_exits(deps: Deps, uow: UnitOfWork, entry: Order, fill: Fill) -> lis
     return exits
 
 
-def _group(uow: UnitOfWork, exit_order: Order) -> list[Order]:
+def group(uow: UnitOfWork | Store, exit_order: Order) -> list[Order]:
     """The exits of ``exit_order``'s group, read by their derived ids (no query)."""
     if exit_order.oco_group is None:
         return []
@@ -239,7 +239,7 @@ def _group(uow: UnitOfWork, exit_order: Order) -> list[Order]:
 def _adjust_siblings(deps: Deps, uow: UnitOfWork, filled_exit: Order) -> None:
     """One-cancels-other, by quantity: the sibling of an exit that filled shrinks to what is still protected,
     and is cancelled once nothing is."""
-    for sibling in oco_siblings(filled_exit, _group(uow, filled_exit)):
+    for sibling in oco_siblings(filled_exit, group(uow, filled_exit)):
         target = sibling_quantity(filled_exit, sibling)
         if target <= sibling.filled_quantity:
             cancel(deps, uow, sibling, "oco", reason=f"one-cancels-other: {filled_exit.id} filled")

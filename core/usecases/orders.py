@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Collection
 
 from core.accounts import Account
-from core.errors import AlreadyExists, Conflict, IdempotencyKeyReused, InvalidRequest, NotFound, RiskRejected
+from core.errors import (
+    AlreadyExists,
+    Conflict,
+    IdempotencyKeyReused,
+    InvalidRequest,
+    NotFound,
+    ParleyError,
+    RiskRejected,
+)
 from core.ids import derived_id, new_id
 from core.market import Quote
 from core.orders import Order, OrderRequest, OrderStatus
@@ -19,6 +28,8 @@ from core.usecases.journal import audit_decision, change_status
 from core.usecases.retry import on_conflict
 from core.usecases.risk_gate import gather
 from core.usecases.sizing import sized
+
+log = logging.getLogger("parley.orders")
 
 
 def place_order(
@@ -120,7 +131,14 @@ def replay(deps: Deps, order_id: str, fingerprint: str, taken: AlreadyExists) ->
 
 
 def cancel_order(deps: Deps, account: AccountRef, order_id: str, *, actor: str | None = None) -> Order:
+    """Cancel a working order of the account (a bracket exit takes its sibling). A venue's order is asked with no
+    unit open (``placement.cancel``); Parley's paper broker answers inside the unit."""
     account = get_account(deps, account)
+    order = own_order(deps.store, account.id, order_id)
+    if order.status.is_final:
+        raise Conflict(f"Order {order.id} is already {order.status.value}.", order_id=order.id)
+    if placement.on_venue(deps, order):
+        return placement.cancel(deps, order, actor or account.id)[0]
     with deps.store.unit() as uow:
         order = own_order(uow, account.id, order_id)
         if order.status.is_final:
@@ -135,11 +153,21 @@ def cancel_working(
     only: Collection[str] | None = None,
 ) -> list[Order]:
     """Cancel every working order of the account (or those of ``only``), one unit per order (a unit stays
-    small)."""
+    small). A venue that refuses or does not answer for one order (logged; reconciliation settles it) does not
+    stop the others: a halt cancels all it can."""
     account = get_account(deps, account)
     cancelled = []
     for order in deps.store.orders.list_for_account(account.id, open_only=True):
         if only is not None and order.id not in only:
+            continue
+        if placement.on_venue(deps, order):  # the venue is asked with no unit open
+            current = deps.store.orders.get(order.id)
+            if not current.status.is_open:
+                continue
+            try:
+                cancelled += placement.cancel(deps, current, actor or account.id, reason=reason)
+            except ParleyError as exc:  # refused or unanswered: it stays as the venue has it; the others go on
+                log.warning("order %s not cancelled at its venue (%s: %s)", order.id, exc.code, exc)
             continue
         with deps.store.unit() as uow:
             current = uow.orders.get(order.id)

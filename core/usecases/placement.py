@@ -11,9 +11,13 @@ Paper orders are worked inside the deciding unit: Parley's paper broker makes no
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from core.brackets import oco_siblings
 from core.errors import AlreadyExists
 from core.market import Quote
 from core.orders import Order, OrderStatus
+from core.ports.broker import BrokerEvent
 from core.ports.store import UnitOfWork
 from core.usecases import execution
 from core.usecases.deps import Deps
@@ -24,7 +28,12 @@ from core.venues import PAPER, UNCONFIRMED
 
 def on_venue(deps: Deps, order: Order) -> bool:
     """Whether ``order`` goes to a real venue (a network call) rather than Parley's paper broker."""
-    return deps.broker.venue_for(order.account_id).name != PAPER.name
+    return account_on_venue(deps, order.account_id)
+
+
+def account_on_venue(deps: Deps, account_id: str) -> bool:
+    """Whether ``account_id``'s orders go to a real venue rather than Parley's paper broker."""
+    return deps.broker.venue_for(account_id).name != PAPER.name
 
 
 def held(order: Order) -> bool:
@@ -43,13 +52,25 @@ def send(deps: Deps, order: Order, quote: Quote | None, actor: str) -> Order:
     """Send ``order`` (as ``hold`` stored it) to its venue, outside any unit, then book the venue's answer in a
     unit of its own. Returns the order as stored."""
     events = deps.broker.submit(order, execution.in_session(deps, order, quote), deps.now())
+    return book(deps, order, events, actor, quote)
+
+
+def book(
+    deps: Deps, order: Order, events: list[BrokerEvent], actor: str, quote: Quote | None = None,
+    change: Callable[[UnitOfWork, Order], Order] | None = None,
+) -> Order:
+    """Book a venue's answer (``events``), got with no unit open, in a unit of its own, on ``order`` as it was read
+    before the call: ``change`` first applies what the venue agreed to (an amendment). An order changed meanwhile
+    was settled from a later reading of the venue (reconciliation, a stream's update), whose word stands."""
 
     def attempt() -> Order:
         with deps.store.unit() as uow:
             current = uow.orders.get(order.id)
             if current.version != order.version:
-                return current  # settled meanwhile, from a later reading of the venue
-            applied = execution.apply(deps, uow, current, events, actor, quote)
+                return current
+            if change is not None:
+                current = change(uow, current)
+            applied = execution.apply(deps, uow, current, events, actor, quote) if events else current
             uow.commit()
         return applied
 
@@ -57,3 +78,21 @@ def send(deps: Deps, order: Order, quote: Quote | None, actor: str) -> Order:
         return on_conflict(attempt)
     except AlreadyExists:  # a reconciliation booked this very fill first
         return deps.store.orders.get(order.id)
+
+
+def cancel(deps: Deps, order: Order, actor: str, reason: str | None = None) -> list[Order]:
+    """Cancel a venue's ``order`` (and a bracket exit's sibling) with no unit open across the venue's calls: each
+    is asked to cancel, then its answer booked in a unit (``book``). The venue decides: cancelled, the fills that
+    won the race, or still working; no answer (a timeout, a 5xx, a 429) raises with nothing booked, and the order
+    stays as the venue has it until reconciliation reads it. Returns what was asked, the order first."""
+    done = [book(deps, order, _cancel_events(deps, order, reason), actor)]
+    for sibling in oco_siblings(done[0], execution.group(deps.store, done[0])):
+        if sibling.status.is_open:
+            why = reason or f"one-cancels-other: {order.id} cancelled"
+            done.append(book(deps, sibling, _cancel_events(deps, sibling, why), actor))
+    return done
+
+
+def _cancel_events(deps: Deps, order: Order, reason: str | None) -> list[BrokerEvent]:
+    events = deps.broker.cancel(order, deps.now())
+    return [e.model_copy(update={"reason": reason}) for e in events] if reason is not None else events

@@ -11,6 +11,11 @@ cancelled is in the index before the next batch on its symbol. A symbol's workin
 store the first time a batch brings the symbol, after its cursor is set a tail of entries back (a load's read
 may lag the log).
 
+The log keeps an entry a day (``CHANGE_LOG_KEPT``). A symbol that brought no batch for that long may have had
+orders placed or cancelled whose entries expired unread: an empty log would then read as "nothing changed". So
+the index notes when it last read each symbol's log, and a symbol unread for nearly a day (``STALE_AFTER``, an
+hour short of it, against clocks that disagree) is dropped and read afresh from the store, as on its first batch.
+
 A quote then reads only the orders it can trigger, fill or move (core/order_index.py), each again in the
 unit, so a copy made stale elsewhere is judged as stored. Day orders are not expired by quotes: the schedule's
 sweep (core/usecases/sweep.py) does it; a quote only refuses to work a day order whose day has ended.
@@ -19,7 +24,7 @@ sweep (core/usecases/sweep.py) does it; a quote only refuses to work a day order
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from core.errors import NotFound
 from core.levels import TAIL
@@ -27,7 +32,7 @@ from core.market import Quote
 from core.order_index import OrderIndex
 from core.orders import Order
 from core.ports.broker import BrokerEvent
-from core.ports.store import UnitOfWork
+from core.ports.store import CHANGE_LOG_KEPT, UnitOfWork
 from core.risk_limits import RiskLimits
 from core.usecases import execution
 from core.usecases.deps import Deps
@@ -35,6 +40,8 @@ from core.usecases.deps import Deps
 # Resting orders are worked by quotes younger than this: the default per-account quote age limit (orders of
 # many accounts are worked on one quote, so one bound applies to all of them).
 WORKING_QUOTE_MAX_AGE = timedelta(seconds=RiskLimits.model_fields["quote_max_age_seconds"].default)
+# A symbol's log unread for this long may have lost entries to expiry: its orders are read again from the store.
+STALE_AFTER = CHANGE_LOG_KEPT - timedelta(hours=1)
 
 
 @dataclass
@@ -50,6 +57,7 @@ class Worked:
 class RestingOrders:
     def __init__(self) -> None:
         self.index: OrderIndex | None = None
+        self.read_at: dict[str, datetime] = {}  # when each symbol's log was last read
 
     def refresh(self, deps: Deps, symbols: list[str]) -> None:
         """Bring the index up to date for a batch on ``symbols`` (see the module docstring)."""
@@ -58,12 +66,16 @@ class RestingOrders:
             index = self.index = OrderIndex(deps.catalog)
         orders, now = deps.store.orders, deps.now()
         for symbol in symbols:
+            last_read = self.read_at.get(symbol)
+            if last_read is not None and now - last_read >= STALE_AFTER:
+                index.drop(symbol)  # entries it never read may have expired: an empty log proves nothing
             cursor = index.cursors.get(symbol)
             if cursor is None:
                 cursor = index.cursors[symbol] = max(0, orders.last_change(symbol) - TAIL)
             index.apply(orders.changes_since(symbol, cursor), now)
             if not index.is_loaded(symbol):
                 index.load(symbol, orders.list_open_for_symbol(symbol))
+            self.read_at[symbol] = now
 
     def candidates(self, quote: Quote) -> list[Order]:
         """Copies of the working orders ``quote`` may trigger, fill or move (no store read)."""

@@ -23,7 +23,7 @@ import logging
 import random
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from email.utils import parsedate_to_datetime
@@ -132,16 +132,24 @@ class VenueAdapter(VenueBroker):
 
     def cancel(self, order: Order, now: datetime) -> list[BrokerEvent]:
         """Ask the venue to cancel, then book what it says: cancelled, or the fills that won the race (a cancel
-        the venue has not confirmed yet leaves the order working; reconciliation finishes it)."""
+        the venue has not confirmed yet leaves the order working; reconciliation finishes it). A refusal is
+        raised (Refused, with the venue's reason) when the venue still works the order; one explained by the
+        order having filled or ended meanwhile is not: the lookup tells how it ended. No answer raises
+        Unreachable: the order stays as the venue has it."""
         if order.status.is_final:
             return []
         report = self._call(lambda: self.find(order))
         if report is None:
             return [_event(EventKind.CANCELLED, order, now, reason=f"{self.venue.name} has no such order")]
         if not report.status.is_final:
-            with suppress(Refused):  # not cancelable any more: it filled or ended meanwhile, as the lookup tells
+            refusal: Refused | None = None
+            try:
                 self._call(lambda: self.request_cancel(order, report))
+            except Refused as refused:
+                refusal = refused
             report = self._call(lambda: self.find(order)) or report
+            if refusal is not None and not report.status.is_final:
+                raise refusal
         return report_events(order, report)
 
     def modify(self, order: Order, quote: Quote | None, now: datetime) -> list[BrokerEvent]:

@@ -3,7 +3,7 @@ helpers of ``dynamodb_table``. The keys and access patterns are listed with the 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from core.alerts import Alert, AlertChange
 from core.notifications import Notification
@@ -28,7 +28,7 @@ from infra.stores.dynamodb_table import (
 CHANGES = "ALERT_CHANGES"
 ORDER_CHANGES = "ORDER_CHANGES"
 HEAD = "#HEAD"  # sorts before every zero-padded sequence number, so a range query never returns it
-CHANGE_LOG_TTL = timedelta(days=1)
+CHANGE_LOG_TTL = ports.CHANGE_LOG_KEPT  # change log entries older than this are dropped (DynamoDB: by TTL)
 OUTBOX = "OUTBOX"
 
 

@@ -37,7 +37,7 @@ from infra.stores.sqlite_channels import SqliteContacts, SqliteLinkCodes, Sqlite
 from infra.stores.sqlite_writers import writer_queue
 
 BUSY_TIMEOUT_MS = 10_000
-CHANGE_LOG_TTL = timedelta(days=1)  # alert change log entries older than this are dropped (DynamoDB: TTL)
+CHANGE_LOG_TTL = ports.CHANGE_LOG_KEPT  # change log entries older than this are dropped (DynamoDB: by TTL)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS accounts (id TEXT PRIMARY KEY, version INTEGER NOT NULL, data TEXT NOT NULL);

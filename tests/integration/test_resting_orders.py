@@ -6,6 +6,7 @@ resting orders far from the market."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from decimal import Decimal as D
 
 import pytest
@@ -159,3 +160,59 @@ def test_on_dynamodb_the_items_a_quote_reads_do_not_grow_with_the_resting_orders
     few = _items_read_by_a_quiet_quote(deps, 2)
     more = _items_read_by_a_quiet_quote(deps, 8)  # 2 + 8 orders resting on the same symbol now
     assert more == few
+
+
+def expire_order_log(store: Store, before) -> int:
+    """Drop the order change-log entries written before ``before``, as DynamoDB's TTL and SQLite's pruning do after
+    a day (moto keeps expired items, and each store keeps its log its own way). Returns how many went."""
+    from infra.stores.codec import key_time
+    from infra.stores.memory import MemoryStore
+    from infra.stores.sqlite import SqliteStore
+
+    if isinstance(store, MemoryStore):
+        log = store.db.tables["order_changes"]
+        old = [seq for seq, row in log.items() if row.record.time < before]
+        for seq in old:
+            del log[seq]
+        return len(old)
+    if isinstance(store, SqliteStore):
+        with store.db.write() as conn:
+            return conn.execute("DELETE FROM order_changes WHERE time < ?", (key_time(before),)).rowcount
+    from infra.stores.dynamodb_outbox import HEAD, from_key_time, order_log
+
+    items = store.table.query("PK = :pk", pk=order_log("AAPL"))
+    old = [i for i in items if i["SK"]["S"] != HEAD and from_key_time(i["time"]["S"]) < before]
+    for item in old:
+        store.table.delete(item["PK"]["S"], item["SK"]["S"])
+    return len(old)
+
+
+def test_a_warm_index_quiet_past_the_change_logs_day_is_rebuilt_from_the_store(deps: uc.Deps) -> None:
+    engine = AlertEngine()
+    quote(deps, engine, "100.00", "100.02")
+    first = buy_limit(deps, "ann", "95.00")
+    quote(deps, engine, "99.00", "99.02")  # warm: ann's order is in the index
+    uc.cancel_order(deps, "ann", first)  # then no quote on AAPL for days: the consumer reads none of this
+    late = buy_limit(deps, "cat", "98.50")
+    deps.clock.advance(days=3)  # Friday to Monday, the log's entries of Friday have expired
+    assert expire_order_log(deps.store, deps.now() - timedelta(days=1)) >= 2
+    changed = quote(deps, engine, "94.98", "95.00").changed
+    assert [o.id for o in changed] == [late], "the order placed while the consumer was away is worked"
+    assert first not in {o.id for o in engine.orders.candidates(Quote(symbol="AAPL", bid=D("94"), ask=D("95"),
+                                                                      time=deps.now()))}
+    assert status(deps, "cat", late) is OrderStatus.FILLED
+
+
+def test_a_warm_index_read_within_the_day_keeps_its_orders_without_reading_them_again(
+    deps: uc.Deps, reads: list[str]
+) -> None:
+    engine = AlertEngine()
+    quote(deps, engine, "100.00", "100.02")
+    first = buy_limit(deps, "ann", "95.00")
+    quote(deps, engine, "99.00", "99.02")
+    deps.clock.advance(hours=22)  # quiet, but its log still holds every entry the index has not read
+    reads.clear()
+    engine.refresh(deps, ["AAPL"])
+    assert reads == [], "nothing was reloaded from the store"
+    assert [o.id for o in engine.orders.candidates(Quote(symbol="AAPL", bid=D("94"), ask=D("95"),
+                                                         time=deps.now()))] == [first]
