@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 
-if TYPE_CHECKING:
-    from infra.bootstrap import Platform
+from functions.api.alerts import router as alerts_router
+from functions.api.channels import router as channels_router
+from functions.api.chat import router as chat_router
+from functions.api.docs import install_docs
+from functions.api.errors import install_error_handlers
+from functions.api.routes import router
+from functions.api.trading import router as trading_router
+from infra.bootstrap import Platform
 
 DESCRIPTION = (
     "Parley's HTTPS API: place and cancel orders, read positions, portfolio, quotes and risk limits. "
@@ -20,17 +25,7 @@ DESCRIPTION = (
 
 
 def create_app(platform: Platform, on_shutdown: Callable[[], None] | None = None) -> FastAPI:
-    """``on_shutdown`` runs when the server stops (the local server closes its feed and store there).
-
-    The route modules are imported here, not with this module: FastAPI builds each route's models as a module
-    declares it, so the Lambda handler, which builds the app on its first event, keeps that out of its import."""
-    from functions.api.alerts import router as alerts_router
-    from functions.api.channels import router as channels_router
-    from functions.api.chat import router as chat_router
-    from functions.api.docs import install_docs
-    from functions.api.errors import install_error_handlers
-    from functions.api.routes import router
-    from functions.api.trading import router as trading_router
+    """``on_shutdown`` runs when the server stops (the local server closes its feed and store there)."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

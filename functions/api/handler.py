@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from functools import cache
-
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
@@ -17,20 +15,14 @@ logger = Logger()
 metrics = Metrics()
 
 platform = build_platform()
-
-
-@cache
-def asgi() -> Mangum:
-    """The app behind Mangum, built by the first event rather than at import: FastAPI builds every route's models
-    as the route modules declare them, which the import of this module then need not wait for."""
-    return Mangum(create_app(platform), lifespan="off")
+asgi = Mangum(create_app(platform), lifespan="off")
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
 @capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
 def handler(event: dict, context: object) -> dict:
-    response = asgi()(event, context)
+    response = asgi(event, context)
     _count(event, response.get("statusCode", 500))
     return response
 

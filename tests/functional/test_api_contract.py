@@ -254,6 +254,6 @@ def test_a_streamed_body_is_refused_at_64_kb_without_being_read_whole(api: Api) 
     scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
              "path": "/v1/chat", "raw_path": b"/v1/chat", "root_path": "", "query_string": b"", "headers": headers,
              "server": ("testserver", 80), "client": ("127.0.0.1", 5000)}
-    asyncio.run(api.module.asgi().app(scope, receive, send))
+    asyncio.run(api.module.asgi.app(scope, receive, send))
     assert answer["status"] == 413 and b"body_too_large" in answer["body"]
     assert len(sent) <= 64 + 2 < chunks  # 64 KB of 1 KB chunks, and the one that went past

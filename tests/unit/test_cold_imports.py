@@ -87,16 +87,3 @@ def test_the_api_cold_start_loads_no_jwt_library_until_a_token_is_checked(tmp_pa
         "print(json.dumps({'before': before, 'after': 'jwt' in sys.modules, 'code': code}))\n"
     ))
     assert found == {"before": False, "after": True, "code": "invalid_token"}
-
-
-def test_the_api_cold_start_declares_no_route_until_its_first_event_builds_the_app(tmp_path):
-    """FastAPI builds a route's models as its module declares it: the API handler's import declares none, and
-    the first event builds the app (once) with every route."""
-    found = run(tmp_path, (
-        "import json, sys\nimport functions.api.handler as api\n"
-        "routes = sorted(m for m in sys.modules if m.startswith('functions.api.') and m.endswith(('routes', "
-        "'trading', 'alerts', 'chat', 'channels')))\n"
-        "app = api.asgi().app\nsame = api.asgi() is api.asgi()\n"
-        "print(json.dumps({'before': routes, 'paths': '/v1/orders' in app.openapi()['paths'], 'same': same}))\n"
-    ))
-    assert found == {"before": [], "paths": True, "same": True}
