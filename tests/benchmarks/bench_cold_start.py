@@ -3,9 +3,8 @@
 Measured twice: in the development virtualenv (which also holds the test tools, e.g. `cryptography`, that
 PyJWT picks up when present), and in a virtualenv holding exactly the requirements of the layers template.yaml
 attaches to ApiFunction (layers/<name>/requirements.txt of base, api and agent, in that order), which is
-what the function imports in AWS. Goal: <= 1.5x. The handler builds its FastAPI app on the first event, so
-the import followed by a first request (GET /health through the handler) is measured too, against the same
-baseline, so that what the import no longer pays is seen where it went.
+what the function imports in AWS. Goal: <= 1.5x. The import followed by a first request (GET /health through
+the handler) is measured too, against the same baseline: what a cold request waits for in all.
 
 Bytecode comes from a private cache filled by one untimed import of each side first, as the stream bench does:
 pip compiles the layers' packages when it installs them, while the project's sources (PYTHONDONTWRITEBYTECODE
