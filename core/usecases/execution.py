@@ -39,7 +39,6 @@ EXIT_COUNT = 2  # a bracket's exits: take-profit (index 0) and stop-loss (index 
 # booking's unit has committed (``placement.ask_venue``), and again by reconciliation until it answers.
 CANCEL_PENDING = "venue_cancel_pending"
 _GUARDED = (WOULD_OPEN_SHORT, INSUFFICIENT_CASH)
-_ENDS = (EventKind.CANCELLED, EventKind.EXPIRED, EventKind.REJECTED)
 
 
 def submit(deps: Deps, uow: UnitOfWork, order: Order, actor: str, quote: Quote | None) -> Order:
@@ -76,7 +75,7 @@ def apply(
     guarded: str | None = None  # why the fill guard stopped the order: the rest of its events are not booked
     refused = venue and cancel_pending(order) in _GUARDED  # fills past the guard were refused already
     for event in events:
-        if guarded is not None and not (venue and event.kind in _ENDS):  # a venue's word that it ended stands
+        if guarded is not None:
             break
         if event.kind is EventKind.FILL and event.fill is not None:
             if refused:

@@ -120,6 +120,39 @@ def test_exits_the_venue_does_not_answer_for_stay_pending_new_and_reconciliation
     assert [o.status for o in exits(platform, entry.id)] == [OrderStatus.ACCEPTED] * 2
 
 
+def test_a_reconciliation_while_the_exits_are_asked_for_books_each_once_and_is_not_asked_again(platform):
+    venue = platform.deps.broker.venue_broker("dave")
+
+    def reconciliation_meanwhile():
+        for order in platform.deps.store.orders.list_for_account("dave", open_only=True):
+            reconcile.sync_order(platform.deps, venue, order.id)
+
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        alpaca = Alpaca(platform, mock, slow="GET nested", hook=reconciliation_meanwhile)
+        entry = uc.place_order(platform.deps, "dave", bracket(), idempotency_key="b1")
+    assert alpaca.calls.count("GET nested") == 3  # the first exit asked for, then both by the reconciliation
+    assert [o.status for o in exits(platform, entry.id)] == [OrderStatus.ACCEPTED] * 2
+    assert len(platform.deps.store.orders.list_for_account("dave")) == 3
+
+
+def test_a_siblings_cancel_the_venue_does_not_answer_leaves_it_working_until_reconciliation_cancels_it(platform):
+    entry = filled_bracket(platform)
+    take_profit, stop_loss = exits(platform, entry.id)
+    venue = platform.deps.broker.venue_broker("dave")
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        alpaca = Alpaca(platform, mock, tp="filled", silent="DELETE")
+        alpaca.entry = platform.deps.store.orders.get(entry.id)
+        reconcile.sync_order(platform.deps, venue, take_profit.id)
+    take_profit, stop_loss = exits(platform, entry.id)
+    assert (take_profit.status, stop_loss.status) == (OrderStatus.FILLED, OrderStatus.ACCEPTED)
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        alpaca = Alpaca(platform, mock, tp="filled")
+        alpaca.entry = platform.deps.store.orders.get(entry.id)
+        reconcile.sync_order(platform.deps, venue, stop_loss.id)
+        assert alpaca.calls.count("DELETE") == 1
+    assert exits(platform, entry.id)[1].status is OrderStatus.CANCELLED
+
+
 def filled_bracket(platform):
     """dave's bracket entry filled at Alpaca, its two exits working as Alpaca's legs."""
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
