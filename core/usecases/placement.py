@@ -18,19 +18,22 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from core.audit import AuditKind
 from core.brackets import oco_siblings
 from core.errors import AlreadyExists, ParleyError
 from core.market import Quote
+from core.notifications import NotificationKind
 from core.orders import Order, OrderStatus
 from core.ports.broker import BrokerEvent, EventKind
 from core.ports.store import UnitOfWork
-from core.usecases import execution
+from core.usecases import execution, notify
 from core.usecases.deps import Deps
-from core.usecases.journal import change_status
+from core.usecases.journal import audit, change_status
 from core.usecases.retry import on_conflict
 from core.venues import UNCONFIRMED
 
 log = logging.getLogger("parley.placement")
+REFUSED = "venue_refused"  # the code of a venue's definite refusal (infra/brokers/venue.py's Refused)
 
 def on_venue(deps: Deps, order: Order) -> bool:
     """Whether ``order`` goes to a real venue (a network call) rather than Parley's paper broker."""
@@ -108,10 +111,35 @@ def ask_venue(deps: Deps, account_id: str, symbol: str) -> list[Order]:
             if held(order) and order.source == "bracket" and order.parent_id is not None:
                 asked.append(send(deps, order, None, "bracket"))
             elif order.status.is_open and (why := execution.cancel_pending(order)) is not None:
-                asked.append(book(deps, order, _cancel_events(deps, order, why), "system"))
+                try:
+                    asked.append(book(deps, order, _cancel_events(deps, order, why), "system"))
+                except ParleyError as exc:
+                    if exc.code == REFUSED:
+                        _cancel_refused(deps, order, why, str(exc))
+                    raise
         except ParleyError as exc:  # unanswered or refused: the order stays as the venue has it
             log.warning("order %s: its venue was not asked or did not answer (%s: %s)", order.id, exc.code, exc)
     return asked
+
+
+def _cancel_refused(deps: Deps, order: Order, why: str, refusal: str) -> None:
+    """The venue definitely refused to cancel ``order``, which it still works: the mark goes (reconciliation would
+    ask in vain) and the trader is told the order still works, in a unit of its own."""
+    with deps.store.unit() as uow:
+        current = uow.orders.get(order.id)
+        if current.version != order.version:
+            return  # settled meanwhile
+        current.reason = None
+        execution.store(uow, current, deps.now())
+        audit(uow, deps.now(), current.account_id, AuditKind.ORDER_STATE, "system", current.id,
+              cancel_refused=refusal, cancel_requested=why)
+        venue = deps.broker.venue_for(current.account_id).title
+        text = (f"Order {current.id} ({current.side.value} {format(current.quantity.normalize(), 'f')} "
+                f"{current.symbol}) was to be cancelled ({why}), but {venue} refused: {refusal.rstrip('.')}. "
+                f"It is still working at {venue}.")
+        notify.emit(uow, deps.now(), current.account_id, NotificationKind.REJECTED, (current.id, REFUSED, why), text,
+                    order_id=current.id, symbol=current.symbol, code="venue_cancel_refused", reason=refusal)
+        uow.commit()
 
 
 def cancel(deps: Deps, order: Order, actor: str, reason: str | None = None) -> list[Order]:

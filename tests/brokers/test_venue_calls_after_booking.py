@@ -34,8 +34,9 @@ class Alpaca:
     hook runs inside the call named ``slow`` the first time it is made (the venue keeps Parley waiting)."""
 
     def __init__(self, platform, mock, *, slow: str | None = None, hook=None, tp="new", sl="new",
-                 silent: str | None = None) -> None:
+                 silent: str | None = None, refuse: str | None = None, no_legs: bool = False) -> None:
         self.platform, self.slow, self.hook, self.silent = platform, slow, hook, silent
+        self.refuse, self.no_legs = refuse, no_legs
         self.entry = None
         self.legs = {LEG_TP: tp, LEG_SL: sl}
         self.calls: list[str] = []
@@ -74,10 +75,14 @@ class Alpaca:
                              filled="2" if self.legs[leg] == "filled" else "0",
                              average="200" if self.legs[leg] == "filled" else None)
                 for leg, kind in ((LEG_TP, "limit"), (LEG_SL, "stop"))]
+        if self.no_legs:
+            legs = []
         return 200, {}, json.dumps(self._entry(legs=legs))
 
     def delete(self, leg: str):
         self._wait("DELETE")
+        if self.refuse is not None:
+            return 422, {}, json.dumps({"code": 42210000, "message": self.refuse})
         self.legs[leg] = "canceled"
         return 204, {}, ""
 
@@ -151,6 +156,31 @@ def test_a_siblings_cancel_the_venue_does_not_answer_leaves_it_working_until_rec
         reconcile.sync_order(platform.deps, venue, stop_loss.id)
         assert alpaca.calls.count("DELETE") == 1
     assert exits(platform, entry.id)[1].status is OrderStatus.CANCELLED
+
+
+def test_exits_the_venue_definitely_refuses_are_rejected_and_the_trader_told(platform):
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        Alpaca(platform, mock, no_legs=True)
+        entry = uc.place_order(platform.deps, "dave", bracket(), idempotency_key="b1")
+    refused = exits(platform, entry.id)
+    assert [o.status for o in refused] == [OrderStatus.REJECTED] * 2
+    told = {n.data.get("order_id"): n.text for n in platform.deps.store.notifications.list_for_account("dave")}
+    assert all("rejected: Alpaca's bracket" in told[o.id] for o in refused)
+
+
+def test_a_siblings_cancel_the_venue_refuses_leaves_it_working_and_tells_the_trader(platform):
+    entry = filled_bracket(platform)
+    take_profit, stop_loss = exits(platform, entry.id)
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        alpaca = Alpaca(platform, mock, tp="filled", refuse="order is not cancelable")
+        alpaca.entry = platform.deps.store.orders.get(entry.id)
+        reconcile.sync_order(platform.deps, platform.deps.broker.venue_broker("dave"), take_profit.id)
+    stop_loss = platform.deps.store.orders.get(stop_loss.id)
+    assert (stop_loss.status, stop_loss.reason) == (OrderStatus.ACCEPTED, None)  # working, not to be asked again
+    [told] = [n for n in platform.deps.store.notifications.list_for_account("dave")
+              if n.data.get("code") == "venue_cancel_refused"]
+    assert told.data["order_id"] == stop_loss.id
+    assert "Alpaca refused" in told.text and "order is not cancelable" in told.text
 
 
 def filled_bracket(platform):
