@@ -67,9 +67,11 @@ class OrderRepository(ABC):
 
     @abstractmethod
     def list_for_account(
-        self, account_id: str, *, since: datetime | None = None, open_only: bool = False, limit: int | None = None
+        self, account_id: str, *, since: datetime | None = None, open_only: bool = False, limit: int | None = None,
+        before: tuple[datetime, str] | None = None,
     ) -> list[Order]:
-        """Newest first. ``since`` keeps orders created at or after it; ``open_only`` keeps working ones."""
+        """Newest first. ``since`` keeps orders created at or after it; ``open_only`` keeps working ones;
+        ``before`` (created_at, id) keeps the ones listed after that order, so a page is read, not the history."""
 
     @abstractmethod
     def list_open_for_symbol(self, symbol: str) -> list[Order]:
@@ -234,8 +236,12 @@ class AlertRepository(ABC):
         """Remove an alert; NotFound if there is none."""
 
     @abstractmethod
-    def list_for_account(self, account_id: str) -> list[Alert]:
-        """Newest first, active and triggered alike."""
+    def list_for_account(
+        self, account_id: str, *, limit: int | None = None, before: tuple[datetime, str] | None = None,
+        cancelled: bool = True,
+    ) -> list[Alert]:
+        """Newest first, active and triggered alike (cancelled ones unless ``cancelled`` is False); ``before``
+        (created_at, id) keeps the ones listed after that alert and ``limit`` stops the read at a page."""
 
     @abstractmethod
     def list_active_for_symbol(self, symbol: str) -> list[Alert]:
@@ -266,8 +272,10 @@ class NotificationRepository(ABC):
     def get(self, notification_id: str) -> Notification | None: ...
 
     @abstractmethod
-    def list_for_account(self, account_id: str, *, limit: int = 50) -> list[Notification]:
-        """The account's notifications, newest first."""
+    def list_for_account(
+        self, account_id: str, *, limit: int = 50, before: tuple[datetime, str] | None = None
+    ) -> list[Notification]:
+        """The account's notifications, newest first; ``before`` (created_at, id) keeps those listed after it."""
 
     @abstractmethod
     def list_unsent(self, *, limit: int = 100) -> list[Notification]:

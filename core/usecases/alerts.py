@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
 from pydantic import ValidationError
@@ -80,10 +81,13 @@ def _alert_or_none(deps: Deps, alert_id: str) -> Alert | None:
         return None
 
 
-def list_alerts(deps: Deps, account: AccountRef, *, include_cancelled: bool = False) -> list[Alert]:
-    """Newest first; cancelled alerts only when asked."""
-    alerts = deps.store.alerts.list_for_account(get_account(deps, account).id)
-    return alerts if include_cancelled else [a for a in alerts if a.status is not AlertStatus.CANCELLED]
+def list_alerts(
+    deps: Deps, account: AccountRef, *, include_cancelled: bool = False, limit: int | None = None,
+    before: tuple[datetime, str] | None = None,
+) -> list[Alert]:
+    """Newest first; cancelled alerts only when asked; ``before`` (created_at, id) and ``limit``: one page."""
+    return deps.store.alerts.list_for_account(get_account(deps, account).id, limit=limit, before=before,
+                                              cancelled=include_cancelled)
 
 
 def delete_alert(deps: Deps, account: AccountRef, alert_id: str) -> Alert:

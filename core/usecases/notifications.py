@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from core.notifications import Notification
 from core.usecases.accounts import AccountRef, get_account
 from core.usecases.deps import Deps
 
 
-def list_notifications(deps: Deps, account: AccountRef, *, limit: int = 50) -> list[Notification]:
-    return deps.store.notifications.list_for_account(get_account(deps, account).id, limit=limit)
+def list_notifications(
+    deps: Deps, account: AccountRef, *, limit: int = 50, before: tuple[datetime, str] | None = None
+) -> list[Notification]:
+    """Newest first; ``before`` (created_at, id) starts after that notification: one page read."""
+    return deps.store.notifications.list_for_account(get_account(deps, account).id, limit=limit, before=before)

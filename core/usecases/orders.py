@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection
+from datetime import datetime
 
 from core.accounts import Account
 from core.errors import (
@@ -218,10 +219,12 @@ def resolve_order_id(deps: Deps, account: AccountRef, given: str) -> str:
 
 
 def list_orders(
-    deps: Deps, account: AccountRef, *, open_only: bool = False, limit: int | None = 100
+    deps: Deps, account: AccountRef, *, open_only: bool = False, limit: int | None = 100,
+    before: tuple[datetime, str] | None = None,
 ) -> list[Order]:
+    """Newest first; ``before`` (created_at, id) starts after that order: one page read, not the history."""
     account_id = get_account(deps, account).id
-    return deps.store.orders.list_for_account(account_id, open_only=open_only, limit=limit)
+    return deps.store.orders.list_for_account(account_id, open_only=open_only, limit=limit, before=before)
 
 
 def check_risk(deps: Deps, account: AccountRef, request: OrderRequest) -> RiskDecision:

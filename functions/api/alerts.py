@@ -18,10 +18,9 @@ from core.signals import SignalMode
 from functions.api.auth import Caller, Parley
 from functions.api.errors import responses_for
 from functions.api.guard import api_router
-from functions.api.pages import MAX_PAGE, Cursor, newest_first, page
+from functions.api.pages import MAX_PAGE, Cursor, after, cut, newest_first
 from functions.api.routes import OPTIONAL_IDEMPOTENCY_KEY, optional_idempotency_key
 
-NOTIFICATIONS_KEPT = 5_000  # how far back the notification pages reach
 router = api_router()
 WEEK = 7 * 86_400
 Key = Annotated[str | None, Depends(optional_idempotency_key)]
@@ -131,8 +130,9 @@ def list_alerts(
     cursor: Cursor = None,
 ) -> AlertList:
     """Your alerts, newest first, a page at a time."""
-    alerts = uc.list_alerts(parley.deps, account, include_cancelled=status == "all")
-    shown, following = page(alerts, lambda a: newest_first(a.created_at, a.id), limit, cursor)
+    alerts = uc.list_alerts(parley.deps, account, include_cancelled=status == "all", limit=limit + 1,
+                            before=after(cursor))  # the page after the cursor, and one more: is there a next?
+    shown, following = cut(alerts, lambda a: newest_first(a.created_at, a.id), limit)
     return AlertList(alerts=[AlertOut.of(a) for a in shown], next_cursor=following)
 
 
@@ -161,9 +161,9 @@ def list_notifications(
     account: Caller, parley: Parley, limit: Annotated[Count, Query(ge=1, le=200)] = 50, cursor: Cursor = None,
 ) -> NotificationList:
     """Your notifications (fills, rejections, expiries, alerts, kill switches, signals), newest first, a page at
-    a time (as far back as the last NOTIFICATIONS_KEPT)."""
-    found = uc.list_notifications(parley.deps, account, limit=NOTIFICATIONS_KEPT)
-    shown, following = page(found, lambda n: newest_first(n.created_at, n.id), limit, cursor)
+    a time: the store reads the page after the cursor and one more (is there a next page?)."""
+    found = uc.list_notifications(parley.deps, account, limit=limit + 1, before=after(cursor))
+    shown, following = cut(found, lambda n: newest_first(n.created_at, n.id), limit)
     return NotificationList(notifications=[NotificationOut.of(n) for n in shown], next_cursor=following)
 
 

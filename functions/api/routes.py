@@ -17,7 +17,7 @@ from core.risk_limits import RiskLimits
 from functions.api.auth import Admin, Caller, Parley
 from functions.api.errors import responses_for
 from functions.api.guard import api_router
-from functions.api.pages import MAX_PAGE, Cursor, newest_first, page
+from functions.api.pages import MAX_PAGE, Cursor, after, by_symbol, cut, newest_first, page
 from functions.api.schemas import (
     Health,
     KillSwitchIn,
@@ -98,10 +98,11 @@ def list_orders(
     cursor: Cursor = None,
     account_id: str | None = None,
 ) -> OrderList:
-    """Orders, newest first, a page at a time."""
+    """Orders, newest first, a page at a time: the store reads the page after the cursor (and one order more,
+    to know whether there is a next page), not the account's history."""
     target = uc.act_for(parley.deps, account, account_id)
-    orders = uc.list_orders(parley.deps, target, open_only=status == "open", limit=None)
-    shown, following = page(orders, lambda o: newest_first(o.created_at, o.id), limit, cursor)
+    orders = uc.list_orders(parley.deps, target, open_only=status == "open", limit=limit + 1, before=after(cursor))
+    shown, following = cut(orders, lambda o: newest_first(o.created_at, o.id), limit)
     return OrderList(orders=[OrderOut.of(o, parley.deps.broker.venue_for) for o in shown], next_cursor=following)
 
 
@@ -120,10 +121,18 @@ def cancel_order(order_id: str, account: Caller, parley: Parley, account_id: str
 
 
 @router.get("/v1/positions", response_model=PositionList, responses=responses_for(403, 404), tags=["portfolio"])
-def positions(account: Caller, parley: Parley, account_id: str | None = None) -> PositionList:
+def positions(
+    account: Caller,
+    parley: Parley,
+    limit: Annotated[Count, Query(ge=1, le=MAX_PAGE)] = 100,
+    cursor: Cursor = None,
+    account_id: str | None = None,
+) -> PositionList:
+    """Open positions by symbol (A to Z), a page at a time."""
     target = uc.act_for(parley.deps, account, account_id)
-    shown = [shown_position(p) for p in uc.positions(parley.deps, target)]
-    return PositionList(account_id=target.id, positions=shown)
+    held, following = page(uc.positions(parley.deps, target), lambda p: by_symbol(p.symbol), limit, cursor,
+                           ascending=True)
+    return PositionList(account_id=target.id, positions=[shown_position(p) for p in held], next_cursor=following)
 
 
 @router.get("/v1/portfolio", response_model=PortfolioView, responses=responses_for(403, 404), tags=["portfolio"])

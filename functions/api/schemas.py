@@ -57,6 +57,7 @@ class OrderList(BaseModel):
 class PositionList(BaseModel):
     account_id: str
     positions: list[PositionView]
+    next_cursor: str | None = Field(default=None, description="Pass as `cursor` for the next page; null: no more")
 
 
 class QuoteOut(BaseModel):

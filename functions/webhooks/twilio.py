@@ -16,6 +16,8 @@ trader's next channel is tried. Other statuses (queued, sent, read ...) change n
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
@@ -54,12 +56,9 @@ def respond_whatsapp(platform: Platform, raw_event: dict) -> dict:
 
 def respond_status(platform: Platform, raw_event: dict) -> dict:
     event = APIGatewayProxyEventV2(raw_event)
-    try:
-        params = http.form(event)
-    except errors.InvalidRequest as malformed:
-        return http.refuse(400, malformed.code, malformed.message)
-    if not signed(platform, event, STATUS_PATH, params):
-        return http.refuse(403, "forbidden", "The request is not signed by Twilio for this URL.")
+    params = _verified_form(platform, event, STATUS_PATH)
+    if isinstance(params, Refusal):
+        return params.response
     sid, state = params.get("MessageSid", ""), params.get("MessageStatus", "")
     message_id = (event.query_string_parameters or {}).get("message", "")
     if not sid or not state:
@@ -104,12 +103,9 @@ ROUTES = {SMS_PATH: respond_sms, WHATSAPP_PATH: respond_whatsapp, STATUS_PATH: r
 
 def respond(platform: Platform, raw_event: dict, channel: Channel, path: str) -> dict:
     event = APIGatewayProxyEventV2(raw_event)
-    try:
-        params = http.form(event)
-    except errors.InvalidRequest as malformed:
-        return http.refuse(400, malformed.code, malformed.message)
-    if not signed(platform, event, path, params):
-        return http.refuse(403, "forbidden", "The request is not signed by Twilio for this URL.")
+    params = _verified_form(platform, event, path)
+    if isinstance(params, Refusal):
+        return params.response
     sid, sender = params.get("MessageSid", ""), params.get("From", "")
     if not sid or not sender:
         return http.refuse(400, "malformed_body", "MessageSid and From are required.")
@@ -124,6 +120,25 @@ def respond(platform: Platform, raw_event: dict, channel: Channel, path: str) ->
     if response["statusCode"] != 200:
         return response
     return http.answer(200, content_type="text/xml", text=EMPTY_TWIML)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """The answer to a request whose form is malformed (400) or not signed by Twilio for its URL (403)."""
+
+    response: dict
+
+
+def _verified_form(platform: Platform, event: APIGatewayProxyEventV2, path: str) -> dict[str, str] | Refusal:
+    """The posted form fields, once the body parses and X-Twilio-Signature matches them and ``path``; else the
+    refusal to answer. Every Twilio route (inbound messages and status callbacks) checks the same way."""
+    try:
+        params = http.form(event)
+    except errors.InvalidRequest as malformed:
+        return Refusal(http.refuse(400, malformed.code, malformed.message))
+    if not signed(platform, event, path, params):
+        return Refusal(http.refuse(403, "forbidden", "The request is not signed by Twilio for this URL."))
+    return params
 
 
 def signed(platform: Platform, event: APIGatewayProxyEventV2, path: str, params: dict[str, str]) -> bool:

@@ -181,9 +181,16 @@ class DynamoOrders(Versioned[Order], ports.OrderRepository):
         )
 
     def list_for_account(
-        self, account_id: str, *, since: datetime | None = None, open_only: bool = False, limit: int | None = None
+        self, account_id: str, *, since: datetime | None = None, open_only: bool = False, limit: int | None = None,
+        before: tuple[datetime, str] | None = None,
     ) -> list[Order]:
         condition, bounds = _since(f"ACCOUNT#{account_id}#ORDERS", since)
+        ceiling = f"{key_time(before[0])}#{before[1]}" if before is not None else None
+        if ceiling is not None and since is not None and ceiling < bounds["since"]:
+            return []  # nothing is both after the cursor and at or after ``since``
+        if ceiling is not None:  # GSI1SK is "<created_at>#<id>": the key condition starts the read after that order
+            upper = "GSI1SK < :before" if since is None else "GSI1SK BETWEEN :since AND :before"
+            condition, bounds = f"GSI1PK = :pk AND {upper}", bounds | {"before": ceiling}
         items = self.table.query(
             condition,
             index="GSI1",
@@ -192,6 +199,8 @@ class DynamoOrders(Versioned[Order], ports.OrderRepository):
             page=None if open_only else limit,
             **bounds,
         )
+        if ceiling is not None and since is not None:  # BETWEEN takes the cursor's own order too
+            items = (item for item in items if item["GSI1SK"]["S"] != ceiling)
         return from_items(Order, items, limit)
 
     def list_open_for_symbol(self, symbol: str) -> list[Order]:

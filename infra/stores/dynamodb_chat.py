@@ -5,6 +5,7 @@ The keys and access patterns are listed with the others at the top of ``infra.st
 
 from __future__ import annotations
 
+import itertools
 from contextlib import suppress
 from datetime import datetime
 
@@ -25,6 +26,7 @@ from infra.stores.dynamodb_table import (
     create,
     delete_existing,
     epoch,
+    from_item,
     from_items,
 )
 
@@ -50,9 +52,18 @@ class DynamoAlerts(Versioned[Alert], ports.AlertRepository):
         missing = NotFound(f"Alert {alert_id} not found.", alert_id=alert_id)
         self.table.write(delete_existing(f"ALERT#{alert_id}", "ALERT", missing))
 
-    def list_for_account(self, account_id: str) -> list[Alert]:
-        items = self.table.query("GSI1PK = :pk", index="GSI1", forward=False, pk=f"ACCOUNT#{account_id}#ALERTS")
-        return from_items(Alert, items)
+    def list_for_account(
+        self, account_id: str, *, limit: int | None = None, before: tuple[datetime, str] | None = None,
+        cancelled: bool = True,
+    ) -> list[Alert]:
+        condition, bounds = "GSI1PK = :pk", {"pk": f"ACCOUNT#{account_id}#ALERTS"}
+        if before is not None:  # GSI1SK is "<created_at>#<id>": the key condition starts the read after that alert
+            condition += " AND GSI1SK < :before"
+            bounds["before"] = f"{key_time(before[0])}#{before[1]}"
+        items = self.table.query(condition, index="GSI1", forward=False, page=limit, **bounds)
+        alerts = (from_item(Alert, item) for item in items)  # read page by page, only as far as needed
+        kept = (a for a in alerts if cancelled or a.status is not AlertStatus.CANCELLED)
+        return list(itertools.islice(kept, limit))
 
     def list_active_for_symbol(self, symbol: str) -> list[Alert]:
         return from_items(Alert, self.table.query("GSI2PK = :pk", index="GSI2", pk=f"ACTIVE_ALERTS#{symbol}"))

@@ -111,9 +111,14 @@ class DynamoNotifications(Repo, ports.NotificationRepository):
         item = self.table.get(f"NOTIFICATION#{notification_id}", "NOTIFICATION")
         return from_item(Notification, item) if item else None
 
-    def list_for_account(self, account_id: str, *, limit: int = 50) -> list[Notification]:
-        pk = f"ACCOUNT#{account_id}#NOTIFICATIONS"
-        items = self.table.query("GSI1PK = :pk", index="GSI1", forward=False, page=limit, pk=pk)
+    def list_for_account(
+        self, account_id: str, *, limit: int = 50, before: tuple[datetime, str] | None = None
+    ) -> list[Notification]:
+        condition, bounds = "GSI1PK = :pk", {"pk": f"ACCOUNT#{account_id}#NOTIFICATIONS"}
+        if before is not None:  # GSI1SK is "<created_at>#<id>": the key condition starts the read after that one
+            condition += " AND GSI1SK < :before"
+            bounds["before"] = f"{key_time(before[0])}#{before[1]}"
+        items = self.table.query(condition, index="GSI1", forward=False, page=limit, **bounds)
         return from_items(Notification, items, limit)
 
     def list_unsent(self, *, limit: int = 100) -> list[Notification]:

@@ -263,13 +263,15 @@ class MemoryOrders(_Versioned[Order], ports.OrderRepository):
     noun, table = "Order", "orders"
 
     def list_for_account(
-        self, account_id: str, *, since: datetime | None = None, open_only: bool = False, limit: int | None = None
+        self, account_id: str, *, since: datetime | None = None, open_only: bool = False, limit: int | None = None,
+        before: tuple[datetime, str] | None = None,
     ) -> list[Order]:
         def keep(order: Order) -> bool:
             return (
                 order.account_id == account_id
                 and (since is None or order.created_at >= since)
                 and (not open_only or order.status.is_open)
+                and (before is None or _newest_first(order) < before)
             )
 
         return self._select("orders", keep, _newest_first, reverse=True, limit=limit)
@@ -434,8 +436,15 @@ class MemoryAlerts(_Versioned[Alert], ports.AlertRepository):
                 raise NotFound(f"Alert {alert_id} not found.", alert_id=alert_id)
             self._delete("alerts", alert_id)
 
-    def list_for_account(self, account_id: str) -> list[Alert]:
-        return self._select("alerts", lambda a: a.account_id == account_id, _newest_first, reverse=True)
+    def list_for_account(
+        self, account_id: str, *, limit: int | None = None, before: tuple[datetime, str] | None = None,
+        cancelled: bool = True,
+    ) -> list[Alert]:
+        def keep(alert: Alert) -> bool:
+            return (alert.account_id == account_id and (cancelled or alert.status is not AlertStatus.CANCELLED)
+                    and (before is None or _newest_first(alert) < before))
+
+        return self._select("alerts", keep, _newest_first, reverse=True, limit=limit)
 
     def list_active_for_symbol(self, symbol: str) -> list[Alert]:
         def keep(alert: Alert) -> bool:
@@ -469,9 +478,13 @@ class MemoryNotifications(_Repo, ports.NotificationRepository):
             row = self.db.tables["notifications"].get(notification_id)
         return row.fresh() if row is not None else None
 
-    def list_for_account(self, account_id: str, *, limit: int = 50) -> list[Notification]:
-        return self._select("notifications", lambda n: n.account_id == account_id, _newest_first, reverse=True,
-                            limit=limit)
+    def list_for_account(
+        self, account_id: str, *, limit: int = 50, before: tuple[datetime, str] | None = None
+    ) -> list[Notification]:
+        def keep(notification: Notification) -> bool:
+            return notification.account_id == account_id and (before is None or _newest_first(notification) < before)
+
+        return self._select("notifications", keep, _newest_first, reverse=True, limit=limit)
 
     def list_unsent(self, *, limit: int = 100) -> list[Notification]:
         return self._select("notifications", lambda n: n.sent_at is None, _newest_first, limit=limit)

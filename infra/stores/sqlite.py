@@ -362,14 +362,19 @@ class SqliteOrders(_Versioned[Order], ports.OrderRepository):
         }
 
     def list_for_account(
-        self, account_id: str, *, since: datetime | None = None, open_only: bool = False, limit: int | None = None
+        self, account_id: str, *, since: datetime | None = None, open_only: bool = False, limit: int | None = None,
+        before: tuple[datetime, str] | None = None,
     ) -> list[Order]:
         sql = "SELECT data FROM orders WHERE account_id = ? AND created_at >= ?"
+        floor = key_time(since) if since is not None else ""
+        args: tuple = (account_id, floor)
         if open_only:
             sql += " AND is_open = 1"
+        if before is not None:  # keyset: the rows after that order, read through the index, not skipped over
+            sql += " AND (created_at, id) < (?, ?)"
+            args += (key_time(before[0]), before[1])
         sql += " ORDER BY created_at DESC, id DESC LIMIT ?"
-        floor = key_time(since) if since is not None else ""
-        return self.db.many(Order, sql, (account_id, floor, -1 if limit is None else limit))
+        return self.db.many(Order, sql, (*args, -1 if limit is None else limit))
 
     def list_open_for_symbol(self, symbol: str) -> list[Order]:
         sql = "SELECT data FROM orders WHERE symbol = ? AND is_open = 1 ORDER BY created_at, id"
@@ -549,9 +554,18 @@ class SqliteAlerts(_Versioned[Alert], ports.AlertRepository):
             if conn.execute("DELETE FROM alerts WHERE id = ?", (alert_id,)).rowcount == 0:
                 raise NotFound(f"Alert {alert_id} not found.", alert_id=alert_id)
 
-    def list_for_account(self, account_id: str) -> list[Alert]:
-        sql = "SELECT data FROM alerts WHERE account_id = ? ORDER BY created_at DESC, id DESC"
-        return self.db.many(Alert, sql, (account_id,))
+    def list_for_account(
+        self, account_id: str, *, limit: int | None = None, before: tuple[datetime, str] | None = None,
+        cancelled: bool = True,
+    ) -> list[Alert]:
+        sql, args = "SELECT data FROM alerts WHERE account_id = ?", (account_id,)
+        if not cancelled:
+            sql += " AND json_extract(data, '$.status') != 'cancelled'"
+        if before is not None:  # keyset: the rows after that alert
+            sql += " AND (created_at, id) < (?, ?)"
+            args += (key_time(before[0]), before[1])
+        sql += " ORDER BY created_at DESC, id DESC LIMIT ?"
+        return self.db.many(Alert, sql, (*args, -1 if limit is None else limit))
 
     def list_active_for_symbol(self, symbol: str) -> list[Alert]:
         sql = "SELECT data FROM alerts WHERE symbol = ? AND is_active = 1 ORDER BY created_at, id"
@@ -585,9 +599,15 @@ class SqliteNotifications(_Repo, ports.NotificationRepository):
     def get(self, notification_id: str) -> Notification | None:
         return self.db.one(Notification, "SELECT data FROM notifications WHERE id = ?", (notification_id,))
 
-    def list_for_account(self, account_id: str, *, limit: int = 50) -> list[Notification]:
-        sql = "SELECT data FROM notifications WHERE account_id = ? ORDER BY created_at DESC, id DESC LIMIT ?"
-        return self.db.many(Notification, sql, (account_id, limit))
+    def list_for_account(
+        self, account_id: str, *, limit: int = 50, before: tuple[datetime, str] | None = None
+    ) -> list[Notification]:
+        sql, args = "SELECT data FROM notifications WHERE account_id = ?", (account_id,)
+        if before is not None:  # keyset: the rows after that notification
+            sql += " AND (created_at, id) < (?, ?)"
+            args += (key_time(before[0]), before[1])
+        sql += " ORDER BY created_at DESC, id DESC LIMIT ?"
+        return self.db.many(Notification, sql, (*args, limit))
 
     def list_unsent(self, *, limit: int = 100) -> list[Notification]:
         sql = "SELECT data FROM notifications WHERE sent = 0 ORDER BY created_at, id LIMIT ?"

@@ -57,6 +57,45 @@ def test_notifications_page_with_a_cursor(api: Api) -> None:
     assert [len(p) for p in pages] == [3, 2] and len(set(flat(pages))) == 5
 
 
+def test_positions_page_by_symbol_with_a_cursor_each_once_and_the_last_page_says_no_more(api: Api) -> None:
+    token = api.token("alice")
+    symbols = ["TSLA", "AAPL", "NVDA", "MSFT", "AMZN"]
+    for n, symbol in enumerate(symbols):
+        api.quote(symbol, "99.98", "100.02")
+        bought = api("POST", "/v1/orders", token=token, headers={"Idempotency-Key": f"p{n}"},
+                     body={"symbol": symbol, "side": "buy", "quantity": "1"})
+        assert bought.status == 201, bought.body
+    pages, cursor = [], None
+    while True:
+        response = api("GET", "/v1/positions", token=token, query={"limit": "2"} | (
+            {"cursor": cursor} if cursor else {}))
+        assert response.status == 200, response.body
+        pages.append([item["symbol"] for item in response.body["positions"]])
+        cursor = response.body["next_cursor"]
+        if cursor is None:
+            break
+    assert pages == [["AAPL", "AMZN"], ["MSFT", "NVDA"], ["TSLA"]]
+    whole = api("GET", "/v1/positions", token=token, query={"limit": "5"}).body
+    assert len(whole["positions"]) == 5 and whole["next_cursor"] is None
+
+
+def test_a_list_that_ends_on_a_page_boundary_ends_with_a_null_cursor_not_an_empty_page(api: Api) -> None:
+    token = api.token("alice")
+    for n in range(4):
+        api("POST", "/v1/alerts", token=token, body={"symbol": "AAPL", "condition": "above", "threshold": str(300 + n)})
+        with api.deps.store.unit() as uow:
+            notify.emit(uow, api.deps.now(), "alice", NotificationKind.SYSTEM, (f"b{n}",), f"note {n}")
+            uow.commit()
+    assert [len(p) for p in walk(api, "/v1/alerts", "alerts", token, 2)] == [2, 2]
+    assert [len(p) for p in walk(api, "/v1/notifications", "notifications", token, 2)] == [2, 2]
+
+
+@pytest.mark.parametrize("path", ["/v1/alerts", "/v1/positions"])
+def test_a_cursor_that_names_no_item_is_a_422(api: Api, path: str) -> None:
+    response = api("GET", path, token=api.token("alice"), query={"cursor": "c3ltYm9s"})  # "symbol", no item
+    assert response.status == 422
+
+
 @pytest.mark.parametrize("cursor", ["not-a-cursor!", "Zm9v", "x" * 300])
 def test_a_cursor_that_is_not_one_is_a_422(api: Api, cursor: str) -> None:
     response = api("GET", "/v1/alerts", token=api.token("alice"), query={"cursor": cursor})

@@ -1,9 +1,12 @@
 """Each function's role (as the SAM transform writes it, every feature on) against the AWS calls its code makes: the
 calls are made by the real adapters (counted at botocore, under moto or with a recorded answer) and each must be
-granted; what a function does not call (stream management, table writes for a reader) is not."""
+granted; what a function does not call (stream management, table writes for a reader) is not. The SQS queues a
+function sends to or consumes and the stack secrets it reads are read from its handler code (what it reaches through
+the shared platform) and must match its policies and SQS event sources exactly."""
 
 from __future__ import annotations
 
+import ast
 import fnmatch
 import json
 import re
@@ -182,4 +185,131 @@ def test_the_table_policies_grant_exactly_what_the_store_adapter_calls(roles) ->
         assert statement["Resource"] == [{"Fn::GetAtt": ["Table", "Arn"]}, {"Fn::Sub": "${Table.Arn}/index/*"}]
     for function, statements in roles.items():
         for action in ("dynamodb:Scan", "dynamodb:BatchWriteItem", "dynamodb:UpdateItem", "dynamodb:DeleteTable"):
+            assert not granted(statements, action), (function, action)
+
+
+# --- SQS and Secrets Manager: read from each function's handler code ------------------------------------------------
+
+def handler_code(function: str) -> str:
+    """The source of the function's handler module and of the ``functions.*`` code it imports, followed
+    transitively: a whole module where the module is imported, only the named definitions (and the definitions of
+    their module they use) where names are, with that module's imports. That code decides which queues and
+    secrets the function touches through the shared platform; a sibling definition it never imports (the other
+    worker class) does not count."""
+    handler = source()["Resources"][function]["Properties"]["Handler"]
+    todo: list[tuple[str, str | None]] = [(handler.rsplit(".", 1)[0], None)]
+    seen: set[tuple[str, str | None]] = set()
+    texts = []
+    while todo:
+        item = todo.pop()
+        if item in seen:
+            continue
+        seen.add(item)
+        module, name = item
+        path = ROOT / (module.replace(".", "/") + ".py")
+        if not path.exists():
+            continue
+        text = path.read_text()
+        tree = ast.parse(text)
+        definitions = {node.name: node for node in tree.body
+                       if isinstance(node, ast.FunctionDef | ast.ClassDef | ast.AsyncFunctionDef)}
+        if name is not None and name not in definitions:  # a module-level value (a router): the whole module
+            name = None
+        if name is not None:
+            part = ast.get_source_segment(text, definitions[name]) or ""
+            texts.append(part)
+            used = {n.id for n in ast.walk(definitions[name]) if isinstance(n, ast.Name)}
+            todo.extend((module, other) for other in used & set(definitions) if other != name)
+        else:
+            texts.append(text)
+        for node in ast.walk(tree):  # the imports a definition relies on are its module's
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("functions"):
+                for alias in node.names:
+                    submodule = f"{node.module}.{alias.name}"
+                    if (ROOT / (submodule.replace(".", "/") + ".py")).exists():
+                        todo.append((submodule, None))
+                    else:
+                        todo.append((node.module, alias.name))
+            elif isinstance(node, ast.Import):
+                todo.extend((alias.name, None) for alias in node.names if alias.name.startswith("functions"))
+    return "\n".join(texts)
+
+
+CHANNEL_SECRETS = {"telegram": "TelegramSecret", "twilio": "TwilioSecret", "sendgrid": "SendGridSecret"}
+# What a piece of handler code reaches through the platform (infra/bootstrap.py), and the queue or secret that is.
+SENDS = {r"platform\.notify_queue\b": "NotifyQueue",  # notify.send / relay, delivery.release, receipts.fall_back
+         r"\binbox\.accept\(": "ConversationQueue"}  # an accepted message, on the platform's inbound queue
+READS_SECRET = {r"\bjwt_secret\(\)": {"JwtSecret"},
+                r"platform\.conversation\b|parley\.conversation\b": {"LlmSecret"},  # the chat model's API key
+                r"platform\.senders\b": set(CHANNEL_SECRETS.values())}  # infra/channels.py builds every sender
+CONSUMES = {r"(?<!class )\bNotifyWorker\(": "NotifyQueue", r"(?<!class )\bConversationWorker\(": "ConversationQueue"}
+
+
+def queues_sent_to(function: str) -> set[str]:
+    code = handler_code(function)
+    return {queue for pattern, queue in SENDS.items() if re.search(pattern, code)}
+
+
+def secrets_read(function: str) -> set[str]:
+    code = handler_code(function)
+    found = {s for pattern, names in READS_SECRET.items() if re.search(pattern, code) for s in names}
+    found |= {CHANNEL_SECRETS[p] for p in re.findall(r'credential\(platform\.settings, "([a-z]+)"', code)}
+    # infra/brokers/router.py reads the broker credentials only where no broker function is named to call instead.
+    environment = source()["Resources"][function]["Properties"].get("Environment", {}).get("Variables", {})
+    if environment.get("PARLEY_BROKER_FUNCTION") == "":
+        found.add("BrokerSecret")
+    return found
+
+
+def queues_consumed(function: str) -> set[str]:
+    code = handler_code(function)
+    return {queue for pattern, queue in CONSUMES.items() if re.search(pattern, code)}
+
+
+def _named(resource: Any) -> set[str]:
+    """The logical ids a granted resource (or an event source's queue) names."""
+    return set(re.findall(r'"(?:Ref|Fn::GetAtt)": \[?"([A-Za-z0-9]+)"', json.dumps(resource)))
+
+
+def _failure_destinations(function: str) -> set[str]:
+    events = source()["Resources"][function]["Properties"].get("Events", {})
+    return {name for event in events.values()
+            for name in _named(event["Properties"].get("DestinationConfig", {}).get("OnFailure", {}))}
+
+
+FUNCTIONS = sorted(name for name, res in source()["Resources"].items() if res["Type"] == "AWS::Serverless::Function")
+
+
+def test_the_handler_code_probe_finds_what_the_known_functions_do() -> None:
+    assert queues_sent_to("OutboxRelayFunction") == {"NotifyQueue"}
+    assert queues_sent_to("TwilioWebhookFunction") == {"NotifyQueue", "ConversationQueue"}
+    assert secrets_read("ApiFunction") == {"JwtSecret", "LlmSecret"}
+    assert secrets_read("SendGridWebhookFunction") == {"SendGridSecret"}
+    assert queues_consumed("NotifyWorkerFunction") == {"NotifyQueue"}
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_each_function_may_send_to_exactly_the_queues_its_code_sends_to(roles, function) -> None:
+    sent = {name for r in granted(roles[function], "sqs:SendMessage") for name in _named(r)}
+    assert sent - _failure_destinations(function) == queues_sent_to(function)
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_each_function_consumes_exactly_the_queues_its_code_handles(function) -> None:
+    events = source()["Resources"][function]["Properties"].get("Events", {})
+    consumed = {name for event in events.values() if event["Type"] == "SQS"
+                for name in _named(event["Properties"]["Queue"])}
+    assert consumed == queues_consumed(function)
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_each_function_may_read_exactly_the_stack_secrets_its_code_reads(roles, function) -> None:
+    readable = {name for r in granted(roles[function], "secretsmanager:GetSecretValue") for name in _named(r)}
+    assert readable == secrets_read(function)
+
+
+def test_no_function_may_write_or_delete_a_secret_or_purge_a_queue(roles) -> None:
+    for function, statements in roles.items():
+        for action in ("secretsmanager:PutSecretValue", "secretsmanager:DeleteSecret", "sqs:PurgeQueue",
+                       "sqs:DeleteQueue", "sqs:SetQueueAttributes"):
             assert not granted(statements, action), (function, action)

@@ -106,6 +106,19 @@ def test_alerts_for_an_account_are_newest_first_triggered_included_other_account
     assert store.alerts.list_for_account("nobody") == []
 
 
+def test_alerts_before_a_cursor_read_the_next_page_and_cancelled_ones_are_left_out_when_asked(store: Store) -> None:
+    for n in range(6):
+        store.alerts.add(make_alert(f"AL{n}", created_at=at(n)))
+    store.alerts.update(store.alerts.get("AL3").model_copy(update={"status": AlertStatus.CANCELLED}))
+    first = store.alerts.list_for_account("acct-1", limit=2)
+    assert ids(first) == ["AL5", "AL4"]
+    after_first = (first[-1].created_at, first[-1].id)
+    assert ids(store.alerts.list_for_account("acct-1", limit=2, before=after_first)) == ["AL3", "AL2"]
+    assert ids(store.alerts.list_for_account("acct-1", limit=2, before=after_first, cancelled=False)) == ["AL2", "AL1"]
+    assert ids(store.alerts.list_for_account("acct-1", cancelled=False)) == ["AL5", "AL4", "AL2", "AL1", "AL0"]
+    assert store.alerts.list_for_account("acct-1", before=(at(0), "AL0")) == []
+
+
 def test_active_alerts_for_a_symbol_span_accounts_oldest_first(store: Store) -> None:
     store.alerts.add(make_alert("late", account_id="acct-2", created_at=at(3)))
     store.alerts.add(make_alert("early", created_at=at(1)))

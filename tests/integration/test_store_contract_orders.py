@@ -113,6 +113,20 @@ def test_listing_orders_since_keeps_orders_created_at_or_after_it(store: Store) 
     assert store.orders.list_for_account("acct-1", since=at(10)) == []
 
 
+def test_listing_orders_before_a_cursor_reads_the_next_page_each_order_once(store: Store) -> None:
+    for n in range(5):
+        store.orders.add(make_order(f"O{n}", created_at=at(n)))
+    store.orders.add(make_order("O2b", created_at=at(2)))  # a tie on time: the id decides
+    first = store.orders.list_for_account("acct-1", limit=3)
+    assert ids(first) == ["O4", "O3", "O2b"]
+    last = first[-1]
+    rest = store.orders.list_for_account("acct-1", limit=3, before=(last.created_at, last.id))
+    assert ids(rest) == ["O2", "O1", "O0"]
+    assert store.orders.list_for_account("acct-1", before=(at(0), "O0")) == []
+    assert ids(store.orders.list_for_account("acct-1", since=at(1), before=(at(2), "O2b"))) == ["O2", "O1"]
+    assert store.orders.list_for_account("acct-1", since=at(3), before=(at(1), "O1")) == []
+
+
 def test_listing_open_orders_keeps_only_accepted_and_partially_filled(store: Store) -> None:
     statuses = [
         OrderStatus.NEW,

@@ -45,6 +45,17 @@ def test_an_accounts_notifications_are_newest_first_its_own_only_and_limited(sto
     assert store.notifications.list_for_account("nobody") == []
 
 
+def test_notifications_before_a_cursor_read_the_next_page_each_once(store: Store) -> None:
+    for n in range(5):
+        store.notifications.add(make_notification(f"N{n}", created=at(n)))
+    store.notifications.add(make_notification("N2b", created=at(2)))  # a tie on time: the id decides
+    first = store.notifications.list_for_account("acct-1", limit=3)
+    assert ids(first) == ["N4", "N3", "N2b"]
+    rest = store.notifications.list_for_account("acct-1", limit=3, before=(first[-1].created_at, first[-1].id))
+    assert ids(rest) == ["N2", "N1", "N0"]
+    assert store.notifications.list_for_account("acct-1", before=(at(0), "N0")) == []
+
+
 def test_unsent_notifications_are_oldest_first_and_leave_the_list_once_marked_sent(store: Store) -> None:
     for n in (1, 0, 2):
         store.notifications.add(make_notification(f"N{n}", account_id=f"acct-{n}", created=at(n)))

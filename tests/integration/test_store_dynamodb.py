@@ -162,3 +162,40 @@ def test_dynamodb_alert_and_turn_failures_become_store_errors_from_the_cause(dyn
         with pytest.raises(StoreError) as raised:
             attempt()
         assert isinstance(raised.value.__cause__, ClientError)
+
+
+def test_a_page_of_orders_after_a_cursor_reads_that_page_from_dynamodb_not_the_history(dynamodb_client: Any) -> None:
+    from tests.functional.aws_calls import counting_items_read
+
+    store = open_dynamodb_store(TABLE, dynamodb_client)
+    for n in range(40):
+        store.orders.add(make_order(f"O{n:02d}", created_at=at(n)))
+    with counting_items_read() as items:
+        page = store.orders.list_for_account("acct-1", limit=6, before=(at(30), "O30"))
+    assert ids(page) == [f"O{n:02d}" for n in range(29, 23, -1)]
+    assert items["Query"] <= 6  # DynamoDB's Limit and a key condition after the cursor: one page read
+
+
+def test_a_page_of_alerts_after_a_cursor_reads_that_page_from_dynamodb_not_every_alert(dynamodb_client: Any) -> None:
+    from tests.functional.aws_calls import counting_items_read
+
+    store = open_dynamodb_store(TABLE, dynamodb_client)
+    for n in range(40):
+        store.alerts.add(make_alert(f"AL{n:02d}", created_at=at(n)))
+    with counting_items_read() as items:
+        page = store.alerts.list_for_account("acct-1", limit=5, before=(at(20), "AL20"), cancelled=False)
+    assert ids(page) == [f"AL{n:02d}" for n in range(19, 14, -1)]
+    assert items["Query"] <= 5
+
+
+def test_a_page_of_notifications_after_a_cursor_reads_that_page_from_dynamodb(dynamodb_client: Any) -> None:
+    from tests.functional.aws_calls import counting_items_read
+    from tests.integration.test_store_contract_outbox import make_notification
+
+    store = open_dynamodb_store(TABLE, dynamodb_client)
+    for n in range(40):
+        store.notifications.add(make_notification(f"N{n:02d}", created=at(n)))
+    with counting_items_read() as items:
+        page = store.notifications.list_for_account("acct-1", limit=4, before=(at(10), "N10"))
+    assert ids(page) == ["N09", "N08", "N07", "N06"]
+    assert items["Query"] <= 4
