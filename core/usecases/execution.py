@@ -180,7 +180,7 @@ def store(uow: UnitOfWork, order: Order, now: datetime | None = None, *, was_ope
 def day_order_ended(deps: Deps, order: Order, now: datetime) -> datetime | None:
     """The close that ended ``order``'s day by ``now``, or None: a day order lasts until the close of the session
     it was placed in, or of the next one when its market was closed then (as at Alpaca and IB)."""
-    if order.time_in_force is not TimeInForce.DAY or deps.broker.venue_for(order.account_id).name != PAPER.name:
+    if order.time_in_force is not TimeInForce.DAY or on_venue(deps, order.account_id):
         return None  # a real venue expires its own day orders; reconciliation books it
     close = deps.sessions.session_close(deps.catalog.get(order.symbol), order.created_at)
     return close if now >= close else None
