@@ -78,7 +78,9 @@ def apply(
         if guarded is not None:
             break
         if event.kind is EventKind.FILL and event.fill is not None:
-            if refused:
+            if refused:  # the venue filled what the guard refused: all of it ends the order on Parley's side
+                if order.status.is_open and event.fill.quantity >= order.remaining_quantity:
+                    change_status(uow, deps.now(), order, OrderStatus.CANCELLED, actor, cancel_pending(order))
                 continue
             fill, guarded = _guard(deps, uow, order, event.fill)
             if fill is None:

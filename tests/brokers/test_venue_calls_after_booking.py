@@ -311,3 +311,14 @@ def test_a_trimmed_fills_rest_the_venue_does_not_cancel_stays_working_until_reco
     assert (booked.status, booked.filled_quantity) == (OrderStatus.CANCELLED, D(1))
     assert platform.deps.store.positions.get("dave", "AAPL").quantity == 0
     assert len(cancelled) == 1
+
+
+def test_a_trimmed_fills_rest_the_venue_fills_before_the_cancel_ends_the_order_with_the_guards_reason(platform):
+    order = resting_sell(platform)
+    with responses.RequestsMock() as mock:  # no DELETE is served: the venue's order has ended
+        mock.get(f"{TRADING}/orders:by_client_order_id",
+                 json=alpaca_order(order, status="filled", filled="4", average="200", venue_id=SELL_ID))
+        stream_events.trade_fill(platform.deps, *streamed_fill(platform, order))
+    booked = platform.deps.store.orders.get(order.id)
+    assert (booked.status, booked.filled_quantity, booked.reason) == (OrderStatus.CANCELLED, D(1), "would_open_short")
+    assert platform.deps.store.positions.get("dave", "AAPL").quantity == 0
