@@ -1,5 +1,5 @@
-"""What every use case is handed: the store (and its units of work), the broker port, the catalog, a clock and
-the trading sessions; and the catalog of the account being served (``catalog_for``)."""
+"""What every use case is handed: the store (and its units of work), the broker port, the catalog, a clock, the
+trading sessions and the language port; and the catalog of the account being served (``catalog_for``)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from datetime import datetime
 from core.instruments import Instrument, InstrumentCatalog, ListedCatalog
 from core.orders import utcnow
 from core.ports.broker import Broker
+from core.ports.language import Language
 from core.ports.store import Store
 from core.sessions import Sessions
 from core.venues import PAPER
@@ -22,9 +23,19 @@ class Deps:
     catalog: InstrumentCatalog = field(default_factory=InstrumentCatalog.default)
     clock: Callable[[], datetime] = utcnow
     sessions: Sessions = field(default_factory=Sessions.exchange)
+    # Words read and answered (agent/language.py), built by the composition root on first use. None where nothing
+    # reads words (a bench, a test of the trading rules): the stream use case then leaves signals alone.
+    language: Language | None = None
 
     def now(self) -> datetime:
         return self.clock()
+
+    def require_language(self) -> Language:
+        """The language port, for a use case that cannot work without it; a Deps built without one is a wiring
+        fault (RuntimeError, so the message is retried once the platform is fixed), not the sender's."""
+        if self.language is None:
+            raise RuntimeError("This platform was built without a language port (Deps.language).")
+        return self.language
 
 
 def catalog_for(deps: Deps, account_id: str) -> InstrumentCatalog:
