@@ -10,31 +10,14 @@ import pytest
 
 from agent.limits import MAX_REPLY_LENGTH
 from agent.llm import chat_model, llm_settings_from_env
-from agent.replies import Reply
-from core.accounts import Account
 from core.channels import REPLY_LIMITS, Channel, Inbound
-from core.errors import InvalidRequest
-from core.orders import OrderRequest
-from core.ports.language import Language
 from core.usecases import inbox
 from tests.agent.llm_support import agent
 from tests.agent.llm_support import service as service
+from tests.support import ScriptedLanguage
 from tests.unit.test_channel_inbox import Recorder, linked, message, senders  # noqa: F401
 
 HUGE = "The market is calm. " * 50_000  # a 1 MB answer
-
-
-class Runaway(Language):
-    """A language whose every answer is HUGE, as a model gone wrong would give."""
-
-    def converse(self, account: Account | str, thread: str, text: str) -> list[Reply]:
-        return [Reply(text=HUGE)]
-
-    def asks_only(self, text: str) -> bool:
-        return True
-
-    def read_order(self, text: str) -> OrderRequest:
-        raise InvalidRequest("not an order", code="not_an_order")
 
 
 def test_the_model_is_asked_for_a_bounded_answer() -> None:
@@ -58,7 +41,7 @@ def test_every_reply_is_cut_to_its_channels_size_before_it_is_sent(service, send
 
     inbound = Inbound(id=f"{channel.value}:BIG", channel=channel, sender=address, text="positions",
                       received_at=clock.now)
-    [sent] = inbox.answer(replace(service, language=Runaway()), senders, inbound)
+    [sent] = inbox.answer(replace(service, language=ScriptedLanguage(answer=HUGE)), senders, inbound)
     [provider_saw] = [m for m in senders[channel].sent if m.id == sent.id]
     assert len(provider_saw.text) <= REPLY_LIMITS[channel]
     assert provider_saw.text.startswith("The market is calm.") and provider_saw.text.endswith("[cut]")
