@@ -198,6 +198,19 @@ def test_no_two_modules_import_each_other_directly_or_around_a_loop():
     assert cycles(graph) == []
 
 
+# The agent's reading and answering (grammar, conversation, LLM) sits behind the language port: the handlers and the
+# adapters ask Deps.language, and only the composition root builds the agent's implementation.
+AGENT_BEHIND_THE_PORT = ("agent.language", "agent.conversation", "agent.grammar", "agent.llm", "agent.tools")
+COMPOSITION_ROOT = "infra/bootstrap.py"
+
+
+@pytest.mark.parametrize("path", python_files("functions") + python_files("infra"), ids=label)
+def test_handlers_and_adapters_reach_the_agent_only_through_the_language_port(path):
+    modules = imported_modules(path.read_text(encoding="utf-8"), module_name(path), path.name == "__init__.py")
+    reached = sorted(m for m in modules if m.startswith(AGENT_BEHIND_THE_PORT))
+    assert reached == ([] if label(path) != COMPOSITION_ROOT else ["agent.language", "agent.language.AgentLanguage"])
+
+
 # -- cold start of the API handler ----------------------------------------------------------------
 
 HEAVY = ("boto3", "aws_xray_sdk", "langchain", "openai")
