@@ -207,13 +207,3 @@ class Conversation:
                 time=at, expires_at=at + MEMORY_TTL,
             ))
         self.deps.store.conversations.append_many(turns)
-
-
-
-QUESTIONS = (i.Positions, i.Portfolio, i.ListOrders, i.Fills, i.RiskStatus, i.Help, i.ListAlerts, i.Quote, i.WhatIf)
-
-
-def asks_only(text: str) -> bool:
-    """Does ``text`` only ask (positions, orders, quotes, help...)? What an unverified email may send: the
-    grammar must read it as a question; free text, which the LLM could turn into an order, is not one."""
-    return isinstance(parse(text.strip()), QUESTIONS)

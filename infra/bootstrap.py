@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
-from typing import TYPE_CHECKING
 
 from channels.policies import policies
-from core.errors import InvalidRequest
+from core.accounts import Account
 from core.instruments import InstrumentCatalog
 from core.orders import OrderRequest, utcnow
 from core.ports.broker import Broker
 from core.ports.channel import InboundQueue, Senders
+from core.ports.language import Language, Reply
 from core.ports.queue import EventPublisher, NotifyQueue
 from core.ports.store import Store
 from core.sessions import Sessions
@@ -32,8 +33,47 @@ from infra.secrets import jwt_secret
 from infra.settings import Settings, get_settings
 from infra.stores import open_store
 
-if TYPE_CHECKING:
-    from agent.conversation import Conversation
+
+class LazyLanguage(Language):
+    """The language port as the platform holds it: the agent's implementation, built by ``build`` on the first
+    word read, once however many threads ask. Building the platform loads nothing of the agent, so a handler
+    that never reads words (the API's trading routes, the webhooks, a stream of prices) keeps its cold start."""
+
+    def __init__(self, build: Callable[[], Language]) -> None:
+        self._build = build
+        self._built: Language | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def built(self) -> Language:
+        if self._built is None:
+            with self._lock:
+                if self._built is None:
+                    self._built = self._build()
+        return self._built
+
+    def converse(self, account: Account | str, thread: str, text: str) -> Sequence[Reply]:
+        return self.built.converse(account, thread, text)
+
+    def asks_only(self, text: str) -> bool:
+        return self.built.asks_only(text)
+
+    def read_order(self, text: str) -> OrderRequest:
+        return self.built.read_order(text)
+
+
+def agent_language(settings: Settings, deps: Callable[[], Deps]) -> LazyLanguage:
+    """The agent's language over the platform's deps, asked for when it is first built (the deps hold the language,
+    and a test may have put the platform on another clock since), with the chat model's key from the LLM secret
+    in AWS (infra/llm.py)."""
+
+    def build() -> Language:
+        from agent.language import AgentLanguage  # the agent package: on the first word read, not on a cold start
+        from infra.llm import LlmEnvironment
+
+        return AgentLanguage(deps(), env=LlmEnvironment(settings))
+
+    return LazyLanguage(build)
 
 
 @dataclass
@@ -61,23 +101,10 @@ class Platform:
 
         return build_senders(self.settings)
 
-    @cached_property
-    def conversation(self) -> Conversation:
-        from agent.conversation import Conversation  # built on the first chat, not on every cold start
-        from infra.llm import LlmEnvironment
-
-        return Conversation(self.deps, env=LlmEnvironment(self.settings))
-
-    @staticmethod
-    def read_order(text: str) -> OrderRequest:
-        """A Parley command ("buy 10 AAPL @ 190") read into an order by the grammar, for signals that carry
-        text. The grammar is imported on the first such signal, not on a stream consumer's cold start."""
-        from agent.grammar import parse
-
-        intent = parse(text)
-        if getattr(intent, "intent", None) != "place_order":
-            raise InvalidRequest(f"{text!r} is not an order Parley can read.", code="not_an_order")
-        return intent.to_order_request()  # type: ignore[attr-defined]
+    @property
+    def language(self) -> Language:
+        """Words read and answered (the chat API, the conversation worker, the console): ``deps.language``."""
+        return self.deps.require_language()
 
 
 def build_platform(
@@ -95,7 +122,9 @@ def build_platform(
     deps = Deps(
         store=store, broker=broker, catalog=catalog, clock=clock, sessions=Sessions.named(settings.calendar),
         policies=policies(),
+        language=agent_language(settings, lambda: platform.deps),  # the platform's deps when first read
     )
     source = (lambda: secret) if secret is not None else (lambda: jwt_secret(settings))
-    return Platform(settings=settings, deps=deps, secret_source=source, notify_queue=notify_queue(settings),
-                    events=event_publisher(settings), inbox=inbound_queue(settings))
+    platform = Platform(settings=settings, deps=deps, secret_source=source, notify_queue=notify_queue(settings),
+                        events=event_publisher(settings), inbox=inbound_queue(settings))
+    return platform

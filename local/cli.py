@@ -106,7 +106,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
         if account == platform.settings.demo_account:
             uc.ensure_account(platform.deps, account)
         uc.get_account(platform.deps, account)  # an unknown account is refused before the prompt
-        return run_console(platform.conversation, account, args.thread)
+        return run_console(platform.language, account, args.thread)
     finally:
         platform.store.close()
 

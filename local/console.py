@@ -6,23 +6,25 @@ it on the web page or in a messenger would.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
-from agent.conversation import Conversation
-from agent.replies import Action, Reply
+from agent.replies import Reply
+from core.channels import Action
 from core.errors import ParleyError
+from core.ports.language import Language
+from core.ports.language import Reply as Said
 
 PROMPT = "you> "
 SAYS = "parley> "
 LEAVE = {"quit", "exit"}
 
 
-def hint(actions: list[Action], first: int = 1) -> str:
+def hint(actions: Sequence[Action], first: int = 1) -> str:
     """``  [1 Confirm: yes 4821]  [2 Cancel: no 4821]``: each button with the number that presses it."""
     return "  " + "  ".join(f"[{n} {a.label}: {a.command}]" for n, a in enumerate(actions, start=first))
 
 
-def show(replies: list[Reply], print_fn: Callable[..., object]) -> list[Action]:
+def show(replies: Sequence[Said], print_fn: Callable[..., object]) -> list[Action]:
     """Print the replies; return their buttons in the order a number picks them (1 is the first)."""
     buttons: list[Action] = []
     for reply in replies:
@@ -34,7 +36,7 @@ def show(replies: list[Reply], print_fn: Callable[..., object]) -> list[Action]:
 
 
 def run_console(
-    conversation: Conversation,
+    language: Language,
     account_id: str,
     thread: str,
     input_fn: Callable[[str], str] = input,
@@ -62,7 +64,7 @@ def run_console(
             text = buttons[number - 1].command
             print_fn(f"  ({text})")
         try:
-            replies = conversation.converse(account_id, thread, text)
+            replies = language.converse(account_id, thread, text)
         except ParleyError as error:
             replies = [Reply(text=error.message)]
         buttons = show(replies, print_fn)

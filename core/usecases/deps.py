@@ -1,5 +1,6 @@
 """What every use case is handed: the store (and its units of work), the broker port, the catalog, a clock, the
-trading sessions and each channel's policy; and the catalog of the account being served (``catalog_for``)."""
+trading sessions, each channel's policy and the language port; and the catalog of the account being served
+(``catalog_for``)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from core.instruments import Instrument, InstrumentCatalog, ListedCatalog
 from core.orders import utcnow
 from core.ports.broker import Broker
 from core.ports.channel import ChannelPolicy, Policies
+from core.ports.language import Language
 from core.ports.store import Store
 from core.sessions import Sessions
 from core.venues import PAPER
@@ -25,6 +27,9 @@ class Deps:
     clock: Callable[[], datetime] = utcnow
     sessions: Sessions = field(default_factory=Sessions.exchange)
     policies: Policies = field(default_factory=dict)  # channels.policies.policies() from the composition root
+    # Words read and answered (agent/language.py), built by the composition root on first use. None where nothing
+    # reads words (a bench, a test of the trading rules): the stream use case then leaves signals alone.
+    language: Language | None = None
 
     def now(self) -> datetime:
         return self.clock()
@@ -36,6 +41,13 @@ class Deps:
             return self.policies[channel]
         except KeyError:
             raise LookupError(f"No {channel.value} policy: build Deps with channels.policies.policies().") from None
+
+    def require_language(self) -> Language:
+        """The language port, for a use case that cannot work without it; a Deps built without one is a wiring
+        fault (RuntimeError, so the message is retried once the platform is fixed), not the sender's."""
+        if self.language is None:
+            raise RuntimeError("This platform was built without a language port (Deps.language).")
+        return self.language
 
 
 def catalog_for(deps: Deps, account_id: str) -> InstrumentCatalog:

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Callable, Sequence
-from typing import Protocol
+from collections.abc import Sequence
 
-from core.channels import Action, Channel, Contact, Inbound, OutboundMessage
+from core.channels import Channel, Contact, Inbound, OutboundMessage
 from core.errors import AlreadyExists, ParleyError
 from core.ids import derived_id
 from core.ports.channel import DeliveryFailed, InboundQueue, Keyword, OptIn, Senders
+from core.ports.language import Language, Reply
 from core.usecases import links
 from core.usecases.deps import Deps
 from core.usecases.outbound import deliver
@@ -36,14 +36,6 @@ UNVERIFIED = (
 )
 RESUBSCRIBED = "You will get Parley messages here again. Reply STOP to opt out, HELP for help."
 OPT_OUT_HINT = "\nReply STOP to opt out."
-
-
-class Reply(Protocol):
-    text: str
-    actions: Sequence[Action]
-
-
-Converse = Callable[[str, str, str], Sequence[Reply]]  # (account id, thread, text) -> replies
 
 
 class InProgress(ParleyError):
@@ -68,10 +60,9 @@ def accept(deps: Deps, queue: InboundQueue, inbound: Inbound) -> bool:
     return True
 
 
-def answer(
-    deps: Deps, senders: Senders, inbound: Inbound, converse: Converse, asks_only: Callable[[str], bool]
-) -> list[OutboundMessage]:
-    """Answer ``inbound`` once (a redelivery finds it done and sends nothing); the messages sent."""
+def answer(deps: Deps, senders: Senders, inbound: Inbound) -> list[OutboundMessage]:
+    """Answer ``inbound`` once (a redelivery finds it done and sends nothing); the messages sent. The words are
+    read and answered by ``deps.language``."""
     key = f"inbound:{inbound.id}"
     held = deps.store.idempotency.claim(key, inbound.channel.value, now=deps.now(), ttl_seconds=WORK_CLAIM_SECONDS)
     if held is not None:
@@ -84,7 +75,7 @@ def answer(
             sent = _send_all(deps, senders, recorded)
             _acknowledge(senders, inbound, sent)
         else:
-            sent = _answer(deps, senders, inbound, converse, asks_only)
+            sent = _answer(deps, senders, inbound, deps.require_language())
     except BaseException:
         deps.store.idempotency.release(key)
         raise
@@ -92,9 +83,7 @@ def answer(
     return sent
 
 
-def _answer(
-    deps: Deps, senders: Senders, inbound: Inbound, converse: Converse, asks_only: Callable[[str], bool]
-) -> list[OutboundMessage]:
+def _answer(deps: Deps, senders: Senders, inbound: Inbound, language: Language) -> list[OutboundMessage]:
     contact = deps.store.contacts.get(inbound.channel, inbound.sender) or Contact(
         channel=inbound.channel, address=inbound.sender
     )
@@ -141,11 +130,11 @@ def _answer(
             return []
         contact = contact.model_copy(update={"onboarded": True})
         texts = [ONBOARDING.format(channel=_noun(inbound.channel))]
-    elif not inbound.verified and not asks_only(text):
+    elif not inbound.verified and not language.asks_only(text):
         texts = [UNVERIFIED]
     else:
         deps.store.contacts.save(contact)
-        texts = list(converse(contact.account_id, inbound.thread, text))
+        texts = list(language.converse(contact.account_id, inbound.thread, text))
         if keyword is Keyword.HELP:
             texts.append(OPT_OUT_HINT.strip())
         return _reply(deps, senders, inbound, contact, texts)

@@ -7,7 +7,6 @@ A signal never executes an order: ``stage`` makes a ticket the trader confirms o
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
 
 from core.envelope import Envelope, EventType
 from core.errors import AlreadyExists, Forbidden, ParleyError, StoreError, Unauthorized, require_room
@@ -29,9 +28,6 @@ from core.usecases import idempotent, notify
 from core.usecases.accounts import AccountRef, get_account
 from core.usecases.confirmations import stage_order
 from core.usecases.deps import Deps
-
-OrderReader = Callable[[str], OrderRequest]
-"""Reads a Parley command ("buy 10 AAPL @ 190") into an order request; raises ParleyError if it cannot."""
 
 
 def register_source(
@@ -84,9 +80,10 @@ def accept(deps: Deps, publisher: EventPublisher, source_id: str, header: str | 
     return envelope
 
 
-def handle(deps: Deps, envelope: Envelope, event: WebhookEvent, read_order: OrderReader) -> bool:
+def handle(deps: Deps, envelope: Envelope, event: WebhookEvent) -> bool:
     """Turn an accepted signal into a notification (and, in ``stage`` mode, a ticket). False if this event was
-    handled before. An order the signal cannot express, or that risk refuses, is told to the trader too."""
+    handled before. An order the signal cannot express, or that risk refuses, is told to the trader too. A signal
+    carrying text is read as a Parley command by ``deps.language``."""
     source = deps.store.signal_sources.get(event.source_id)
     if source is None:
         raise Forbidden("Unknown signal source.", code="unknown_source")
@@ -99,7 +96,10 @@ def handle(deps: Deps, envelope: Envelope, event: WebhookEvent, read_order: Orde
     message = f"Signal from {source.name}: {summary}"
     if source.mode is SignalMode.STAGE:
         try:
-            request = read_order(text) if isinstance(text, str) else OrderRequest.model_validate(event.body)
+            if isinstance(text, str):
+                request = deps.require_language().read_order(text)
+            else:
+                request = OrderRequest.model_validate(event.body)
             ticket = stage_order(deps, source.account_id, request, source="signal")
         except (ParleyError, ValueError) as exc:
             message += f". Not staged: {getattr(exc, 'message', None) or _first_error(exc)}"

@@ -83,10 +83,10 @@ class _Path:
                                      ask_size=sizes[1], time=tick.time, source=source)
 
 
-def ingest(
-    deps: Deps, engine: AlertEngine, envelopes: list[Envelope], read_order: signals.OrderReader | None = None
-) -> BatchReport:
-    """Apply a batch of envelopes; failures are reported by position in ``envelopes``."""
+def ingest(deps: Deps, engine: AlertEngine, envelopes: list[Envelope]) -> BatchReport:
+    """Apply a batch of envelopes; failures are reported by position in ``envelopes``. Signals
+    (``webhook.event``) are handled only where ``deps.language`` can read the commands they may carry; with no
+    language they are skipped as a type this consumer does not take."""
     report = BatchReport()
     ticks: dict[str, list[tuple[int, Tick]]] = {}
     sources: dict[str, str] = {}
@@ -120,7 +120,7 @@ def ingest(
         paths = {symbol: _Path(found) for symbol, found in ticks.items()}
         report.merge(_market(deps, engine, paths, sources))
     for position, envelope in others:
-        report.merge(_other(deps, position, envelope, read_order))
+        report.merge(_other(deps, position, envelope))
     return report
 
 
@@ -184,7 +184,7 @@ def _quotes_only(deps: Deps, engine: AlertEngine, paths: dict[str, _Path], sourc
     return report
 
 
-def _other(deps: Deps, position: int, envelope: Envelope, read_order: signals.OrderReader | None) -> BatchReport:
+def _other(deps: Deps, position: int, envelope: Envelope) -> BatchReport:
     """One non-market record, in its own unit(s); what it changed, or why it changed nothing."""
     report = BatchReport()
     try:
@@ -195,9 +195,9 @@ def _other(deps: Deps, position: int, envelope: Envelope, read_order: signals.Or
                 done = on_conflict(lambda: stream_events.order_update(deps, envelope, read_data(OrderUpdate, envelope)))
             case EventType.SYSTEM_ALERT | EventType.COMPLIANCE_EVENT:
                 done = on_conflict(lambda: stream_events.system_event(deps, envelope, read_data(SystemEvent, envelope)))
-            case EventType.WEBHOOK_EVENT if read_order is not None:
+            case EventType.WEBHOOK_EVENT if deps.language is not None:
                 event = read_data(WebhookEvent, envelope)
-                done = on_conflict(lambda: signals.handle(deps, envelope, event, read_order))
+                done = on_conflict(lambda: signals.handle(deps, envelope, event))
             case _:
                 report.skip(Skip.UNKNOWN_TYPE)
                 return report

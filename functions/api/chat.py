@@ -28,4 +28,4 @@ class ChatOut(BaseModel):
 @router.post("/v1/chat", response_model=ChatOut, tags=["chat"], responses=responses_for(body=True))
 def chat(body: ChatIn, account: Caller, parley: Parley) -> ChatOut:
     """Say something to Parley. Orders come back as tickets to confirm with `yes <code>`."""
-    return ChatOut(replies=parley.conversation.converse(account, f"api:{body.thread}", body.text))
+    return ChatOut.model_validate({"replies": parley.language.converse(account, f"api:{body.thread}", body.text)})

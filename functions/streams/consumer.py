@@ -84,7 +84,7 @@ class StreamConsumer:
 
     def _apply(self, envelopes: list[Envelope]) -> set[int]:
         platform = self.platform
-        self.report = ingest(platform.deps, platform.alert_engine, envelopes, platform.read_order)
+        self.report = ingest(platform.deps, platform.alert_engine, envelopes)
         return self.report.failed
 
     def _publish(self, report: BatchReport) -> None:

@@ -67,10 +67,8 @@ class ConversationWorker(_QueueWorker):
         self.answer(item)
 
     def answer(self, message: Inbound) -> None:
-        from agent.conversation import asks_only  # the agent package, on the first message only
-
-        platform = self.platform
-        sent = inbox.answer(platform.deps, platform.senders, message, platform.conversation.converse, asks_only)
+        platform = self.platform  # its language loads the agent on the first message, not on the cold start
+        sent = inbox.answer(platform.deps, platform.senders, message)
         self.logger.info("answered", extra={"channel": message.channel.value, "replies": len(sent)})
 
 

@@ -20,7 +20,7 @@ from core.channels import Channel, Contact, Inbound, OutboundMessage
 from core.ports.channel import ChannelPolicy, Keyword, OptIn
 from core.usecases import inbox
 from core.usecases.outbound import deliver
-from tests.support import Clock
+from tests.support import Clock, ScriptedLanguage
 from tests.unit.test_channel_inbox import Recorder
 
 
@@ -76,16 +76,17 @@ class PausePolicy(EmailPolicy):
 
 def test_the_inbox_follows_the_keywords_its_channels_policy_gives(service: uc.Deps, clock: Clock) -> None:
     deps = uc.Deps(store=service.store, broker=service.broker, clock=clock,
-                   policies={**policies(), Channel.EMAIL: PausePolicy()})
+                   policies={**policies(), Channel.EMAIL: PausePolicy()},
+                   language=ScriptedLanguage(answer="unused", questions=frozenset({"pause", "hello"})))
     senders = {channel: Recorder(channel) for channel in Channel}
 
     def mail(text: str, n: int) -> Inbound:
         return Inbound(id=f"email:M{n}", channel=Channel.EMAIL, sender="a@example.com", text=text,
                        received_at=clock.now)
 
-    assert inbox.answer(deps, senders, mail("pause", 1), lambda *a: ["unused"], lambda text: True) == []
+    assert inbox.answer(deps, senders, mail("pause", 1)) == []
     assert deps.store.contacts.get(Channel.EMAIL, "a@example.com").opted_out
-    assert inbox.answer(deps, senders, mail("hello", 2), lambda *a: ["unused"], lambda text: True) == []
+    assert inbox.answer(deps, senders, mail("hello", 2)) == []
     assert senders[Channel.EMAIL].sent == []
 
 

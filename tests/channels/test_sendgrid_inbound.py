@@ -3,7 +3,6 @@ vouch for may do, and what of an email is read (the reply above the quote and si
 
 from __future__ import annotations
 
-from agent.conversation import asks_only
 from core.orders import OrderStatus
 from core.usecases.inbox import UNVERIFIED
 from tests.channels.harness import LocalChannels, local_channels
@@ -77,7 +76,8 @@ def test_an_email_that_fails_spf_or_dkim_may_ask_but_never_stage_or_confirm() ->
     # a genuine email stages a ticket...
     write(local, email_fields("buy 10 AAPL", message_id="<buy-1@mail.example.com>"))
     code = local.outbox()[-1].actions[0].command.split()[1]
-    assert asks_only("positions") and not asks_only(f"yes {code}")
+    language = local.platform.language
+    assert language.asks_only("positions") and not language.asks_only(f"yes {code}")
 
     spoofs = [
         email_fields("positions", message_id="<q-1@evil.example>", **SPOOFED),

@@ -58,4 +58,4 @@ def test_an_empty_secret_means_no_model_not_an_error(monkeypatch, tmp_path) -> N
 def test_the_platforms_conversation_builds_its_model_from_the_secret(llm_secret, tmp_path, monkeypatch) -> None:
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     platform = build_platform(Settings(home=tmp_path, llm_secret_arn=llm_secret), store=MemoryStore(), secret="s")
-    assert platform.conversation._llm_agent() is not None
+    assert platform.language.built.conversation._llm_agent() is not None

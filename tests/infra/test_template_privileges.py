@@ -240,7 +240,8 @@ CHANNEL_SECRETS = {"telegram": "TelegramSecret", "twilio": "TwilioSecret", "send
 SENDS = {r"platform\.notify_queue\b": "NotifyQueue",  # notify.send / relay, delivery.release, receipts.fall_back
          r"\binbox\.accept\(": "ConversationQueue"}  # an accepted message, on the platform's inbound queue
 READS_SECRET = {r"\bjwt_secret\(\)": {"JwtSecret"},
-                r"platform\.conversation\b|parley\.conversation\b": {"LlmSecret"},  # the chat model's API key
+                # the chat model's API key: whatever converses (the language port, the inbox answering a message)
+                r"platform\.language\b|parley\.language\b|\binbox\.answer\(": {"LlmSecret"},
                 r"platform\.senders\b": set(CHANNEL_SECRETS.values())}  # infra/channels.py builds every sender
 CONSUMES = {r"(?<!class )\bNotifyWorker\(": "NotifyQueue", r"(?<!class )\bConversationWorker\(": "ConversationQueue"}
 

@@ -3,13 +3,13 @@ linking, onboarding once, unverified email kept to questions, replies on the sam
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 
-from agent.conversation import Conversation, asks_only
+from agent.language import AgentLanguage
 from core import usecases as uc
 from core.channels import Channel, Inbound, MessageStatus, OutboundMessage
 from core.market import Quote
@@ -47,7 +47,7 @@ def message(clock: Clock, text: str, *, n: int = 1, channel: Channel = Channel.S
 
 
 def answer(service: uc.Deps, senders, inbound: Inbound) -> list[OutboundMessage]:
-    return inbox.answer(service, senders, inbound, Conversation(service).converse, asks_only)
+    return inbox.answer(replace(service, language=AgentLanguage(service)), senders, inbound)
 
 
 def linked(service: uc.Deps, senders, clock: Clock, *, channel: Channel = Channel.SMS,

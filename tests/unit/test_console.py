@@ -55,7 +55,7 @@ class Script:
         self.printed.append(" ".join(str(p) for p in parts))
 
     def run(self, platform: Platform, thread: str = "console") -> int:
-        return run_console(platform.conversation, ACCOUNT, thread, input_fn=self.input, print_fn=self.print)
+        return run_console(platform.language, ACCOUNT, thread, input_fn=self.input, print_fn=self.print)
 
     def said(self) -> list[str]:
         return [line for line in self.printed if line.startswith("parley> ")]

@@ -1,4 +1,5 @@
-"""The import rule of the design, read from the source with ``ast``, and the API handler's cold-start imports."""
+"""The import rule of the design, read from the source with ``ast``, and the handlers' cold-start imports: the API
+handler's, and the agent kept behind the language port (core/ports/language.py) until something reads words."""
 
 from __future__ import annotations
 
@@ -197,13 +198,27 @@ def test_no_two_modules_import_each_other_directly_or_around_a_loop():
     assert cycles(graph) == []
 
 
+# The agent's reading and answering (grammar, conversation, LLM) sits behind the language port: the handlers and the
+# adapters ask Deps.language, and only the composition root builds the agent's implementation.
+AGENT_BEHIND_THE_PORT = ("agent.language", "agent.conversation", "agent.grammar", "agent.llm", "agent.tools")
+COMPOSITION_ROOT = "infra/bootstrap.py"
+
+
+@pytest.mark.parametrize("path", python_files("functions") + python_files("infra"), ids=label)
+def test_handlers_and_adapters_reach_the_agent_only_through_the_language_port(path):
+    modules = imported_modules(path.read_text(encoding="utf-8"), module_name(path), path.name == "__init__.py")
+    reached = sorted(m for m in modules if m.startswith(AGENT_BEHIND_THE_PORT))
+    assert reached == ([] if label(path) != COMPOSITION_ROOT else ["agent.language", "agent.language.AgentLanguage"])
+
+
 # -- cold start of the API handler ----------------------------------------------------------------
 
 HEAVY = ("boto3", "aws_xray_sdk", "langchain", "openai")
 PROBE = "import json, sys\nimport functions.api.handler\nprint(json.dumps(sorted(sys.modules)))\n"
 
 
-def test_the_api_handler_imports_without_the_aws_sdk_xray_or_llm_libraries(tmp_path):
+def loaded_after(tmp_path: Path, probe: str) -> list[str]:
+    """The modules a fresh interpreter holds after running ``probe`` (which prints them last), on a local store."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PARLEY_", "AWS_", "LAMBDA_"))}
     env.update(
         PYTHONPATH=str(REPO),
@@ -212,16 +227,22 @@ def test_the_api_handler_imports_without_the_aws_sdk_xray_or_llm_libraries(tmp_p
         PARLEY_FEED="off",
     )
     run = subprocess.run(
-        [sys.executable, "-c", PROBE], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", probe], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
     )
     assert run.returncode == 0, run.stderr
-    loaded = json.loads(run.stdout.strip().splitlines()[-1])
+    return json.loads(run.stdout.strip().splitlines()[-1])
+
+
+def test_the_api_handler_imports_without_the_aws_sdk_xray_or_llm_libraries(tmp_path):
+    loaded = loaded_after(tmp_path, PROBE)
     assert "functions.api.handler" in loaded
     heavy = [m for m in loaded if m.split(".")[0] in HEAVY or m.startswith("langchain_")]
     assert heavy == []
     # Powertools probes for botocore with a bare ``import botocore`` (its user-agent hook); that loads only
     # the package's small __init__. No botocore module that does real work may be loaded.
     assert [m for m in loaded if m.startswith("botocore.")] == []
+    # The chat route's reply shape only: the grammar and the conversation wait for the first chat.
+    assert [m for m in loaded if m.split(".")[0] == "agent"] == ["agent", "agent.limits", "agent.replies"]
 
 
 # -- channels: one home per provider --------------------------------------------------------------------------
@@ -277,3 +298,33 @@ def test_the_messaging_use_cases_ask_the_channel_policy_instead_of_testing_chann
     named = {member for f in rules for node in ast.walk(f) if isinstance(node, ast.Compare | ast.IfExp | ast.If)
              for member in CHANNEL_MEMBERS if member in ast.unparse(node.test if hasattr(node, "test") else node)}
     assert not named, f"{name} tests {sorted(named)} by name"
+
+
+# Handlers that read no words on a cold start: their platform's language port is built on the first word read.
+QUIET_HANDLERS = (
+    "functions.streams.kinesis", "functions.streams.msk", "functions.webhooks.signals", "functions.webhooks.telegram",
+    "functions.webhooks.twilio", "functions.webhooks.sendgrid", "functions.workers.notify",
+    "functions.workers.conversation",
+)
+
+
+def test_the_stream_webhook_and_worker_handlers_load_nothing_of_the_agent_on_a_cold_start(tmp_path):
+    probe = "import json, sys\n" + "".join(f"import {h}\n" for h in QUIET_HANDLERS) + (
+        "print(json.dumps(sorted(sys.modules)))\n")
+    loaded = loaded_after(tmp_path, probe)
+    assert set(QUIET_HANDLERS) <= set(loaded)
+    assert [m for m in loaded if m.split(".")[0] == "agent"] == []
+
+
+def test_the_language_port_loads_the_agent_on_the_first_word_read_and_not_before(tmp_path):
+    probe = (
+        "import json, sys\nfrom infra.bootstrap import build_platform\nplatform = build_platform(secret='s')\n"
+        "before = sorted(m for m in sys.modules if m.split('.')[0] == 'agent')\n"
+        "assert platform.language.asks_only('positions')\n"
+        "print(json.dumps(before + ['--'] + sorted(sys.modules)))\n"
+    )
+    loaded = loaded_after(tmp_path, probe)
+    before, after = loaded[: loaded.index("--")], loaded[loaded.index("--") + 1:]
+    assert before == []
+    assert {"agent.language", "agent.grammar"} <= set(after)
+    assert [m for m in after if m.split(".")[0] in HEAVY or m.startswith("langchain_")] == []

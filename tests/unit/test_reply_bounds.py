@@ -4,6 +4,8 @@ a provider sees it, so a runaway answer costs one message, not hundreds."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from agent.limits import MAX_REPLY_LENGTH
@@ -13,6 +15,7 @@ from core.channels import Channel, Inbound
 from core.usecases import inbox
 from tests.agent.llm_support import agent
 from tests.agent.llm_support import service as service
+from tests.support import ScriptedLanguage
 from tests.unit.test_channel_inbox import Recorder, linked, message, senders  # noqa: F401
 
 HUGE = "The market is calm. " * 50_000  # a 1 MB answer
@@ -37,12 +40,9 @@ def test_every_reply_is_cut_to_its_channels_size_before_it_is_sent(service, send
     address = {Channel.EMAIL: "alice@example.com", Channel.TELEGRAM: "4242"}.get(channel, "+15550001111")
     linked(service, senders, clock, channel=channel, sender=address)
 
-    def converse(account_id: str, thread: str, text: str) -> list[str]:
-        return [HUGE]
-
     inbound = Inbound(id=f"{channel.value}:BIG", channel=channel, sender=address, text="positions",
                       received_at=clock.now)
-    [sent] = inbox.answer(service, senders, inbound, converse, lambda text: True)
+    [sent] = inbox.answer(replace(service, language=ScriptedLanguage(answer=HUGE)), senders, inbound)
     [provider_saw] = [m for m in senders[channel].sent if m.id == sent.id]
     assert len(provider_saw.text) <= policies()[channel].max_length
     assert provider_saw.text.startswith("The market is calm.") and provider_saw.text.endswith("[cut]")
