@@ -13,7 +13,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 PACKAGES = ("core", "agent", "channels", "infra", "functions", "local")
-# The floors of DESIGN.md: what each package may import of the project. No exceptions.
+# The floors of docs/architecture.md: what each package may import of the project. No exceptions.
 MAY_IMPORT = {
     "core": {"core"},
     "agent": {"core", "agent"},
