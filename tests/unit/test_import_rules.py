@@ -197,6 +197,34 @@ def test_no_two_modules_import_each_other_directly_or_around_a_loop():
     assert cycles(graph) == []
 
 
+# -- rooms inside core ------------------------------------------------------------------------------
+
+RISK_GATE = "core.risk"
+
+
+def in_risk_gate(module: str) -> bool:
+    return module == RISK_GATE or module.startswith(RISK_GATE + ".")
+
+
+@pytest.mark.parametrize("path", python_files("core/risk"), ids=label)
+def test_the_risk_gate_reads_no_port_and_calls_no_use_case(path):
+    """The gate is pure: its callers gather the context through the unit of work and it only judges."""
+    graph = module_graph()
+    reached = {m for m in graph[module_name(path)] if m.startswith(("core.ports", "core.usecases"))}
+    assert reached == set()
+
+
+def test_outside_the_risk_gate_only_the_names_of_core_risk_are_imported():
+    """The gate's modules are its own business: the rest of the project imports ``from core.risk import ...``,
+    so the gate can be split or merged again without touching a caller."""
+    inner = {
+        name: sorted(m for m in edges if in_risk_gate(m) and m != RISK_GATE)
+        for name, edges in module_graph().items()
+        if not in_risk_gate(name)
+    }
+    assert {name: found for name, found in inner.items() if found} == {}
+
+
 # -- cold start of the API handler ----------------------------------------------------------------
 
 HEAVY = ("boto3", "aws_xray_sdk", "langchain", "openai")
