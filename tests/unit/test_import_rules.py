@@ -8,13 +8,14 @@ import json
 import os
 import subprocess
 import sys
+from functools import cache
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 PACKAGES = ("core", "agent", "channels", "infra", "functions", "local")
-# The floors of DESIGN.md: what each package may import of the project. No exceptions.
+# The floors of docs/architecture.md: what each package may import of the project. No exceptions.
 MAY_IMPORT = {
     "core": {"core"},
     "agent": {"core", "agent"},
@@ -86,9 +87,10 @@ def label(path: Path) -> str:
     return path.relative_to(REPO).as_posix()
 
 
+@cache
 def module_graph() -> dict[str, set[str]]:
     """Project module -> the project modules it imports. ``from a import b`` names the module ``a.b`` when
-    there is one (the package ``a`` itself is only counted when ``b`` is not a module)."""
+    there is one (the package ``a`` itself is only counted when ``b`` is not a module). Read once per run."""
     files = {module_name(p): p for p in all_files()}
     graph: dict[str, set[str]] = {}
     for name, path in files.items():
@@ -209,6 +211,35 @@ def test_handlers_and_adapters_reach_the_agent_only_through_the_language_port(pa
     modules = imported_modules(path.read_text(encoding="utf-8"), module_name(path), path.name == "__init__.py")
     reached = sorted(m for m in modules if m.startswith(AGENT_BEHIND_THE_PORT))
     assert reached == ([] if label(path) != COMPOSITION_ROOT else ["agent.language", "agent.language.AgentLanguage"])
+
+
+# -- rooms inside core ------------------------------------------------------------------------------
+
+RISK_GATE = "core.risk"
+
+
+def in_risk_gate(module: str) -> bool:
+    return module == RISK_GATE or module.startswith(RISK_GATE + ".")
+
+
+def test_the_risk_gate_reads_no_port_and_calls_no_use_case():
+    """The gate is pure: its callers gather the context through the unit of work and it only judges."""
+    graph = module_graph()
+    gate = [module_name(path) for path in python_files("core/risk")]
+    assert len(gate) > 1
+    reached = {name: sorted(m for m in graph[name] if m.startswith(("core.ports", "core.usecases"))) for name in gate}
+    assert {name: found for name, found in reached.items() if found} == {}
+
+
+def test_outside_the_risk_gate_only_the_names_of_core_risk_are_imported():
+    """The gate's modules are its own business: the rest of the project imports ``from core.risk import ...``,
+    so the gate can be split or merged again without touching a caller."""
+    inner = {
+        name: sorted(m for m in edges if in_risk_gate(m) and m != RISK_GATE)
+        for name, edges in module_graph().items()
+        if not in_risk_gate(name)
+    }
+    assert {name: found for name, found in inner.items() if found} == {}
 
 
 # -- cold start of the API handler ----------------------------------------------------------------
