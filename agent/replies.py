@@ -250,7 +250,8 @@ def limits_text(account: Account, platform: TradingState, today_pnl: Decimal) ->
 
 def alert_text(alert: Alert) -> str:
     if alert.status is AlertStatus.TRIGGERED:
-        return f"{alert.id}: {alert.describe()}, triggered at {price(alert.symbol, alert.triggered_price)} ({alert.triggered_at:%H:%M} UTC)"
+        at = price(alert.symbol, alert.triggered_price)
+        return f"{alert.id}: {alert.describe()}, triggered at {at} ({alert.triggered_at:%H:%M} UTC)"
     return f"{alert.id}: {alert.describe()}, active"
 
 
