@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from agent.conversation import asks_only
 from core.orders import OrderStatus
-from core.usecases.inbox import UNVERIFIED
+from core.wording.messenger import UNVERIFIED
 from tests.channels.harness import LocalChannels, local_channels
 from tests.channels.sendgrid_support import EventKeys, email_fields, inbound_form, post_email
 
