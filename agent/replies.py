@@ -279,3 +279,52 @@ def what_if_text(outcome: WhatIf, account: Account) -> str:
                  f"{money(outcome.buying_power, account.currency)} now, "
                  f"{money(outcome.buying_power_after, account.currency)} after.")
     return text + " Nothing was staged."
+
+
+# -- short answers the conversation gives (worded here, over the same formatters) ---------------------------
+
+NO_LLM = "I didn't catch that. No AI model is configured here, so I answer commands:\n" + HELP
+EMPTY = "Send a command, e.g. `quote AAPL`, or `help`."
+NO_POSITIONS = "You have no open positions."
+
+
+def did_you_mean_text(close: list[str]) -> str:
+    """The reply to text nothing could read, with no LLM: the closest commands, else every command."""
+    if not close:
+        return NO_LLM
+    options = " or ".join(f"`{command}`" for command in close)
+    return f"I didn't catch that. Did you mean {options}? (`help` lists every command.)"
+
+
+def price_moved_lead(symbol: str, drift: Decimal | str) -> str:
+    """The lead of a ticket asked again because the price moved; ``drift`` as PriceMoved carries it (to cents)."""
+    return f"{symbol} moved {formats.percent(Decimal(drift), 2)} since you were asked. "
+
+
+def declined_text(order: Order) -> str:
+    return f"Cancelled: {order.side.value} {qty(order.quantity)} {order.symbol}, not sent."
+
+
+def cancelled_text(order: Order) -> str:
+    return f"Cancelled order {order.id}."
+
+
+def cancelled_all_text(working: int, unconfirmed: int) -> str:
+    return f"Cancelled {working} working order(s) and {unconfirmed} unconfirmed."
+
+
+def alert_set_text(alert: Alert) -> str:
+    return f"Alert set: {alert_text(alert)}."
+
+
+def alert_deleted_text(alert: Alert) -> str:
+    return f"Deleted alert {alert.id}."
+
+
+def kill_switch_text(cancelled: int) -> str:
+    return f"Global kill switch ON: the platform is halted, new orders are refused; {cancelled} cancelled."
+
+
+def signed_in_text(account_id: str) -> str:
+    return (f"This conversation is already signed in as {account_id}. Link codes connect a messenger account and "
+            "are sent from that messenger.")
