@@ -63,6 +63,10 @@ def _fill(data: Data, _: str) -> str:
 
 def _ended(data: Data, _: str) -> str:
     head = f"Order {data['order_id']} ({data['side']} {_qty(data, 'quantity')} {data['symbol']})"
+    if data.get("code") == "venue_cancel_refused":  # the venue would not cancel it: it still works there
+        venue = data["venue"]
+        return (f"{head} was to be cancelled ({data['why']}), but {venue} refused: {data['reason'].rstrip('.')}. "
+                f"It is still working at {venue}.")
     if "booked" in data:  # a fill trimmed at booking (core.fill_guard), the rest cancelled
         why = _GUARDED.get(data["code"], _GUARDED_OTHERWISE)
         return (f"{head}: {_qty(data, 'booked')} of a {_qty(data, 'fill_quantity')} fill was booked and the rest "
