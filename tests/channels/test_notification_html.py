@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from channels.email import html_part
-from channels.telegram import MAX_TEXT, compose
+from channels.sendgrid.sender import html_part
+from channels.telegram.sender import MAX_TEXT, compose
 from core.channels import Channel, OutboundMessage
 
 NOW = datetime(2026, 1, 5, 14, 30, tzinfo=UTC)
