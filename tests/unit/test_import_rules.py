@@ -194,6 +194,28 @@ def test_core_imports_no_edge_library(path):
     assert not {top for top in top_levels(path) if is_edge_library(top)}
 
 
+# The wording room (core/wording): words made from data, below every use case, port and store, so any door
+# and any use case can word a message and no wording module can reach for state.
+WORDING_MAY_NOT_IMPORT = ("core.usecases", "core.ports")
+
+
+@pytest.mark.parametrize("path", python_files("core/wording"), ids=label)
+def test_the_wording_imports_no_use_case_and_no_port(path):
+    modules = imported_modules(path.read_text(encoding="utf-8"), module_name(path), path.name == "__init__.py")
+    assert not {m for m in modules if m.startswith(WORDING_MAY_NOT_IMPORT)}
+
+
+def test_people_facing_numbers_are_formatted_only_by_the_wording_formatters():
+    """The grouped-thousands format spec (``:,``) is written in core/wording/formats.py alone among the modules
+    that word replies and notifications; core/risk.py is switched by its owner (one part of issue 19)."""
+    worders = [REPO / "agent" / "replies.py", REPO / "agent" / "conversation.py", REPO / "core" / "usecases" /
+               "notify.py", REPO / "core" / "usecases" / "delivery.py", REPO / "core" / "usecases" / "inbox.py",
+               *python_files("core/wording")]
+    assert len(python_files("core/wording")) >= 4
+    spelled = [path.name for path in worders if ":," in path.read_text(encoding="utf-8")]
+    assert spelled == ["formats.py"]
+
+
 def test_no_two_modules_import_each_other_directly_or_around_a_loop():
     graph = module_graph()
     assert len(graph) > 50
