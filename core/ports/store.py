@@ -378,7 +378,9 @@ class UnitOfWork(ABC):
     re-queries what it has just written. A conflict (a stored version moved on, a key already taken)
     raises ConcurrentUpdate or AlreadyExists at the write or at ``commit()``, as the adapter can tell;
     either way nothing of the unit is kept. Units do not nest. Idempotency claims and conversation
-    turns are not part of a unit: each of their writes is atomic on its own. A quote put through
+    turns are not part of a unit: each of their writes is atomic on its own. The messaging repositories
+    (contacts, link codes, messages, notifications) are, like the trading ones: a link code taken in a unit
+    is taken only if the unit commits, and a taker outside the unit never gets it as well. A quote put through
     ``uow.quotes`` joins the unit (it commits with the effects the quote caused, or neither does: the
     stream path relies on it); ``store.quotes.put`` stands on its own.
     """
@@ -393,6 +395,9 @@ class UnitOfWork(ABC):
     alerts: AlertRepository
     notifications: NotificationRepository
     books: RiskBookRepository
+    contacts: ContactRepository
+    link_codes: LinkCodeRepository
+    messages: MessageRepository
 
     def prices_and_settings(self, symbols: list[str]) -> Prices:
         """The latest quotes and session closes of ``symbols`` and the platform settings; one round trip

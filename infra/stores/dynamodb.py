@@ -418,6 +418,9 @@ class DynamoUnitOfWork(ports.UnitOfWork):
         self.settings = DynamoSettings(self._pending)
         self.alerts = DynamoAlerts(self._pending)
         self.books = DynamoBooks(self._pending)
+        self.contacts = DynamoContacts(self._pending)
+        self.link_codes = DynamoLinkCodes(self._pending)
+        self.messages = DynamoMessages(self._pending)
 
     def prices_and_settings(self, symbols: list[str]) -> ports.Prices:
         if self._pending.buffered("SYSTEM", "SETTINGS"):  # the unit's own settings, and the prices in one call

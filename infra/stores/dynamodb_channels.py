@@ -7,7 +7,10 @@
                                                         held only: GSI2PK HELD_MESSAGES / GSI2SK <until>#<id>
 
     contacts.save       put_versioned (created at version 0); the GSI1 keys only while linked (a sparse index)
-    link_codes.add      put if absent or expired; take: delete returning the old item, so one taker gets it
+    link_codes.add      put if absent or expired; take: delete returning the old item, so one taker gets it (in a
+                        unit: read the code, then delete it at commit only if it is still the code read, so a
+                        taker outside the unit and the unit never both get it: the unit's commit is refused)
+    messages.save       put only if the message exists (NotFound otherwise), alone or at the unit's commit
     messages.recent     query GSI1 by day from ``now`` back, newest first, until ``limit`` are found (a week at most)
     messages.due        query GSI2 HELD_MESSAGES with GSI2SK <= now: sparse, the keys go when the message does
 """
@@ -15,15 +18,17 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 from core.channels import Channel, Contact, LinkCode, MessageStatus, OutboundMessage
-from core.errors import NotFound
+from core.errors import ConcurrentUpdate, NotFound
 from core.ports import store as ports
 from infra.stores.codec import dump, key_time, load, versioned
 from infra.stores.dynamodb_table import (
-    ConditionFailed,
     Item,
     Repo,
+    UnitTable,
+    Write,
     already_exists,
     attrs,
     create,
@@ -68,19 +73,39 @@ class DynamoContacts(Repo, ports.ContactRepository):
 class DynamoLinkCodes(Repo, ports.LinkCodeRepository):
     def add(self, code: LinkCode, *, now: datetime) -> None:
         item = attrs(PK=f"LINK#{code.code}", SK="CODE", expires_at=epoch(code.expires_at), data=dump(code))
-        try:
-            self.table.put(item, "attribute_not_exists(PK) OR expires_at <= :now", now=epoch(now))
-        except ConditionFailed:
-            raise already_exists(f"Link code {code.code} exists.", code=code.code)(None) from None
+        moment = epoch(now)
+        self.table.write(Write(
+            (f"LINK#{code.code}", "CODE"), item, "attribute_not_exists(PK) OR expires_at <= :now",
+            lambda old: old is None or Decimal(old["expires_at"]["N"]) <= moment,
+            already_exists(f"Link code {code.code} exists.", code=code.code), attrs(**{":now": moment}),
+        ))
 
     def take(self, code: str, *, now: datetime) -> LinkCode | None:
-        response = self.table.call("delete_item", TableName=self.table.name, Key=key(f"LINK#{code}", "CODE"),
-                                   ReturnValues="ALL_OLD")
-        old: Item | None = response.get("Attributes")
+        old = self._take_in_unit(code) if isinstance(self.table, UnitTable) else self._take_now(code)
         if not old:
             return None
         taken = load(LinkCode, old["data"]["S"])
         return taken if taken.expires_at > now else None
+
+    def _take_now(self, code: str) -> Item | None:
+        response = self.table.call("delete_item", TableName=self.table.name, Key=key(f"LINK#{code}", "CODE"),
+                                   ReturnValues="ALL_OLD")
+        return response.get("Attributes")
+
+    def _take_in_unit(self, code: str) -> Item | None:
+        """The code as read now; its delete waits for the commit, conditional on the code still being this one."""
+        old = self.table.get(f"LINK#{code}", "CODE")
+        if old is None:
+            return None
+        expires = old["expires_at"]
+
+        def gone(stored: Item | None) -> Exception:
+            return ConcurrentUpdate(f"Link code {code} was taken meanwhile; ask for a new one.", code=code)
+
+        self.table.write(Write((f"LINK#{code}", "CODE"), None, "expires_at = :expires",
+                               lambda stored: stored is not None and stored.get("expires_at") == expires, gone,
+                               {":expires": expires}))
+        return old
 
 
 class DynamoMessages(Repo, ports.MessageRepository):
@@ -109,10 +134,9 @@ class DynamoMessages(Repo, ports.MessageRepository):
         return from_item(OutboundMessage, item) if item else None
 
     def save(self, message: OutboundMessage) -> None:
-        try:
-            self.table.put(self._item(message), "attribute_exists(PK)")
-        except ConditionFailed:
-            raise NotFound(f"Message {message.id} was never recorded.", message_id=message.id) from None
+        missing = NotFound(f"Message {message.id} was never recorded.", message_id=message.id)
+        self.table.write(Write((f"MESSAGE#{message.id}", "MESSAGE"), self._item(message), "attribute_exists(PK)",
+                               lambda old: old is not None, lambda old: missing))
 
     def recent(self, *, now: datetime, limit: int = 50) -> list[OutboundMessage]:
         found: list[OutboundMessage] = []

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from core.alerts import Alert, AlertChange
+from core.errors import NotFound
 from core.notifications import Notification
 from core.ports import store as ports
 from core.signals import SignalSource
@@ -127,6 +128,12 @@ class DynamoNotifications(Repo, ports.NotificationRepository):
 
     def mark_sent(self, notification: Notification, at: datetime) -> None:
         sent = notification.model_copy(update={"sent_at": at})
+        if isinstance(self.table, UnitTable):  # waits for the unit's commit, which it refuses if the item is gone
+            missing = NotFound(f"Notification {notification.id} not found.", notification_id=notification.id)
+            key = (f"NOTIFICATION#{notification.id}", "NOTIFICATION")
+            self.table.write(Write(key, self._item(sent), "attribute_exists(PK)", lambda old: old is not None,
+                                   lambda old: missing))
+            return
         self.table.put(self._item(sent), "attribute_exists(PK)")
 
 

@@ -110,6 +110,9 @@ class MemoryUnitOfWork(ports.UnitOfWork):
         self.settings = MemorySettings(self._db, self)
         self.alerts = MemoryAlerts(self._db, self)
         self.books = MemoryBooks(self._db, self)
+        self.contacts = MemoryContacts(self._db, self)
+        self.link_codes = MemoryLinkCodes(self._db, self)
+        self.messages = MemoryMessages(self._db, self)
 
     def __enter__(self) -> MemoryUnitOfWork:
         if self._state != "new":

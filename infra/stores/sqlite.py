@@ -683,6 +683,7 @@ class SqliteUnitOfWork(ports.UnitOfWork):
         for name in ("accounts", "orders", "fills", "positions", "quotes", "audit", "settings", "alerts", "books"):
             setattr(self, name, getattr(store, name))
         self.notifications = store.notifications
+        self.contacts, self.link_codes, self.messages = store.contacts, store.link_codes, store.messages
 
     def __enter__(self) -> SqliteUnitOfWork:
         stack = ExitStack()
