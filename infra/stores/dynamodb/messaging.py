@@ -1,10 +1,11 @@
-"""DynamoDB repositories for the messenger channels, on the table helpers of ``dynamodb_table``.
+"""DynamoDB messaging repositories: contacts, link codes, outbound messages, notifications, conversation turns.
 
     entity     PK                             SK        GSI1PK / GSI1SK
     Contact    CONTACT#<channel>#<address>    CONTACT   linked only: ACCOUNT#<acct>#CONTACTS / <channel>#<address>
     LinkCode   LINK#<code>                    CODE      (expires_at: epoch seconds, the table's TTL attribute)
     Message    MESSAGE#<id>                   MESSAGE   MESSAGES#<yyyy-mm-dd> / <created>#<id>  (TTL: 30 days)
                                                         held only: GSI2PK HELD_MESSAGES / GSI2SK <until>#<id>
+    Notification, ChatTurn and TurnId: see the table in ``infra.stores.dynamodb``.
 
     contacts.save       put_versioned (created at version 0); the GSI1 keys only while linked (a sparse index)
     link_codes.add      put if absent or expired; take: delete returning the old item, so one taker gets it (in a
@@ -17,14 +18,18 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from core.channels import Channel, Contact, LinkCode, MessageStatus, OutboundMessage
-from core.errors import ConcurrentUpdate, NotFound
+from core.errors import AlreadyExists, ConcurrentUpdate, NotFound
+from core.memory import ChatTurn
+from core.notifications import Notification
 from core.ports import store as ports
 from infra.stores.codec import dump, key_time, load, versioned
-from infra.stores.dynamodb_table import (
+from infra.stores.dynamodb.table import (
+    MAX_TRANSACTION_ITEMS,
     Item,
     Repo,
     UnitTable,
@@ -39,8 +44,70 @@ from infra.stores.dynamodb_table import (
     put_versioned,
 )
 
+
+def _escaped(part: str) -> str:
+    """``part`` with no '#' left in it ('%' -> %25, '#' -> %23), so '#'-joined key parts split one way only."""
+    return part.replace("%", "%25").replace("#", "%23")
+
+
+def _conversation(account_id: str, thread: str) -> str:
+    return f"CONVERSATION#{_escaped(account_id)}#{_escaped(thread)}"
+
+
+class DynamoConversations(Repo, ports.ConversationRepository):
+    def _writes(self, turn: ChatTurn) -> list[Write]:
+        """The turn and its id marker, each created only if absent. The marker holds the id even when a retry
+        brings the same turn with another time (another SK)."""
+        expires_at = epoch(turn.expires_at)
+        item = attrs(
+            PK=_conversation(turn.account_id, turn.thread),
+            SK=f"{key_time(turn.time)}#{turn.id}",
+            expires_at=expires_at,
+            data=dump(turn),
+        )
+        marker = attrs(PK=f"TURN#{turn.id}", SK="TURN", expires_at=expires_at)
+        taken = already_exists(f"Turn {turn.id} is already stored.", turn_id=turn.id)
+        return [create(item, taken), create(marker, taken)]
+
+    def append(self, turn: ChatTurn) -> None:
+        with suppress(AlreadyExists):  # the id is stored already, and the transaction wrote nothing
+            self.table.write_all(self._writes(turn))
+
+    def append_many(self, turns: list[ChatTurn]) -> None:
+        """One transaction for the turns and their markers (50 turns a call: 100 actions). A transaction is
+        refused whole if any turn id is taken, so then the others are stored one by one."""
+        first: dict[str, ChatTurn] = {}
+        for turn in turns:  # one action per key in a transaction: the first turn of each id
+            first.setdefault(turn.id, turn)
+        distinct = list(first.values())
+        size = MAX_TRANSACTION_ITEMS // 2
+        for chunk in (distinct[start : start + size] for start in range(0, len(distinct), size)):
+            try:
+                self.table.write_all([write for turn in chunk for write in self._writes(turn)])
+            except AlreadyExists:
+                for turn in chunk:
+                    self.append(turn)
+
+    def recent(self, account_id: str, thread: str, *, limit: int, now: datetime) -> list[ChatTurn]:
+        if limit <= 0:
+            return []
+        items = self.table.query(
+            "PK = :pk",
+            forward=False,
+            filter="expires_at > :now",
+            page=limit,
+            pk=_conversation(account_id, thread),
+            now=epoch(now),
+        )
+        return from_items(ChatTurn, items, limit)[::-1]
+
+
 MESSAGE_TTL = timedelta(days=30)
+
+
 HELD = "HELD_MESSAGES"
+
+
 RECENT_DAYS = 7
 
 
@@ -149,3 +216,52 @@ class DynamoMessages(Repo, ports.MessageRepository):
             if len(found) >= limit:
                 break
         return found
+
+
+OUTBOX = "OUTBOX"
+
+
+class DynamoNotifications(Repo, ports.NotificationRepository):
+    def _item(self, notification: Notification) -> Item:
+        when = f"{key_time(notification.created_at)}#{notification.id}"
+        unsent = {"GSI2PK": OUTBOX, "GSI2SK": when} if notification.sent_at is None else {}
+        return attrs(
+            PK=f"NOTIFICATION#{notification.id}",
+            SK="NOTIFICATION",
+            GSI1PK=f"ACCOUNT#{notification.account_id}#NOTIFICATIONS",
+            GSI1SK=when,
+            data=dump(notification),
+            **unsent,
+        )
+
+    def add(self, notification: Notification) -> None:
+        taken = already_exists(f"Notification {notification.id} exists.", notification_id=notification.id)
+        self.table.write(create(self._item(notification), taken))
+
+    def get(self, notification_id: str) -> Notification | None:
+        item = self.table.get(f"NOTIFICATION#{notification_id}", "NOTIFICATION")
+        return from_item(Notification, item) if item else None
+
+    def list_for_account(
+        self, account_id: str, *, limit: int = 50, before: tuple[datetime, str] | None = None
+    ) -> list[Notification]:
+        condition, bounds = "GSI1PK = :pk", {"pk": f"ACCOUNT#{account_id}#NOTIFICATIONS"}
+        if before is not None:  # GSI1SK is "<created_at>#<id>": the key condition starts the read after that one
+            condition += " AND GSI1SK < :before"
+            bounds["before"] = f"{key_time(before[0])}#{before[1]}"
+        items = self.table.query(condition, index="GSI1", forward=False, page=limit, **bounds)
+        return from_items(Notification, items, limit)
+
+    def list_unsent(self, *, limit: int = 100) -> list[Notification]:
+        items = self.table.query("GSI2PK = :pk", index="GSI2", page=limit, pk=OUTBOX)
+        return from_items(Notification, items, limit)
+
+    def mark_sent(self, notification: Notification, at: datetime) -> None:
+        sent = notification.model_copy(update={"sent_at": at})
+        if isinstance(self.table, UnitTable):  # waits for the unit's commit, which it refuses if the item is gone
+            missing = NotFound(f"Notification {notification.id} not found.", notification_id=notification.id)
+            key = (f"NOTIFICATION#{notification.id}", "NOTIFICATION")
+            self.table.write(Write(key, self._item(sent), "attribute_exists(PK)", lambda old: old is not None,
+                                   lambda old: missing))
+            return
+        self.table.put(self._item(sent), "attribute_exists(PK)")
