@@ -25,8 +25,9 @@ Adding a repository means one port module, one module per backend and one contra
 1. the ABC in the group module here that fits it (or a new group module, re-exported below), and its
    attribute on ``Store`` (and on ``UnitOfWork`` if its writes join units) in ``unit``;
 2. the implementation in the module of the same name in ``infra/stores/memory/``, ``sqlite/`` (its table in
-   that module's ``SCHEMA``) and ``dynamodb/`` (its keys in that module's docstring), wired where the
-   backend's ``unit`` builds its store and units;
+   that module's ``<GROUP>_SCHEMA``) and ``dynamodb/`` (its keys in the access-pattern table of the package),
+   wired where each backend's ``unit`` module builds its store and its units (the memory backend also names
+   the table in ``base.Db``);
 3. a ``tests/integration/test_store_contract_<group>.py`` test run on every adapter through the ``store``
    fixture, including commit and rollback through a unit if it joins units.
 """
