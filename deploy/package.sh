@@ -22,6 +22,12 @@
 #   PYTHON=/path/python  the interpreter that runs pip (default .venv/bin/python)
 #   PARLEY_BUILD_DIR=d   build into d (relative to the repository root) instead of build/, which
 #                        template.yaml reads
+#   BYTECODE_PYTHON=p    a CPython of the Lambda's version (LAMBDA_PYTHON_VERSION) that compiles the app and
+#                        the layers to bytecode (default python3.12; empty: ship sources only, with a warning)
+#
+# Bytecode ships with the code: /var/task and /opt are read-only in Lambda, so a package without it has every
+# cold start compile each module it imports. It is compiled with unchecked-hash invalidation, so it stays valid
+# whatever mtimes the zip and Lambda's extraction give the files (nothing edits a deployed source).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -30,7 +36,7 @@ APP_ONLY=0
 for arg in "$@"; do
     case "$arg" in
         --app-only) APP_ONLY=1 ;;
-        -h|--help) sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,30p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "error: unknown argument $arg (try --help)" >&2; exit 2 ;;
     esac
 done
@@ -61,6 +67,27 @@ APP_PACKAGES=(core agent channels functions infra)
 # The Lambda Python runtime ships these; a copy in a layer would shadow the runtime's own.
 # (aws-xray-sdk, behind Powertools' tracer extra, depends on botocore.)
 RUNTIME_PROVIDED=(boto3 botocore s3transfer)
+BYTECODE_PYTHON="${BYTECODE_PYTHON-python3.${LAMBDA_PYTHON_VERSION#3.}}"
+
+# compile_bytecode DIR: compile every .py under DIR for the Lambda's Python, unchecked-hash (see the header).
+# An interpreter of another version is refused: its bytecode would be ignored, and every cold start compile.
+compile_bytecode() {
+    if [[ -z "$BYTECODE_PYTHON" ]]; then
+        echo "    warning: BYTECODE_PYTHON is empty: $1 ships without bytecode" >&2
+        return
+    fi
+    if ! command -v "$BYTECODE_PYTHON" > /dev/null || ! "$BYTECODE_PYTHON" -c pass 2> /dev/null; then
+        echo "    warning: no $BYTECODE_PYTHON here: $1 ships without bytecode (set BYTECODE_PYTHON)" >&2
+        return
+    fi
+    local version
+    version=$("$BYTECODE_PYTHON" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+    if [[ "$version" != "$LAMBDA_PYTHON_VERSION" ]]; then
+        echo "error: BYTECODE_PYTHON $BYTECODE_PYTHON is Python $version; the functions run $LAMBDA_PYTHON_VERSION" >&2
+        exit 1
+    fi
+    "$BYTECODE_PYTHON" -m compileall -q -j 0 --invalidation-mode unchecked-hash "$1" > /dev/null
+}
 
 # drop_distributions TARGET NAME...: remove installed distributions from a --target folder, file by
 # file as their RECORD lists them (so a shared namespace folder keeps the other distributions' files).
@@ -174,6 +201,7 @@ build_layers() {
         done
         rm -rf "${target:?}/bin"
         find "$target" -type d -name __pycache__ -prune -exec rm -rf {} +
+        compile_bytecode "$target"
         # Pin what this layer holds, so a later layer resolves to the same versions and can rely on it.
         distributions_with_versions "$target" >> "$constraints"
         earlier+=("$target")
@@ -200,6 +228,7 @@ build_app() {
     find "$APP_DIR" -type d -name __pycache__ -prune -exec rm -rf {} +
     find "$APP_DIR" -type f -name '*.py[co]' -delete
     find "$APP_DIR" -mindepth 1 -type d -empty -delete
+    compile_bytecode "$APP_DIR"
 }
 
 if [[ $APP_ONLY -eq 0 ]]; then

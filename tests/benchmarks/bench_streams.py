@@ -45,7 +45,14 @@ from infra.stores.dynamodb import create_table, open_dynamodb_store
 from tests.functional.aws_calls import counting_aws_calls
 from tests.functional.conftest import LambdaContext
 from tests.functional.streams_support import call, fake_aws, load
-from tests.infra.test_layers import attached_layers, functions_of, layer_closure, populate_app, populate_site
+from tests.infra.test_layers import (
+    attached_layers,
+    functions_of,
+    layer_closure,
+    populate_app,
+    populate_site,
+    runtime_settings,
+)
 
 RECORDS, SYMBOLS = 10_000, 500
 GOAL_SHARE, GOAL_SPREAD, GOAL_IMPORT = 0.40, 2.0, 1.5
@@ -278,6 +285,7 @@ def test_stream_and_webhook_handlers_import_time_against_boto3(tmp_path, say) ->
     handlers = handler_modules()
     assert {"functions.streams.kinesis", "functions.streams.msk", "functions.webhooks.signals"} <= set(handlers)
     common = {k: v for k, v in os.environ.items() if not k.startswith(("PARLEY_", "AWS_LAMBDA", "LAMBDA_"))}
+    common.update(runtime_settings(decode_str((ROOT / "template.yaml").read_text())[0]))  # as deployed
     common.update(PYTHONPATH=str(ROOT), PARLEY_FEED="off", PARLEY_JWT_SECRET="bench", AWS_DEFAULT_REGION="us-east-1",
                   AWS_ACCESS_KEY_ID="x", AWS_SECRET_ACCESS_KEY="x", HOME=str(tmp_path),
                   PARLEY_NOTIFY_QUEUE_URL="https://sqs.us-east-1.amazonaws.com/123456789012/parley-notify.fifo",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -71,6 +72,14 @@ def layer_resources(template: dict) -> dict[str, str]:
 
 def functions_of(template: dict) -> dict[str, dict]:
     return {k: r["Properties"] for k, r in template["Resources"].items() if r["Type"] == "AWS::Serverless::Function"}
+
+
+def runtime_settings(template: dict) -> dict[str, str]:
+    """The environment every function gets from Globals that is a plain value and not Parley's own configuration
+    (POWERTOOLS_*, PYDANTIC_*): what a measurement of a function's import must run with to be the deployed one."""
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    return {name: value for name, value in variables.items()
+            if isinstance(value, str) and not name.startswith("PARLEY_")}
 
 
 def attached_layers(template: dict, function: str) -> list[str]:
@@ -348,13 +357,27 @@ def test_the_probe_fails_without_a_layer_package(api_closure, tmp_path):
 # --- The app build ships exactly the packages, with nothing to delete ----------------------------------
 
 
+def build_app(build: Path, bytecode_python: str) -> subprocess.CompletedProcess:
+    """deploy/package.sh --app-only into ``build``, compiling with ``bytecode_python`` ("": sources only)."""
+    env = {**os.environ, "PARLEY_BUILD_DIR": str(build), "BYTECODE_PYTHON": bytecode_python}
+    return subprocess.run(["bash", str(PACKAGE_SH), "--app-only"], capture_output=True, text=True, env=env,
+                          timeout=120)
+
+
+def lambda_python(template: dict) -> str | None:
+    """An interpreter of the functions' Python (template.yaml's runtime) on this machine, if there is one."""
+    version = template["Globals"]["Function"]["Runtime"].removeprefix("python")
+    found = shutil.which(f"python{version}")
+    if found and subprocess.run([found, "-c", "pass"], capture_output=True).returncode == 0:
+        return found
+    return None
+
+
 def test_the_app_build_copies_the_packages_and_never_local(tmp_path):
     build = tmp_path / "build"
-    run = subprocess.run(
-        ["bash", str(PACKAGE_SH), "--app-only"],
-        capture_output=True, text=True, env={**os.environ, "PARLEY_BUILD_DIR": str(build)}, timeout=60,
-    )
+    run = build_app(build, "")
     assert run.returncode == 0, run.stderr
+    assert "ships without bytecode" in run.stderr
     app = build / "app"
     shipped = sorted(p.name for p in app.iterdir())
     assert {"core", "functions", "infra"} <= set(shipped)
@@ -376,3 +399,56 @@ def test_package_sh_deletes_nothing_from_the_app_after_copying_it():
     assert not re.search(r"rm -rf \S*(local|feeds|scripts|samconfig)", text)
     copy_list = re.search(r"^APP_PACKAGES=\(([^)]*)\)", text, re.MULTILINE)
     assert copy_list and tuple(copy_list.group(1).split()) == APP_PACKAGES
+
+
+def test_the_app_ships_bytecode_for_the_lambda_python_that_stays_valid_whatever_the_mtimes(template, tmp_path):
+    """/var/task is read-only: without bytecode in the package, every cold start compiles every module it imports.
+    Each source gets a pyc for the runtime's Python, hash-based and unchecked (flags 0b01), so the mtimes the zip
+    gives the files cannot make it stale."""
+    python = lambda_python(template)
+    if python is None:
+        pytest.skip("no interpreter of the functions' Python version on this machine")
+    build = tmp_path / "build"
+    run = build_app(build, python)
+    assert run.returncode == 0, run.stderr
+    tag = subprocess.run([python, "-c", "import sys; print(sys.implementation.cache_tag)"], capture_output=True,
+                         text=True, check=True).stdout.strip()
+    app = build / "app"
+    sources = list(app.rglob("*.py"))
+    assert sources
+    for source in sources:
+        compiled = source.parent / "__pycache__" / f"{source.stem}.{tag}.pyc"
+        assert compiled.is_file(), compiled
+        assert int.from_bytes(compiled.read_bytes()[4:8], "little") == 0b01, compiled
+
+
+def test_bytecode_from_another_python_version_fails_the_build(template, tmp_path):
+    """Bytecode for another version would be ignored by the runtime: the build refuses it instead."""
+    runtime = template["Globals"]["Function"]["Runtime"].removeprefix("python")
+    assert f"{sys.version_info[0]}.{sys.version_info[1]}" != runtime, "run this test with another Python"
+    run = build_app(tmp_path / "build", sys.executable)
+    assert run.returncode != 0
+    assert f"the functions run {runtime}" in run.stderr
+
+
+PLUGINS_SCANNED = """
+import functions.api.handler
+from pydantic.plugin import _loader
+print(_loader._plugins is not None)
+"""
+
+
+@pytest.mark.parametrize("deployed", [True, False])
+def test_a_cold_start_with_the_templates_settings_never_scans_distributions_for_pydantic_plugins(
+        template, tmp_path, deployed):
+    """The scan reads every layer distribution's entry points on the first model built; Parley has no plugin.
+    Without the template's setting the scan runs (the probe can fail)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PARLEY_", "PYDANTIC_"))}
+    env.update(PYTHONPATH=str(ROOT), PARLEY_FEED="off", PARLEY_JWT_SECRET="test",
+               PARLEY_STORE_URL=f"sqlite:///{tmp_path / 'plugins.db'}")
+    if deployed:
+        env.update(runtime_settings(template))
+    run = subprocess.run([sys.executable, "-c", PLUGINS_SCANNED], capture_output=True, text=True, env=env,
+                         cwd=tmp_path, timeout=120)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert run.stdout.strip() == str(not deployed)
