@@ -8,26 +8,11 @@ from datetime import datetime
 from core.alerts import Alert, AlertChange
 from core.ports import store as ports
 from infra.stores.codec import dump, from_key_time, key_time, load
-from infra.stores.dynamodb.table import (
-    Table,
-    UnitTable,
-    Write,
-    already_exists,
-    attrs,
-    create,
-    epoch,
-    put_versioned,
-)
+from infra.stores.dynamodb.table import Table, UnitTable, Write, already_exists, attrs, create, epoch, put_versioned
 
 CHANGES = "ALERT_CHANGES"
-
-
 ORDER_CHANGES = "ORDER_CHANGES"
-
-
 HEAD = "#HEAD"  # sorts before every zero-padded sequence number, so a range query never returns it
-
-
 CHANGE_LOG_TTL = ports.CHANGE_LOG_KEPT  # change log entries older than this are dropped (DynamoDB: by TTL)
 
 

@@ -103,11 +103,7 @@ class DynamoConversations(Repo, ports.ConversationRepository):
 
 
 MESSAGE_TTL = timedelta(days=30)
-
-
 HELD = "HELD_MESSAGES"
-
-
 RECENT_DAYS = 7
 
 

@@ -10,12 +10,7 @@ from core.portfolio import Position
 from core.ports import store as ports
 from core.risk_book import RiskBook
 from infra.stores.codec import dump, key_time, load, versioned
-from infra.stores.dynamodb.changelog import (
-    entries_since,
-    last_entry,
-    log_entry,
-    order_log,
-)
+from infra.stores.dynamodb.changelog import entries_since, last_entry, log_entry, order_log
 from infra.stores.dynamodb.table import (
     Item,
     Repo,

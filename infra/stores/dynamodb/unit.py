@@ -16,10 +16,7 @@ from infra.stores.dynamodb.messaging import (
     DynamoNotifications,
 )
 from infra.stores.dynamodb.platform import DynamoAudit, DynamoIdempotency, DynamoSettings
-from infra.stores.dynamodb.table import (
-    Table,
-    UnitTable,
-)
+from infra.stores.dynamodb.table import Table, UnitTable
 from infra.stores.dynamodb.trading import DynamoAccounts, DynamoBooks, DynamoFills, DynamoOrders, DynamoPositions
 
 

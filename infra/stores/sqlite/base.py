@@ -19,8 +19,6 @@ from infra.stores.codec import M, key_time, load, versioned
 from infra.stores.sqlite.writers import writer_queue
 
 BUSY_TIMEOUT_MS = 10_000
-
-
 CHANGE_LOG_TTL = ports.CHANGE_LOG_KEPT  # change log entries older than this are dropped (DynamoDB: by TTL)
 
 
