@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 LINK_CODE_TTL = timedelta(minutes=10)
-WHATSAPP_WINDOW = timedelta(hours=24)  # free text only within 24 h of the trader's last message
 CUT_MARK = "... [cut]"
 
 
@@ -26,14 +25,9 @@ class Channel(StrEnum):
     EMAIL = "email"
 
 
-# The most characters one message may carry on each channel; longer text is cut before a provider sees it, so a
-# runaway answer costs one message. SMS: four GSM-7 segments; WhatsApp: Twilio's Body limit; Telegram: one message.
-REPLY_LIMITS = {Channel.TELEGRAM: 4000, Channel.SMS: 612, Channel.WHATSAPP: 1600, Channel.EMAIL: 20_000}
-
-
-def fit(channel: Channel, text: str) -> str:
-    """``text`` cut to REPLY_LIMITS[channel], marked as cut; unchanged when it fits."""
-    limit = REPLY_LIMITS[channel]
+def fit(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters (a channel policy's ``max_length``), marked as cut; unchanged when it
+    fits."""
     return text if len(text) <= limit else text[: limit - len(CUT_MARK)].rstrip() + CUT_MARK
 
 
@@ -83,9 +77,6 @@ class Contact(BaseModel):
     last_inbound_at: AwareDatetime | None = None
     wrong_codes: list[AwareDatetime] = Field(default_factory=list)  # when it sent a bad link code, last hour only
     version: int = 0
-
-    def within_whatsapp_window(self, now: datetime) -> bool:
-        return self.last_inbound_at is not None and now - self.last_inbound_at < WHATSAPP_WINDOW
 
 
 class LinkCode(BaseModel):

@@ -8,6 +8,7 @@ from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from channels.policies import policies
 from core.errors import InvalidRequest
 from core.instruments import InstrumentCatalog
 from core.orders import OrderRequest, utcnow
@@ -92,7 +93,8 @@ def build_platform(
     store = store or open_store(settings.store_url)
     broker = broker or build_broker(settings, store, catalog, clock)
     deps = Deps(
-        store=store, broker=broker, catalog=catalog, clock=clock, sessions=Sessions.named(settings.calendar)
+        store=store, broker=broker, catalog=catalog, clock=clock, sessions=Sessions.named(settings.calendar),
+        policies=policies(),
     )
     source = (lambda: secret) if secret is not None else (lambda: jwt_secret(settings))
     return Platform(settings=settings, deps=deps, secret_source=source, notify_queue=notify_queue(settings),

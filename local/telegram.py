@@ -50,7 +50,7 @@ def setup(settings: Settings) -> list[str]:
     if not SECRET_TOKEN.fullmatch(secret):
         raise InvalidRequest("PARLEY_TELEGRAM_WEBHOOK_SECRET may hold only A-Z, a-z, 0-9, _ and -, 1 to 256 of "
                              "them (Telegram's rule for secret_token).")
-    from channels.telegram import ALLOWED_UPDATES, set_up_bot
+    from channels.telegram.sender import ALLOWED_UPDATES, set_up_bot
 
     url = base + WEBHOOK_PATH
     username = set_up_bot(token, url, secret, MENU)

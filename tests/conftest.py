@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from channels.policies import policies
 from core import usecases as uc
 from core.accounts import Role
 from core.sessions import Sessions
@@ -26,7 +27,7 @@ def service(clock: Clock) -> Iterator[uc.Deps]:
     store = open_store("memory://")
     # Exchange hours, as in AWS. The clock (Friday 27 Nov 2026, 10:00 New York, an early close at 13:00) is
     # inside every market's session; a test that leaves it picks its hour on purpose.
-    deps = uc.Deps(store=store, broker=PaperBroker(), clock=clock, sessions=Sessions.exchange())
+    deps = uc.Deps(store=store, broker=PaperBroker(), clock=clock, sessions=Sessions.exchange(), policies=policies())
     uc.create_account(deps, "alice")
     uc.create_account(deps, "ops", role=Role.ADMIN)
     yield deps

@@ -1,13 +1,17 @@
 """Channel ports: a sender per messenger (Telegram, Twilio SMS and WhatsApp, SendGrid email, or the local
-outbox), and the conversation queue webhooks put accepted messages on (SQS FIFO in AWS, in process locally)."""
+outbox), the policy of each channel the core asks instead of testing channel names or word lists (keywords,
+opt-out, windows, limits), and the conversation queue webhooks put accepted messages on (SQS FIFO in AWS, in
+process locally). The adapters are channels/<provider>/{sender,policy}.py."""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
+from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
-from core.channels import Channel, Inbound, OutboundMessage
+from core.channels import Channel, Contact, Inbound, OutboundMessage
 from core.errors import ParleyError
 
 
@@ -40,6 +44,43 @@ class Sender(ABC):
 
 
 Senders = Mapping[Channel, Sender]
+
+
+class Keyword(StrEnum):
+    """What a message that is one of a channel's keywords asks for."""
+
+    OPT_OUT = "opt_out"  # never write to this sender again (until it opts in)
+    OPT_IN = "opt_in"  # write to this sender again
+    HELP = "help"  # answered as usual, with how to opt out added
+
+
+class OptIn(StrEnum):
+    """How a sender who opted out comes back on a channel."""
+
+    KEYWORD = "keyword"  # only by an opt-in keyword; anything else it writes is not answered (carriers' STOP)
+    WRITING = "writing"  # by writing at all (a Telegram chat opted out by blocking the bot; writing unblocked it)
+    NONE = "none"  # the channel has no opt-out of its own: what a sender writes is answered as usual
+
+
+class ChannelPolicy(ABC):
+    """The rules of one channel, asked by the core: is this text a keyword, how does an opted-out sender come
+    back, may free text be sent to this contact now (else only an approved template), how long may one message
+    be (longer text is cut before a provider sees it, so a runaway answer costs one message)."""
+
+    channel: Channel
+    max_length: int
+    opt_in: OptIn = OptIn.NONE
+
+    def keyword(self, text: str) -> Keyword | None:
+        """The keyword ``text`` is, matched as the whole message; None if it is none (the default: no keywords)."""
+        return None
+
+    def free_text_open(self, contact: Contact, now: datetime) -> bool:
+        """May free text go to ``contact`` now? Always, unless the channel has a window (WhatsApp)."""
+        return True
+
+
+Policies = Mapping[Channel, ChannelPolicy]
 
 
 class InboundQueue(ABC):

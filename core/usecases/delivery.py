@@ -1,15 +1,15 @@
 """Notifications to a trader's messengers: the channels in the account's preference order, falling back to
 the next when a send fails; quiet hours hold back all but urgent kinds until they end (``release`` puts the
-held ones back on the notify queue then); WhatsApp outside its 24-hour window goes as an approved template or
-falls through. Exactly once per notification and channel: each message's id is derived from the
-notification's, so a redelivered notification finds what was already sent."""
+held ones back on the notify queue then); a channel whose policy shuts free text now (WhatsApp outside its
+24-hour window) gets an approved template or falls through. Exactly once per notification and channel: each
+message's id is derived from the notification's, so a redelivered notification finds what was already sent."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from core.channels import Channel, Contact, MessageStatus, OutboundMessage
+from core.channels import Contact, MessageStatus, OutboundMessage
 from core.errors import AlreadyExists, NotFound
 from core.ids import derived_id
 from core.notifications import Notification, NotificationKind
@@ -107,6 +107,6 @@ def _message(deps: Deps, notification: Notification, contact: Contact) -> Outbou
         id=derived_id("notify", notification.id, contact.channel.value, length=16), channel=contact.channel,
         to=contact.address, text=notification.text, subject=SUBJECTS.get(notification.kind, "Parley"),
         account_id=notification.account_id, cause=notification.id, created_at=deps.now(),
-        template=contact.channel is Channel.WHATSAPP and not contact.within_whatsapp_window(deps.now()),
+        template=not deps.policy(contact.channel).free_text_open(contact, deps.now()),
         status=MessageStatus.QUEUED,
     )

@@ -1,5 +1,5 @@
-"""What every use case is handed: the store (and its units of work), the broker port, the catalog, a clock and
-the trading sessions; and the catalog of the account being served (``catalog_for``)."""
+"""What every use case is handed: the store (and its units of work), the broker port, the catalog, a clock, the
+trading sessions and each channel's policy; and the catalog of the account being served (``catalog_for``)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from core.channels import Channel
 from core.instruments import Instrument, InstrumentCatalog, ListedCatalog
 from core.orders import utcnow
 from core.ports.broker import Broker
+from core.ports.channel import ChannelPolicy, Policies
 from core.ports.store import Store
 from core.sessions import Sessions
 from core.venues import PAPER
@@ -22,9 +24,18 @@ class Deps:
     catalog: InstrumentCatalog = field(default_factory=InstrumentCatalog.default)
     clock: Callable[[], datetime] = utcnow
     sessions: Sessions = field(default_factory=Sessions.exchange)
+    policies: Policies = field(default_factory=dict)  # channels.policies.policies() from the composition root
 
     def now(self) -> datetime:
         return self.clock()
+
+    def policy(self, channel: Channel) -> ChannelPolicy:
+        """``channel``'s rules. LookupError when none was given: a message never goes without its channel's
+        rules (an SMS that ignored STOP would break the carriers' terms)."""
+        try:
+            return self.policies[channel]
+        except KeyError:
+            raise LookupError(f"No {channel.value} policy: build Deps with channels.policies.policies().") from None
 
 
 def catalog_for(deps: Deps, account_id: str) -> InstrumentCatalog:

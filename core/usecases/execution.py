@@ -1,5 +1,10 @@
 """Booking what a broker reports, inside the caller's unit of work: order states, fills, positions, bracket
-exits and one-cancels-other, each with its audit record. The broker decides; this module records."""
+exits and one-cancels-other, each with its audit record. The broker decides; this module records.
+
+On a real venue a booking asks the venue nothing (no store transaction stays open across a network call): it
+records what must be asked, a bracket's exits held ``pending_new`` (``venue_unconfirmed``) and an order whose rest
+must go (a filled exit's sibling, a fill the guard trimmed) marked ``venue_cancel_pending``; once the unit has
+committed, ``placement.ask_venue`` asks. Parley's paper broker makes no network call: it is asked in the unit."""
 
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ from core.accounts import AccountKind
 from core.audit import AuditKind
 from core.brackets import exit_requests, fit_exits, oco_siblings, sibling_quantity
 from core.errors import NotFound
-from core.fill_guard import bookable, may_break
+from core.fill_guard import INSUFFICIENT_CASH, WOULD_OPEN_SHORT, bookable, may_break
 from core.ids import derived_id
 from core.market import Quote
 from core.orders import Fill, Order, OrderStatus, OrderType, Side, TimeInForce
@@ -20,7 +25,7 @@ from core.ports.store import Store, UnitOfWork
 from core.usecases import notify
 from core.usecases.deps import Deps, catalog_for
 from core.usecases.journal import audit, change_status
-from core.venues import PAPER
+from core.venues import PAPER, UNCONFIRMED
 
 _STATUS_FOR = {
     EventKind.ACCEPTED: OrderStatus.ACCEPTED,
@@ -30,6 +35,10 @@ _STATUS_FOR = {
     EventKind.EXPIRED: OrderStatus.EXPIRED,
 }
 EXIT_COUNT = 2  # a bracket's exits: take-profit (index 0) and stop-loss (index 1)
+# The reason prefix of a venue's working order whose rest a booking decided to cancel: the venue is asked once the
+# booking's unit has committed (``placement.ask_venue``), and again by reconciliation until it answers.
+CANCEL_PENDING = "venue_cancel_pending"
+_GUARDED = (WOULD_OPEN_SHORT, INSUFFICIENT_CASH)
 
 
 def submit(deps: Deps, uow: UnitOfWork, order: Order, actor: str, quote: Quote | None) -> Order:
@@ -60,13 +69,19 @@ def apply(
 ) -> Order:
     """Apply ``events`` to ``order`` and store it in the unit. Returns the order as stored."""
     was_open = order.status.is_open
+    venue = on_venue(deps, order.account_id)
     spawned: list[Order] = []
     filled = reduced = False
     guarded: str | None = None  # why the fill guard stopped the order: the rest of its events are not booked
+    refused = venue and cancel_pending(order) in _GUARDED  # fills past the guard were refused already
     for event in events:
         if guarded is not None:
             break
         if event.kind is EventKind.FILL and event.fill is not None:
+            if refused:  # the venue filled what the guard refused: all of it ends the order on Parley's side
+                if order.status.is_open and event.fill.quantity >= order.remaining_quantity:
+                    change_status(uow, deps.now(), order, OrderStatus.CANCELLED, actor, cancel_pending(order))
+                continue
             fill, guarded = _guard(deps, uow, order, event.fill)
             if fill is None:
                 continue
@@ -84,16 +99,46 @@ def apply(
             change_status(uow, deps.now(), order, _STATUS_FOR[event.kind], actor, event.reason)
     stored = store(uow, order, deps.now(), was_open=was_open)
     if guarded is not None and stored.status.is_open:
-        stored = cancel(deps, uow, stored, "risk", reason=guarded)
+        stored = _cancel_rest(deps, uow, stored, "risk", guarded)
     for child in spawned:
         current = uow.orders.get(child.id)  # an exit that filled at once may have cancelled its sibling
-        if current.status is OrderStatus.NEW:
+        if current.status is not OrderStatus.NEW:
+            continue
+        if venue:  # held for placement.ask_venue, which asks the venue once this unit has committed
+            change_status(uow, deps.now(), current, OrderStatus.PENDING_NEW, "bracket", UNCONFIRMED)
+            store(uow, current)
+        else:
             submit(deps, uow, current, "bracket", quote if quote is not None else uow.quotes.get(child.symbol))
     if filled and stored.oco_group is not None:
         _adjust_siblings(deps, uow, uow.orders.get(stored.id))
     if reduced:
         _fit_exits_to_position(deps, uow, stored.account_id, stored.symbol)
     return uow.orders.get(stored.id)
+
+
+def on_venue(deps: Deps, account_id: str) -> bool:
+    """Whether ``account_id``'s orders go to a real venue (a network call) rather than Parley's paper broker."""
+    return deps.broker.venue_for(account_id).name != PAPER.name
+
+
+def cancel_pending(order: Order) -> str | None:
+    """Why a booking decided to cancel the rest of ``order`` at its venue, while the venue has not been asked (or
+    has not answered) yet; None when it did not."""
+    marked = order.reason or ""
+    return marked.removeprefix(f"{CANCEL_PENDING}: ") if marked.startswith(CANCEL_PENDING) else None
+
+
+def _cancel_rest(deps: Deps, uow: UnitOfWork, order: Order, actor: str, reason: str) -> Order:
+    """Cancel the rest of ``order`` for ``reason``: on paper now; on a venue, marked in the unit for
+    ``placement.ask_venue`` (the order works on, as at the venue, until the venue answers)."""
+    if not on_venue(deps, order.account_id):
+        return cancel(deps, uow, order, actor, reason=reason)
+    if order.status.is_final or cancel_pending(order) is not None:
+        return order
+    order.reason = f"{CANCEL_PENDING}: {reason}"
+    order.updated_at = deps.now()
+    audit(uow, deps.now(), order.account_id, AuditKind.ORDER_STATE, actor, order.id, cancel_requested=reason)
+    return store(uow, order, deps.now())
 
 
 def cancel_with_siblings(
@@ -108,9 +153,10 @@ def cancel_with_siblings(
 
 
 def resize(deps: Deps, uow: UnitOfWork, order: Order, quantity: Decimal, actor: str, reason: str) -> Order:
-    """Change a working order's quantity; down to what has filled (or less) cancels the rest."""
+    """Change a working order's quantity; down to what has filled (or less) cancels the rest (on a venue, once the
+    unit has committed: see ``_cancel_rest``)."""
     if quantity <= order.filled_quantity:
-        return cancel(deps, uow, order, actor, reason)
+        return _cancel_rest(deps, uow, order, actor, reason)
     before = order.quantity
     order.quantity = quantity
     order.updated_at = deps.now()
@@ -136,7 +182,7 @@ def store(uow: UnitOfWork, order: Order, now: datetime | None = None, *, was_ope
 def day_order_ended(deps: Deps, order: Order, now: datetime) -> datetime | None:
     """The close that ended ``order``'s day by ``now``, or None: a day order lasts until the close of the session
     it was placed in, or of the next one when its market was closed then (as at Alpaca and IB)."""
-    if order.time_in_force is not TimeInForce.DAY or deps.broker.venue_for(order.account_id).name != PAPER.name:
+    if order.time_in_force is not TimeInForce.DAY or on_venue(deps, order.account_id):
         return None  # a real venue expires its own day orders; reconciliation books it
     close = deps.sessions.session_close(deps.catalog.get(order.symbol), order.created_at)
     return close if now >= close else None
@@ -242,7 +288,7 @@ def _adjust_siblings(deps: Deps, uow: UnitOfWork, filled_exit: Order) -> None:
     for sibling in oco_siblings(filled_exit, group(uow, filled_exit)):
         target = sibling_quantity(filled_exit, sibling)
         if target <= sibling.filled_quantity:
-            cancel(deps, uow, sibling, "oco", reason=f"one-cancels-other: {filled_exit.id} filled")
+            _cancel_rest(deps, uow, sibling, "oco", f"one-cancels-other: {filled_exit.id} filled")
         elif target < sibling.quantity:
             resize(deps, uow, sibling, target, "oco", f"one-cancels-other: {filled_exit.id} filled in part")
 

@@ -1,9 +1,10 @@
 """Messages from the messenger channels, from the webhook to the reply.
 
 ``accept`` is the webhook's half: drop a replay by its dedup key, put the message on the conversation queue.
-``answer`` is the conversation worker's half: once per message, resolve the sender, honour the SMS keywords
-(STOP, START, HELP), link and unlink, onboard a stranger once, keep unverified email to questions, and send
-what the conversation service replies on the same channel.
+``answer`` is the conversation worker's half: once per message, resolve the sender, honour the channel's
+keywords and opt-out (its ChannelPolicy: STOP, START, HELP on SMS and WhatsApp), link and unlink, onboard a
+stranger once, keep unverified email to questions, and send what the conversation service replies on the same
+channel.
 """
 
 from __future__ import annotations
@@ -16,18 +17,13 @@ from typing import Protocol
 from core.channels import Action, Channel, Contact, Inbound, OutboundMessage
 from core.errors import AlreadyExists, ParleyError
 from core.ids import derived_id
-from core.ports.channel import DeliveryFailed, InboundQueue, Senders
+from core.ports.channel import DeliveryFailed, InboundQueue, Keyword, OptIn, Senders
 from core.usecases import links
 from core.usecases.deps import Deps
 from core.usecases.outbound import deliver
 
 WEBHOOK_DEDUP_SECONDS = 7 * 24 * 3600  # providers retry for up to a few days; a week outlasts them all
 WORK_CLAIM_SECONDS = 15 * 60  # a worker that died mid-message frees it for a retry after this
-TEXTED = {Channel.SMS, Channel.WHATSAPP}
-# Twilio's default opt-out and opt-in keywords, matched as the whole message like Twilio does.
-STOP_WORDS = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "optout", "revoke"}
-START_WORDS = {"start", "unstop", "yes", "optin"}
-HELP_WORDS = {"help", "info"}
 LINK = re.compile(r"link\s+([A-Za-z0-9-]{4,32})", re.IGNORECASE)
 
 ONBOARDING = (
@@ -103,17 +99,19 @@ def _answer(
         channel=inbound.channel, address=inbound.sender
     )
     contact = contact.model_copy(update={"last_inbound_at": inbound.received_at})
-    if inbound.channel is Channel.TELEGRAM:  # opted out means the chat blocked the bot: writing again unblocked it
+    policy = deps.policy(inbound.channel)
+    if policy.opt_in is OptIn.WRITING:
         contact = contact.model_copy(update={"opted_out": False})
     text = inbound.text.strip()
     word = text.lower().rstrip(".!")
+    keyword = policy.keyword(text)
     texts: list[Reply | str]
 
-    if inbound.channel in TEXTED and word in STOP_WORDS:
+    if keyword is Keyword.OPT_OUT:
         deps.store.contacts.save(contact.model_copy(update={"opted_out": True}))
         return []  # the carrier's own confirmation is the last message this number gets
-    if inbound.channel in TEXTED and contact.opted_out:
-        if word not in START_WORDS:
+    if policy.opt_in is OptIn.KEYWORD and contact.opted_out:
+        if keyword is not Keyword.OPT_IN:
             deps.store.contacts.save(contact)
             return []
         contact = contact.model_copy(update={"opted_out": False})
@@ -148,7 +146,7 @@ def _answer(
     else:
         deps.store.contacts.save(contact)
         texts = list(converse(contact.account_id, inbound.thread, text))
-        if inbound.channel in TEXTED and word in HELP_WORDS:
+        if keyword is Keyword.HELP:
             texts.append(OPT_OUT_HINT.strip())
         return _reply(deps, senders, inbound, contact, texts)
     deps.store.contacts.save(contact)

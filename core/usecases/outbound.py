@@ -51,7 +51,8 @@ def _settled(stored: OutboundMessage | None) -> None:
 
 
 def _send(deps: Deps, senders: Senders, message: OutboundMessage) -> OutboundMessage:
-    message = message.model_copy(update={"text": fit(message.channel, message.text)})  # what goes is recorded
+    limit = deps.policy(message.channel).max_length
+    message = message.model_copy(update={"text": fit(message.text, limit)})  # what goes is recorded
     sender = senders.get(message.channel)
     if sender is None:
         failure = DeliveryFailed(f"No {message.channel.value} sender is configured.", reason="unavailable")

@@ -6,25 +6,34 @@ which is the venue's client order id. The answer is applied only to the order as
 reconciliation or a cancel that changed it meanwhile read the venue later, so its word stands. A process that stops
 between the two leaves a ``pending_new`` order, which reconciliation settles from the venue's own answer.
 
+A venue's fill booked in any unit (here, by reconciliation, from a stream) asks the venue nothing inside it: the
+unit holds a bracket's exits pending_new and marks an order whose rest must go (``execution.cancel_pending``);
+``ask_venue`` then asks the venue for each, with no unit open, and books each answer in its own unit (``book``).
+
 Paper orders are worked inside the deciding unit: Parley's paper broker makes no network call.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
+from core.audit import AuditKind
 from core.brackets import oco_siblings
-from core.errors import AlreadyExists
+from core.errors import AlreadyExists, ParleyError
 from core.market import Quote
+from core.notifications import NotificationKind
 from core.orders import Order, OrderStatus
-from core.ports.broker import BrokerEvent
+from core.ports.broker import BrokerEvent, EventKind
 from core.ports.store import UnitOfWork
-from core.usecases import execution
+from core.usecases import execution, notify
 from core.usecases.deps import Deps
-from core.usecases.journal import change_status
+from core.usecases.journal import audit, change_status
 from core.usecases.retry import on_conflict
-from core.venues import PAPER, UNCONFIRMED
+from core.venues import UNCONFIRMED
 
+log = logging.getLogger("parley.placement")
+REFUSED = "venue_refused"  # the code of a venue's definite refusal (infra/brokers/venue.py's Refused)
 
 def on_venue(deps: Deps, order: Order) -> bool:
     """Whether ``order`` goes to a real venue (a network call) rather than Parley's paper broker."""
@@ -33,7 +42,7 @@ def on_venue(deps: Deps, order: Order) -> bool:
 
 def account_on_venue(deps: Deps, account_id: str) -> bool:
     """Whether ``account_id``'s orders go to a real venue rather than Parley's paper broker."""
-    return deps.broker.venue_for(account_id).name != PAPER.name
+    return execution.on_venue(deps, account_id)
 
 
 def held(order: Order) -> bool:
@@ -75,9 +84,62 @@ def book(
         return applied
 
     try:
-        return on_conflict(attempt)
+        booked = on_conflict(attempt)
     except AlreadyExists:  # a reconciliation booked this very fill first
         return deps.store.orders.get(order.id)
+    if any(event.kind is EventKind.FILL for event in events):
+        ask_venue(deps, booked.account_id, booked.symbol)
+        booked = deps.store.orders.get(order.id)
+    return booked
+
+
+def ask_venue(deps: Deps, account_id: str, symbol: str) -> list[Order]:
+    """Ask the venue what bookings of ``symbol`` on the account left for it, with no unit open: send each bracket
+    exit held pending_new (at Alpaca, a lookup of the entry's leg) and cancel each order marked to cancel; each
+    answer is booked in its own unit (``book``), on the order as read just before asking, so an answer that arrives
+    twice, or a reconciliation meanwhile, books nothing twice (the venue keys both by the client order id). No answer
+    leaves the order as it is (pending_new, or working and marked) for reconciliation; a refusal is booked (an exit
+    rejected, the trader told) or, for a cancel, logged. Returns the orders as booked."""
+    if not account_on_venue(deps, account_id):
+        return []
+    asked = []
+    for listed in deps.store.orders.list_for_account(account_id, open_only=True):
+        if listed.symbol != symbol:
+            continue
+        order = deps.store.orders.get(listed.id)  # as now: an answer booked meanwhile may have settled it
+        try:
+            if held(order) and order.source == "bracket" and order.parent_id is not None:
+                asked.append(send(deps, order, None, "bracket"))
+            elif order.status.is_open and (why := execution.cancel_pending(order)) is not None:
+                try:
+                    asked.append(book(deps, order, _cancel_events(deps, order, why), "system"))
+                except ParleyError as exc:
+                    if exc.code == REFUSED:
+                        _cancel_refused(deps, order, why, str(exc))
+                    raise
+        except ParleyError as exc:  # unanswered or refused: the order stays as the venue has it
+            log.warning("order %s: its venue was not asked or did not answer (%s: %s)", order.id, exc.code, exc)
+    return asked
+
+
+def _cancel_refused(deps: Deps, order: Order, why: str, refusal: str) -> None:
+    """The venue definitely refused to cancel ``order``, which it still works: the mark goes (reconciliation would
+    ask in vain) and the trader is told the order still works, in a unit of its own."""
+    with deps.store.unit() as uow:
+        current = uow.orders.get(order.id)
+        if current.version != order.version:
+            return  # settled meanwhile
+        current.reason = None
+        execution.store(uow, current, deps.now())
+        audit(uow, deps.now(), current.account_id, AuditKind.ORDER_STATE, "system", current.id,
+              cancel_refused=refusal, cancel_requested=why)
+        venue = deps.broker.venue_for(current.account_id).title
+        text = (f"Order {current.id} ({current.side.value} {format(current.quantity.normalize(), 'f')} "
+                f"{current.symbol}) was to be cancelled ({why}), but {venue} refused: {refusal.rstrip('.')}. "
+                f"It is still working at {venue}.")
+        notify.emit(uow, deps.now(), current.account_id, NotificationKind.REJECTED, (current.id, REFUSED, why), text,
+                    order_id=current.id, symbol=current.symbol, code="venue_cancel_refused", reason=refusal)
+        uow.commit()
 
 
 def cancel(deps: Deps, order: Order, actor: str, reason: str | None = None) -> list[Order]:

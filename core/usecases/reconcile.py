@@ -5,7 +5,9 @@ working order of every account on a venue, the venue's report (cumulative fill, 
 (core.ports.venue.report_events) applied by ``execution.apply`` in one unit, as the order.update and trade.fill
 stream events are: a fill under an id derived from the order and its cumulative quantity, so the placement, a
 later run and a replay all name it alike and the trader is told once. The unit reads the order it changes, so
-two runs racing on one order conflict on its version instead of booking one fill twice.
+two runs racing on one order conflict on its version instead of booking one fill twice. What a booked fill leaves
+for the venue (a bracket's exits, a sibling or a trimmed rest to cancel) is asked once the unit has committed
+(``placement.ask_venue``), and a cancel the venue did not answer is asked again by the next run.
 
 Then each account's positions are compared with the venue's; a difference is told to the admins as a
 ``position_drift`` system event (once per distinct difference: its envelope id is derived from it).
@@ -24,7 +26,7 @@ from core.events import Severity, SystemEvent
 from core.ids import derived_id
 from core.ports.broker import BrokerEvent, EventKind
 from core.ports.venue import VenueBroker, VenueDirectory, report_events
-from core.usecases import execution, stream_events
+from core.usecases import execution, placement, stream_events
 from core.usecases.deps import Deps
 from core.usecases.retry import on_conflict
 
@@ -88,9 +90,17 @@ def sync_order(deps: Deps, venue: VenueBroker, order_id: str) -> list[BrokerEven
         return events
 
     try:
-        return on_conflict(attempt)
+        booked = on_conflict(attempt)
     except AlreadyExists:
         return []  # another run booked this very fill first
+    if any(e.kind is EventKind.FILL for e in booked) or _cancel_unanswered(deps, order_id):
+        placement.ask_venue(deps, order.account_id, order.symbol)
+    return booked
+
+
+def _cancel_unanswered(deps: Deps, order_id: str) -> bool:
+    current = deps.store.orders.get(order_id)
+    return current.status.is_open and execution.cancel_pending(current) is not None
 
 
 def report_drift(deps: Deps, venue: VenueBroker, account_id: str) -> int:

@@ -13,7 +13,7 @@ from core.ids import derived_id
 from core.notifications import NotificationKind
 from core.orders import Fill, OrderStatus
 from core.ports.broker import BrokerEvent, EventKind
-from core.usecases import execution, notify
+from core.usecases import execution, notify, placement
 from core.usecases.deps import Deps, catalog_for
 
 _UPDATES = {
@@ -25,7 +25,8 @@ _UPDATES = {
 
 
 def trade_fill(deps: Deps, envelope: Envelope, event: TradeFill) -> bool:
-    """A broker's execution report. AlreadyExists (from the store) when its fill id is booked already."""
+    """A broker's execution report. AlreadyExists (from the store) when its fill id is booked already. What the
+    fill leaves for a real venue (bracket exits, a rest to cancel) is asked once its unit has committed."""
     with deps.store.unit() as uow:
         order = uow.orders.get(event.order_id)
         if (order.symbol, order.side) != (catalog_for(deps, order.account_id).get(event.symbol).symbol, event.side):
@@ -37,6 +38,7 @@ def trade_fill(deps: Deps, envelope: Envelope, event: TradeFill) -> bool:
         execution.apply(deps, uow, order, [BrokerEvent(kind=EventKind.FILL, order_id=order.id, time=envelope.time,
                                                        fill=fill)], actor=envelope.source)
         uow.commit()
+    placement.ask_venue(deps, order.account_id, order.symbol)
     return True
 
 

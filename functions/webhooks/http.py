@@ -1,12 +1,11 @@
-"""What every webhook handler shares: the raw body of an API Gateway (HTTP API, payload v2) event, a
-constant-time secret check, the accept step (dedup, enqueue) and the answer. A refusal stores and queues
-nothing; a queue that is down answers 503 so the provider retries."""
+"""What every webhook handler shares: the raw body of an API Gateway (HTTP API, payload v2) event, the accept
+step (dedup, enqueue) and the answer. A refusal stores and queues nothing; a queue that is down answers 503 so
+the provider retries. The providers' own checks are channels/<provider>/inbound.py's."""
 
 from __future__ import annotations
 
 import base64
 import binascii
-import hmac
 import json
 from collections.abc import Callable, Mapping
 from urllib.parse import parse_qsl
@@ -56,13 +55,6 @@ def route_of(raw_event: dict, routes: Mapping[str, Callable[[Platform, dict], di
         return route
     raw_path = str(raw_event.get("rawPath") or "")
     return next((path for path in routes if raw_path.endswith(path)), raw_path)
-
-
-def same_secret(given: str | None, expected: str | None) -> bool:
-    """Compare in constant time; never true when no secret is configured (a webhook with no secret is shut)."""
-    if not expected or given is None:
-        return False
-    return hmac.compare_digest(given.encode(), expected.encode())
 
 
 def accept(platform: Platform, inbound: Inbound) -> dict:

@@ -11,41 +11,29 @@ signature, or one signed more than five minutes ago: 403). ``delivered`` marks t
 by its ``parley_message_id`` custom arg) delivered, ``bounce`` and ``dropped`` failed with the reason; other
 events change nothing.
 
-A refusal stores and queues nothing. sendgrid's verification helper is imported only when a signature is
-checked, so a cold start pays for the standard library's email parser only.
+A refusal stores and queues nothing. The checks and the reading are channels/sendgrid/inbound.py's (sendgrid's
+verification helper imported only when a signature is checked); this shell maps them to answers.
 """
 
 from __future__ import annotations
 
-import base64
 import json
-from datetime import datetime
-from functools import lru_cache
-from typing import TYPE_CHECKING
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
-from channels.email_inbound import MalformedEmail, automatic, form_fields, read_inbound
+from channels.sendgrid import inbound as sendgrid
 from core import errors
-from core.channels import MessageStatus
-from core.signals import fresh
 from core.usecases.receipts import record_receipt
 from functions.observability import capture_lambda_handler
 from functions.webhooks import http
-from functions.webhooks.http import accept, answer, body, refuse, same_secret
+from functions.webhooks.http import accept, answer, body, refuse
 from infra.bootstrap import Platform
 from infra.channels import credential
 
-if TYPE_CHECKING:
-    from sendgrid.helpers.eventwebhook import EventWebhook
-
-SIGNATURE = "x-twilio-email-event-webhook-signature"
-TIMESTAMP = "x-twilio-email-event-webhook-timestamp"
-CUSTOM_ARG = "parley_message_id"  # set on every email by channels/email.py
-RECEIPTS = {"delivered": MessageStatus.DELIVERED, "bounce": MessageStatus.FAILED, "dropped": MessageStatus.FAILED}
+SIGNATURE, TIMESTAMP = sendgrid.SIGNATURE_HEADER, sendgrid.TIMESTAMP_HEADER
 
 logger = Logger()
 metrics = Metrics()
@@ -56,19 +44,19 @@ def respond_inbound(platform: Platform, raw_event: dict) -> dict:
     token = (event.query_string_parameters or {}).get("token")
     if not token:
         return refuse(401, "unauthorized", "The inbound URL carries no token.")
-    if not same_secret(token, credential(platform.settings, "sendgrid", "inbound_token")):
+    if not sendgrid.same_token(token, credential(platform.settings, "sendgrid", "inbound_token")):
         return refuse(403, "forbidden", "The token does not match.")
     headers = _headers(event)
     try:
         raw = body(event)
         key = credential(platform.settings, "sendgrid", "inbound_public_key")
-        if key and not signed(raw, headers.get(SIGNATURE), headers.get(TIMESTAMP), key, platform.deps.now()):
+        if key and not sendgrid.signed(raw, headers.get(SIGNATURE), headers.get(TIMESTAMP), key, platform.deps.now()):
             return refuse(403, "forbidden", "The Inbound Parse signature does not verify.")
-        fields = form_fields(raw, headers.get("content-type", ""))
-        if automatic(fields):  # an auto-reply or a bounce: acknowledged (no retry) and never answered
+        fields = sendgrid.form_fields(raw, headers.get("content-type", ""))
+        if sendgrid.automatic(fields):  # an auto-reply or a bounce: acknowledged (no retry) and never answered
             return answer(200, {"ok": True, "ignored": "automatic"})
-        inbound = read_inbound(fields, platform.deps.now())
-    except (errors.InvalidRequest, MalformedEmail) as exc:
+        inbound = sendgrid.read_inbound(fields, platform.deps.now())
+    except (errors.InvalidRequest, sendgrid.MalformedEmail) as exc:
         return refuse(400, "malformed_body", str(exc))
     return accept(platform, inbound)
 
@@ -83,7 +71,7 @@ def respond_events(platform: Platform, raw_event: dict) -> dict:
         raw = body(event)
     except errors.InvalidRequest as exc:
         return refuse(400, "malformed_body", exc.message)
-    if not signed(raw, headers.get(SIGNATURE), headers.get(TIMESTAMP), key, platform.deps.now()):
+    if not sendgrid.signed(raw, headers.get(SIGNATURE), headers.get(TIMESTAMP), key, platform.deps.now()):
         return refuse(403, "forbidden", "The Event Webhook signature does not verify.")
     try:
         events = json.loads(raw)
@@ -91,51 +79,15 @@ def respond_events(platform: Platform, raw_event: dict) -> dict:
         events = None
     if not isinstance(events, list):
         return refuse(400, "malformed_body", "Expected a JSON array of events.")
+    receipts = [sendgrid.read_event(item) for item in events if isinstance(item, dict)]
     try:
-        updated = sum(_receipt(platform, item) for item in events if isinstance(item, dict))
+        updated = sum(record_receipt(platform.deps, r.message_id, r.status, r.error) for r in receipts if r)
     except errors.StoreError:
         return refuse(503, "unavailable", "Try again shortly.")
     return answer(200, {"ok": True, "updated": updated})
 
 
 ROUTES = {"/webhooks/sendgrid/inbound": respond_inbound, "/webhooks/sendgrid/events": respond_events}
-
-
-def signed(raw: bytes, signature: str | None, timestamp: str | None, public_key: str, now: datetime) -> bool:
-    """Does ``signature`` (base64 ECDSA over timestamp + body) verify with SendGrid's public key, and was it made
-    at most five minutes ago (core.signals.fresh)? A captured request is worthless once that has passed."""
-    if not signature or not timestamp or not timestamp.strip().isdigit() or not fresh(int(timestamp), now):
-        return False
-    try:
-        verifier = _verifier(public_key)
-        try:
-            return bool(verifier.verify_signature(raw.decode(), signature, timestamp))
-        except UnicodeDecodeError:  # an 8-bit email body: verify the bytes with the helper's key itself
-            from cryptography.hazmat.primitives import hashes
-            from cryptography.hazmat.primitives.asymmetric import ec
-
-            verifier.public_key.verify(base64.b64decode(signature), timestamp.encode() + raw, ec.ECDSA(hashes.SHA256()))
-            return True
-    except Exception:  # a malformed signature or key, or InvalidSignature: not verified either way
-        return False
-
-
-@lru_cache(maxsize=4)
-def _verifier(public_key: str) -> EventWebhook:
-    from sendgrid.helpers.eventwebhook import EventWebhook
-
-    return EventWebhook(public_key)
-
-
-def _receipt(platform: Platform, item: dict) -> bool:
-    status = RECEIPTS.get(str(item.get("event", "")))
-    message_id = item.get(CUSTOM_ARG)
-    if status is None or not isinstance(message_id, str) or not message_id:
-        return False
-    error = ""
-    if status is MessageStatus.FAILED:
-        error = f"{item['event']}: {item.get('reason') or item.get('status') or 'no reason given'}"
-    return record_receipt(platform.deps, message_id, status, error)
 
 
 def _headers(event: APIGatewayProxyEventV2) -> dict[str, str]:

@@ -7,9 +7,9 @@ from decimal import Decimal
 
 from agent.conversation import Conversation
 from agent.replies import CHAT_LIST_ITEMS
+from channels.twilio.policy import SMS_LIMIT
 from core import usecases as uc
 from core.alerts import AlertCondition
-from core.channels import REPLY_LIMITS, Channel
 
 
 def test_a_long_alert_list_is_summarised_with_how_many_more(service, clock) -> None:
@@ -19,7 +19,7 @@ def test_a_long_alert_list_is_summarised_with_how_many_more(service, clock) -> N
     lines = reply.text.splitlines()
     assert len(lines) == 1 + CHAT_LIST_ITEMS + 1
     assert lines[-1] == f"... and {60 - CHAT_LIST_ITEMS} more (GET /v1/alerts lists them all)."
-    assert len(reply.text) <= REPLY_LIMITS[Channel.SMS] * 2
+    assert len(reply.text) <= SMS_LIMIT * 2
 
 
 def test_a_short_list_is_shown_whole(service, clock) -> None:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from channels.email_inbound import MalformedEmail, authenticated, form_fields, read_inbound, reply_text
+from channels.sendgrid.inbound import MalformedEmail, authenticated, form_fields, read_inbound, reply_text
 from core.channels import Channel
 from tests.channels.sendgrid_support import email_fields, inbound_form
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from channels.email import EmailSender
+from channels.sendgrid.sender import EmailSender
 from core.channels import Action, Channel, OutboundMessage
 from core.ports.channel import DeliveryFailed
 from tests.channels.sendgrid_support import (

@@ -12,7 +12,7 @@ import httpx
 import pytest
 import respx
 
-from channels.telegram import MAX_TEXT, TelegramSender, size
+from channels.telegram.sender import MAX_TEXT, TelegramSender, size
 from core.channels import Action, Channel, Inbound, OutboundMessage
 from core.ports.channel import DeliveryFailed
 from tests.channels.telegram_updates import API, CHAT, TOKEN, bad_request, blocked, edited, flood, form, sent, true

@@ -14,7 +14,7 @@ import pytest
 import requests
 import responses
 
-from channels.twilio import TwilioSender, gsm_friendly, segments, with_actions
+from channels.twilio.sender import TwilioSender, gsm_friendly, segments, with_actions
 from core.channels import Action, Channel, Contact, MessageStatus, OutboundMessage
 from core.ports.channel import DeliveryFailed
 from core.usecases.outbound import deliver

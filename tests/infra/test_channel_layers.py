@@ -18,7 +18,8 @@ from tests.infra.test_layers import attached_layers
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "local" / "events"
 HEAVY = ("langchain", "langchain_core", "langchain_openai", "openai", "fastapi", "starlette", "mangum")
-SENDERS = ("channels.telegram", "channels.twilio", "channels.email", "telegram", "twilio.rest", "sendgrid")
+SENDERS = ("channels.telegram.sender", "channels.twilio.sender", "channels.sendgrid.sender", "telegram", "twilio.rest",
+           "sendgrid")
 
 
 @pytest.fixture(scope="module")

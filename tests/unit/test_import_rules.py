@@ -224,6 +224,61 @@ def test_the_api_handler_imports_without_the_aws_sdk_xray_or_llm_libraries(tmp_p
     assert [m for m in loaded if m.startswith("botocore.")] == []
 
 
+# -- channels: one home per provider --------------------------------------------------------------------------
+
+PROVIDERS = ("telegram", "twilio", "sendgrid")
+PROVIDER_SDKS = frozenset({"telegram", "twilio", "sendgrid", "python_http_client"})
+CHANNEL_MEMBERS = ("Channel.TELEGRAM", "Channel.SMS", "Channel.WHATSAPP", "Channel.EMAIL")
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_each_provider_has_one_home_with_the_same_three_modules(provider):
+    home = REPO / "channels" / provider
+    assert {"inbound.py", "sender.py", "policy.py"} <= {p.name for p in home.glob("*.py")}
+
+
+@pytest.mark.parametrize("path", all_files(), ids=label)
+def test_provider_sdks_are_imported_only_in_their_providers_home(path):
+    sdks = top_levels(path) & PROVIDER_SDKS
+    parts = path.relative_to(REPO).parts
+    if parts[0] == "channels" and len(parts) > 2 and parts[1] in PROVIDERS:
+        sdks -= {parts[1]} | ({"python_http_client"} if parts[1] == "sendgrid" else set())
+    assert not sdks, f"{label(path)} imports {sorted(sdks)}: a provider's SDK belongs in channels/<provider>/"
+
+
+@pytest.mark.parametrize("path", all_files(), ids=label)
+def test_a_providers_home_imports_no_other_providers_home(path):
+    parts = path.relative_to(REPO).parts
+    if parts[0] != "channels" or len(parts) < 3 or parts[1] not in PROVIDERS:
+        return
+    module = module_name(path)
+    others = {m for m in imported_modules(path.read_text(encoding="utf-8"), module)
+              if m.startswith("channels.") and m.split(".")[1] in PROVIDERS and m.split(".")[1] != parts[1]}
+    assert not others, f"{label(path)} imports {sorted(others)}"
+
+
+@pytest.mark.parametrize("path", [*(REPO / "channels").glob("*/policy.py"), REPO / "channels" / "policies.py"],
+                         ids=label)
+def test_channel_policies_import_no_edge_library_as_every_function_loads_them(path):
+    assert not {top for top in top_levels(path) if is_edge_library(top)}
+
+
+WORDING = ("_noun", "_subject")  # inbox's text for a channel (whose words are another part's), not a rule
+
+
+@pytest.mark.parametrize("name", ["delivery.py", "outbound.py", "inbox.py"])
+def test_the_messaging_use_cases_ask_the_channel_policy_instead_of_testing_channel_names(name):
+    """No keyword list, and no condition on a channel by name: the channel's ChannelPolicy answers those."""
+    tree = ast.parse((REPO / "core" / "usecases" / name).read_text(encoding="utf-8"))
+    words = {node.value.strip().lower() for node in ast.walk(tree)
+             if isinstance(node, ast.Constant) and isinstance(node.value, str)}
+    assert not words & {"stop", "unstop", "stopall", "unsubscribe", "start", "optin", "optout"}
+    rules = [f for f in tree.body if isinstance(f, ast.FunctionDef) and f.name not in WORDING]
+    named = {member for f in rules for node in ast.walk(f) if isinstance(node, ast.Compare | ast.IfExp | ast.If)
+             for member in CHANNEL_MEMBERS if member in ast.unparse(node.test if hasattr(node, "test") else node)}
+    assert not named, f"{name} tests {sorted(named)} by name"
+
+
 # -- the store rooms: the port's groups mirrored by every backend ---------------------------------------------------
 
 STORE_PORT = REPO / "core" / "ports" / "store"

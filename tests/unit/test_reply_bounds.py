@@ -8,7 +8,8 @@ import pytest
 
 from agent.limits import MAX_REPLY_LENGTH
 from agent.llm import chat_model, llm_settings_from_env
-from core.channels import REPLY_LIMITS, Channel, Inbound
+from channels.policies import policies
+from core.channels import Channel, Inbound
 from core.usecases import inbox
 from tests.agent.llm_support import agent
 from tests.agent.llm_support import service as service
@@ -43,6 +44,6 @@ def test_every_reply_is_cut_to_its_channels_size_before_it_is_sent(service, send
                       received_at=clock.now)
     [sent] = inbox.answer(service, senders, inbound, converse, lambda text: True)
     [provider_saw] = [m for m in senders[channel].sent if m.id == sent.id]
-    assert len(provider_saw.text) <= REPLY_LIMITS[channel]
+    assert len(provider_saw.text) <= policies()[channel].max_length
     assert provider_saw.text.startswith("The market is calm.") and provider_saw.text.endswith("[cut]")
     assert service.store.messages.get(sent.id).text == provider_saw.text

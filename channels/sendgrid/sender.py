@@ -18,11 +18,11 @@ from python_http_client.exceptions import HTTPError
 from sendgrid import SendGridAPIClient
 from sendgrid.helpers.mail import CustomArg, From, Header, Mail, To
 
+from channels.sendgrid.inbound import CUSTOM_ARG
 from core.channels import Action, Channel, OutboundMessage
 from core.ports.channel import DeliveryFailed, Sender
 
 TIMEOUT_SECONDS = 10.0  # a worker retries later rather than waiting out a stuck connection
-CUSTOM_ARG = "parley_message_id"  # read back by functions/webhooks/sendgrid.py
 REJECTED = {400, 401, 403, 404, 413}  # this message or this key will not go however often it is retried
 FIELD = re.compile(r"^\s*([A-Za-z][\w&/' ()-]{0,30}):\s+(\S.*)$")
 ORDER = re.compile(r"^(?P<lead>.*?)\b(?P<side>BUY|SELL) (?P<qty>[\d,.]+) (?P<symbol>[A-Z0-9./:-]+) "

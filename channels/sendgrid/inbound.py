@@ -1,26 +1,42 @@
-"""An email as SendGrid's Inbound Parse posts it (multipart/form-data, parsed with the standard library's
-``email`` package), read into an Inbound: who wrote, what they wrote above the quoted thread and signature,
-and whether their domain vouched for it (SPF and DKIM aligned with the From address, else ``verified`` is
-False and the trader may only ask questions).
+"""SendGrid's webhooks read. An email as Inbound Parse posts it (multipart/form-data, parsed with the standard
+library's ``email`` package), read into an Inbound: who wrote, what they wrote above the quoted thread and
+signature, and whether their domain vouched for it (SPF and DKIM aligned with the From address, else ``verified``
+is False and the trader may only ask questions). The checks: the URL's token, and the ECDSA signature of the
+signed webhooks (Inbound Parse's security policy, the Event Webhook); and the Event Webhook's events read into
+the receipts they report.
 
-Standard library only: the webhook imports this on every cold start.
+Standard library only at import: the webhook imports this on every cold start, and sendgrid's verification
+helper only when a signature is checked.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from email.parser import BytesParser, HeaderParser
 from email.policy import compat32
 from email.utils import parseaddr
+from functools import lru_cache
 from html.parser import HTMLParser
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
-from core.channels import Channel, Inbound
+from channels.verify import same_secret
+from core.channels import Channel, Inbound, MessageStatus
+from core.signals import fresh
 
+if TYPE_CHECKING:
+    from sendgrid.helpers.eventwebhook import EventWebhook
+
+SIGNATURE_HEADER = "x-twilio-email-event-webhook-signature"
+TIMESTAMP_HEADER = "x-twilio-email-event-webhook-timestamp"
+CUSTOM_ARG = "parley_message_id"  # set on every email by channels/sendgrid/sender.py, read back from its events
+RECEIPTS = {"delivered": MessageStatus.DELIVERED, "bounce": MessageStatus.FAILED, "dropped": MessageStatus.FAILED}
 ID_MAX = 290  # Inbound.id holds 300 characters, "email:" included
 DKIM_RESULT = re.compile(r"@([A-Za-z0-9.-]+)\s*:\s*([A-Za-z]+)")
 ATTRIBUTION = re.compile(r"^On\b.*\bwrote:$", re.IGNORECASE)  # "On Tue, 27 Nov 2026 ... Alice <a@x> wrote:"
@@ -187,3 +203,56 @@ def _decode(value: bytes, charset: str) -> str:
         return value.decode(charset, errors="replace")
     except LookupError:  # a charset Python does not know
         return value.decode("utf-8", errors="replace")
+
+
+def same_token(given: str | None, expected: str | None) -> bool:
+    """Does the ``?token=`` of the Inbound Parse URL match the configured one (constant time; none set: no)?"""
+    return same_secret(given, expected)
+
+
+def signed(raw: bytes, signature: str | None, timestamp: str | None, public_key: str, now: datetime) -> bool:
+    """Does ``signature`` (base64 ECDSA over timestamp + body) verify with SendGrid's public key, and was it made
+    at most five minutes ago (core.signals.fresh)? A captured request is worthless once that has passed."""
+    if not signature or not timestamp or not timestamp.strip().isdigit() or not fresh(int(timestamp), now):
+        return False
+    try:
+        verifier = _verifier(public_key)
+        try:
+            return bool(verifier.verify_signature(raw.decode(), signature, timestamp))
+        except UnicodeDecodeError:  # an 8-bit email body: verify the bytes with the helper's key itself
+            from cryptography.hazmat.primitives import hashes
+            from cryptography.hazmat.primitives.asymmetric import ec
+
+            verifier.public_key.verify(base64.b64decode(signature), timestamp.encode() + raw, ec.ECDSA(hashes.SHA256()))
+            return True
+    except Exception:  # a malformed signature or key, or InvalidSignature: not verified either way
+        return False
+
+
+@lru_cache(maxsize=4)
+def _verifier(public_key: str) -> EventWebhook:
+    from sendgrid.helpers.eventwebhook import EventWebhook
+
+    return EventWebhook(public_key)
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """One Event Webhook event about a message Parley sent: its id, what became of it, and why it failed."""
+
+    message_id: str
+    status: MessageStatus
+    error: str = ""
+
+
+def read_event(item: dict) -> Receipt | None:
+    """An event as a Receipt; None for an event that changes nothing (opened, clicked ...) or names no message
+    Parley sent."""
+    status = RECEIPTS.get(str(item.get("event", "")))
+    message_id = item.get(CUSTOM_ARG)
+    if status is None or not isinstance(message_id, str) or not message_id:
+        return None
+    error = ""
+    if status is MessageStatus.FAILED:
+        error = f"{item['event']}: {item.get('reason') or item.get('status') or 'no reason given'}"
+    return Receipt(message_id=message_id, status=status, error=error)

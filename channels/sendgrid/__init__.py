@@ -1,0 +1,1 @@
+"""Email through SendGrid: Inbound Parse and its checks, the sender, the policy."""

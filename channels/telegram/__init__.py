@@ -1,0 +1,1 @@
+"""Telegram through python-telegram-bot: inbound updates, the sender, the chat's policy."""

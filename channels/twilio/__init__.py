@@ -1,0 +1,2 @@
+"""SMS and WhatsApp through Twilio: inbound messages and their signature, the sender, the carriers' keywords and
+WhatsApp's 24-hour window."""
