@@ -381,3 +381,50 @@ def test_the_language_port_loads_the_agent_on_the_first_word_read_and_not_before
     assert before == []
     assert {"agent.language", "agent.grammar"} <= set(after)
     assert [m for m in after if m.split(".")[0] in HEAVY or m.startswith("langchain_")] == []
+
+
+# -- the store rooms: the port's groups mirrored by every backend ---------------------------------------------------
+
+STORE_PORT = REPO / "core" / "ports" / "store"
+STORE_BACKENDS = REPO / "infra" / "stores"
+
+
+def store_groups() -> set[str]:
+    """The port's modules (one per repository group, and ``unit``), as every backend must name its own."""
+    return {path.stem for path in STORE_PORT.glob("*.py") if path.name != "__init__.py"}
+
+
+def store_backends() -> list[Path]:
+    return sorted(path for path in STORE_BACKENDS.iterdir() if (path / "__init__.py").is_file())
+
+
+def test_the_store_port_has_a_module_per_repository_group_and_the_unit():
+    assert {"trading", "market", "messaging", "platform", "unit"} <= store_groups()
+    assert [path.name for path in store_backends()] == ["dynamodb", "memory", "sqlite"]
+
+
+@pytest.mark.parametrize("backend", store_backends(), ids=lambda path: path.name)
+def test_each_store_backend_has_a_module_of_the_same_name_for_each_module_of_the_port(backend):
+    assert store_groups() <= {path.stem for path in backend.glob("*.py")}
+
+
+@pytest.mark.parametrize("backend", store_backends(), ids=lambda path: path.name)
+def test_a_store_backend_imports_no_other_backend_only_the_shared_codec(backend):
+    """SQLite and memory must load without boto3, and no backend leans on another's machinery."""
+    others = {f"infra.stores.{path.name}" for path in store_backends()} - {f"infra.stores.{backend.name}"}
+    for path in python_files(f"infra/stores/{backend.name}"):
+        modules = imported_modules(path.read_text(encoding="utf-8"), module_name(path), path.name == "__init__.py")
+        leaked = {m for m in modules if any(m == other or m.startswith(f"{other}.") for other in others)}
+        assert not leaked, (label(path), sorted(leaked))
+
+
+def test_code_outside_the_stores_opens_a_backend_by_its_package_never_by_its_inner_modules():
+    """Doors see ``infra.stores`` (``open_store``), ``infra.stores.codec`` and a backend package's exports; which
+    module of a backend holds a repository is the backend's own business."""
+    inner = tuple(f"infra.stores.{path.name}." for path in store_backends())
+    project = {module_name(path) for path in all_files()}
+    for path in all_files():
+        if label(path).startswith("infra/stores/"):
+            continue
+        modules = imported_modules(path.read_text(encoding="utf-8"), module_name(path), path.name == "__init__.py")
+        assert not [m for m in modules if m.startswith(inner) and m in project], label(path)
