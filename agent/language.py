@@ -19,7 +19,7 @@ from core.accounts import Account
 from core.errors import InvalidRequest
 from core.orders import OrderRequest
 from core.ports.language import Language
-from core.usecases.deps import Deps
+from core.usecases.common import Deps
 
 if TYPE_CHECKING:
     from agent.llm import LlmAgent

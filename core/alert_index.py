@@ -8,7 +8,7 @@ within a window are sorted by percent per window length and compared with the mo
 Position alerts (P&L, risk usage) cannot be placed on a price line, since a fill moves their level; each
 batch on their symbol hands them all over, to be decided against the stored position.
 
-The index only holds copies: the engine (core/usecases/alert_engine.py) re-reads an alert before it fires it,
+The index only holds copies: the engine (core/usecases/market/alert_engine.py) re-reads an alert before it fires it,
 and says in its docstring how the copies learn of alerts added and removed elsewhere.
 """
 

@@ -72,7 +72,7 @@ class Alert(BaseModel):
     triggered_at: AwareDatetime | None = None  # the latest time it fired
     triggered_price: Decimal | None = None
     trigger_count: int = 0
-    request_fingerprint: str | None = None  # set with an Idempotency-Key (core/usecases/idempotent.py)
+    request_fingerprint: str | None = None  # set with an Idempotency-Key (core/usecases/common/idempotent.py)
     version: int = 0
 
     @model_validator(mode="after")
@@ -144,7 +144,7 @@ class AlertChange(BaseModel):
     """One entry of the store's alert change log: an alert as it was added or left the active set.
 
     Warm stream consumers read the log once per batch (``changes_since`` their cursor) to keep their
-    in-memory index current without re-reading every alert; see core/usecases/alert_engine.py.
+    in-memory index current without re-reading every alert; see core/usecases/market/alert_engine.py.
     """
 
     model_config = ConfigDict(extra="forbid", defer_build=True)

@@ -1,6 +1,6 @@
 """Stream records, decoded: the envelope (docs/architecture.md, "Stream records") and the ``data`` of each type,
 or the reason a record is skipped. Quotes are read with plain code rather than a model per record: a stream batch holds
-thousands, and only the latest quote of each symbol in a batch is kept (core/usecases/streams.py).
+thousands, and only the latest quote of each symbol in a batch is kept (core/usecases/market/ingest.py).
 
 ``data`` shapes (decimal strings; times in the envelope, ISO 8601 UTC):
   market.quote      {"symbol", "bid", "ask", "last", "bid_size", "ask_size"}  bid and ask may be null when only a

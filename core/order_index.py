@@ -9,7 +9,7 @@ market moving its way passes to move the trail. Orders that trade on any quote (
 already triggered) come with every quote. A quote reaches every level between its lowest and highest price
 (bid, ask, last), which covers every side's trigger and fill price; the broker then decides each order.
 
-The index only holds copies: the use case (core/usecases/resting.py) re-reads an order before working it.
+The index only holds copies: the use case (core/usecases/market/resting.py) re-reads an order before working it.
 """
 
 from __future__ import annotations

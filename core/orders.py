@@ -332,7 +332,7 @@ class OrderChange(BaseModel):
 
     Warm stream consumers read, for each symbol of a batch, that symbol's log (``changes_since`` its cursor) to
     keep their index of resting orders current without reading every working order; see
-    core/usecases/resting.py.
+    core/usecases/market/resting.py.
     """
 
     model_config = ConfigDict(extra="forbid", defer_build=True)

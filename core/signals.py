@@ -45,7 +45,7 @@ class SignalSource(BaseModel):
     mode: SignalMode
     secret: str = Field(repr=False)
     created_at: AwareDatetime
-    request_fingerprint: str | None = None  # set with an Idempotency-Key (core/usecases/idempotent.py)
+    request_fingerprint: str | None = None  # set with an Idempotency-Key (core/usecases/common/idempotent.py)
 
 
 class ReplayedSignal(Conflict):

@@ -1,6 +1,6 @@
 """What every handler is wrapped in: the retry deadline of its invocation, and Powertools Tracer where it traces.
 
-A unit of work that meets another writer is retried (core/usecases/retry.py) until the invocation's remaining
+A unit of work that meets another writer is retried (core/usecases/common/retry.py) until the invocation's remaining
 time, less ``RESERVE_SECONDS`` to answer in, runs out: a Lambda never times out mid-retry, and never gives up
 while it has time.
 
@@ -16,7 +16,7 @@ import os
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from core.usecases.retry import deadline_in
+from core.usecases.common import deadline_in
 
 F = TypeVar("F", bound=Callable)
 RESERVE_SECONDS = 1.0  # of an invocation's remaining time, kept for answering after the last retry

@@ -19,7 +19,7 @@ from core.ports.queue import EventPublisher, NotifyQueue
 from core.ports.store import Store
 from core.sessions import Sessions
 from core.usecases import Deps
-from core.usecases.alert_engine import AlertEngine
+from core.usecases.market import AlertEngine
 from infra.brokers.router import build_broker
 from infra.queues import (
     InProcessInbox,
@@ -84,7 +84,7 @@ class Platform:
     notify_queue: NotifyQueue = field(default_factory=InProcessQueue)
     events: EventPublisher = field(default_factory=InProcessPublisher)
     inbox: InboundQueue = field(default_factory=InProcessInbox)  # the conversation queue the webhooks feed
-    # A warm stream consumer's alert index, kept across batches (see core/usecases/alert_engine.py).
+    # A warm stream consumer's alert index, kept across batches (see core/usecases/market/alert_engine.py).
     alert_engine: AlertEngine = field(default_factory=AlertEngine)
 
     @property

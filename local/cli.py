@@ -63,7 +63,7 @@ def cmd_account_create(args: argparse.Namespace) -> int:
 
 
 def cmd_account_live(args: argparse.Namespace) -> int:
-    from core.usecases.venues import set_live_trading
+    from core.usecases.admin import set_live_trading
 
     platform = _platform()
     account = set_live_trading(platform.deps, args.by, args.id, args.state == "on")

@@ -22,8 +22,8 @@ from core.envelope import Envelope, EventType
 from core.errors import ParleyError
 from core.market import Quote
 from core.notifications import Notification
-from core.usecases import delivery, notify
-from core.usecases.streams import BatchReport
+from core.usecases.market import BatchReport
+from core.usecases.messaging import relay_notifications, release_held
 from functions.streams.consumer import StreamConsumer
 from functions.webhooks.receive import respond
 from functions.workers.channels import NotifyWorker
@@ -126,8 +126,8 @@ class LocalStreams:
 def relay_and_log(platform: Platform) -> int:
     """Relay unsent notifications to the in-process queue, then deliver what it holds through the notify worker
     (to the trader's linked channels; locally, the outbox) and log each."""
-    sent = notify.relay(platform.deps, platform.notify_queue)
-    delivery.release(platform.deps, platform.notify_queue)  # quiet hours over: held notifications go now
+    sent = relay_notifications(platform.deps, platform.notify_queue)
+    release_held(platform.deps, platform.notify_queue)  # quiet hours over: held notifications go now
     if isinstance(platform.notify_queue, InProcessQueue):
         worker = NotifyWorker(platform, notes)
         for message in platform.notify_queue.drain():

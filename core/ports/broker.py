@@ -1,6 +1,6 @@
 """The broker port: where accepted orders go to be worked and filled.
 
-A broker does not write to the store. It answers with events and core.usecases.execution books them
+A broker does not write to the store. It answers with events and core.usecases.trading.execution books them
 (order state, fills, positions, audit), so every broker is booked the same way.
 """
 

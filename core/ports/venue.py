@@ -3,7 +3,7 @@
 A venue (Alpaca, a CCXT exchange) works orders itself, so besides the broker port's submit, cancel and modify
 it answers questions: where does this order stand (``lookup``), what does the account hold (``positions``),
 what does the market quote now (``quote``), and what does it list (``instrument``). Reconciliation
-(core/usecases/reconcile.py) turns a venue's answers into the same broker events the paper broker emits.
+(core/usecases/trading/reconcile.py) turns a venue's answers into the same broker events the paper broker emits.
 """
 
 from __future__ import annotations

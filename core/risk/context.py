@@ -1,4 +1,4 @@
-"""What the gate judges an order against, gathered by the caller (core/usecases/risk_gate.py): the gate itself
+"""What the gate judges an order against, gathered by the caller (core/usecases/trading/risk_gate.py): the gate itself
 does no I/O. The account's valuation, the fresh quote and the recent-order index are worked out once per
 context and reused by every order checked against it."""
 

@@ -1,105 +1,85 @@
 """The use cases every door calls (REST API, chat, agent tools, channels, streams), as plain functions that
-take the platform's dependencies first. Each module groups what traders do; this package re-exports them.
+take the platform's dependencies first, grouped by their consistency model, each group a package with a facade:
 
-The re-exports are loaded on first use (PEP 562 ``__getattr__``), so a handler that names ``core.usecases`` pays
-at cold start only for the use case modules it imports itself, and the rest on the first call that needs them."""
+- ``trading``: orders, confirmations, closes, bookings, positions; one account's state changes atomically in
+  one unit of work.
+- ``market``: quotes, resting orders, alerts, stream events, signals; at-least-once streams, every effect keyed.
+- ``messaging``: the notification outbox, delivery, the inbox, links, preferences, receipts; at-least-once,
+  made once by dedup keys, no unit open across a provider's send.
+- ``admin``: accounts, limits, trading states, live trading; one versioned record a change, with its audit.
+- ``common``: ``Deps``, the retry, the journal, idempotent creation, run inside the caller's unit.
+
+Doors import this package or a group's facade, never a group's inner modules (tests/unit/test_import_rules.py).
+This package re-exports the names most doors use from the group facades. All re-exports are loaded on first use
+(PEP 562 ``__getattr__``), so a handler pays at cold start only for the use case modules it calls."""
 
 from __future__ import annotations
 
-import sys
-from importlib import import_module
-from types import ModuleType
-from typing import Any
+from core.usecases._lazy import lazy_exports
 
-# name -> the module under core.usecases that defines it ("module:attribute" when re-exported under another name)
+# name -> the group (a package under core.usecases) whose facade exports it
 _EXPORTS = {
-    "CancelledAll": "confirmations",
-    "CloseRefused": "confirmations",
-    "Closed": "closing",
-    "ClosesStaged": "confirmations",
-    "Confirmed": "confirmations",
-    "ClosedAll": "closing",
-    "SymbolClose": "closing",
-    "Deps": "deps",
-    "PriceMoved": "confirmations",
-    "Ticket": "confirmations",
-    "WhatIf": "positions",
-    "act_for": "accounts",
-    "audit_trail": "risk_admin",
-    "cancel_all": "confirmations",
-    "cancel_order": "orders",
-    "cancel_working": "orders",
-    "cancelable_order": "orders",
-    "check_risk": "orders",
-    "close_all": "closing",
-    "close_position": "closing",
-    "closing_order": "positions",
-    "closing_orders": "positions",
-    "confirm": "confirmations",
-    "confirm_order": "confirmations",
-    "create_account": "accounts",
-    "decline_order": "confirmations",
-    "delete_alert": "alerts",
-    "ensure_account": "accounts",
-    "expire_day_orders": "sweep",
-    "get_account": "accounts",
-    "get_order": "orders",
-    "kill_switch_state": "risk_admin",
-    "limits": "risk_admin",
-    "list_alerts": "alerts",
-    "list_fills": "positions",
-    "list_notifications": "notifications",
-    "list_orders": "orders",
-    "modify_order": "amend",
+    "CancelledAll": "trading",
+    "CloseRefused": "trading",
+    "Closed": "trading",
+    "ClosesStaged": "trading",
+    "Confirmed": "trading",
+    "ClosedAll": "trading",
+    "SymbolClose": "trading",
+    "Deps": "common",
+    "PriceMoved": "trading",
+    "Ticket": "trading",
+    "WhatIf": "trading",
+    "act_for": "admin",
+    "audit_trail": "admin",
+    "cancel_all": "trading",
+    "cancel_order": "trading",
+    "cancel_working": "trading",
+    "cancelable_order": "trading",
+    "check_risk": "trading",
+    "close_all": "trading",
+    "close_position": "trading",
+    "closing_order": "trading",
+    "closing_orders": "trading",
+    "confirm": "trading",
+    "confirm_order": "trading",
+    "create_account": "admin",
+    "decline_order": "trading",
+    "delete_alert": "market",
+    "ensure_account": "admin",
+    "expire_day_orders": "trading",
+    "get_account": "admin",
+    "get_order": "trading",
+    "kill_switch_state": "admin",
+    "limits": "admin",
+    "list_alerts": "market",
+    "list_fills": "trading",
+    "list_notifications": "messaging",
+    "list_orders": "trading",
+    "modify_order": "trading",
     "on_quote": "market",
-    "pending_confirmations": "confirmations",
-    "place_order": "orders",
-    "platform_state": "risk_admin",
-    "portfolio": "positions",
-    "positions": "positions",
-    "quote": "positions",
-    "realised_pnl_today": "risk_admin",
-    "record_session_closes": "sweep",
-    "register_signal_source": "signals:register_source",
-    "require_admin": "accounts",
-    "resolve_order_id": "orders",
-    "revoke_tokens": "accounts",
-    "set_alert": "alerts",
-    "set_kill_switch": "risk_admin",
-    "set_limits": "risk_admin",
-    "set_trading_state": "risk_admin",
-    "stage_modify": "confirmations",
-    "stage_close": "confirmations",
-    "stage_close_all": "confirmations",
-    "stage_order": "confirmations",
-    "what_if": "positions",
+    "pending_confirmations": "trading",
+    "place_order": "trading",
+    "platform_state": "admin",
+    "portfolio": "trading",
+    "positions": "trading",
+    "quote": "trading",
+    "realised_pnl_today": "admin",
+    "record_session_closes": "trading",
+    "register_signal_source": "market",
+    "require_admin": "admin",
+    "resolve_order_id": "trading",
+    "revoke_tokens": "admin",
+    "set_alert": "market",
+    "set_kill_switch": "admin",
+    "set_limits": "admin",
+    "set_trading_state": "admin",
+    "stage_modify": "trading",
+    "stage_close": "trading",
+    "stage_close_all": "trading",
+    "stage_order": "trading",
+    "what_if": "trading",
 }
 
 __all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    where = _EXPORTS.get(name)
-    if where is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    module, _, attribute = where.partition(":")
-    value = getattr(import_module(f"{__name__}.{module}"), attribute or name)
-    globals()[name] = value  # later lookups are plain attribute reads
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_EXPORTS})
-
-
-class _UseCases(ModuleType):
-    """The import system binds a submodule to its package's attribute when the submodule first loads; where the
-    two share a name (``positions`` is a module and the function this package exports), the export stays."""
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name in _EXPORTS and isinstance(value, ModuleType):
-            return
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _UseCases
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from core.channels import Channel, Preferences, QuietHours
 from core.errors import InvalidRequest
-from core.usecases import links, preferences
+from core.usecases import messaging
 from functions.api.auth import Caller, Parley
 from functions.api.errors import responses_for
 from functions.api.guard import api_router
@@ -65,14 +65,14 @@ class Unlinked(BaseModel):
 def new_link_code(account: Caller, parley: Parley) -> LinkCodeOut:
     """A one-time code (ten minutes) that links a messenger to your account: send `link <code>` to the Parley bot,
     number or inbound address. Each call issues a new code."""
-    code = links.new_code(parley.deps, account)
+    code = messaging.new_link_code(parley.deps, account)
     return LinkCodeOut(code=code.code, expires_at=code.expires_at, how=f"Send: link {code.code}")
 
 
 @router.delete("/v1/links/{channel}", response_model=Unlinked, responses=responses_for(422), tags=["channels"])
 def unlink(channel: Channel, account: Caller, parley: Parley) -> Unlinked:
     """Unlink every sender of yours on ``channel`` (telegram, sms, whatsapp, email)."""
-    return Unlinked(channel=channel, unlinked=links.unlink(parley.deps, account.id, channel))
+    return Unlinked(channel=channel, unlinked=messaging.unlink(parley.deps, account.id, channel))
 
 
 @router.get("/v1/preferences", response_model=PreferencesBody, responses=responses_for(), tags=["channels"])
@@ -92,4 +92,4 @@ def put_preferences(body: PreferencesBody, account: Caller, parley: Parley) -> P
     except ValidationError as invalid:  # a channel named twice, a time zone that does not exist
         raise InvalidRequest("; ".join(e["msg"].removeprefix("Value error, ") for e in invalid.errors()),
                              code="invalid_preferences") from None
-    return PreferencesBody.of(preferences.set_preferences(parley.deps, account, wanted))
+    return PreferencesBody.of(messaging.set_preferences(parley.deps, account, wanted))

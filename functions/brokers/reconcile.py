@@ -1,5 +1,5 @@
 """Lambda entry point of the reconciliation schedule: venues' order status and fills booked into Parley, and
-position drift told to the admins (core/usecases/reconcile.py)."""
+position drift told to the admins (core/usecases/trading/reconcile.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
 from core.ports.venue import VenueDirectory
-from core.usecases.reconcile import ReconcileReport, reconcile
+from core.usecases.trading import ReconcileReport, reconcile
 from functions.observability import capture_lambda_handler
 from infra.bootstrap import build_platform
 

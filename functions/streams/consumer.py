@@ -1,5 +1,5 @@
 """What the Kinesis and MSK handlers share: each record decoded with Powertools (its event source data class, or
-its Kafka consumer record), the batch applied once (core.usecases.streams), and partial failures reported.
+its Kafka consumer record), the batch applied once (core.usecases.market.ingest), and partial failures reported.
 
 Malformed records (not base64, not JSON, not an envelope, unknown type or symbol, bad data) are counted by
 reason and logged without their payload, then skipped. Records whose effect could not be stored are batch item
@@ -21,7 +21,7 @@ from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import Ki
 
 from core.envelope import Envelope
 from core.events import Malformed, Skip, read_envelope
-from core.usecases.streams import BatchReport, ingest
+from core.usecases.market import BatchReport, ingest
 from functions.streams.batch import BatchedProcessor
 from infra.bootstrap import Platform
 

@@ -14,7 +14,7 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
 from core import errors
 from core.channels import Inbound
-from core.usecases import inbox
+from core.usecases.messaging import accept_message
 from infra.bootstrap import Platform, build_platform
 
 _platform: Platform | None = None
@@ -60,7 +60,7 @@ def route_of(raw_event: dict, routes: Mapping[str, Callable[[Platform, dict], di
 def accept(platform: Platform, inbound: Inbound) -> dict:
     """Queue the message (a replay is acknowledged and dropped): 200, or 503 if the queue or store is down."""
     try:
-        queued = inbox.accept(platform.deps, platform.inbox, inbound)
+        queued = accept_message(platform.deps, platform.inbox, inbound)
     except errors.StoreError:
         return answer(503, {"error": {"code": "unavailable", "message": "Try again shortly."}})
     return answer(200, {"ok": True, "duplicate": not queued})

@@ -8,7 +8,7 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
 from core import errors
 from core.signals import ReplayedSignal
-from core.usecases import signals
+from core.usecases.market import accept_signal
 from functions.webhooks.http import answer, body
 from infra.bootstrap import Platform
 
@@ -26,7 +26,7 @@ def respond(platform: Platform, raw_event: dict) -> dict:
     source = (event.path_parameters or {}).get("source", "")
     try:
         raw = body(event)
-        envelope = signals.accept(platform.deps, platform.events, source, event.headers.get("x-parley-signature"),
+        envelope = accept_signal(platform.deps, platform.events, source, event.headers.get("x-parley-signature"),
                                   raw)
     except errors.ParleyError as exc:
         status = next((code for kind, code in STATUS if isinstance(exc, kind)), 400)

@@ -26,7 +26,7 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
 from channels.sendgrid import inbound as sendgrid
 from core import errors
-from core.usecases.receipts import record_receipt
+from core.usecases.messaging import record_receipt
 from functions.observability import capture_lambda_handler
 from functions.webhooks import http
 from functions.webhooks.http import accept, answer, body, refuse

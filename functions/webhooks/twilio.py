@@ -28,8 +28,7 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from channels.twilio import inbound as twilio
 from core import errors
 from core.channels import Channel, MessageStatus
-from core.usecases.outbound import opt_out
-from core.usecases.receipts import fall_back, record_receipt
+from core.usecases.messaging import fall_back, opt_out, record_receipt
 from functions.observability import capture_lambda_handler
 from functions.webhooks import http
 from infra.bootstrap import Platform

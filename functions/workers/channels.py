@@ -1,8 +1,8 @@
 """The two channel workers' record handling, shared by their Lambda entry points and the local platform.
 
 ``ConversationWorker`` answers the conversation queue (SQS FIFO): one accepted message a record, answered once
-(core.usecases.inbox.answer). ``NotifyWorker`` delivers the notify queue: one notification a record
-(core.usecases.delivery.notify). Both report partial batch failures through Powertools; on the FIFO queue a
+(``messaging.answer_message``). ``NotifyWorker`` delivers the notify queue: one notification a record
+(``messaging.deliver_notification``). Both report partial batch failures through Powertools; on the FIFO queue a
 failed message also fails the rest of its sender's group in the batch, so no reply overtakes another.
 A record that is not what the queue carries (a poison message) is logged without its body and dropped: a
 retry cannot mend it.
@@ -24,7 +24,7 @@ from pydantic import BaseModel, ValidationError
 
 from core.channels import Inbound
 from core.notifications import Notification
-from core.usecases import delivery, inbox
+from core.usecases.messaging import DeliveryOutcome, answer_message, deliver_notification
 from infra.bootstrap import Platform
 
 
@@ -68,7 +68,7 @@ class ConversationWorker(_QueueWorker):
 
     def answer(self, message: Inbound) -> None:
         platform = self.platform  # its language loads the agent on the first message, not on the cold start
-        sent = inbox.answer(platform.deps, platform.senders, message)
+        sent = answer_message(platform.deps, platform.senders, message)
         self.logger.info("answered", extra={"channel": message.channel.value, "replies": len(sent)})
 
 
@@ -81,8 +81,8 @@ class NotifyWorker(_QueueWorker):
     def work(self, item: Notification) -> None:
         self.deliver(item)
 
-    def deliver(self, notification: Notification) -> delivery.Outcome:
-        outcome = delivery.notify(self.platform.deps, self.platform.senders, notification)
+    def deliver(self, notification: Notification) -> DeliveryOutcome:
+        outcome = deliver_notification(self.platform.deps, self.platform.senders, notification)
         self.logger.info("notification", extra={
             "notification_id": notification.id, "kind": notification.kind.value, "held": outcome.held,
             "channel": outcome.sent.channel.value if outcome.sent else None, "failures": outcome.failures,

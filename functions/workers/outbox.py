@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 
 from core.errors import StoreError
 from core.notifications import Notification
-from core.usecases import notify
+from core.usecases.messaging import send_notifications
 from functions.observability import capture_lambda_handler
 from functions.streams.batch import BatchedProcessor
 from infra.bootstrap import build_platform
@@ -34,7 +34,7 @@ def unsent(record: DynamoDBRecord) -> Notification | None:
 
 def relay(notifications: list[Notification]) -> set[int]:
     try:
-        sent = notify.send(platform.deps, platform.notify_queue, notifications)
+        sent = send_notifications(platform.deps, platform.notify_queue, notifications)
     except StoreError:
         logger.warning("notify queue unavailable", extra={"waiting": len(notifications)})
         return set(range(len(notifications)))

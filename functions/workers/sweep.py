@@ -9,7 +9,7 @@ from datetime import timedelta
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-from core.usecases import delivery, notify
+from core.usecases.messaging import relay_notifications, release_held
 from functions.observability import capture_lambda_handler
 from infra.bootstrap import build_platform
 
@@ -23,8 +23,8 @@ STRAGGLER = timedelta(minutes=1)
 @capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict, context: object) -> dict:
-    relayed = notify.relay(platform.deps, platform.notify_queue, older_than=STRAGGLER)
-    released = delivery.release(platform.deps, platform.notify_queue)
+    relayed = relay_notifications(platform.deps, platform.notify_queue, older_than=STRAGGLER)
+    released = release_held(platform.deps, platform.notify_queue)
     metrics.add_metric(name="NotificationsSwept", unit=MetricUnit.Count, value=relayed)
     metrics.add_metric(name="NotificationsReleased", unit=MetricUnit.Count, value=released)
     logger.info("sweep", extra={"relayed": relayed, "released": released})

@@ -27,8 +27,8 @@ from core.market import Quote
 from core.orders import Order, OrderStatus, OrderType, Side, TimeInForce
 from core.sessions import Sessions
 from core.usecases import Deps
-from core.usecases.alert_engine import AlertEngine
-from core.usecases.market import apply_quote
+from core.usecases.market.alert_engine import AlertEngine
+from core.usecases.market.quotes import apply_quote
 from infra.brokers.paper import PaperBroker
 from infra.stores import open_store
 from infra.stores.dynamodb import create_table, open_dynamodb_store

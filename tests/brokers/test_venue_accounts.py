@@ -15,7 +15,7 @@ from core.market import Quote
 from core.notifications import NotificationKind
 from core.orders import OrderRequest, OrderStatus, OrderType, Side, TimeInForce
 from core.ports.venue import fill_id
-from core.usecases.reconcile import reconcile
+from core.usecases.trading.reconcile import reconcile
 from core.venues import Environment, LiveTradingDisabled, Venue
 from infra.bootstrap import build_platform
 from infra.brokers.paper import PaperBroker
@@ -204,7 +204,7 @@ def test_every_ticket_says_live_or_paper_and_where(platform):
 
 def test_only_an_admin_turns_an_accounts_live_flag_and_it_is_audited(platform):
     from core.errors import Forbidden
-    from core.usecases.venues import set_live_trading
+    from core.usecases.admin.venues import set_live_trading
 
     with pytest.raises(Forbidden):
         set_live_trading(platform.deps, "bob", "carol", True)

@@ -20,7 +20,8 @@ from core.events import TradeFill
 from core.orders import OrderRequest, OrderStatus, OrderType, Side, TimeInForce
 from core.portfolio import Position
 from core.ports.venue import fill_id
-from core.usecases import reconcile, stream_events
+from core.usecases.market import order_events as stream_events
+from core.usecases.trading import reconcile
 from tests.brokers.alpaca_support import TRADING, VENUE_ID, alpaca_order, asset
 from tests.brokers.test_venue_calls_outside_units import SecondWriter
 from tests.brokers.test_venue_calls_outside_units import platform as platform  # the SQLite fixture, lock wait cut

@@ -143,7 +143,7 @@ def lookup(request, resting, asked):
 
 
 def test_staging_a_close_in_the_chat_asks_the_venue_to_cancel_nothing(platform):
-    from core.usecases.confirmations import stage_close
+    from core.usecases.trading.confirmations import stage_close
 
     resting = holding_with_a_resting_sell(platform)
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:  # a DELETE would fail: none is served
@@ -244,7 +244,7 @@ def test_cancelling_every_working_order_goes_on_past_one_the_venue_does_not_answ
 
 
 def test_a_second_writer_during_a_slow_venue_cancel_made_for_a_chat_close_is_not_locked_out(platform):
-    from core.usecases.confirmations import confirm, stage_close
+    from core.usecases.trading.confirmations import confirm, stage_close
 
     resting, writer = holding_with_a_resting_sell(platform), SecondWriter(platform)
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:

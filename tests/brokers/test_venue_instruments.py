@@ -19,7 +19,7 @@ from core.errors import InvalidRequest, RiskRejected, UnknownSymbol
 from core.ids import derived_id
 from core.market import Quote
 from core.orders import Order, OrderRequest, OrderStatus, OrderType, Side, TimeInForce
-from core.usecases.deps import catalog_for
+from core.usecases.common.deps import catalog_for
 from infra.bootstrap import build_platform
 from infra.brokers.remote import RemoteBroker
 from infra.settings import Settings

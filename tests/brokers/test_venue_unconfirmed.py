@@ -17,7 +17,7 @@ from core import usecases as uc
 from core.accounts import Role
 from core.market import Quote
 from core.orders import OrderRequest, OrderStatus, OrderType, Side, TimeInForce
-from core.usecases.reconcile import GRACE, reconcile
+from core.usecases.trading.reconcile import GRACE, reconcile
 from infra.bootstrap import build_platform
 from infra.brokers.alpaca import AlpacaBroker
 from infra.brokers.venue import RATE_LIMIT_BUDGET

@@ -18,8 +18,8 @@ from channels.twilio.sender import BODY_LIMIT
 from core import usecases as uc
 from core.channels import Channel, Contact, Inbound, OutboundMessage
 from core.ports.channel import ChannelPolicy, Keyword, OptIn
-from core.usecases import inbox
-from core.usecases.outbound import deliver
+from core.usecases.messaging import inbox
+from core.usecases.messaging.outbound import deliver
 from tests.support import Clock, ScriptedLanguage
 from tests.unit.test_channel_inbox import Recorder
 

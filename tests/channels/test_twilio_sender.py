@@ -17,7 +17,7 @@ import responses
 from channels.twilio.sender import TwilioSender, gsm_friendly, segments, with_actions
 from core.channels import Action, Channel, Contact, MessageStatus, OutboundMessage
 from core.ports.channel import DeliveryFailed
-from core.usecases.outbound import deliver
+from core.usecases.messaging.outbound import deliver
 from infra.bootstrap import build_platform
 from infra.brokers.paper import PaperBroker
 from infra.settings import Settings

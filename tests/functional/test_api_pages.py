@@ -8,7 +8,7 @@ import pytest
 
 from core import usecases as uc
 from core.notifications import NotificationKind
-from core.usecases import notify
+from core.usecases.messaging import outbox as notify
 from tests.functional.conftest import Api
 
 

@@ -14,7 +14,7 @@ import pytest
 from moto import mock_aws
 
 from core.channels import Channel, Contact, Inbound, MessageStatus
-from core.usecases import inbox
+from core.usecases.messaging import inbox
 from tests.functional.streams_support import call, fake_aws, load, on_clock, sample, seed
 from tests.support import Clock
 

@@ -19,7 +19,7 @@ from botocore.stub import Stubber
 from moto import mock_aws
 
 from core.envelope import Envelope
-from core.usecases.deps import catalog_for
+from core.usecases.common.deps import catalog_for
 from infra.bootstrap import build_platform
 from infra.queues.kinesis import KinesisPublisher
 from infra.settings import Settings

@@ -17,7 +17,7 @@ from core.errors import ConcurrentUpdate, RiskRejected
 from core.market import Quote
 from core.orders import OrderRequest, Side
 from core.risk_limits import RiskLimits
-from core.usecases.retry import deadline_in
+from core.usecases.common.retry import deadline_in
 from infra.brokers.paper import PaperBroker
 from infra.stores import open_store
 

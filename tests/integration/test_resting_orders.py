@@ -16,8 +16,8 @@ from core.market import Quote
 from core.orders import OrderStatus
 from core.ports.store import Store
 from core.sessions import Sessions
-from core.usecases.alert_engine import AlertEngine
-from core.usecases.market import apply_quote
+from core.usecases.market.alert_engine import AlertEngine
+from core.usecases.market.quotes import apply_quote
 from infra.brokers.paper import PaperBroker
 from tests.functional.aws_calls import counting_items_read
 from tests.support import Clock, order

@@ -9,8 +9,8 @@ from core import usecases as uc
 from core.alerts import AlertCondition, AlertStatus, RiskMeasure
 from core.market import Quote
 from core.notifications import NotificationKind
-from core.usecases.alert_engine import AlertEngine
-from core.usecases.market import apply_quote
+from core.usecases.market.alert_engine import AlertEngine
+from core.usecases.market.quotes import apply_quote
 from tests.support import Clock, order
 
 

@@ -11,8 +11,8 @@ from core import usecases as uc
 from core.channels import Channel, Contact, MessageStatus, Preferences, QuietHours
 from core.notifications import Notification, NotificationKind
 from core.ports.channel import DeliveryFailed
-from core.usecases import delivery
-from core.usecases.preferences import set_preferences
+from core.usecases.messaging import delivery
+from core.usecases.messaging.preferences import set_preferences
 from tests.unit.test_channel_inbox import Recorder
 
 

@@ -14,7 +14,7 @@ from core import usecases as uc
 from core.channels import Channel, Inbound, MessageStatus, OutboundMessage
 from core.market import Quote
 from core.ports.channel import DeliveryFailed, Sender
-from core.usecases import inbox, links
+from core.usecases.messaging import inbox, links
 from tests.support import Clock
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from core import usecases as uc
 from core.channels import Channel
-from core.usecases import links
+from core.usecases.messaging import links
 from tests.unit.test_channel_inbox import Recorder, answer, linked, message, senders  # noqa: F401
 
 ALICE_MAIL = {"channel": Channel.EMAIL, "sender": "alice@example.com"}

@@ -34,9 +34,10 @@ def test_every_use_case_the_package_names_is_the_one_its_module_defines():
     import core.usecases as uc
 
     for name in uc.__all__:
-        where = uc._EXPORTS[name]
-        module, _, attribute = where.partition(":")
-        assert getattr(uc, name) is getattr(importlib.import_module(f"core.usecases.{module}"), attribute or name)
+        group = importlib.import_module(f"core.usecases.{uc._EXPORTS[name]}")
+        module, _, attribute = group._EXPORTS[name].partition(":")
+        defined = getattr(importlib.import_module(f"{group.__name__}.{module}"), attribute or name)
+        assert getattr(uc, name) is getattr(group, name) is defined
     with pytest.raises(AttributeError):
         uc.no_such_use_case  # noqa: B018
 
@@ -44,7 +45,7 @@ def test_every_use_case_the_package_names_is_the_one_its_module_defines():
 def test_positions_is_the_function_even_when_its_module_was_imported_first(tmp_path):
     found = run(tmp_path, (
         "import importlib, json\n"
-        "module = importlib.import_module('core.usecases.positions')\n"
+        "module = importlib.import_module('core.usecases.trading.positions')\n"
         "import core.usecases as uc\n"
         "print(json.dumps({'function': callable(uc.positions) and uc.positions is module.positions}))\n"
     ))
@@ -58,8 +59,9 @@ def test_a_handler_that_calls_few_use_cases_does_not_load_the_others_at_import(t
         f"import json, sys\nimport {handler}\n"
         "print(json.dumps(sorted(m for m in sys.modules if m.startswith('core.usecases.'))))\n"
     ))
-    assert not {"core.usecases.confirmations", "core.usecases.positions", "core.usecases.risk_admin",
-                "core.usecases.amend", "core.usecases.alerts"} & set(found), found
+    assert not {"core.usecases.trading.confirmations", "core.usecases.trading.positions",
+                "core.usecases.admin.risk_admin", "core.usecases.trading.amend",
+                "core.usecases.market.alerts"} & set(found), found
 
 
 def test_a_stream_cold_start_builds_only_the_models_its_import_validates(tmp_path):

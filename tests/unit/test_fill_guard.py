@@ -12,7 +12,7 @@ from core.audit import AuditKind
 from core.notifications import NotificationKind
 from core.orders import Fill, Order, OrderStatus, Side
 from core.ports.broker import BrokerEvent, EventKind
-from core.usecases import execution
+from core.usecases.trading import execution
 from tests.support import order, tick
 
 

@@ -208,9 +208,9 @@ def test_the_wording_imports_no_use_case_and_no_port(path):
 def test_people_facing_numbers_are_formatted_only_by_the_wording_formatters():
     """The grouped-thousands format spec (``:,``) is written in core/wording/formats.py alone among the modules
     that word replies and notifications; core/risk.py is switched by its owner (one part of issue 19)."""
-    worders = [REPO / "agent" / "replies.py", REPO / "agent" / "conversation.py", REPO / "core" / "usecases" /
-               "notify.py", REPO / "core" / "usecases" / "delivery.py", REPO / "core" / "usecases" / "inbox.py",
-               *python_files("core/wording")]
+    messaging = REPO / "core" / "usecases" / "messaging"
+    worders = [REPO / "agent" / "replies.py", REPO / "agent" / "conversation.py", messaging / "outbox.py",
+               messaging / "delivery.py", messaging / "inbox.py", *python_files("core/wording")]
     assert len(python_files("core/wording")) >= 4
     spelled = [path.name for path in worders if ":," in path.read_text(encoding="utf-8")]
     assert spelled == ["formats.py"]
@@ -343,7 +343,7 @@ WORDING = ("_noun", "_subject")  # inbox's text for a channel (whose words are a
 @pytest.mark.parametrize("name", ["delivery.py", "outbound.py", "inbox.py"])
 def test_the_messaging_use_cases_ask_the_channel_policy_instead_of_testing_channel_names(name):
     """No keyword list, and no condition on a channel by name: the channel's ChannelPolicy answers those."""
-    tree = ast.parse((REPO / "core" / "usecases" / name).read_text(encoding="utf-8"))
+    tree = ast.parse((REPO / "core" / "usecases" / "messaging" / name).read_text(encoding="utf-8"))
     words = {node.value.strip().lower() for node in ast.walk(tree)
              if isinstance(node, ast.Constant) and isinstance(node.value, str)}
     assert not words & {"stop", "unstop", "stopall", "unsubscribe", "start", "optin", "optout"}
@@ -428,3 +428,4 @@ def test_code_outside_the_stores_opens_a_backend_by_its_package_never_by_its_inn
             continue
         modules = imported_modules(path.read_text(encoding="utf-8"), module_name(path), path.name == "__init__.py")
         assert not [m for m in modules if m.startswith(inner) and m in project], label(path)
+

@@ -20,9 +20,9 @@ from core.events import WebhookEvent
 from core.orders import OrderType, Side
 from core.ports.language import Language
 from core.signals import SignalMode
-from core.usecases import inbox
-from core.usecases.alert_engine import AlertEngine
-from core.usecases.streams import ingest
+from core.usecases.market.alert_engine import AlertEngine
+from core.usecases.market.ingest import ingest
+from core.usecases.messaging import inbox
 from core.wording import messenger
 from infra.bootstrap import LazyLanguage, build_platform
 from infra.settings import Settings

@@ -13,7 +13,7 @@ from core.errors import RiskRejected, StoreError
 from core.ids import derived_id
 from core.notifications import Notification, NotificationKind
 from core.ports.queue import NotifyQueue
-from core.usecases import notify
+from core.usecases.messaging import outbox as notify
 from infra.queues.local import InProcessQueue
 from tests.support import order, tick
 

@@ -8,7 +8,7 @@ from datetime import time
 
 from core.channels import Channel, MessageStatus, QuietHours
 from core.notifications import Notification
-from core.usecases import delivery
+from core.usecases.messaging import delivery
 from infra.queues.local import InProcessQueue
 from tests.unit.test_channel_delivery import contact, note, prefer, senders  # noqa: F401
 

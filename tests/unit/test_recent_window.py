@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from core.usecases.risk_gate import recent_window
+from core.usecases.trading.risk_gate import recent_window
 from tests.unit.risk_support import account
 
 

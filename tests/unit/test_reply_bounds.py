@@ -12,7 +12,7 @@ from agent.limits import MAX_REPLY_LENGTH
 from agent.llm import chat_model, llm_settings_from_env
 from channels.policies import policies
 from core.channels import Channel, Inbound
-from core.usecases import inbox
+from core.usecases.messaging import inbox
 from tests.agent.llm_support import agent
 from tests.agent.llm_support import service as service
 from tests.support import ScriptedLanguage

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from core.errors import ConcurrentUpdate
-from core.usecases import retry
-from core.usecases.retry import DEFAULT_BUDGET, FIRST_PAUSE, MAX_PAUSE, deadline_in, on_conflict, pause_before
+from core.usecases.common import retry
+from core.usecases.common.retry import DEFAULT_BUDGET, FIRST_PAUSE, MAX_PAUSE, deadline_in, on_conflict, pause_before
 
 
 class _Clock:

@@ -1,4 +1,4 @@
-"""A batch of stream envelopes, applied (core.usecases.streams): one quote write per symbol, effects keyed so a
+"""A batch of stream envelopes, applied (core.usecases.market.ingest): one quote write per symbol, effects keyed so a
 redelivered or duplicated record changes nothing, malformed records skipped by reason, and the records a
 store failure kept from their effect reported for a retry."""
 
@@ -15,8 +15,8 @@ from core.audit import AuditKind
 from core.envelope import Envelope
 from core.errors import StoreError
 from core.notifications import NotificationKind
-from core.usecases.alert_engine import AlertEngine
-from core.usecases.streams import ingest
+from core.usecases.market.alert_engine import AlertEngine
+from core.usecases.market.ingest import ingest
 from infra.brokers.paper import PaperBroker
 from infra.stores.memory import MemoryStore
 from infra.stores.sqlite import open_sqlite_store

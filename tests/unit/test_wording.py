@@ -11,8 +11,8 @@ from agent.replies import fills_text, order_done
 from core import usecases as uc
 from core.channels import Channel, Contact, Preferences
 from core.notifications import Notification, NotificationKind
-from core.usecases import delivery
-from core.usecases.preferences import set_preferences
+from core.usecases.messaging import delivery
+from core.usecases.messaging.preferences import set_preferences
 from core.wording import formats
 from core.wording.gsm import GSM7, GSM7_EXTENDED
 from core.wording.notifications import render

@@ -12,7 +12,7 @@ from core.portfolio import Position
 from core.risk_book import RiskBook
 
 # How long the change logs (alerts, orders per symbol) keep an entry: DynamoDB expires it by TTL, SQLite prunes it.
-# A consumer that has not read a log for about this long may have missed entries (core/usecases/resting.py).
+# A consumer that has not read a log for about this long may have missed entries (core/usecases/market/resting.py).
 CHANGE_LOG_KEPT = timedelta(days=1)
 
 
