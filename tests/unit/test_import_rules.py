@@ -429,3 +429,70 @@ def test_code_outside_the_stores_opens_a_backend_by_its_package_never_by_its_inn
         modules = imported_modules(path.read_text(encoding="utf-8"), module_name(path), path.name == "__init__.py")
         assert not [m for m in modules if m.startswith(inner) and m in project], label(path)
 
+
+# -- the use case groups ------------------------------------------------------------------------------
+# core/usecases is a package of groups (trading, market, messaging, admin, common), each with a facade: doors
+# (every package but core) import ``core.usecases`` or a group's facade, never a group's inner modules, so a
+# group can move code between its modules without touching a door. Core itself and the tests may import anything.
+
+USECASES = REPO / "core" / "usecases"
+DOORS = ("agent", "channels", "functions", "infra", "local")
+
+
+def usecase_groups() -> list[str]:
+    return sorted(path.name for path in USECASES.iterdir() if (path / "__init__.py").is_file())
+
+
+def inner_usecase_modules(source: str, module: str, is_package: bool = False) -> list[str]:
+    """The use case modules below a facade that ``source`` imports."""
+    project = {module_name(path) for path in python_files("core/usecases")}
+    facades = {"core.usecases", *(f"core.usecases.{group}" for group in usecase_groups())}
+    found: set[str] = set()
+    for origin, names in imports(source, module, is_package):
+        exported = facade_exports(origin) if origin in facades else set()
+        found.add(origin)
+        found.update(f"{origin}.{name}" for name in names if name not in exported)
+    return sorted(m for m in found if m in project and m not in facades)
+
+
+@cache
+def facade_exports(facade: str) -> frozenset[str]:
+    """The names a facade re-exports (its ``_EXPORTS``): ``from core.usecases.trading import reconcile`` is the
+    function the facade names, not the module of the same name."""
+    tree = ast.parse((REPO / Path(*facade.split("."), "__init__.py")).read_text(encoding="utf-8"))
+    table = next(node.value for node in tree.body if isinstance(node, ast.Assign)
+                 and any(isinstance(target, ast.Name) and target.id == "_EXPORTS" for target in node.targets))
+    return frozenset(ast.literal_eval(table))
+
+
+def test_the_use_cases_are_grouped_in_packages_and_nothing_is_left_flat():
+    assert usecase_groups() == ["admin", "common", "market", "messaging", "trading"]
+    assert sorted(path.name for path in USECASES.glob("*.py")) == ["__init__.py", "_lazy.py"]
+
+
+@pytest.mark.parametrize("group", usecase_groups())
+def test_each_use_case_group_has_a_facade_that_states_its_consistency_model(group):
+    facade = (USECASES / group / "__init__.py").read_text(encoding="utf-8")
+    assert "Consistency:" in (ast.get_docstring(ast.parse(facade)) or "")
+    assert "lazy_exports(__name__, _EXPORTS)" in facade
+
+
+def test_the_door_checker_catches_an_inner_use_case_module_in_every_form_of_import():
+    inner = [
+        "from core.usecases.messaging.inbox import accept",
+        "from core.usecases.messaging import inbox",
+        "import core.usecases.trading.orders",
+        "def later():\n    from core.usecases.admin.venues import set_live_trading",
+    ]
+    for source in inner:
+        assert inner_usecase_modules(source, "functions.webhooks.example"), source
+    facades = ["from core.usecases.messaging import accept_message", "from core import usecases as uc",
+               "from core.usecases import messaging", "from core.usecases import Deps"]
+    for source in facades:
+        assert inner_usecase_modules(source, "functions.webhooks.example") == [], source
+
+
+@pytest.mark.parametrize("path", [path for door in DOORS for path in python_files(door)], ids=label)
+def test_doors_import_the_use_case_facades_never_their_inner_modules(path):
+    source = path.read_text(encoding="utf-8")
+    assert inner_usecase_modules(source, module_name(path), path.name == "__init__.py") == []
