@@ -76,11 +76,11 @@ def release(deps: Deps, queue: NotifyQueue, *, limit: int = 100) -> int:
         notification = deps.store.notifications.get(message.cause)
         if notification is None:  # nothing left to say: the record is closed, not retried
             closed = {"status": MessageStatus.FAILED, "error": "notification gone", "updated_at": deps.now()}
-            deps.store.messages.save(message.model_copy(update=closed))
+            _save(deps, message.model_copy(update=closed))
             continue
         if notification.id in queue.send([notification]):
             queued = {"status": MessageStatus.QUEUED, "updated_at": deps.now()}
-            deps.store.messages.save(message.model_copy(update=queued))
+            _save(deps, message.model_copy(update=queued))
             released += 1
     return released
 
@@ -89,12 +89,21 @@ def _hold(deps: Deps, message: OutboundMessage, until: datetime) -> None:
     """Record ``message`` as held until ``until`` (again, if a redelivery or new quiet hours found it)."""
     held = message.model_copy(update={"status": MessageStatus.HELD, "held_until": until})
     try:
-        deps.store.messages.add(held)
+        with deps.store.unit() as uow:
+            uow.messages.add(held)
+            uow.commit()
     except AlreadyExists:
         stored = deps.store.messages.get(message.id)
         if stored is not None and stored.status not in (MessageStatus.SENT, MessageStatus.DELIVERED,
                                                          MessageStatus.LOCAL):
-            deps.store.messages.save(stored.model_copy(update={"status": MessageStatus.HELD, "held_until": until}))
+            _save(deps, stored.model_copy(update={"status": MessageStatus.HELD, "held_until": until}))
+
+
+def _save(deps: Deps, message: OutboundMessage) -> None:
+    """Record a message's new state in a unit of its own (after the queue took it, never across the send)."""
+    with deps.store.unit() as uow:
+        uow.messages.save(message)
+        uow.commit()
 
 
 def _message(deps: Deps, notification: Notification, contact: Contact) -> OutboundMessage:

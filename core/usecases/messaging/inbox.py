@@ -5,19 +5,23 @@
 keywords and opt-out (its ChannelPolicy: STOP, START, HELP on SMS and WhatsApp), link and unlink, onboard a
 stranger once, keep unverified email to questions, and send what the conversation service replies on the same
 channel.
+
+Writes go through the unit of work, one unit per step: the contact and the replies it gets are recorded together
+(with the link code taken, for ``link <code>``) and committed before anything is sent; the contact is recorded
+before the language answers, as reading words may be a network call too.
 """
 
 from __future__ import annotations
 
-import contextlib
 import re
 from collections.abc import Sequence
 
 from core.channels import Channel, Contact, Inbound, OutboundMessage
-from core.errors import AlreadyExists, ParleyError
+from core.errors import ParleyError
 from core.ids import derived_id
 from core.ports.channel import DeliveryFailed, InboundQueue, Keyword, OptIn, Senders
 from core.ports.language import Language, Reply
+from core.ports.store import UnitOfWork
 from core.usecases.common.deps import Deps
 from core.usecases.messaging import links
 from core.usecases.messaging.outbound import deliver
@@ -88,25 +92,15 @@ def _answer(deps: Deps, senders: Senders, inbound: Inbound, language: Language) 
     texts: list[Reply | str]
 
     if keyword is Keyword.OPT_OUT:
-        deps.store.contacts.save(contact.model_copy(update={"opted_out": True}))
-        return []  # the carrier's own confirmation is the last message this number gets
+        # the carrier's own confirmation is the last message this number gets
+        return _save_contact(deps, contact.model_copy(update={"opted_out": True}))
     if policy.opt_in is OptIn.KEYWORD and contact.opted_out:
         if keyword is not Keyword.OPT_IN:
-            deps.store.contacts.save(contact)
-            return []
+            return _save_contact(deps, contact)
         contact = contact.model_copy(update={"opted_out": False})
         texts = [messenger.RESUBSCRIBED]
     elif match := LINK.fullmatch(text):
-        try:
-            contact = links.link(deps, contact, match.group(1), verified=inbound.verified)
-            texts = [messenger.linked(inbound.channel, contact.account_id)]
-        except links.TooManyWrongCodes:  # a sender guessing codes: every answer would cost a message
-            deps.store.contacts.save(contact)
-            return []
-        except links.WrongLinkCode as wrong:
-            contact, texts = wrong.contact, [wrong.message]
-        except ParleyError as refused:  # unverified, or already linked to an account
-            texts = [refused.message]
+        return _link(deps, senders, inbound, contact, match.group(1))
     elif word == "unlink" and contact.account_id:
         try:
             unlinked = links.unlink_sender(contact, verified=inbound.verified)
@@ -116,25 +110,66 @@ def _answer(deps: Deps, senders: Senders, inbound: Inbound, language: Language) 
             texts = [refused.message]
     elif contact.account_id is None:
         if contact.onboarded:
-            deps.store.contacts.save(contact)
-            return []
+            return _save_contact(deps, contact)
         contact = contact.model_copy(update={"onboarded": True})
         texts = [messenger.onboarding(inbound.channel)]
     elif not inbound.verified and not language.asks_only(text):
         texts = [messenger.UNVERIFIED]
     else:
-        deps.store.contacts.save(contact)
+        _save_contact(deps, contact)  # recorded before the language answers, with no unit open across it
         texts = list(language.converse(contact.account_id, inbound.thread, text))
         if keyword is Keyword.HELP:
             texts.append(messenger.OPT_OUT_HINT)
-        return _reply(deps, senders, inbound, contact, texts)
-    deps.store.contacts.save(contact)
+        return _reply(deps, senders, inbound, contact, texts, save_contact=False)
     return _reply(deps, senders, inbound, contact, texts)
 
 
+def _link(deps: Deps, senders: Senders, inbound: Inbound, contact: Contact, code: str) -> list[OutboundMessage]:
+    """``link <code>``: the code taken, the contact bound and the reply recorded in one unit, then sent."""
+    with deps.store.unit() as uow:
+        texts: list[Reply | str] | None
+        try:
+            contact = links.link(uow, deps.now(), contact, code, verified=inbound.verified)
+            texts = [messenger.linked(inbound.channel, contact.account_id)]
+        except links.TooManyWrongCodes:  # a sender guessing codes: every answer would cost a message
+            texts = None
+        except links.WrongLinkCode as wrong:
+            contact, texts = wrong.contact, [wrong.message]
+        except ParleyError as refused:  # unverified, or already linked to an account
+            texts = [refused.message]
+        messages = _record(deps, uow, inbound, contact, texts or [])
+        uow.commit()
+    return [] if texts is None else _send_recorded(deps, senders, inbound, messages)
+
+
+def _save_contact(deps: Deps, contact: Contact) -> list[OutboundMessage]:
+    """Record the contact alone, in its own unit; nothing is sent (the message is answered by silence)."""
+    with deps.store.unit() as uow:
+        uow.contacts.save(contact)
+        uow.commit()
+    return []
+
+
 def _reply(
-    deps: Deps, senders: Senders, inbound: Inbound, contact: Contact, replies: Sequence[Reply | str]
+    deps: Deps, senders: Senders, inbound: Inbound, contact: Contact, replies: Sequence[Reply | str], *,
+    save_contact: bool = True,
 ) -> list[OutboundMessage]:
+    """Record the contact (unless ``save_contact`` is False: recorded already) and the replies in one unit, commit,
+    then send the replies: no unit is open across a provider's send."""
+    with deps.store.unit() as uow:
+        messages = _record(deps, uow, inbound, contact, replies, save_contact=save_contact)
+        uow.commit()
+    return _send_recorded(deps, senders, inbound, messages)
+
+
+def _record(
+    deps: Deps, uow: UnitOfWork, inbound: Inbound, contact: Contact, replies: Sequence[Reply | str], *,
+    save_contact: bool = True,
+) -> list[OutboundMessage]:
+    """Write the contact and every reply through ``uow`` (every reply before the first goes, so a retry finds
+    them all); a reply already recorded is left as it is."""
+    if save_contact:
+        uow.contacts.save(contact)
     messages = []
     for index, reply in enumerate(replies):
         text, actions = (reply, []) if isinstance(reply, str) else (reply.text, list(reply.actions))
@@ -143,9 +178,15 @@ def _reply(
             subject=_subject(inbound), account_id=contact.account_id, cause=inbound.id, context=inbound.context,
             created_at=deps.now(),
         ))
-    for message in messages:  # every reply is recorded before the first goes, so a retry finds them all
-        with contextlib.suppress(AlreadyExists):
-            deps.store.messages.add(message)
+    for message in messages:
+        if uow.messages.get(message.id) is None:
+            uow.messages.add(message)
+    return messages
+
+
+def _send_recorded(
+    deps: Deps, senders: Senders, inbound: Inbound, messages: list[OutboundMessage]
+) -> list[OutboundMessage]:
     sent = _send_all(deps, senders, messages)
     _acknowledge(senders, inbound, sent)
     return sent

@@ -29,7 +29,9 @@ def deliver(deps: Deps, senders: Senders, message: OutboundMessage, *, recorded:
         _settled(stored)
         return stored if stored is not None and stored.status in DONE else _send(deps, senders, stored or message)
     try:
-        deps.store.messages.add(message)
+        with deps.store.unit() as uow:  # recorded and committed before the send, which runs with no unit open
+            uow.messages.add(message)
+            uow.commit()
     except AlreadyExists:
         stored = deps.store.messages.get(message.id)
         _settled(stored)
@@ -72,10 +74,14 @@ def _send(deps: Deps, senders: Senders, message: OutboundMessage) -> OutboundMes
 def opt_out(deps: Deps, channel: Channel, address: str, opted_out: bool = True) -> None:
     contact = deps.store.contacts.get(channel, address) or Contact(channel=channel, address=address)
     if contact.opted_out != opted_out:
-        deps.store.contacts.save(contact.model_copy(update={"opted_out": opted_out}))
+        with deps.store.unit() as uow:
+            uow.contacts.save(contact.model_copy(update={"opted_out": opted_out}))
+            uow.commit()
 
 
 def _record(deps: Deps, message: OutboundMessage, status: MessageStatus, **fields: str) -> OutboundMessage:
     done = message.model_copy(update={"status": status, "updated_at": deps.now(), **fields})
-    deps.store.messages.save(done)
+    with deps.store.unit() as uow:  # the send's outcome, after the send
+        uow.messages.save(done)
+        uow.commit()
     return done

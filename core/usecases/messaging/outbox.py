@@ -109,7 +109,9 @@ def send(deps: Deps, queue: NotifyQueue, notifications: list[Notification]) -> s
     accepted = set(queue.send(notifications))
     now = deps.now()
     for notification in notifications:
-        if notification.id in accepted:
-            deps.store.notifications.mark_sent(notification, now)
+        if notification.id in accepted:  # one unit each: a mark is its own step, and a batch outgrows a transaction
+            with deps.store.unit() as uow:
+                uow.notifications.mark_sent(notification, now)
+                uow.commit()
     return accepted
 

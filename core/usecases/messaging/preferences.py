@@ -10,7 +10,10 @@ from core.usecases.common.retry import on_conflict
 
 def set_preferences(deps: Deps, account: Account, preferences: Preferences) -> Preferences:
     def attempt() -> Preferences:
-        fresh = deps.store.accounts.get(account.id)
-        return deps.store.accounts.update(fresh.model_copy(update={"preferences": preferences})).preferences
+        with deps.store.unit() as uow:
+            fresh = uow.accounts.get(account.id)
+            saved = uow.accounts.update(fresh.model_copy(update={"preferences": preferences}))
+            uow.commit()
+        return saved.preferences
 
     return on_conflict(attempt)

@@ -23,8 +23,9 @@ def record_receipt(deps: Deps, message_id: str, status: MessageStatus, error: st
     if status is MessageStatus.FAILED and message.status is MessageStatus.FAILED and message.error == error:
         return False
     try:
-        deps.store.messages.save(message.model_copy(update={"status": status, "error": error,
-                                                            "updated_at": deps.now()}))
+        with deps.store.unit() as uow:
+            uow.messages.save(message.model_copy(update={"status": status, "error": error, "updated_at": deps.now()}))
+            uow.commit()
     except NotFound:
         return False
     return True
