@@ -4,6 +4,8 @@ another until that account lets it go, and a sender guessing codes is answered f
 
 from __future__ import annotations
 
+import pytest
+
 from core import usecases as uc
 from core.channels import Channel
 from core.usecases.messaging import links
@@ -64,3 +66,37 @@ def test_wrong_codes_older_than_an_hour_stop_counting(service, senders, clock) -
     clock.advance(minutes=61)
     code = links.new_code(service, uc.get_account(service, "alice"))
     assert "account alice" in answer(service, senders, message(clock, f"link {code.code}", n=6))[0].text
+
+
+class ReplyNotRecorded(Exception):
+    pass
+
+
+def test_a_link_whose_reply_cannot_be_recorded_binds_nothing_and_leaves_the_code_for_a_retry(
+    service, senders, clock, monkeypatch  # noqa: F811
+) -> None:
+    """The code taken, the contact bound and the reply recorded are one unit of work: all or nothing."""
+    code = links.new_code(service, uc.get_account(service, "alice"))
+    opened = service.store.unit
+
+    def reply_fails():
+        unit = opened()
+
+        def add(message):
+            raise ReplyNotRecorded(message.id)
+
+        unit.messages.add = add
+        return unit
+
+    def add(message):
+        raise ReplyNotRecorded(message.id)
+
+    monkeypatch.setattr(service.store, "unit", reply_fails)
+    monkeypatch.setattr(service.store.messages, "add", add)  # wherever the reply is written, it fails
+    with pytest.raises(ReplyNotRecorded):
+        answer(service, senders, message(clock, f"link {code.code}", n=1))
+    assert service.store.contacts.get(Channel.SMS, "+15550001111") is None
+    monkeypatch.undo()
+    retried = answer(service, senders, message(clock, f"link {code.code}", n=2))
+    assert "account alice" in retried[0].text
+    assert service.store.contacts.get(Channel.SMS, "+15550001111").account_id == "alice"
