@@ -21,7 +21,7 @@ from core.orders import OrderRequest, OrderStatus, OrderType, Side, TimeInForce
 from core.portfolio import Position
 from core.ports.venue import fill_id
 from core.usecases.market import order_events as stream_events
-from core.usecases.trading import reconcile
+from core.usecases.trading.reconcile import sync_order
 from tests.brokers.alpaca_support import TRADING, VENUE_ID, alpaca_order, asset
 from tests.brokers.test_venue_calls_outside_units import SecondWriter
 from tests.brokers.test_venue_calls_outside_units import platform as platform  # the SQLite fixture, lock wait cut
@@ -122,7 +122,7 @@ def test_exits_the_venue_does_not_answer_for_stay_pending_new_and_reconciliation
         alpaca = Alpaca(platform, mock)
         alpaca.entry = platform.deps.store.orders.get(entry.id)
         for order in held:
-            reconcile.sync_order(platform.deps, platform.deps.broker.venue_broker("dave"), order.id)
+            sync_order(platform.deps, platform.deps.broker.venue_broker("dave"), order.id)
     assert [o.status for o in exits(platform, entry.id)] == [OrderStatus.ACCEPTED] * 2
 
 
@@ -131,7 +131,7 @@ def test_a_reconciliation_while_the_exits_are_asked_for_books_each_once_and_is_n
 
     def reconciliation_meanwhile():
         for order in platform.deps.store.orders.list_for_account("dave", open_only=True):
-            reconcile.sync_order(platform.deps, venue, order.id)
+            sync_order(platform.deps, venue, order.id)
 
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         alpaca = Alpaca(platform, mock, slow="GET nested", hook=reconciliation_meanwhile)
@@ -148,13 +148,13 @@ def test_a_siblings_cancel_the_venue_does_not_answer_leaves_it_working_until_rec
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         alpaca = Alpaca(platform, mock, tp="filled", silent="DELETE")
         alpaca.entry = platform.deps.store.orders.get(entry.id)
-        reconcile.sync_order(platform.deps, venue, take_profit.id)
+        sync_order(platform.deps, venue, take_profit.id)
     take_profit, stop_loss = exits(platform, entry.id)
     assert (take_profit.status, stop_loss.status) == (OrderStatus.FILLED, OrderStatus.ACCEPTED)
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         alpaca = Alpaca(platform, mock, tp="filled")
         alpaca.entry = platform.deps.store.orders.get(entry.id)
-        reconcile.sync_order(platform.deps, venue, stop_loss.id)
+        sync_order(platform.deps, venue, stop_loss.id)
         assert alpaca.calls.count("DELETE") == 1
     assert exits(platform, entry.id)[1].status is OrderStatus.CANCELLED
 
@@ -175,7 +175,7 @@ def test_a_siblings_cancel_the_venue_refuses_leaves_it_working_and_tells_the_tra
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         alpaca = Alpaca(platform, mock, tp="filled", refuse="order is not cancelable")
         alpaca.entry = platform.deps.store.orders.get(entry.id)
-        reconcile.sync_order(platform.deps, platform.deps.broker.venue_broker("dave"), take_profit.id)
+        sync_order(platform.deps, platform.deps.broker.venue_broker("dave"), take_profit.id)
     stop_loss = platform.deps.store.orders.get(stop_loss.id)
     assert (stop_loss.status, stop_loss.reason) == (OrderStatus.ACCEPTED, None)  # working, not to be asked again
     [told] = [n for n in platform.deps.store.notifications.list_for_account("dave")
@@ -199,7 +199,7 @@ def test_a_second_writer_during_a_slow_venue_cancel_of_a_filled_exits_sibling_is
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         alpaca = Alpaca(platform, mock, slow="DELETE", hook=writer, tp="filled")
         alpaca.entry = platform.deps.store.orders.get(entry.id)
-        reconcile.sync_order(platform.deps, platform.deps.broker.venue_broker("dave"), take_profit.id)
+        sync_order(platform.deps, platform.deps.broker.venue_broker("dave"), take_profit.id)
         assert alpaca.calls.count("DELETE") == 1
     writer.succeeded()
     take_profit, stop_loss = exits(platform, entry.id)
@@ -216,14 +216,14 @@ def test_a_reconciliation_meanwhile_and_a_repeated_answer_book_the_exits_sibling
 
     def reconciliation_meanwhile():
         for order in (take_profit, stop_loss):
-            reconcile.sync_order(platform.deps, venue, order.id)
+            sync_order(platform.deps, venue, order.id)
 
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         alpaca = Alpaca(platform, mock, slow="DELETE", hook=reconciliation_meanwhile, tp="filled")
         alpaca.entry = platform.deps.store.orders.get(entry.id)
-        reconcile.sync_order(platform.deps, venue, take_profit.id)
-        reconcile.sync_order(platform.deps, venue, take_profit.id)  # the same answer again
-        reconcile.sync_order(platform.deps, venue, stop_loss.id)
+        sync_order(platform.deps, venue, take_profit.id)
+        sync_order(platform.deps, venue, take_profit.id)  # the same answer again
+        sync_order(platform.deps, venue, stop_loss.id)
     take_profit, stop_loss = exits(platform, entry.id)
     assert (take_profit.status, stop_loss.status) == (OrderStatus.FILLED, OrderStatus.CANCELLED)
     fills = platform.deps.store.fills.list_for_account("dave")
@@ -307,7 +307,7 @@ def test_a_trimmed_fills_rest_the_venue_does_not_cancel_stays_working_until_reco
             200, {}, json.dumps({**report, "status": "canceled" if cancelled else "partially_filled"})))
         mock.add_callback("DELETE", f"{TRADING}/orders/{SELL_ID}",
                           callback=lambda r: (cancelled.append(r), (204, {}, ""))[1])
-        reconcile.sync_order(platform.deps, platform.deps.broker.venue_broker("dave"), order.id)
+        sync_order(platform.deps, platform.deps.broker.venue_broker("dave"), order.id)
     booked = platform.deps.store.orders.get(order.id)
     assert (booked.status, booked.filled_quantity) == (OrderStatus.CANCELLED, D(1))
     assert platform.deps.store.positions.get("dave", "AAPL").quantity == 0

@@ -237,11 +237,11 @@ def handler_code(function: str) -> str:
 
 CHANNEL_SECRETS = {"telegram": "TelegramSecret", "twilio": "TwilioSecret", "sendgrid": "SendGridSecret"}
 # What a piece of handler code reaches through the platform (infra/bootstrap.py), and the queue or secret that is.
-SENDS = {r"platform\.notify_queue\b": "NotifyQueue",  # notify.send / relay, delivery.release, receipts.fall_back
-         r"\binbox\.accept\(": "ConversationQueue"}  # an accepted message, on the platform's inbound queue
+SENDS = {r"platform\.notify_queue\b": "NotifyQueue",  # the outbox's send / relay, release_held, fall_back
+         r"\baccept_message\(": "ConversationQueue"}  # an accepted message, on the platform's inbound queue
 READS_SECRET = {r"\bjwt_secret\(\)": {"JwtSecret"},
                 # the chat model's API key: whatever converses (the language port, the inbox answering a message)
-                r"platform\.language\b|parley\.language\b|\binbox\.answer\(": {"LlmSecret"},
+                r"platform\.language\b|parley\.language\b|\banswer_message\(": {"LlmSecret"},
                 r"platform\.senders\b": set(CHANNEL_SECRETS.values())}  # infra/channels.py builds every sender
 CONSUMES = {r"(?<!class )\bNotifyWorker\(": "NotifyQueue", r"(?<!class )\bConversationWorker\(": "ConversationQueue"}
 
