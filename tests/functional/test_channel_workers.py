@@ -73,7 +73,7 @@ def test_a_failed_message_fails_the_rest_of_its_senders_group_but_not_other_send
             raise RuntimeError("the store went away")
         return real_answer(deps, senders, message, *args)
 
-    monkeypatch.setattr(inbox, "answer", broken_for_the_first)
+    monkeypatch.setattr("functions.workers.channels.answer_message", broken_for_the_first)
     batch = records(event, first, later, other, groups=("g-424242", "g-424242", "g-515151"))
     failed = [f["itemIdentifier"] for f in call(conversation, batch)["batchItemFailures"]]
     ids = [r["messageId"] for r in batch["Records"]]
