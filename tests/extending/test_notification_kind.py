@@ -25,7 +25,8 @@ def test_every_notification_kind_has_a_sentence_and_an_email_subject(kind: Notif
 
 def margin_call(data: wording.Data, account_id: str) -> str:
     """A toy kind's sentence: made from data (Decimals as strings), numbers through core.wording.formats."""
-    return f"Margin call on {account_id}: equity {price(Decimal(data['equity']), data['symbol'])} \u2014 \u201cadd funds\u201d"
+    equity = price(Decimal(data["equity"]), data["symbol"])
+    return f"Margin call on {account_id}: equity {equity} \u2014 \u201cadd funds\u201d"
 
 
 @pytest.fixture
@@ -49,7 +50,8 @@ def test_the_new_kinds_words_are_made_from_its_data_with_the_shared_number_forma
 
 def test_telegram_shows_the_new_kind_as_html_under_its_subject(toy_kind) -> None:
     rendered = wording.render(note(toy_kind), Channel.TELEGRAM)
-    assert rendered.html == "<b>Parley: margin call</b>\nMargin call on alice: equity 95,047.30 \u2014 \u201cadd funds\u201d"
+    words = "Margin call on alice: equity 95,047.30 \u2014 \u201cadd funds\u201d"
+    assert rendered.html == f"<b>Parley: margin call</b>\n{words}"
 
 
 def test_sms_shows_the_new_kind_in_plain_gsm7(toy_kind) -> None:
