@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: run test lint browser bench package deploy install clean
+.PHONY: run test test-fast lint browser bench package deploy install clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,11 @@ browser:
 
 test: lint browser
 	$(BIN)/pytest
+
+# The inner loop: the unit tier (tests/unit, tests/agent; tiers by folder in tests/markers.py) without moto and
+# without Hypothesis's property tests, stopping at the first failure. `make test` still runs everything.
+test-fast: $(VENV)/.test
+	$(BIN)/pytest tests/unit tests/agent -m "unit and not aws and not hypothesis" -x
 
 bench: $(VENV)/.test
 	$(BIN)/pytest tests/benchmarks -o python_files='bench_*.py' -p no:randomly --benchmark-columns=min,median,mean,ops,rounds -s

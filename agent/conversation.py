@@ -20,19 +20,30 @@ from agent import intents as i
 from agent.grammar import parse, suggest
 from agent.limits import HISTORY_TURNS, MAX_MESSAGE_LENGTH, MEMORY_TTL
 from agent.replies import (
+    EMPTY,
     HELP,
+    NO_LLM,
+    NO_POSITIONS,
     Action,
     Reply,
-    alert_text,
+    alert_deleted_text,
+    alert_set_text,
     alerts_text,
+    cancelled_all_text,
+    cancelled_text,
     closes_refused_text,
     confirmed_text,
+    declined_text,
+    did_you_mean_text,
     fills_text,
+    kill_switch_text,
     limits_text,
     orders_text,
     portfolio_text,
     positions_text,
+    price_moved_lead,
     quote_text,
+    signed_in_text,
     ticket_reply,
     what_if_text,
 )
@@ -47,17 +58,12 @@ from core.orders import OrderType
 if TYPE_CHECKING:
     from agent.llm import LlmAgent
 
-NO_LLM = "I didn't catch that. No AI model is configured here, so I answer commands:\n" + HELP
 MODIFY_FIELDS = ("quantity", "limit_price", "stop_price", "trail_amount", "trail_percent")
 
 
 def did_you_mean(text: str) -> str:
     """The reply to text nothing could read, with no LLM: the closest commands, else every command."""
-    close = suggest(text)
-    if not close:
-        return NO_LLM
-    options = " or ".join(f"`{command}`" for command in close)
-    return f"I didn't catch that. Did you mean {options}? (`help` lists every command.)"
+    return did_you_mean_text(suggest(text))
 
 
 class Conversation:
@@ -79,7 +85,7 @@ class Conversation:
         """Answer one message of ``account`` (loaded already, or its id) in ``thread``."""
         text = text.strip()[:MAX_MESSAGE_LENGTH]
         if not text:
-            return [Reply(text="Send a command, e.g. `quote AAPL`, or `help`.")]
+            return [Reply(text=EMPTY)]
         account = uc.get_account(self.deps, account)  # an unknown account is refused before anything is said
         intent = parse(text)
         try:
@@ -89,8 +95,7 @@ class Conversation:
                 replies = self._answer(account, intent)
         except uc.PriceMoved as moved:
             ticket: uc.Ticket = moved.details["ticket"]
-            drift = moved.details["drift_percent"]
-            lead = f"{moved.details['symbol']} moved {drift}% since you were asked. "
+            lead = price_moved_lead(moved.details["symbol"], moved.details["drift_percent"])
             replies = [ticket_reply(ticket, lead=lead)]
         except ParleyError as error:
             replies = [Reply(text=error.message)]
@@ -120,7 +125,7 @@ class Conversation:
                 replies = [ticket_reply(ticket) for ticket in staged.tickets]
                 if staged.refused:
                     replies.append(Reply(text=closes_refused_text(staged.refused)))
-                return replies or [Reply(text="You have no open positions.")]
+                return replies or [Reply(text=NO_POSITIONS)]
             case i.WhatIf():
                 return [Reply(text=what_if_text(uc.what_if(deps, account, intent.to_order_request()), account))]
             case i.ModifyOrder(order_id=order_id):
@@ -132,16 +137,13 @@ class Conversation:
                 done = uc.confirm(deps, account, code)
                 return [Reply(text=confirmed_text(done, deps.broker.venue_for(done.order.account_id)))]
             case i.Reject(code=code):
-                declined = uc.decline_order(deps, account, code)
-                what = f"{declined.side.value} {declined.quantity} {declined.symbol}"
-                return [Reply(text=f"Cancelled: {what}, not sent.")]
+                return [Reply(text=declined_text(uc.decline_order(deps, account, code)))]
             case i.CancelOrder(order_id=order_id):
                 cancelled = uc.cancel_order(deps, account, uc.resolve_order_id(deps, account, order_id))
-                return [Reply(text=f"Cancelled order {cancelled.id}.")]
+                return [Reply(text=cancelled_text(cancelled))]
             case i.CancelAll():
                 done = uc.cancel_all(deps, account)
-                return [Reply(text=f"Cancelled {len(done.working)} working order(s) and "
-                                   f"{len(done.unconfirmed)} unconfirmed.")]
+                return [Reply(text=cancelled_all_text(len(done.working), len(done.unconfirmed)))]
             case i.ListOrders():
                 working = uc.list_orders(deps, account, open_only=True)
                 return [Reply(text=orders_text(working, deps.broker.venue_for(account.id)))]
@@ -156,18 +158,16 @@ class Conversation:
                 return [Reply(text=text)]
             case i.SetAlert():
                 alert = uc.set_alert(deps, account, intent.symbol, AlertCondition(intent.condition), intent.threshold)
-                return [Reply(text=f"Alert set: {alert_text(alert)}.")]
+                return [Reply(text=alert_set_text(alert))]
             case i.ListAlerts():
                 return [Reply(text=alerts_text(uc.list_alerts(deps, account)))]
             case i.DeleteAlert(alert_id=alert_id):
-                return [Reply(text=f"Deleted alert {uc.delete_alert(deps, account, alert_id).id}.")]
+                return [Reply(text=alert_deleted_text(uc.delete_alert(deps, account, alert_id)))]
             case i.KillSwitch():
                 cancelled = uc.set_trading_state(deps, account, TradingState.HALTED)
-                return [Reply(text=f"Global kill switch ON: the platform is halted, new orders are refused; "
-                                   f"{len(cancelled)} cancelled.")]
+                return [Reply(text=kill_switch_text(len(cancelled)))]
             case i.Link():
-                return [Reply(text=f"This conversation is already signed in as {account.id}. Link codes connect a "
-                                   "messenger account and are sent from that messenger.")]
+                return [Reply(text=signed_in_text(account.id))]
             case i.Help():
                 return [Reply(text=HELP)]
         return [Reply(text=NO_LLM)]

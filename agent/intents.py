@@ -24,18 +24,12 @@ from pydantic import (
     model_validator,
 )
 
+from core.numbers import plain
 from core.orders import OrderRequest, OrderType, request_fields
-
-
-def _plain(value: Decimal) -> str:
-    """Positional notation with the digits as typed: "0.00000001" and "78.50", never "1E-8"."""
-    exponent = value.as_tuple().exponent
-    return format(value, "f") if isinstance(exponent, int) and abs(exponent) <= 64 else str(value)
-
 
 Upper = Annotated[str, Field(min_length=1, max_length=32), AfterValidator(str.upper)]
 Code = Annotated[str, Field(min_length=1, max_length=32)]
-Dec = Annotated[Decimal, PlainSerializer(_plain, return_type=str, when_used="json")]
+Dec = Annotated[Decimal, PlainSerializer(plain, return_type=str, when_used="json")]
 Positive = Annotated[Dec, Field(gt=0)]
 
 

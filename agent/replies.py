@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import Decimal
-from functools import cache
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
@@ -16,11 +15,11 @@ from pydantic import BaseModel, Field
 from core.accounts import Account, TradingState
 from core.alerts import Alert, AlertStatus
 from core.channels import Action
-from core.instruments import InstrumentCatalog
 from core.market import Quote
 from core.orders import Fill, Order, OrderStatus, OrderType
 from core.portfolio import PortfolioView, PositionView
 from core.venues import Venue, unconfirmed_words
+from core.wording import formats
 
 if TYPE_CHECKING:  # annotations only: the chat API's cold start need not load the use cases behind them
     from core.usecases import CloseRefused, Confirmed, Ticket, WhatIf
@@ -51,17 +50,9 @@ Every order is risk-checked and waits for your "yes <code>"."""
 
 CHAT_LIST_ITEMS = 10  # lines of a list a chat reply shows; the rest is counted, and the API lists it all
 
-def num(value: Decimal | None) -> str:
-    return "-" if value is None else f"{value:,}"
-
-
-def qty(value: Decimal) -> str:
-    """A quantity as a trader writes it: ``0.01``, not the stored ``0.01000``; ``1,000``, not ``1E+3``."""
-    return f"{value.normalize():,f}"
-
-
-def money(value: Decimal | None, currency: str = "USD") -> str:
-    return "-" if value is None else f"{value:,.2f} {currency}"
+num = formats.number  # the one set of formatters (core.wording.formats), under the names replies use
+qty = formats.quantity
+money = formats.money
 
 
 _TYPE_LABEL = {
@@ -81,15 +72,16 @@ def ticket_summary(ticket: Ticket) -> str:
     request, instrument = ticket.request, ticket.instrument
 
     def px(value: Decimal) -> str:
-        return f"{instrument.round_to_tick(value):,}"
+        return formats.number(instrument.round_to_tick(value))
 
-    parts = [request.side.value.upper(), f"{request.quantity:,}", request.symbol, _TYPE_LABEL[request.order_type]]
+    parts = [request.side.value.upper(), formats.number(request.quantity), request.symbol,
+             _TYPE_LABEL[request.order_type]]
     if request.stop_price is not None:
         parts.append(px(request.stop_price))
     if request.limit_price is not None:
         parts.append(px(request.limit_price))
     if request.trail_percent is not None:
-        parts.append(f"{request.trail_percent}%")
+        parts.append(formats.percent(request.trail_percent))
     if request.trail_amount is not None:
         parts.append(px(request.trail_amount))
     if request.take_profit_price is not None:
@@ -99,9 +91,9 @@ def ticket_summary(ticket: Ticket) -> str:
     parts.append(request.time_in_force.value.upper())
     text = " ".join(parts)
     if ticket.asked_notional is not None:
-        text += f" (for {ticket.asked_notional:,.2f} {instrument.currency})"
+        text += f" (for {money(ticket.asked_notional, instrument.currency)})"
     if ticket.notional is not None:
-        text += f", est. {ticket.notional:,.2f} {instrument.currency}"
+        text += f", est. {money(ticket.notional, instrument.currency)}"
     verdict = "risk OK" if ticket.decision.approved else ticket.decision.message
     if ticket.replaces is not None:
         text = f"Change order {ticket.replaces} to {text}"
@@ -119,25 +111,9 @@ def ticket_reply(ticket: Ticket, lead: str = "") -> Reply:
     return Reply(text=text, actions=[confirm, Action(label="Cancel", command=f"no {ticket.code}")])
 
 
-@cache
-def _tick_places(symbol: str) -> int | None:
-    """The decimal places of the instrument's tick (2 for 0.01, 4 for RB's 0.0001); None for a symbol only a
-    venue lists."""
-    catalog = InstrumentCatalog.default()
-    if symbol not in catalog:
-        return None
-    return max(0, -catalog.get(symbol).tick_size.normalize().as_tuple().exponent)
-
-
 def price(symbol: str, value: Decimal | None) -> str:
-    """A price at its instrument's precision: ``2.0512`` for RB, ``230.16`` for AAPL, never cut to cents. A symbol
-    only the trader's venue lists shows at least cents and every place the price has (0.00001234 stays)."""
-    if value is None:
-        return "-"
-    places = _tick_places(symbol)
-    if places is None:
-        places = max(2, -value.normalize().as_tuple().exponent)
-    return f"{value.quantize(Decimal(1).scaleb(-places)):,}"
+    """A price at its instrument's precision (core.wording.formats.price)."""
+    return formats.price(value, symbol)
 
 
 _TYPE_WORDS = {
@@ -165,7 +141,8 @@ def order_terms(order: Order) -> str:
     if order.order_type is OrderType.LIMIT:
         parts.append(price(sym, order.limit_price))
     if order.order_type is OrderType.TRAILING_STOP:
-        parts.append(f"{order.trail_percent}%" if order.trail_percent is not None else price(sym, order.trail_amount))
+        parts.append(formats.percent(order.trail_percent) if order.trail_percent is not None
+                     else price(sym, order.trail_amount))
     if order.order_type is OrderType.TAKE_PROFIT:
         parts.append(price(sym, order.take_profit_price))
     if order.order_type is OrderType.BRACKET:
@@ -256,7 +233,7 @@ def limits_text(account: Account, platform: TradingState, today_pnl: Decimal) ->
     rows = [
         ("max order quantity", num(limits.max_order_quantity)),
         ("max order notional", money(limits.max_order_notional)),
-        ("price collar", f"{limits.price_collar_percent}%" if limits.price_collar_percent else "off"),
+        ("price collar", formats.percent(limits.price_collar_percent) if limits.price_collar_percent else "off"),
         ("max position", num(limits.max_position_quantity)),
         ("max gross exposure", money(limits.max_gross_exposure)),
         ("daily loss limit", money(limits.daily_loss_limit)),
@@ -273,7 +250,8 @@ def limits_text(account: Account, platform: TradingState, today_pnl: Decimal) ->
 
 def alert_text(alert: Alert) -> str:
     if alert.status is AlertStatus.TRIGGERED:
-        return f"{alert.id}: {alert.describe()}, triggered at {alert.triggered_price} ({alert.triggered_at:%H:%M} UTC)"
+        at = price(alert.symbol, alert.triggered_price)
+        return f"{alert.id}: {alert.describe()}, triggered at {at} ({alert.triggered_at:%H:%M} UTC)"
     return f"{alert.id}: {alert.describe()}, active"
 
 
@@ -301,3 +279,52 @@ def what_if_text(outcome: WhatIf, account: Account) -> str:
                  f"{money(outcome.buying_power, account.currency)} now, "
                  f"{money(outcome.buying_power_after, account.currency)} after.")
     return text + " Nothing was staged."
+
+
+# -- short answers the conversation gives (worded here, over the same formatters) ---------------------------
+
+NO_LLM = "I didn't catch that. No AI model is configured here, so I answer commands:\n" + HELP
+EMPTY = "Send a command, e.g. `quote AAPL`, or `help`."
+NO_POSITIONS = "You have no open positions."
+
+
+def did_you_mean_text(close: list[str]) -> str:
+    """The reply to text nothing could read, with no LLM: the closest commands, else every command."""
+    if not close:
+        return NO_LLM
+    options = " or ".join(f"`{command}`" for command in close)
+    return f"I didn't catch that. Did you mean {options}? (`help` lists every command.)"
+
+
+def price_moved_lead(symbol: str, drift: Decimal | str) -> str:
+    """The lead of a ticket asked again because the price moved; ``drift`` as PriceMoved carries it (to cents)."""
+    return f"{symbol} moved {formats.percent(Decimal(drift), 2)} since you were asked. "
+
+
+def declined_text(order: Order) -> str:
+    return f"Cancelled: {order.side.value} {qty(order.quantity)} {order.symbol}, not sent."
+
+
+def cancelled_text(order: Order) -> str:
+    return f"Cancelled order {order.id}."
+
+
+def cancelled_all_text(working: int, unconfirmed: int) -> str:
+    return f"Cancelled {working} working order(s) and {unconfirmed} unconfirmed."
+
+
+def alert_set_text(alert: Alert) -> str:
+    return f"Alert set: {alert_text(alert)}."
+
+
+def alert_deleted_text(alert: Alert) -> str:
+    return f"Deleted alert {alert.id}."
+
+
+def kill_switch_text(cancelled: int) -> str:
+    return f"Global kill switch ON: the platform is halted, new orders are refused; {cancelled} cancelled."
+
+
+def signed_in_text(account_id: str) -> str:
+    return (f"This conversation is already signed in as {account_id}. Link codes connect a messenger account and "
+            "are sent from that messenger.")

@@ -106,6 +106,7 @@ class OutboundMessage(BaseModel):
     channel: Channel
     to: str
     text: str
+    html: str = ""  # the same words marked up, where the channel takes HTML and the wording made it (Telegram, email)
     actions: list[Action] = Field(default_factory=list)
     subject: str = ""
     account_id: str | None = None

@@ -1,5 +1,5 @@
-"""Stream records, decoded: the envelope of DESIGN.md section 3 and the ``data`` of each type, or the reason a
-record is skipped. Quotes are read with plain code rather than a model per record: a stream batch holds
+"""Stream records, decoded: the envelope (docs/architecture.md, "Stream records") and the ``data`` of each type,
+or the reason a record is skipped. Quotes are read with plain code rather than a model per record: a stream batch holds
 thousands, and only the latest quote of each symbol in a batch is kept (core/usecases/streams.py).
 
 ``data`` shapes (decimal strings; times in the envelope, ISO 8601 UTC):

@@ -69,9 +69,12 @@ def read_amount(value: Any, *, positive: bool = False, integer_digits: int = MAX
     return amount
 
 
-def _plain(value: Decimal) -> str:
-    """Positional notation with the digits as given: "0.00000001" and "78.50", never "1E-8"."""
-    return format(value, "f")
+def plain(value: Decimal) -> str:
+    """A decimal on the wire (JSON, ids), in positional notation with the digits as given: "0.00000001" and
+    "78.50", never "1E-8"; a value too far from one to write out (past 64 places) keeps its exponent. Text for
+    people is formatted by core.wording.formats instead."""
+    exponent = value.as_tuple().exponent
+    return format(value, "f") if isinstance(exponent, int) and abs(exponent) <= 64 else str(value)
 
 
 def amount_type(*, positive: bool = False, integer_digits: int = MAX_INTEGER_DIGITS) -> Any:
@@ -84,7 +87,7 @@ def amount_type(*, positive: bool = False, integer_digits: int = MAX_INTEGER_DIG
     return Annotated[
         Decimal,
         BeforeValidator(partial(read_amount, positive=positive, integer_digits=integer_digits)),
-        PlainSerializer(_plain, return_type=str, when_used="json"),
+        PlainSerializer(plain, return_type=str, when_used="json"),
         WithJsonSchema({
             "anyOf": [number, string],
             "description": f"A decimal string or a JSON number, {'greater than 0' if positive else 'not negative'}"

@@ -283,7 +283,7 @@ class Order(OrderRequest):
         return OrderRequest.model_validate(fields)
 
     def transition(self, target: OrderStatus, now: datetime, reason: str | None = None) -> None:
-        """Move to ``target`` or raise IllegalTransition; the state machine of DESIGN.md section 3."""
+        """Move to ``target`` or raise IllegalTransition; the state machine of docs/architecture.md."""
         if target not in TRANSITIONS[self.status]:
             raise IllegalTransition(self.id, self.status.value, target.value)
         if reason is not None or self.status is OrderStatus.PENDING_NEW:

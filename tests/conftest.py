@@ -13,6 +13,7 @@ from core.accounts import Role
 from core.sessions import Sessions
 from infra.brokers.paper import PaperBroker
 from infra.stores import open_store
+from tests import markers
 from tests.support import Clock
 
 
@@ -34,3 +35,6 @@ def service(clock: Clock) -> Iterator[uc.Deps]:
     store.close()
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tiers by folder (tests/markers.py): ``-m "unit and not aws"`` is the inner loop (``make test-fast``)."""
+    markers.mark(items)

@@ -67,7 +67,7 @@ def text_part(message: OutboundMessage) -> str:
 
 
 def html_part(message: OutboundMessage, reply_to: str) -> str:
-    blocks = _blocks(message.text.strip().splitlines())
+    blocks = [message.html] if message.html else _blocks(message.text.strip().splitlines())
     if message.actions:
         blocks.append(_actions(message.actions, reply_to, message.subject or "Parley"))
     return ('<div style="font-family:sans-serif;font-size:14px;line-height:1.4">' + "".join(blocks) + "</div>")

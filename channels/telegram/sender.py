@@ -98,9 +98,12 @@ def keyboard(actions: Sequence[Action]) -> InlineKeyboardMarkup | None:
 
 
 def compose(message: OutboundMessage) -> tuple[list[str], InlineKeyboardMarkup | None]:
-    """The HTML texts to send, in order, and the keyboard that goes under the last."""
+    """The HTML texts to send, in order, and the keyboard that goes under the last: the message's own HTML (a
+    notification the wording rendered for Telegram) when it fits one message, else its text rendered here."""
     text = message.text
     typed = [a for a in message.actions if not _fits(a)]
+    if message.html and not typed and size(message.html) <= MAX_TEXT:
+        return [message.html], keyboard(message.actions)
     if typed:
         text += "\n" + "\n".join(f"{a.label}: send `{a.command}`" for a in typed)
     return [render(chunk) for chunk in split(text)], keyboard(message.actions)

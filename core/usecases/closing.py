@@ -28,6 +28,7 @@ from core.usecases.deps import Deps, catalog_for
 from core.usecases.journal import change_status
 from core.usecases.positions import closing_order
 from core.usecases.retry import on_conflict
+from core.wording import formats
 
 ZERO = Decimal(0)
 
@@ -159,7 +160,7 @@ def room(
     size = min(wanted, left)
     if size <= 0:
         raise Conflict(
-            f"Your {symbol} position is already being closed: {flying.normalize():f} is on its way out.",
+            f"Your {symbol} position is already being closed: {formats.quantity(flying)} is on its way out.",
             code="close_in_flight", symbol=symbol,
         )
     sign = Decimal(1) if held > 0 else Decimal(-1)

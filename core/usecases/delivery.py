@@ -17,15 +17,10 @@ from core.ports.channel import DeliveryFailed, Senders
 from core.ports.queue import NotifyQueue
 from core.usecases.deps import Deps
 from core.usecases.outbound import deliver
+from core.wording import notifications
 
 QUEUE_DEDUP_WINDOW = timedelta(minutes=5)  # SQS FIFO drops a repeat of a deduplication id within five minutes
 URGENT = {NotificationKind.KILL_SWITCH, NotificationKind.REJECTED, NotificationKind.SYSTEM}
-SUBJECTS = {
-    NotificationKind.ALERT: "Parley alert", NotificationKind.FILL: "Parley fill",
-    NotificationKind.REJECTED: "Parley: order rejected", NotificationKind.EXPIRED: "Parley: order expired",
-    NotificationKind.KILL_SWITCH: "Parley: kill switch", NotificationKind.SYSTEM: "Parley system alert",
-    NotificationKind.COMPLIANCE: "Parley compliance event", NotificationKind.SIGNAL: "Parley signal",
-}
 
 
 @dataclass
@@ -103,9 +98,11 @@ def _hold(deps: Deps, message: OutboundMessage, until: datetime) -> None:
 
 
 def _message(deps: Deps, notification: Notification, contact: Contact) -> OutboundMessage:
+    """The notification in the words of ``contact``'s channel (core.wording), made now, at delivery."""
+    words = notifications.render(notification, contact.channel)
     return OutboundMessage(
         id=derived_id("notify", notification.id, contact.channel.value, length=16), channel=contact.channel,
-        to=contact.address, text=notification.text, subject=SUBJECTS.get(notification.kind, "Parley"),
+        to=contact.address, text=words.text, html=words.html, subject=words.subject,
         account_id=notification.account_id, cause=notification.id, created_at=deps.now(),
         template=not deps.policy(contact.channel).free_text_open(contact, deps.now()),
         status=MessageStatus.QUEUED,

@@ -9,6 +9,7 @@ from core.instruments import Instrument
 from core.market import Quote
 from core.numbers import MAX_ORDER_VALUE
 from core.orders import OrderRequest, OrderType
+from core.wording import formats
 
 _STOPS = (OrderType.STOP, OrderType.STOP_LIMIT)
 
@@ -54,7 +55,8 @@ def check_value(request: OrderRequest, instrument: Instrument, quote: Quote | No
     value = instrument.notional(request.size, max(prices))
     if value >= MAX_ORDER_VALUE:
         raise InvalidRequest(
-            f"This order's value ({request.size.normalize():f} x {max(prices).normalize():f} "
-            f"{instrument.currency}) is too large for any market: it must stay below {MAX_ORDER_VALUE:,f}.",
+            f"This order's value ({formats.quantity(request.size)} x {formats.price(max(prices), instrument.symbol)} "
+            f"{instrument.currency}) is too large for any market: it must stay below "
+            f"{formats.quantity(MAX_ORDER_VALUE)}.",
             code="number_too_large", field="quantity", limit=f"{MAX_ORDER_VALUE:f}",
         )

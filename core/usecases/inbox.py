@@ -21,21 +21,12 @@ from core.ports.language import Language, Reply
 from core.usecases import links
 from core.usecases.deps import Deps
 from core.usecases.outbound import deliver
+from core.wording import messenger
 
 WEBHOOK_DEDUP_SECONDS = 7 * 24 * 3600  # providers retry for up to a few days; a week outlasts them all
 WORK_CLAIM_SECONDS = 15 * 60  # a worker that died mid-message frees it for a retry after this
 LINK = re.compile(r"link\s+([A-Za-z0-9-]{4,32})", re.IGNORECASE)
 
-ONBOARDING = (
-    "Hi, this is Parley. This {channel} is not linked to a trading account yet. Get a code in the app or with "
-    "POST /v1/links, then send: link <code>"
-)
-UNVERIFIED = (
-    "I could not verify that this email came from your domain (SPF/DKIM did not pass), so I answer questions "
-    "but will not place, change or confirm orders from it."
-)
-RESUBSCRIBED = "You will get Parley messages here again. Reply STOP to opt out, HELP for help."
-OPT_OUT_HINT = "\nReply STOP to opt out."
 
 
 class InProgress(ParleyError):
@@ -104,12 +95,11 @@ def _answer(deps: Deps, senders: Senders, inbound: Inbound, language: Language) 
             deps.store.contacts.save(contact)
             return []
         contact = contact.model_copy(update={"opted_out": False})
-        texts = [RESUBSCRIBED]
+        texts = [messenger.RESUBSCRIBED]
     elif match := LINK.fullmatch(text):
         try:
             contact = links.link(deps, contact, match.group(1), verified=inbound.verified)
-            texts = [f"Linked: this {inbound.channel.value} now speaks for account {contact.account_id}. "
-                     "Send `help` to see what I do."]
+            texts = [messenger.linked(inbound.channel, contact.account_id)]
         except links.TooManyWrongCodes:  # a sender guessing codes: every answer would cost a message
             deps.store.contacts.save(contact)
             return []
@@ -120,7 +110,7 @@ def _answer(deps: Deps, senders: Senders, inbound: Inbound, language: Language) 
     elif word == "unlink" and contact.account_id:
         try:
             unlinked = links.unlink_sender(contact, verified=inbound.verified)
-            texts = [f"Unlinked from account {contact.account_id}. Send link <code> to link again."]
+            texts = [messenger.unlinked(contact.account_id)]
             contact = unlinked
         except ParleyError as refused:
             texts = [refused.message]
@@ -129,14 +119,14 @@ def _answer(deps: Deps, senders: Senders, inbound: Inbound, language: Language) 
             deps.store.contacts.save(contact)
             return []
         contact = contact.model_copy(update={"onboarded": True})
-        texts = [ONBOARDING.format(channel=_noun(inbound.channel))]
+        texts = [messenger.onboarding(inbound.channel)]
     elif not inbound.verified and not language.asks_only(text):
-        texts = [UNVERIFIED]
+        texts = [messenger.UNVERIFIED]
     else:
         deps.store.contacts.save(contact)
         texts = list(language.converse(contact.account_id, inbound.thread, text))
         if keyword is Keyword.HELP:
-            texts.append(OPT_OUT_HINT.strip())
+            texts.append(messenger.OPT_OUT_HINT)
         return _reply(deps, senders, inbound, contact, texts)
     deps.store.contacts.save(contact)
     return _reply(deps, senders, inbound, contact, texts)
@@ -200,7 +190,3 @@ def _subject(inbound: Inbound) -> str:
     subject = inbound.context.get("subject", "").strip() or "Parley"
     return subject if subject.lower().startswith("re:") else f"Re: {subject}"
 
-
-def _noun(channel: Channel) -> str:
-    return {Channel.TELEGRAM: "Telegram chat", Channel.SMS: "number", Channel.WHATSAPP: "WhatsApp number",
-            Channel.EMAIL: "email address"}[channel]

@@ -18,16 +18,20 @@ from core.orders import Fill, Order, OrderStatus
 from core.ports.queue import NotifyQueue
 from core.ports.store import UnitOfWork
 from core.usecases.deps import Deps
+from core.wording import notifications
 
 RELAY_BATCH = 100
 _ENDED = {OrderStatus.REJECTED: NotificationKind.REJECTED, OrderStatus.EXPIRED: NotificationKind.EXPIRED}
 
 
 def emit(
-    uow: UnitOfWork, now: datetime, account_id: str, kind: NotificationKind, key: tuple[str, ...], text: str,
-    **data: Any,
+    uow: UnitOfWork, now: datetime, account_id: str, kind: NotificationKind, key: tuple[str, ...], **data: Any,
 ) -> Notification:
-    """Add one notification to the unit, its id derived from ``kind`` and ``key``."""
+    """Add one notification to the unit, its id derived from ``kind`` and ``key``; ``data`` (JSON-safe) is what
+    it says, its stored ``text`` the plain words core.wording makes of it."""
+    text = notifications.sentence(kind, data, account_id)
+    if text is None:
+        raise ValueError(f"A {kind.value} notification needs more data than {sorted(data)}.")
     notification = Notification(
         id=derived_id(kind.value, *key, length=16), account_id=account_id, kind=kind, text=text, data=data,
         created_at=now,
@@ -38,13 +42,10 @@ def emit(
 
 def fill(uow: UnitOfWork, order: Order, booked: Fill) -> None:
     """A fill was booked on ``order`` (already updated with it)."""
-    text = (
-        f"Filled: {order.side.value.upper()} {_num(booked.quantity)} {order.symbol} at {booked.price:f}"
-        f" (order {order.id}, {_num(order.filled_quantity)} of {_num(order.quantity)})"
-    )
-    emit(uow, booked.time, order.account_id, NotificationKind.FILL, (booked.id,), text, order_id=order.id,
+    emit(uow, booked.time, order.account_id, NotificationKind.FILL, (booked.id,), order_id=order.id,
          fill_id=booked.id, symbol=order.symbol, side=order.side.value, quantity=str(booked.quantity),
-         price=str(booked.price), filled_quantity=str(order.filled_quantity), status=order.status.value)
+         price=str(booked.price), filled_quantity=str(order.filled_quantity), order_quantity=str(order.quantity),
+         status=order.status.value)
 
 
 def order_ended(uow: UnitOfWork, now: datetime, order: Order) -> None:
@@ -52,25 +53,22 @@ def order_ended(uow: UnitOfWork, now: datetime, order: Order) -> None:
     kind = _ENDED.get(order.status)
     if kind is None:
         return
-    text = f"Order {order.id} ({order.side.value} {_num(order.quantity)} {order.symbol}) {order.status.value}"
-    text += f": {order.reason.rstrip('.')}." if order.reason else "."
-    emit(uow, now, order.account_id, kind, (order.id, order.status.value), text, order_id=order.id,
-         symbol=order.symbol, status=order.status.value, reason=order.reason)
+    emit(uow, now, order.account_id, kind, (order.id, order.status.value), order_id=order.id,
+         symbol=order.symbol, side=order.side.value, quantity=str(order.quantity), status=order.status.value,
+         reason=order.reason)
 
 
 def fill_guarded(uow: UnitOfWork, now: datetime, order: Order, code: str, asked: Decimal, booked: Decimal) -> None:
     """A fill was trimmed at booking (core.fill_guard) and the rest of the order is being cancelled."""
-    why = "it would have opened a short" if code == "would_open_short" else "your cash does not cover it"
-    text = (f"Order {order.id} ({order.side.value} {_num(order.quantity)} {order.symbol}): {_num(booked)} of a "
-            f"{_num(asked)} fill was booked and the rest of the order cancelled, as {why}.")
-    emit(uow, now, order.account_id, NotificationKind.REJECTED, (order.id, code), text, order_id=order.id,
-         symbol=order.symbol, code=code, fill_quantity=str(asked), booked=str(booked))
+    emit(uow, now, order.account_id, NotificationKind.REJECTED, (order.id, code), order_id=order.id,
+         symbol=order.symbol, side=order.side.value, quantity=str(order.quantity), status=order.status.value,
+         code=code, fill_quantity=str(asked), booked=str(booked))
 
 
 def alert_fired(uow: UnitOfWork, alert: Alert, price: Decimal, at: datetime) -> None:
-    text = f"Alert {alert.id}: {alert.describe()} (at {price:f})."
-    emit(uow, at, alert.account_id, NotificationKind.ALERT, (alert.id, at.isoformat()), text, alert_id=alert.id,
-         symbol=alert.symbol, condition=alert.condition.value, threshold=str(alert.threshold), price=str(price))
+    emit(uow, at, alert.account_id, NotificationKind.ALERT, (alert.id, at.isoformat()), alert_id=alert.id,
+         symbol=alert.symbol, condition=alert.condition.value, threshold=str(alert.threshold), price=str(price),
+         description=alert.describe())
 
 
 def trading_state(
@@ -78,23 +76,15 @@ def trading_state(
     account_id: str | None,
 ) -> None:
     """The account's trader is told of its trading state; the admins of the platform's."""
-    what = {
-        TradingState.ACTIVE: "active: trading is open again",
-        TradingState.REDUCING: "reducing: only orders that reduce a position pass, and opening orders are "
-                               "cancelled; exits keep protecting",
-        TradingState.HALTED: "halted (kill switch): no new order passes and working orders are cancelled",
-    }[state]
     now = deps.now()
     data = {"state": state.value, "previous": previous.value, "engaged": state is not TradingState.ACTIVE,
             "actor": actor.id}
     if account_id is not None:
-        text = f"Account {account_id} is now {what} (set by {actor.id})."
-        emit(uow, now, account_id, NotificationKind.KILL_SWITCH, (account_id, state.value, now.isoformat()), text,
+        emit(uow, now, account_id, NotificationKind.KILL_SWITCH, (account_id, state.value, now.isoformat()),
              scope="account", **data)
         return
-    text = f"The platform is now {what} (set by {actor.id})."
     for admin in admins(deps):
-        emit(uow, now, admin, NotificationKind.KILL_SWITCH, ("*", admin, state.value, now.isoformat()), text,
+        emit(uow, now, admin, NotificationKind.KILL_SWITCH, ("*", admin, state.value, now.isoformat()),
              scope="global", **data)
 
 
@@ -123,7 +113,3 @@ def send(deps: Deps, queue: NotifyQueue, notifications: list[Notification]) -> s
             deps.store.notifications.mark_sent(notification, now)
     return accepted
 
-
-def _num(value: Decimal) -> str:
-    text = format(value, "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text

@@ -134,11 +134,10 @@ def _cancel_refused(deps: Deps, order: Order, why: str, refusal: str) -> None:
         audit(uow, deps.now(), current.account_id, AuditKind.ORDER_STATE, "system", current.id,
               cancel_refused=refusal, cancel_requested=why)
         venue = deps.broker.venue_for(current.account_id).title
-        text = (f"Order {current.id} ({current.side.value} {format(current.quantity.normalize(), 'f')} "
-                f"{current.symbol}) was to be cancelled ({why}), but {venue} refused: {refusal.rstrip('.')}. "
-                f"It is still working at {venue}.")
-        notify.emit(uow, deps.now(), current.account_id, NotificationKind.REJECTED, (current.id, REFUSED, why), text,
-                    order_id=current.id, symbol=current.symbol, code="venue_cancel_refused", reason=refusal)
+        notify.emit(uow, deps.now(), current.account_id, NotificationKind.REJECTED, (current.id, REFUSED, why),
+                    order_id=current.id, symbol=current.symbol, side=current.side.value,
+                    quantity=str(current.quantity), status=current.status.value, code="venue_cancel_refused",
+                    reason=refusal, why=why, venue=venue)
         uow.commit()
 
 

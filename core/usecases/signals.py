@@ -92,8 +92,7 @@ def handle(deps: Deps, envelope: Envelope, event: WebhookEvent) -> bool:
         return False
     text = event.body.get("text")
     summary = text if isinstance(text, str) else ", ".join(f"{k}={v}" for k, v in sorted(event.body.items()))
-    data = {"source_id": source.id, "source": source.name, "mode": source.mode.value}
-    message = f"Signal from {source.name}: {summary}"
+    data = {"source_id": source.id, "source": source.name, "mode": source.mode.value, "summary": summary}
     if source.mode is SignalMode.STAGE:
         try:
             if isinstance(text, str):
@@ -102,13 +101,11 @@ def handle(deps: Deps, envelope: Envelope, event: WebhookEvent) -> bool:
                 request = OrderRequest.model_validate(event.body)
             ticket = stage_order(deps, source.account_id, request, source="signal")
         except (ParleyError, ValueError) as exc:
-            message += f". Not staged: {getattr(exc, 'message', None) or _first_error(exc)}"
+            data["refused"] = getattr(exc, "message", None) or _first_error(exc)
         else:
-            expires = f"{ticket.expires_at:%H:%M:%S} UTC"
-            message += f". Reply YES {ticket.code} to place it (the ticket expires at {expires})."
-            data |= {"order_id": ticket.order_id, "code": ticket.code}
+            data |= {"order_id": ticket.order_id, "code": ticket.code, "expires_at": ticket.expires_at.isoformat()}
     with deps.store.unit() as uow:
-        notify.emit(uow, deps.now(), source.account_id, NotificationKind.SIGNAL, key, message, **data)
+        notify.emit(uow, deps.now(), source.account_id, NotificationKind.SIGNAL, key, **data)
         uow.commit()
     return True
 

@@ -10,6 +10,7 @@ from core.errors import InvalidRequest, QuoteUnavailable
 from core.instruments import Instrument
 from core.market import Quote
 from core.orders import OrderRequest
+from core.wording import formats
 
 
 def sized(
@@ -36,8 +37,8 @@ def sized(
     quantity = (lots * lot).quantize(lot)
     if quantity <= 0:
         raise InvalidRequest(
-            f"{notional:,.2f} {instrument.currency} buys less than one lot ({lot.normalize():f}) of "
-            f"{instrument.symbol} at {price}.",
+            f"{formats.money(notional, instrument.currency)} buys less than one lot ({formats.quantity(lot)}) of "
+            f"{instrument.symbol} at {formats.price(price, instrument.symbol)}.",
             code="notional_too_small", field="notional",
         )
     return request.model_copy(update={"quantity": quantity, "notional": None})

@@ -61,8 +61,6 @@ def system_event(deps: Deps, envelope: Envelope, event: SystemEvent) -> bool:
     """Audit the event and tell every admin. AlreadyExists (at commit) when the envelope was seen."""
     compliance = envelope.known_type is EventType.COMPLIANCE_EVENT
     kind = NotificationKind.COMPLIANCE if compliance else NotificationKind.SYSTEM
-    about = f" (account {event.account_id})" if event.account_id else ""
-    text = f"{'Compliance' if compliance else 'System'} {event.severity.value}: {event.code}: {event.message}{about}"
     with deps.store.unit() as uow:
         uow.audit.append(AuditRecord(
             id=derived_id("event", envelope.id, length=16), time=envelope.time, account_id=event.account_id or "*",
@@ -70,7 +68,8 @@ def system_event(deps: Deps, envelope: Envelope, event: SystemEvent) -> bool:
             data={"event_id": envelope.id, **event.model_dump(mode="json")},
         ))
         for admin in notify.admins(deps):
-            notify.emit(uow, deps.now(), admin, kind, (envelope.id, admin), text, event_id=envelope.id,
-                        code=event.code, severity=event.severity.value, about_account=event.account_id)
+            notify.emit(uow, deps.now(), admin, kind, (envelope.id, admin), event_id=envelope.id,
+                        code=event.code, severity=event.severity.value, message=event.message,
+                        about_account=event.account_id)
         uow.commit()
     return True

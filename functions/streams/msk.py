@@ -1,4 +1,4 @@
-"""Lambda entry point for the MSK consumer: the Kafka topics of DESIGN.md section 3, one envelope per record."""
+"""Lambda entry point for the MSK consumer: the Kafka topics of docs/architecture.md, one envelope per record."""
 
 from __future__ import annotations
 

@@ -21,7 +21,7 @@ VENUE_ORDER = f"{TRADING}/orders/{VENUE_ID}"
 
 @pytest.fixture
 def platform(tmp_path, monkeypatch):
-    import infra.stores.sqlite as sqlite
+    import infra.stores.sqlite.base as sqlite
 
     monkeypatch.setattr(sqlite, "BUSY_TIMEOUT_MS", 500)  # a unit left open would lock the writer out in 0.5 s
     return build(tmp_path, f"sqlite:///{tmp_path / 'parley.db'}")

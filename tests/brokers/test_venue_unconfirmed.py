@@ -185,7 +185,7 @@ def test_a_definite_refusal_still_rejects_at_once(platform):
 
 
 def test_a_second_writer_during_a_slow_venue_is_not_locked_out_of_the_store(tmp_path, monkeypatch):
-    import infra.stores.sqlite as sqlite
+    import infra.stores.sqlite.base as sqlite
 
     monkeypatch.setattr(sqlite, "BUSY_TIMEOUT_MS", 500)  # a unit left open would lock the writer out in 0.5 s
     platform = build(tmp_path, f"sqlite:///{tmp_path / 'parley.db'}")

@@ -4,7 +4,7 @@ vouch for may do, and what of an email is read (the reply above the quote and si
 from __future__ import annotations
 
 from core.orders import OrderStatus
-from core.usecases.inbox import UNVERIFIED
+from core.wording.messenger import UNVERIFIED
 from tests.channels.harness import LocalChannels, local_channels
 from tests.channels.sendgrid_support import EventKeys, email_fields, inbound_form, post_email
 

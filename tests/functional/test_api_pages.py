@@ -51,7 +51,8 @@ def test_orders_page_with_a_cursor(api: Api) -> None:
 def test_notifications_page_with_a_cursor(api: Api) -> None:
     for n in range(5):
         with api.deps.store.unit() as uow:
-            notify.emit(uow, api.deps.now(), "alice", NotificationKind.SYSTEM, (f"n{n}",), f"note {n}")
+            notify.emit(uow, api.deps.now(), "alice", NotificationKind.SYSTEM, (f"n{n}",), code="note",
+                        severity="info", message=f"note {n}")
             uow.commit()
     pages = walk(api, "/v1/notifications", "notifications", api.token("alice"), 3)
     assert [len(p) for p in pages] == [3, 2] and len(set(flat(pages))) == 5
@@ -84,7 +85,8 @@ def test_a_list_that_ends_on_a_page_boundary_ends_with_a_null_cursor_not_an_empt
     for n in range(4):
         api("POST", "/v1/alerts", token=token, body={"symbol": "AAPL", "condition": "above", "threshold": str(300 + n)})
         with api.deps.store.unit() as uow:
-            notify.emit(uow, api.deps.now(), "alice", NotificationKind.SYSTEM, (f"b{n}",), f"note {n}")
+            notify.emit(uow, api.deps.now(), "alice", NotificationKind.SYSTEM, (f"b{n}",), code="note",
+                        severity="info", message=f"note {n}")
             uow.commit()
     assert [len(p) for p in walk(api, "/v1/alerts", "alerts", token, 2)] == [2, 2]
     assert [len(p) for p in walk(api, "/v1/notifications", "notifications", token, 2)] == [2, 2]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from infra.stores.sqlite_writers import WriterQueue, writer_queue
+from infra.stores.sqlite.writers import WriterQueue, writer_queue
 
 BOUND = 10.0  # seconds; every wait in these tests is bounded
 

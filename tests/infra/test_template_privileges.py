@@ -161,7 +161,7 @@ def _actions(statement: dict) -> list[str]:
 def store_calls() -> tuple[set[str], set[str]]:
     """The DynamoDB actions the store adapter can call (infra/stores): every ``call("op")``, and the Put and Delete
     entries of its TransactWriteItems, which IAM authorises as PutItem and DeleteItem. (All reads, all.)"""
-    code = "\n".join(p.read_text() for p in (ROOT / "infra" / "stores").glob("dynamodb*.py"))
+    code = "\n".join(p.read_text() for p in (ROOT / "infra" / "stores" / "dynamodb").glob("*.py"))
     ops = {"dynamodb:" + "".join(w.title() for w in op.split("_")) for op in re.findall(r'call\(\s*"([a-z_]+)"', code)}
     if "dynamodb:TransactWriteItems" in ops:
         ops.remove("dynamodb:TransactWriteItems")
@@ -171,7 +171,7 @@ def store_calls() -> tuple[set[str], set[str]]:
 
 
 READS = {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:Scan"}
-# infra.stores.dynamodb.create_table's calls: the stack creates the table in AWS; only tests and local use it.
+# infra.stores.dynamodb.table.create_table's calls: the stack creates the table in AWS; only tests and local use it.
 PROVISIONING = {"dynamodb:CreateTable", "dynamodb:UpdateTimeToLive"}
 
 

@@ -178,7 +178,8 @@ def expire_order_log(store: Store, before) -> int:
     if isinstance(store, SqliteStore):
         with store.db.write() as conn:
             return conn.execute("DELETE FROM order_changes WHERE time < ?", (key_time(before),)).rowcount
-    from infra.stores.dynamodb_outbox import HEAD, from_key_time, order_log
+    from infra.stores.codec import from_key_time
+    from infra.stores.dynamodb.changelog import HEAD, order_log
 
     items = store.table.query("PK = :pk", pk=order_log("AAPL"))
     old = [i for i in items if i["SK"]["S"] != HEAD and from_key_time(i["time"]["S"]) < before]

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from core.accounts import Account
 from core.errors import StoreError
-from infra.stores import sqlite
+from infra.stores.sqlite import base, open_sqlite_store
 
 WRITERS = 20
 UNITS_EACH = 8
@@ -19,8 +19,8 @@ BUSY_TIMEOUT_MS = 2_000
 
 
 def test_twenty_threads_writing_one_file_all_get_the_write_lock_within_the_busy_timeout(tmp_path, monkeypatch):
-    monkeypatch.setattr(sqlite, "BUSY_TIMEOUT_MS", BUSY_TIMEOUT_MS)
-    store = sqlite.open_sqlite_store(str(tmp_path / "crowd.db"))
+    monkeypatch.setattr(base, "BUSY_TIMEOUT_MS", BUSY_TIMEOUT_MS)
+    store = open_sqlite_store(str(tmp_path / "crowd.db"))
     start = threading.Barrier(WRITERS, timeout=30)
     failures: list[str] = []
     written: list[str] = []

@@ -1,4 +1,4 @@
-"""The storage contract of core/ports/store.py for accounts, positions, quotes, settings and idempotency,
+"""The storage contract of core/ports/store for accounts, positions, quotes, settings and idempotency,
 run against every adapter (SQLite, DynamoDB under moto, memory) through the ``store`` fixture."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The alert contract of core/ports/store.py, run against every adapter (SQLite, DynamoDB under moto,
+"""The alert contract of core/ports/store, run against every adapter (SQLite, DynamoDB under moto,
 memory) through the ``store`` fixture."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The storage contract of core/ports/store.py for orders, fills and the audit log, run against every adapter
+"""The storage contract of core/ports/store for orders, fills and the audit log, run against every adapter
 (SQLite, DynamoDB under moto, memory) through the ``store`` fixture."""
 
 from __future__ import annotations

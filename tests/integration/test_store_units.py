@@ -1,4 +1,4 @@
-"""The unit-of-work contract of core/ports/store.py, run against every adapter (SQLite, DynamoDB under moto,
+"""The unit-of-work contract of core/ports/store, run against every adapter (SQLite, DynamoDB under moto,
 memory): a unit's writes are all kept at commit() or none are, and nobody outside sees them before."""
 
 from __future__ import annotations

@@ -43,7 +43,7 @@ def test_an_alert_crossed_inside_a_batch_fires_though_the_last_price_is_back_bel
     fired = uc.list_alerts(service, "alice")
     assert {a.id: a.status for a in fired} == {alert.id: AlertStatus.TRIGGERED, below.id: AlertStatus.ACTIVE}
     assert next(a for a in fired if a.id == alert.id).triggered_price == D("196.5")
-    assert alert_notes(service) == [f"Alert {alert.id}: AAPL above 195 (at 196.5)."]
+    assert alert_notes(service) == [f"Alert {alert.id}: AAPL above 195 (at 196.50)."]
 
 
 def test_a_one_shot_alert_fires_once_and_a_redelivered_batch_fires_nothing(service, clock) -> None:

@@ -8,13 +8,14 @@ import json
 import os
 import subprocess
 import sys
+from functools import cache
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 PACKAGES = ("core", "agent", "channels", "infra", "functions", "local")
-# The floors of DESIGN.md: what each package may import of the project. No exceptions.
+# The floors of docs/architecture.md: what each package may import of the project. No exceptions.
 MAY_IMPORT = {
     "core": {"core"},
     "agent": {"core", "agent"},
@@ -86,9 +87,10 @@ def label(path: Path) -> str:
     return path.relative_to(REPO).as_posix()
 
 
+@cache
 def module_graph() -> dict[str, set[str]]:
     """Project module -> the project modules it imports. ``from a import b`` names the module ``a.b`` when
-    there is one (the package ``a`` itself is only counted when ``b`` is not a module)."""
+    there is one (the package ``a`` itself is only counted when ``b`` is not a module). Read once per run."""
     files = {module_name(p): p for p in all_files()}
     graph: dict[str, set[str]] = {}
     for name, path in files.items():
@@ -192,6 +194,28 @@ def test_core_imports_no_edge_library(path):
     assert not {top for top in top_levels(path) if is_edge_library(top)}
 
 
+# The wording room (core/wording): words made from data, below every use case, port and store, so any door
+# and any use case can word a message and no wording module can reach for state.
+WORDING_MAY_NOT_IMPORT = ("core.usecases", "core.ports")
+
+
+@pytest.mark.parametrize("path", python_files("core/wording"), ids=label)
+def test_the_wording_imports_no_use_case_and_no_port(path):
+    modules = imported_modules(path.read_text(encoding="utf-8"), module_name(path), path.name == "__init__.py")
+    assert not {m for m in modules if m.startswith(WORDING_MAY_NOT_IMPORT)}
+
+
+def test_people_facing_numbers_are_formatted_only_by_the_wording_formatters():
+    """The grouped-thousands format spec (``:,``) is written in core/wording/formats.py alone among the modules
+    that word replies and notifications; core/risk.py is switched by its owner (one part of issue 19)."""
+    worders = [REPO / "agent" / "replies.py", REPO / "agent" / "conversation.py", REPO / "core" / "usecases" /
+               "notify.py", REPO / "core" / "usecases" / "delivery.py", REPO / "core" / "usecases" / "inbox.py",
+               *python_files("core/wording")]
+    assert len(python_files("core/wording")) >= 4
+    spelled = [path.name for path in worders if ":," in path.read_text(encoding="utf-8")]
+    assert spelled == ["formats.py"]
+
+
 def test_no_two_modules_import_each_other_directly_or_around_a_loop():
     graph = module_graph()
     assert len(graph) > 50
@@ -209,6 +233,35 @@ def test_handlers_and_adapters_reach_the_agent_only_through_the_language_port(pa
     modules = imported_modules(path.read_text(encoding="utf-8"), module_name(path), path.name == "__init__.py")
     reached = sorted(m for m in modules if m.startswith(AGENT_BEHIND_THE_PORT))
     assert reached == ([] if label(path) != COMPOSITION_ROOT else ["agent.language", "agent.language.AgentLanguage"])
+
+
+# -- rooms inside core ------------------------------------------------------------------------------
+
+RISK_GATE = "core.risk"
+
+
+def in_risk_gate(module: str) -> bool:
+    return module == RISK_GATE or module.startswith(RISK_GATE + ".")
+
+
+def test_the_risk_gate_reads_no_port_and_calls_no_use_case():
+    """The gate is pure: its callers gather the context through the unit of work and it only judges."""
+    graph = module_graph()
+    gate = [module_name(path) for path in python_files("core/risk")]
+    assert len(gate) > 1
+    reached = {name: sorted(m for m in graph[name] if m.startswith(("core.ports", "core.usecases"))) for name in gate}
+    assert {name: found for name, found in reached.items() if found} == {}
+
+
+def test_outside_the_risk_gate_only_the_names_of_core_risk_are_imported():
+    """The gate's modules are its own business: the rest of the project imports ``from core.risk import ...``,
+    so the gate can be split or merged again without touching a caller."""
+    inner = {
+        name: sorted(m for m in edges if in_risk_gate(m) and m != RISK_GATE)
+        for name, edges in module_graph().items()
+        if not in_risk_gate(name)
+    }
+    assert {name: found for name, found in inner.items() if found} == {}
 
 
 # -- cold start of the API handler ----------------------------------------------------------------
@@ -328,3 +381,50 @@ def test_the_language_port_loads_the_agent_on_the_first_word_read_and_not_before
     assert before == []
     assert {"agent.language", "agent.grammar"} <= set(after)
     assert [m for m in after if m.split(".")[0] in HEAVY or m.startswith("langchain_")] == []
+
+
+# -- the store rooms: the port's groups mirrored by every backend ---------------------------------------------------
+
+STORE_PORT = REPO / "core" / "ports" / "store"
+STORE_BACKENDS = REPO / "infra" / "stores"
+
+
+def store_groups() -> set[str]:
+    """The port's modules (one per repository group, and ``unit``), as every backend must name its own."""
+    return {path.stem for path in STORE_PORT.glob("*.py") if path.name != "__init__.py"}
+
+
+def store_backends() -> list[Path]:
+    return sorted(path for path in STORE_BACKENDS.iterdir() if (path / "__init__.py").is_file())
+
+
+def test_the_store_port_has_a_module_per_repository_group_and_the_unit():
+    assert {"trading", "market", "messaging", "platform", "unit"} <= store_groups()
+    assert [path.name for path in store_backends()] == ["dynamodb", "memory", "sqlite"]
+
+
+@pytest.mark.parametrize("backend", store_backends(), ids=lambda path: path.name)
+def test_each_store_backend_has_a_module_of_the_same_name_for_each_module_of_the_port(backend):
+    assert store_groups() <= {path.stem for path in backend.glob("*.py")}
+
+
+@pytest.mark.parametrize("backend", store_backends(), ids=lambda path: path.name)
+def test_a_store_backend_imports_no_other_backend_only_the_shared_codec(backend):
+    """SQLite and memory must load without boto3, and no backend leans on another's machinery."""
+    others = {f"infra.stores.{path.name}" for path in store_backends()} - {f"infra.stores.{backend.name}"}
+    for path in python_files(f"infra/stores/{backend.name}"):
+        modules = imported_modules(path.read_text(encoding="utf-8"), module_name(path), path.name == "__init__.py")
+        leaked = {m for m in modules if any(m == other or m.startswith(f"{other}.") for other in others)}
+        assert not leaked, (label(path), sorted(leaked))
+
+
+def test_code_outside_the_stores_opens_a_backend_by_its_package_never_by_its_inner_modules():
+    """Doors see ``infra.stores`` (``open_store``), ``infra.stores.codec`` and a backend package's exports; which
+    module of a backend holds a repository is the backend's own business."""
+    inner = tuple(f"infra.stores.{path.name}." for path in store_backends())
+    project = {module_name(path) for path in all_files()}
+    for path in all_files():
+        if label(path).startswith("infra/stores/"):
+            continue
+        modules = imported_modules(path.read_text(encoding="utf-8"), module_name(path), path.name == "__init__.py")
+        assert not [m for m in modules if m.startswith(inner) and m in project], label(path)

@@ -23,6 +23,7 @@ from core.signals import SignalMode
 from core.usecases import inbox
 from core.usecases.alert_engine import AlertEngine
 from core.usecases.streams import ingest
+from core.wording import messenger
 from infra.bootstrap import LazyLanguage, build_platform
 from infra.settings import Settings
 from infra.stores.memory import MemoryStore
@@ -108,7 +109,7 @@ def test_an_unverified_sender_is_answered_only_where_the_language_reads_a_questi
     [asked] = inbox.answer(deps, senders, inbound(clock, "positions", 1, verified=False))
     [refused] = inbox.answer(deps, senders, inbound(clock, "buy 10 AAPL", 2, verified=False))
     assert [text for _, _, text in language.conversed] == ["positions"]
-    assert asked.text == "ok" and refused.text == inbox.UNVERIFIED
+    assert asked.text == "ok" and refused.text == messenger.UNVERIFIED
 
 
 def test_deps_without_a_language_leave_a_message_unanswered_for_a_retry(service, senders, clock) -> None:  # noqa: F811

@@ -32,7 +32,7 @@ def quote_env(event_id: str, time: datetime, symbol: str, bid: str | None, ask: 
 
 
 def test_one_quote_write_per_symbol_however_many_records(clock, monkeypatch) -> None:
-    from infra.stores import memory
+    from infra.stores.memory import market as memory
 
     writes: list[str] = []
     put = memory.MemoryQuotes.put

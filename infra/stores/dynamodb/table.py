@@ -1,8 +1,8 @@
-"""The DynamoDB table the repositories of ``dynamodb`` and ``dynamodb_chat`` share: item helpers, the few
-calls they make (errors translated once, here), and conditional writes that go out alone or, in a unit of
-work, wait in a ``UnitTable`` and go out together as one transaction.
+"""The DynamoDB table every repository of ``infra.stores.dynamodb`` shares: item helpers, the few calls they
+make (errors translated once, here), conditional writes that go out alone or, in a unit of work, wait in a
+``UnitTable`` and go out together as one transaction, and ``create_table`` (tests and local runs only).
 
-The keys and access patterns are listed at the top of ``infra.stores.dynamodb``.
+The keys and access patterns are listed in ``infra.stores.dynamodb``.
 """
 
 from __future__ import annotations
@@ -415,3 +415,31 @@ class Versioned(Repo, Generic[M]):
         stored, text = versioned(record, record.version + 1)
         self.table.write(put_versioned(self.item(stored, text), record.version, f"{self.noun} {record.id}"))
         return stored
+
+
+def create_table(client: Any, table_name: str) -> None:
+    """Create the table (the schema the SAM template declares), wait for it, and switch on TTL."""
+    string_keys = ("PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK")
+
+    def index(name: str) -> dict[str, Any]:
+        keys = [{"AttributeName": f"{name}PK", "KeyType": "HASH"}, {"AttributeName": f"{name}SK", "KeyType": "RANGE"}]
+        return {"IndexName": name, "KeySchema": keys, "Projection": {"ProjectionType": "ALL"}}
+
+    table = Table(client, table_name)
+    table.call(
+        "create_table",
+        TableName=table_name,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": name, "AttributeType": "S"} for name in string_keys],
+        KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}, {"AttributeName": "SK", "KeyType": "RANGE"}],
+        GlobalSecondaryIndexes=[index("GSI1"), index("GSI2")],
+    )
+    try:
+        client.get_waiter("table_exists").wait(TableName=table_name, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+    except BotoCoreError as exc:
+        raise StoreError(f"DynamoDB table {table_name} did not become active: {exc}") from exc
+    table.call(
+        "update_time_to_live",
+        TableName=table_name,
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"},
+    )
