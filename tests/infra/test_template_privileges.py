@@ -416,5 +416,7 @@ def test_no_function_may_receive_or_delete_messages_on_every_queue_in_the_accoun
 @pytest.mark.parametrize("function", [
     pytest.param(f, marks=pytest.mark.xfail(strict=True, reason="SAM's managed stream policy: every stream"))
     if f in STILL_ON_MANAGED_STREAM_POLICIES else f for f in FUNCTIONS])
-def test_a_function_takes_no_action_on_every_resource_beyond_what_aws_only_grants_so(on_every_resource, function) -> None:
+def test_a_function_takes_no_action_on_every_resource_beyond_what_aws_only_grants_so(
+    on_every_resource, function
+) -> None:
     assert on_every_resource[function] - set(REQUIRED_ON_EVERY_RESOURCE) == set()
