@@ -28,6 +28,7 @@ run: $(VENV)/.runtime
 
 lint: $(VENV)/.test
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/cfn-lint template.yaml
 	$(BIN)/sam validate --lint --template template.yaml --region $(AWS_DEFAULT_REGION)
 
@@ -45,6 +46,7 @@ test: lint browser
 # The inner loop: the unit tier (tests/unit, tests/agent; tiers by folder in tests/markers.py) without moto and
 # without Hypothesis's property tests, stopping at the first failure. `make test` still runs everything.
 test-fast: $(VENV)/.test
+	$(BIN)/mypy
 	$(BIN)/pytest tests/unit tests/agent -m "unit and not aws and not hypothesis" -x
 
 bench: $(VENV)/.test

@@ -93,6 +93,7 @@ def read_tick(envelope: Envelope, catalog: InstrumentCatalog) -> Tick:
     except (KeyError, TypeError, AttributeError):
         raise Malformed(Skip.BAD_DATA) from None
     prices, sizes = _PRICES.get, _SIZES.get
+    last: Decimal | None  # read from the raw field, which the else branch holds in the same name first
     try:
         if envelope.type == EventType.MARKET_TRADE:
             value = data["price"]

@@ -96,7 +96,9 @@ class Instrument(BaseModel):
     def shown_price(self, price: Decimal) -> Decimal:
         """A price as Parley shows it (an average of fills, a mark): the tick's decimal places plus four.
         Inside, prices stay exact; this is for the people and programs reading them."""
-        places = -self.tick_size.as_tuple().exponent + SHOWN_EXTRA_PLACES
+        exponent = self.tick_size.as_tuple().exponent
+        assert isinstance(exponent, int)  # a tick size is a finite positive Decimal (checked when read)
+        places = -exponent + SHOWN_EXTRA_PLACES
         return price.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN)
 
     def round_to_tick(self, price: Decimal, rounding: str = ROUND_HALF_EVEN) -> Decimal:
@@ -138,7 +140,7 @@ class InstrumentCatalog:
     def __contains__(self, symbol: object) -> bool:
         return isinstance(symbol, str) and symbol.strip().upper() in self._by_symbol
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Instrument]:
         return iter(self._by_symbol.values())
 
     def __len__(self) -> int:

@@ -9,10 +9,12 @@ is either accepted or refused with a 422, never a 500 further down.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
 from functools import partial
 from typing import Annotated, Any
 
+from annotated_types import GroupedMetadata
 from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 
 MAX_INTEGER_DIGITS = 15
@@ -77,31 +79,35 @@ def plain(value: Decimal) -> str:
     return format(value, "f") if isinstance(exponent, int) and abs(exponent) <= 64 else str(value)
 
 
-def amount_type(*, positive: bool = False, integer_digits: int = MAX_INTEGER_DIGITS) -> Any:
-    """An amount type whose JSON Schema says exactly what it reads: a JSON number in range, or a decimal
-    string matching ``pattern``. Bounds live here, never as Field(gt=...) beside it (pydantic cannot place
-    those inside the anyOf, and would emit a stray keyword)."""
-    number: dict[str, Any] = {"type": "number", "exclusiveMaximum": 10**integer_digits}
-    number["exclusiveMinimum" if positive else "minimum"] = 0
-    string = {"type": "string", "pattern": pattern(positive=positive, integer_digits=integer_digits)}
-    return Annotated[
-        Decimal,
-        BeforeValidator(partial(read_amount, positive=positive, integer_digits=integer_digits)),
-        PlainSerializer(plain, return_type=str, when_used="json"),
-        WithJsonSchema({
+class AmountRules(GroupedMetadata):
+    """What an amount type reads, writes and documents: a JSON number in range, or a decimal string matching
+    ``pattern``. Bounds live here, never as Field(gt=...) beside it (pydantic cannot place those inside the
+    anyOf, and would emit a stray keyword). Grouped so that ``Annotated[Decimal, AmountRules(...)]`` stays a
+    Decimal to the type checker while pydantic unpacks the three parts."""
+
+    def __init__(self, *, positive: bool = False, integer_digits: int = MAX_INTEGER_DIGITS) -> None:
+        self.positive, self.integer_digits = positive, integer_digits
+
+    def __iter__(self) -> Iterator[object]:
+        positive, integer_digits = self.positive, self.integer_digits
+        number: dict[str, Any] = {"type": "number", "exclusiveMaximum": 10**integer_digits}
+        number["exclusiveMinimum" if positive else "minimum"] = 0
+        string = {"type": "string", "pattern": pattern(positive=positive, integer_digits=integer_digits)}
+        yield BeforeValidator(partial(read_amount, positive=positive, integer_digits=integer_digits))
+        yield PlainSerializer(plain, return_type=str, when_used="json")
+        yield WithJsonSchema({
             "anyOf": [number, string],
             "description": f"A decimal string or a JSON number, {'greater than 0' if positive else 'not negative'}"
             f" and less than {10 ** integer_digits:,}, with at most {MAX_FRACTION_DIGITS} decimal places.",
-        }),
-    ]
+        })
 
 
 # A non-negative amount (a cash balance, a limit that may be zero). Travels as a string; a JSON number is read.
-Amount = amount_type()
+Amount = Annotated[Decimal, AmountRules()]
 # A quantity or a price: greater than zero.
-PositiveAmount = amount_type(positive=True)
+PositiveAmount = Annotated[Decimal, AmountRules(positive=True)]
 # A percentage strictly between 0 and 100 (a trailing stop's trail).
-Percent = amount_type(positive=True, integer_digits=2)
+Percent = Annotated[Decimal, AmountRules(positive=True, integer_digits=2)]
 
 
 def read_count(value: Any) -> int:

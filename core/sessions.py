@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from importlib import resources
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from core.instruments import Instrument
@@ -65,7 +66,7 @@ class Calendar(ABC):
 
     def _cached(self, day: date) -> Session | None:
         """``session_on``, remembered: every order asks about the same few days."""
-        cache = self.__dict__.setdefault("_sessions", {})
+        cache: dict[date, Session | None] = self.__dict__.setdefault("_sessions", {})
         if day not in cache:
             if len(cache) > _CACHED_DAYS:
                 cache.clear()
@@ -117,7 +118,7 @@ class ExchangeDays(Calendar):
     """Regular hours on the days an exchange trades, with its holidays, early closes and late opens. Beyond
     the years the data covers, every weekday is taken as a regular session."""
 
-    def __init__(self, name: str, title: str, data: Mapping, zone_label: str) -> None:
+    def __init__(self, name: str, title: str, data: Mapping[str, Any], zone_label: str) -> None:
         self.name, self.title, self.zone_label = name, title, zone_label
         self.zone = ZoneInfo(data["zone"])
         self.open, self.close = time.fromisoformat(data["open"]), time.fromisoformat(data["close"])

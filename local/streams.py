@@ -78,7 +78,7 @@ class LocalStreams:
         self._lock = threading.Lock()  # one batch at a time, as one shard is read
         self._sequence = 0
         self._stop = threading.Event()
-        self._signals: queue.Queue[Envelope] = queue.Queue()
+        self._signals: queue.Queue[Envelope | None] = queue.Queue()  # None: stop
         self._threads: list[threading.Thread] = []
         if isinstance(platform.events, InProcessPublisher):
             platform.events.deliver = self._signals.put
@@ -101,7 +101,7 @@ class LocalStreams:
 
     def stop(self) -> None:
         self._stop.set()
-        self._signals.put_nowait(None)  # type: ignore[arg-type]  (wakes the worker)
+        self._signals.put_nowait(None)  # wakes the worker
         for thread in self._threads:
             thread.join(timeout=5)
 

@@ -15,6 +15,7 @@ TESTS = Path(__file__).resolve().parent
 # Folder under tests/ -> its tier. None: collected only by its own command (`make bench`).
 TIERS: dict[str, str | None] = {
     "unit": "unit",
+    "extending": "unit",  # docs/extending.md done once per kind of addition, on fakes and the memory store
     "agent": "unit",  # the grammar and the agent over scripted fake chat models
     "integration": "integration",
     "functional": "integration",

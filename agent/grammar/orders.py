@@ -58,9 +58,31 @@ _NAMES = {
 
 def parse_order(side: Side, tokens: list[Token], model: type = PlaceOrder) -> PlaceOrder | None:
     """The order after the side word (a PlaceOrder, or ``model`` such as WhatIf), or None if it does not read
-    as an order; Unclear if it reads as an order that is not clear."""
-    if tokens and tokens[0].low == "me":  # "buy me 10 AAPL"
-        tokens = tokens[1:]
+    as an order; Unclear if it reads as an order that is not clear.
+
+    "me" after the side is a filler ("buy me 10 AAPL"); typed "ME" it may also be the ticker ("B ME 10 limit
+    2"), so when dropping it leaves no clear order, the ticker reading is tried before giving up."""
+    if not tokens or tokens[0].low != "me":
+        return _order(side, tokens, model)
+    try:
+        found = _order(side, tokens[1:], model)
+    except Unclear:
+        if not tokens[0].raw.isupper() or (as_ticker := _quietly(side, tokens, model)) is None:
+            raise
+        return as_ticker
+    return found if found is not None or not tokens[0].raw.isupper() else _quietly(side, tokens, model)
+
+
+def _quietly(side: Side, tokens: list[Token], model: type) -> PlaceOrder | None:
+    """The order ``tokens`` read as, or None where they read as none or as an unclear one."""
+    try:
+        return _order(side, tokens, model)
+    except Unclear:
+        return None
+
+
+def _order(side: Side, tokens: list[Token], model: type) -> PlaceOrder | None:
+    """The order read from ``tokens`` as they stand (see parse_order)."""
     head = _head(tokens)
     if head is None:
         raise_if_unclear(side, tokens)

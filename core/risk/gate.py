@@ -82,6 +82,8 @@ def check_order(request: OrderRequest, ctx: RiskContext) -> RiskDecision:
     found += rules.recent_orders(request, symbol, ctx, reducing)
     found += rules.market_closed(request, symbol, ctx)
     found += rules.quote_needed(request, symbol, ctx, fresh)
+    for rule in rules.REQUEST_RULES:
+        found += rule(request, ctx)
     return _decide(found, ctx.now)
 
 

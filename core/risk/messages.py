@@ -1,22 +1,19 @@
 """How the gate writes numbers and sentences for a trader: the limit and value strings of each reason and the
-one-line rejection that joins them. Kept apart from the rules so that the wording changes in one place."""
+one-line rejection that joins them. Kept apart from the rules so that the wording changes in one place. Numbers
+people read go through core.wording.formats (``money``, ``qty``), as every reply and notification does; the
+machine-readable limit and value strings (``plain``, ``cents``, ``seconds``) are the gate's own."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
 
+from core.wording.formats import money
+from core.wording.formats import quantity as qty
+
+__all__ = ["cents", "lower_first", "money", "plain", "qty", "rejection", "seconds"]
+
 CENTS = Decimal("0.01")
-
-
-def money(amount: Decimal, currency: str) -> str:
-    """An amount to the cent with thousands separators: "12,345.60 USD"."""
-    return f"{amount:,.2f} {currency}"
-
-
-def qty(quantity: Decimal) -> str:
-    """A quantity with thousands separators and no trailing zeros: "1,500", "0.25"."""
-    return f"{quantity.normalize():,f}"
 
 
 def plain(value: Decimal) -> str:

@@ -1,10 +1,12 @@
 """The gate's checks, one function per rule: each reads the ``RiskContext`` and yields what it finds wrong
 as ``Found`` (code, message, limit, value), turned into reasons once by core/risk/gate.py. A new rule is a
-function here, called from ``check_order``, with its code in the README's list ("The risk gate")."""
+function here with its code in the README's list ("The risk gate"). A rule that needs only the order and the context
+goes in ``REQUEST_RULES`` (the gate runs each, after the built-in checks); one that needs what the gate works out
+first (reducing, the notional, the account valued with the order) is called from ``check_order`` by name."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import timedelta
 from decimal import Decimal
 
@@ -26,6 +28,8 @@ _ACTIVE = TradingState.ACTIVE
 
 # (code, message, limit, value): cheap to build per check, turned into RiskReason once at the end.
 Found = tuple[str, str, str | None, str | None]
+# A rule over the order and the context alone: what it finds wrong, nothing if all is well.
+RequestRule = Callable[[OrderRequest, RiskContext], Iterable[Found]]
 
 
 def trading_state(ctx: RiskContext, reducing: bool) -> list[Found]:
@@ -224,3 +228,7 @@ def quote_needed(request: OrderRequest, symbol: str, ctx: RiskContext, fresh: bo
             f"The latest {symbol} quote is {age} s old, and an order at market needs one no older than {max_age} s."
         )
         yield ("no_fresh_quote", message, str(max_age), age)
+
+
+# The rules of the RequestRule shape, run in this order after the built-in checks (docs/extending.md, "A risk rule").
+REQUEST_RULES: tuple[RequestRule, ...] = ()

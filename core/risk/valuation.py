@@ -106,11 +106,11 @@ def value_account(
         if name in parts:
             continue
         worked = instruments.get(name)
-        price = marks.get(name) or _order_price(working, name)
-        if worked is not None and price is not None:
-            part = max(buys, sells) * price * worked.multiplier
+        priced = marks.get(name) or _order_price(working, name)
+        if worked is not None and priced is not None:
+            part = max(buys, sells) * priced * worked.multiplier
             gross += part
-            parts[name] = (ZERO, price, worked.multiplier, part)
+            parts[name] = (ZERO, priced, worked.multiplier, part)
     return AccountValue(gross=gross, unrealised=unrealised, equity=cash + holdings, committed=committed,
                         marks=marks, pending=pending, parts=parts, promises=promises)
 

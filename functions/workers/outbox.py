@@ -10,6 +10,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from core.errors import StoreError
 from core.notifications import Notification
@@ -48,6 +49,6 @@ processor = BatchedProcessor(EventType.DynamoDBStreams, relay)
 @logger.inject_lambda_context(clear_state=True)
 @capture_lambda_handler
 @metrics.log_metrics
-def handler(event: dict, context: object) -> dict:
+def handler(event: dict, context: LambdaContext) -> dict:
     metrics.add_metric(name="OutboxRecords", unit=MetricUnit.Count, value=len(event.get("Records", [])))
     return dict(process_partial_response(event, unsent, processor, context))

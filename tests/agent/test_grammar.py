@@ -179,3 +179,13 @@ def test_importing_the_grammar_loads_no_llm_library_and_no_other_door() -> None:
 def test_a_dollar_amount_is_a_notional_order_never_that_many_shares() -> None:
     intent = intent_json(parse("buy $1000 of AAPL"))
     assert (intent["intent"], intent["notional"], intent["quantity"]) == ("place_order", "1000", None)
+
+
+def test_a_ticker_typed_as_me_in_capitals_is_the_instrument_not_the_word_me() -> None:
+    """"me" after the side is a filler ("buy me 10 AAPL"); "ME" in capitals naming no other instrument is a ticker."""
+    assert intent_json(parse("B ME 0.00000001 limit 0.00000001 DAY")) == order(
+        "buy", "ME", "0.00000001", "limit", limit_price="0.00000001"
+    )
+    assert intent_json(parse("buy 5 ME @ 2")) == order("buy", "ME", "5", "limit", limit_price="2")
+    assert intent_json(parse("BUY ME 10 AAPL")) == order("buy", "AAPL", "10", "market")
+    assert intent_json(parse("buy me 10 AAPL")) == order("buy", "AAPL", "10", "market")

@@ -14,7 +14,7 @@ from tests.infra.test_template import (
     resources_of,
     transformed,  # noqa: F401  (the SAM-transformed template fixture)
 )
-from tests.infra.test_template_streams import event, props
+from tests.infra.test_template_streams import props
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 
@@ -62,9 +62,11 @@ def test_only_the_api_and_the_conversation_worker_attach_the_agent_layer(templat
 def test_each_worker_reads_its_fifo_queue_reports_partial_failures_and_redrives_to_an_alarmed_dlq(
     template, function, queue, dead_letters
 ) -> None:
-    source = event(template, function, "SQS")
-    assert source["Queue"] == {"Fn::GetAtt": [queue, "Arn"]}
+    [source] = [r["Properties"] for r in resources_of(template, "AWS::Lambda::EventSourceMapping").values()
+                if r["Properties"]["FunctionName"] == {"Ref": function}]
+    assert source["EventSourceArn"] == {"Fn::GetAtt": [queue, "Arn"]}
     assert source["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert "Events" not in props(template, function)  # a SAM SQS event would grant the role every queue
     queue_props = template["Resources"][queue]["Properties"]
     assert queue_props["FifoQueue"] is True
     assert queue_props["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": [dead_letters, "Arn"]}

@@ -295,12 +295,29 @@ def test_each_function_may_send_to_exactly_the_queues_its_code_sends_to(roles, f
     assert sent - _failure_destinations(function) == queues_sent_to(function)
 
 
+def queues_mapped(function: str) -> set[str]:
+    """The queues an event source delivers to ``function``: a SAM `Type: SQS` event or an explicit
+    AWS::Lambda::EventSourceMapping naming the function (the form that keeps the role to its own queue)."""
+    resources = source()["Resources"]
+    events = resources[function]["Properties"].get("Events", {})
+    mapped = {name for event in events.values() if event["Type"] == "SQS"
+              for name in _named(event["Properties"]["Queue"])}
+    queues = {name for name, res in resources.items() if res["Type"] == "AWS::SQS::Queue"}
+    for res in resources.values():
+        if res["Type"] == "AWS::Lambda::EventSourceMapping" and _named(res["Properties"]["FunctionName"]) == {function}:
+            mapped |= _named(res["Properties"]["EventSourceArn"]) & queues
+    return mapped
+
+
 @pytest.mark.parametrize("function", FUNCTIONS)
 def test_each_function_consumes_exactly_the_queues_its_code_handles(function) -> None:
-    events = source()["Resources"][function]["Properties"].get("Events", {})
-    consumed = {name for event in events.values() if event["Type"] == "SQS"
-                for name in _named(event["Properties"]["Queue"])}
-    assert consumed == queues_consumed(function)
+    assert queues_mapped(function) == queues_consumed(function)
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_each_function_may_receive_and_delete_on_exactly_the_queues_it_consumes(roles, function) -> None:
+    for action in ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"):
+        assert {name for r in granted(roles[function], action) for name in _named(r)} == queues_consumed(function)
 
 
 @pytest.mark.parametrize("function", FUNCTIONS)
@@ -314,3 +331,92 @@ def test_no_function_may_write_or_delete_a_secret_or_purge_a_queue(roles) -> Non
         for action in ("secretsmanager:PutSecretValue", "secretsmanager:DeleteSecret", "sqs:PurgeQueue",
                        "sqs:DeleteQueue", "sqs:SetQueueAttributes"):
             assert not granted(statements, action), (function, action)
+
+
+# --- nothing on every resource: what each role may do on Resource "*" -----------------------------------------------
+# The statements on "*" of the AWS managed policies the SAM transform may attach to a generated role (AWS's published
+# policy documents). A managed policy not listed here fails the test below, so a new one is read before it is taken.
+AWS_MANAGED_ON_EVERY_RESOURCE = {
+    "service-role/AWSLambdaBasicExecutionRole": {"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"},
+    "AWSXrayWriteOnlyAccess": {"xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules",
+                               "xray:GetSamplingTargets", "xray:GetSamplingStatisticSummaries"},
+    # What SAM attaches for `Events: Type: SQS`: every queue in the account may be read and emptied.
+    "service-role/AWSLambdaSQSQueueExecutionRole": {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
+                                                    "logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"},
+    "service-role/AWSLambdaKinesisExecutionRole": {
+        "kinesis:DescribeStream", "kinesis:DescribeStreamSummary", "kinesis:GetRecords", "kinesis:GetShardIterator",
+        "kinesis:ListShards", "kinesis:ListStreams", "kinesis:SubscribeToShard",
+        "logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"},
+    "service-role/AWSLambdaDynamoDBExecutionRole": {
+        "dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams",
+        "logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"},
+    "service-role/AWSLambdaMSKExecutionRole": {
+        "kafka:DescribeCluster", "kafka:DescribeClusterV2", "kafka:GetBootstrapBrokers",
+        "ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DescribeVpcs",
+        "ec2:DeleteNetworkInterface", "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups",
+        "logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"},
+}
+# What AWS only grants on "*" (the action takes no resource ARN), with the reason each is needed.
+REQUIRED_ON_EVERY_RESOURCE = {
+    # The function writes its logs (SAM's basic execution role on every function; log-based EMF metrics included).
+    "logs:CreateLogGroup": "logs", "logs:CreateLogStream": "logs", "logs:PutLogEvents": "logs",
+    # X-Ray tracing (Tracing: Active): trace segments and sampling rules have no resource ARN.
+    "xray:PutTraceSegments": "tracing", "xray:PutTelemetryRecords": "tracing", "xray:GetSamplingRules": "tracing",
+    "xray:GetSamplingTargets": "tracing", "xray:GetSamplingStatisticSummaries": "tracing",
+    # A function in a VPC (the MSK consumer's mapping) needs its network interfaces; ec2 Describe* takes no ARN.
+    "ec2:CreateNetworkInterface": "vpc", "ec2:DescribeNetworkInterfaces": "vpc", "ec2:DeleteNetworkInterface": "vpc",
+    "ec2:DescribeVpcs": "vpc", "ec2:DescribeSubnets": "vpc", "ec2:DescribeSecurityGroups": "vpc",
+    # Listing streams has no stream ARN to scope to.
+    "kinesis:ListStreams": "list", "dynamodb:ListStreams": "list",
+}
+# Stream consumers still on SAM's managed stream policies (all of a kind's streams in the account): left for a
+# change of their own; strict, so the mark has to go when one is scoped.
+STILL_ON_MANAGED_STREAM_POLICIES = {"KinesisConsumerFunction", "MskConsumerFunction", "OutboxRelayFunction"}
+
+
+@pytest.fixture(scope="module")
+def on_every_resource() -> dict[str, set[str]]:
+    """The actions each function's role may take on Resource "*" (inline, stack and AWS managed policies)."""
+    template = source()
+    found: dict[str, set[str]] = {}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("AWS_DEFAULT_REGION", "us-east-1")
+        for auth in ("IAM", "SASL_SCRAM"):
+            out = translated(resolved(template, literal_values(template, MskAuth=auth)))
+            stack_managed = {name: res["Properties"]["PolicyDocument"]["Statement"]
+                             for name, res in out["Resources"].items() if res["Type"] == "AWS::IAM::ManagedPolicy"}
+            for name, res in out["Resources"].items():
+                if res["Type"] != "AWS::IAM::Role" or not name.endswith("FunctionRole"):
+                    continue
+                props = res["Properties"]
+                actions = found.setdefault(name.removesuffix("Role"), set())
+                statements = [s for p in props.get("Policies", []) for s in p["PolicyDocument"]["Statement"]]
+                for arn in props.get("ManagedPolicyArns", []):
+                    if isinstance(arn, dict):
+                        statements.extend(stack_managed[arn["Ref"]])
+                    else:
+                        policy = arn.split(":policy/", 1)[1]
+                        assert policy in AWS_MANAGED_ON_EVERY_RESOURCE, f"{name}: read {arn} and list it"
+                        actions |= AWS_MANAGED_ON_EVERY_RESOURCE[policy]
+                actions.update(a for s in statements if s["Effect"] == "Allow" and "*" in _resources(s)
+                               for a in _actions(s))
+    return found
+
+
+def _resources(statement: dict) -> list[Any]:
+    resource = statement["Resource"]
+    return resource if isinstance(resource, list) else [resource]
+
+
+def test_no_function_may_receive_or_delete_messages_on_every_queue_in_the_account(on_every_resource) -> None:
+    sqs_anywhere = {f: sorted(a for a in actions if a.startswith("sqs:")) for f, actions in on_every_resource.items()}
+    assert {f: a for f, a in sqs_anywhere.items() if a} == {}
+
+
+@pytest.mark.parametrize("function", [
+    pytest.param(f, marks=pytest.mark.xfail(strict=True, reason="SAM's managed stream policy: every stream"))
+    if f in STILL_ON_MANAGED_STREAM_POLICIES else f for f in FUNCTIONS])
+def test_a_function_takes_no_action_on_every_resource_beyond_what_aws_only_grants_so(
+    on_every_resource, function
+) -> None:
+    assert on_every_resource[function] - set(REQUIRED_ON_EVERY_RESOURCE) == set()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from core.accounts import Account, Role
 from core.audit import AuditKind
@@ -17,7 +18,7 @@ AccountRef = Account | str  # an account already loaded (by the door's authentic
 def create_account(
     deps: Deps, account_id: str, *, role: Role = Role.TRADER, name: str = "", starting_cash: Decimal | None = None
 ) -> Account:
-    fields: dict = {"id": account_id, "role": role, "name": name, "created_at": deps.now()}
+    fields: dict[str, Any] = {"id": account_id, "role": role, "name": name, "created_at": deps.now()}
     if starting_cash is not None:
         fields["starting_cash"] = starting_cash
     account = Account(**fields)

@@ -42,7 +42,7 @@ def deadline_in(seconds: float) -> Iterator[None]:
 
 def pause_before(retry: int, draw: Callable[[], float] = random.random) -> float:
     """The pause before retry number ``retry`` (1 for the first): uniform in [0, min(MAX_PAUSE, cap))."""
-    return draw() * min(MAX_PAUSE, FIRST_PAUSE * 2 ** (retry - 1))
+    return draw() * min(MAX_PAUSE, FIRST_PAUSE * 2.0 ** (retry - 1))
 
 
 def on_conflict(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import partial
 from operator import attrgetter
 
 from core.envelope import Envelope, EventType
@@ -77,7 +78,10 @@ class _Path:
         zero-width book at its price: the trade stands for both sides."""
         tick = self.latest
         book = tick if tick.bid is not None else self.book
-        bid, ask = (book.bid, book.ask) if book is not None else (tick.mark, tick.mark)
+        if book is not None and book.bid is not None and book.ask is not None:  # core.events refuses one side
+            bid, ask = book.bid, book.ask
+        else:
+            bid = ask = tick.mark
         sizes = (book.bid_size, book.ask_size) if book is not None else (None, None)
         # The tick's fields were read and checked (positive prices, an uncrossed book, a catalog symbol).
         return Quote.model_construct(symbol=tick.symbol, bid=bid, ask=ask, last=tick.last, bid_size=sizes[0],
@@ -141,7 +145,7 @@ def _market(deps: Deps, engine: AlertEngine, paths: dict[str, _Path], sources: d
             continue
         try:
             quote = path.quote(sources[symbol])
-            outcome = on_conflict(lambda p=path, q=quote: apply_quote(deps, engine, q, p.low, p.high))
+            outcome = on_conflict(partial(apply_quote, deps, engine, quote, path.low, path.high))
         except (StoreError, ConcurrentUpdate) as exc:
             log.warning("quote for %s not applied (%s); its records will be retried", symbol, type(exc).__name__)
             report.failed.update(path.positions)

@@ -219,7 +219,7 @@ def _reply_id(inbound: Inbound, index: int) -> str:
 
 def _recorded_replies(deps: Deps, inbound: Inbound) -> list[OutboundMessage]:
     """The replies an earlier attempt at ``inbound`` decided on and recorded (none if it got no further)."""
-    recorded = []
+    recorded: list[OutboundMessage] = []
     while (message := deps.store.messages.get(_reply_id(inbound, len(recorded)))) is not None:
         recorded.append(message)
     return recorded

@@ -462,7 +462,7 @@ def _ticket(deps: Deps, order: Order, quote: Quote | None, decision: RiskDecisio
         replaces=order.replaces,
         instrument=instrument,
         expires_at=order.confirm_by, price=price,
-        notional=instrument.notional(request.quantity, price) if price is not None else None, decision=decision,
+        notional=instrument.notional(request.size, price) if price is not None else None, decision=decision,
         venue=deps.broker.venue_for(order.account_id).label,
     )
 

@@ -8,6 +8,7 @@ account's recent orders.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from core.accounts import Account
 from core.day_pnl import day_base
@@ -91,6 +92,8 @@ def gather(
     )
 
 
-def decide(deps: Deps, uow: UnitOfWork | Store, account: Account, request: OrderRequest, **options) -> RiskDecision:
+def decide(
+    deps: Deps, uow: UnitOfWork | Store, account: Account, request: OrderRequest, **options: Any
+) -> RiskDecision:
     """Gather and run the gate in one step, for callers that need only the decision."""
     return check_order(request, gather(deps, uow, account, request, **options))

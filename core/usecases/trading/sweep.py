@@ -9,6 +9,7 @@ reaches a day order whose day has ended expires it by the same rule instead of w
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 
 from core.market import SessionClose
 from core.orders import Order
@@ -25,7 +26,7 @@ def expire_day_orders(deps: Deps) -> list[Order]:
     for instrument in deps.catalog:
         for order in deps.store.orders.list_open_for_symbol(instrument.symbol):
             if execution.day_order_ended(deps, order, now) is not None:
-                done = on_conflict(lambda order_id=order.id: _expire(deps, order_id))
+                done = on_conflict(partial(_expire, deps, order.id))
                 if done is not None:
                     expired.append(done)
     return expired
