@@ -17,7 +17,7 @@ from core import usecases as uc
 from core.channels import Channel, Inbound, OutboundMessage
 from core.errors import InvalidRequest
 from core.ports.channel import ChannelPolicy, Keyword, OptIn, Sender
-from core.usecases import inbox, links
+from core.usecases.messaging import inbox, links
 from tests.support import Clock, ScriptedLanguage
 
 SECRET = "toy-secret"
