@@ -10,7 +10,12 @@ an order or alert is re-read in the unit before it is worked. Re-exports load on
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from core.usecases._lazy import lazy_exports
+
+if TYPE_CHECKING:  # a function exported under its module's name: tell the checker which one a door gets
+    from core.usecases.market.ingest import ingest as ingest
 
 _EXPORTS = {
     "AlertEngine": "alert_engine",

@@ -9,7 +9,13 @@ open: the order is recorded ``pending_new`` and committed, sent, and its answer 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from core.usecases._lazy import lazy_exports
+
+if TYPE_CHECKING:  # a function exported under its module's name: tell the checker which one a door gets
+    from core.usecases.trading.positions import positions as positions
+    from core.usecases.trading.reconcile import reconcile as reconcile
 
 _EXPORTS = {
     "CancelledAll": "confirmations",
